@@ -1,0 +1,72 @@
+// Names of the IR's enums, as they are spelled in specs.
+#include "graph.hpp"
+
+namespace castnet::ir {
+
+const char* to_string(OpKind k) {
+  switch (k) {
+#define CASTNET_OP(name) \
+  case OpKind::name:     \
+    return #name;
+#include "op_kinds.def"
+#undef CASTNET_OP
+  }
+  return "?";
+}
+
+const char* to_string(Activation a) {
+  switch (a) {
+#define CASTNET_X(name)     \
+  case Activation::name: \
+    return #name;
+    CASTNET_ACTIVATIONS(CASTNET_X)
+#undef CASTNET_X
+  }
+  return "?";
+}
+
+bool activation_from_string(const std::string& s, Activation& out) {
+#define CASTNET_X(name)      \
+  if (s == #name) {          \
+    out = Activation::name;  \
+    return true;             \
+  }
+  CASTNET_ACTIVATIONS(CASTNET_X)
+#undef CASTNET_X
+  return false;
+}
+
+double default_alpha(Activation a) {
+  switch (a) {
+    case Activation::leaky_relu: return 0.01;
+    case Activation::elu: return 1.0;
+    case Activation::softplus: return 1.0;
+    case Activation::identity:
+    case Activation::relu:
+    case Activation::gelu:
+    case Activation::silu:
+    case Activation::tanh:
+    case Activation::sigmoid:
+    case Activation::softmax: return 0.0;
+  }
+  return 0.0;
+}
+
+const char* to_string(LossKind k) {
+  switch (k) {
+    case LossKind::mse: return "mse";
+    case LossKind::binary_cross_entropy: return "binary_cross_entropy";
+    case LossKind::softmax_cross_entropy: return "softmax_cross_entropy";
+  }
+  return "?";
+}
+
+const char* to_string(OptimizerKind k) {
+  switch (k) {
+    case OptimizerKind::sgd: return "sgd";
+    case OptimizerKind::momentum: return "momentum";
+  }
+  return "?";
+}
+
+}  // namespace castnet::ir

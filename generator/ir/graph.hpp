@@ -1,0 +1,144 @@
+// The graph IR: a validated network with static shapes. It holds no C++ text and no TOML; the
+// spec parser builds it, the passes complete it, and both the emitter and the interpreter read it.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace castnet::ir {
+
+// Where a value came from in the spec, for diagnostics and for the comment above each emitted layer.
+struct SourcePos {
+  std::uint32_t line = 0;
+  std::uint32_t column = 0;
+};
+
+// Layer kinds: op_kinds.def is the single list; every switch over OpKind has no default, so
+// adding a kind fails to compile (-Werror=switch) until every table knows it.
+enum class OpKind : std::uint8_t {
+#define CASTNET_OP(name) name,
+#include "op_kinds.def"
+#undef CASTNET_OP
+};
+
+// Activations, usable fused into a dense layer or standing as their own layer.
+#define CASTNET_ACTIVATIONS(X) \
+  X(identity)                  \
+  X(relu)                      \
+  X(leaky_relu)                \
+  X(elu)                       \
+  X(gelu)                      \
+  X(silu)                      \
+  X(tanh)                      \
+  X(sigmoid)                   \
+  X(softplus)                  \
+  X(softmax)
+
+enum class Activation : std::uint8_t {
+#define CASTNET_X(name) name,
+  CASTNET_ACTIVATIONS(CASTNET_X)
+#undef CASTNET_X
+};
+
+enum class LossKind : std::uint8_t { mse, binary_cross_entropy, softmax_cross_entropy };
+enum class OptimizerKind : std::uint8_t { sgd, momentum };
+enum class Init : std::uint8_t { zeros, he_normal, glorot_uniform };
+
+struct ActivationSpec {
+  Activation kind = Activation::identity;
+  // leaky_relu: negative slope (default 0.01); elu: alpha (default 1.0); softplus: beta (default 1.0).
+  double alpha = 0.0;
+};
+
+// One trainable tensor, named and shaped as PyTorch names it (DESIGN.md: weight naming).
+struct ParamTensor {
+  std::string torch_name;          // "<layer>.weight" / "<layer>.bias"
+  std::string member;              // "<layer>_weight": the C++ member in Params and Grads
+  std::vector<std::size_t> shape;  // [out, in] for dense weights, [out] for biases
+  std::size_t size = 0;            // product of shape
+  Init init = Init::zeros;
+  std::size_t fan_in = 0, fan_out = 0;
+};
+
+struct Layer {
+  std::string name;  // a validated identifier (see identifier.hpp)
+  OpKind kind{};
+  SourcePos pos;       // the [[layer]] table's position
+  SourcePos name_pos;  // the name's position (the table's when the name is a default)
+  // dense
+  std::size_t units = 0;
+  // dense (fused) or activation (standalone)
+  ActivationSpec activation;
+  // Filled by infer_shapes: features in and out of this layer (one sample).
+  std::size_t in_features = 0, out_features = 0;
+  // Filled by count: trainable tensors and forward FLOPs per sample.
+  std::vector<ParamTensor> params;
+  std::uint64_t flops = 0;
+  // Filled by plan: emit this layer as straight-line code instead of a call into a kernel.
+  bool unrolled = false;
+};
+
+struct Loss {
+  LossKind kind = LossKind::mse;
+  SourcePos pos;
+};
+
+struct Optimizer {
+  OptimizerKind kind = OptimizerKind::sgd;
+  double lr = 0.01;
+  double momentum = 0.9;  // momentum only (torch.optim.SGD's momentum, dampening 0)
+  SourcePos pos;
+};
+
+struct TrainConfig {
+  std::size_t epochs = 10;
+  std::uint64_t seed = 42;
+  bool shuffle = true;
+};
+
+struct DataConfig {
+  std::string train;                // path as written; resolved relative to the spec by the CLI
+  std::string test;
+  std::vector<std::string> labels;  // label column names (CSV)
+};
+
+struct Graph {
+  std::string name;       // validated identifier: the C++ namespace and the CMake target
+  std::string spec_path;  // as given on the command line (banner and diagnostics)
+  std::vector<std::size_t> input_shape;
+  SourcePos input_pos;
+  std::size_t batch = 1;
+  std::vector<Layer> layers;  // a chain: layer i reads layer i-1 (layer 0 reads the input)
+  Loss loss;
+  Optimizer optimizer;
+  TrainConfig train;
+  DataConfig data;
+
+  std::size_t input_features() const {
+    std::size_t n = 1;
+    for (auto d : input_shape) n *= d;
+    return n;
+  }
+  std::size_t output_features() const { return layers.empty() ? input_features() : layers.back().out_features; }
+  // Values of the target per sample: a class index for softmax cross-entropy, else one per output.
+  std::size_t targets_per_sample() const {
+    return loss.kind == LossKind::softmax_cross_entropy ? 1 : output_features();
+  }
+  std::size_t param_count() const {
+    std::size_t n = 0;
+    for (const auto& l : layers)
+      for (const auto& p : l.params) n += p.size;
+    return n;
+  }
+};
+
+const char* to_string(OpKind k);
+const char* to_string(Activation a);
+const char* to_string(LossKind k);
+const char* to_string(OptimizerKind k);
+bool activation_from_string(const std::string& s, Activation& out);
+double default_alpha(Activation a);  // the torch default of the activation's parameter, 0 if none
+
+}  // namespace castnet::ir

@@ -1,0 +1,346 @@
+// TOML spec -> graph IR. This file knows the spec's syntax: which keys exist, their types, ranges
+// and defaults. Rules that need the whole graph (shapes, loss fit, unique names) live in the passes.
+// Every rejection names file:line:col, the layer and the rule; unknown keys are errors, so a typo
+// never silently falls back to a default.
+#include "spec/parse_spec.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <initializer_list>
+#include <set>
+#include <sstream>
+#include <toml++/toml.h>
+
+#include "ir/identifier.hpp"
+#include "ir/limits.hpp"
+#include "support/diagnostic.hpp"
+
+namespace castnet::spec {
+namespace {
+
+using ir::SourcePos;
+
+SourcePos pos_of(const toml::source_region& r) { return {r.begin.line, r.begin.column}; }
+
+// Layer types that later issues add: named in errors so users know they are planned, not misspelt.
+constexpr std::string_view kPlannedLayerTypes[] = {"conv2d", "maxpool2d", "avgpool2d", "flatten", "dropout",
+                                                   "add",    "concat",    "glu",       "prelu"};
+
+std::string join(std::initializer_list<std::string_view> items) {
+  std::string s;
+  for (auto it : items) s += (s.empty() ? "" : ", ") + std::string(it);
+  return s;
+}
+
+std::string activation_list() {
+  std::string s;
+#define CASTNET_X(name) s += (s.empty() ? "" : ", ") + std::string(#name);
+  CASTNET_ACTIVATIONS(CASTNET_X)
+#undef CASTNET_X
+  return s;
+}
+
+// Reads typed values out of toml tables, failing with positions.
+class Reader {
+ public:
+  explicit Reader(std::string file) : file_(std::move(file)) {}
+
+  [[noreturn]] void fail(SourcePos pos, const std::string& layer, const std::string& msg) const {
+    castnet::fail(file_, pos, layer, msg);
+  }
+
+  // Unknown keys are errors; `planned` keys are known but belong to a later feature.
+  void check_keys(const toml::table& t, std::initializer_list<std::string_view> allowed, const std::string& where,
+                  const std::string& layer, std::initializer_list<std::string_view> planned = {}) const {
+    for (const auto& [key, node] : t) {
+      const std::string_view k = key.str();
+      bool ok = false;
+      for (auto a : allowed) ok = ok || a == k;
+      if (ok) continue;
+      for (auto p : planned)
+        if (p == k) fail(pos_of(key.source()), layer, "key '" + std::string(k) + "' in " + where + " is not supported yet");
+      fail(pos_of(key.source()), layer,
+           "unknown key '" + std::string(k) + "' in " + where + " (expected one of: " + join(allowed) + ")");
+    }
+  }
+
+  std::uint64_t integer(const toml::table& t, std::string_view key, std::int64_t lo, std::int64_t hi,
+                        const std::string& layer, SourcePos table_pos, std::optional<std::int64_t> dflt = {}) const {
+    const toml::node* n = t.get(key);
+    if (!n) {
+      if (dflt) return static_cast<std::uint64_t>(*dflt);
+      fail(table_pos, layer, "missing required key '" + std::string(key) + "'");
+    }
+    return integer_value(*n, key, lo, hi, layer);
+  }
+
+  std::uint64_t integer_value(const toml::node& n, std::string_view what, std::int64_t lo, std::int64_t hi,
+                              const std::string& layer) const {
+    const std::string range = "an integer between " + std::to_string(lo) + " and " + std::to_string(hi);
+    if (auto f = n.as_floating_point()) {
+      std::ostringstream v;
+      v << f->get();
+      fail(pos_of(n.source()), layer, std::string(what) + " must be " + range + ", got " + v.str());
+    }
+    auto i = n.as_integer();
+    if (!i) fail(pos_of(n.source()), layer, std::string(what) + " must be " + range + ", got a " + type_name(n));
+    const std::int64_t v = i->get();
+    if (v < lo || v > hi) fail(pos_of(n.source()), layer, std::string(what) + " must be " + range + ", got " + std::to_string(v));
+    return static_cast<std::uint64_t>(v);
+  }
+
+  double real(const toml::table& t, std::string_view key, double lo, double hi, bool lo_open, const std::string& layer,
+              double dflt) const {
+    const toml::node* n = t.get(key);
+    if (!n) return dflt;
+    double v = 0;
+    if (auto f = n->as_floating_point()) v = f->get();
+    else if (auto i = n->as_integer()) v = static_cast<double>(i->get());
+    else fail(pos_of(n->source()), layer, std::string(key) + " must be a number, got a " + type_name(*n));
+    std::ostringstream r;
+    r << (lo_open ? "(" : "[") << lo << ", " << hi << "], got " << v;
+    if (!std::isfinite(v) || v < lo || (lo_open && v == lo) || v > hi)
+      fail(pos_of(n->source()), layer, std::string(key) + " must lie in " + r.str());
+    return v;
+  }
+
+  const toml::value<std::string>* string(const toml::table& t, std::string_view key, const std::string& layer,
+                                         SourcePos table_pos, bool required) const {
+    const toml::node* n = t.get(key);
+    if (!n) {
+      if (required) fail(table_pos, layer, "missing required key '" + std::string(key) + "'");
+      return nullptr;
+    }
+    auto s = n->as_string();
+    if (!s) fail(pos_of(n->source()), layer, std::string(key) + " must be a string, got a " + type_name(*n));
+    return s;
+  }
+
+  bool boolean(const toml::table& t, std::string_view key, bool dflt) const {
+    const toml::node* n = t.get(key);
+    if (!n) return dflt;
+    auto b = n->as_boolean();
+    if (!b) fail(pos_of(n->source()), "", std::string(key) + " must be true or false, got a " + type_name(*n));
+    return b->get();
+  }
+
+  const toml::table& table(const toml::node& n, std::string_view what) const {
+    auto t = n.as_table();
+    if (!t) fail(pos_of(n.source()), "", std::string(what) + " must be a table");
+    return *t;
+  }
+
+  std::string identifier(const toml::value<std::string>& s, const std::string& layer) const {
+    const std::string problem = ir::identifier_problem(s.get());
+    if (!problem.empty()) fail(pos_of(s.source()), layer, "invalid name '" + printable(s.get()) + "': " + problem);
+    return s.get();
+  }
+
+  // A spec string shown in a message: non-ASCII and control bytes as \xNN, long ones cut.
+  static std::string printable(const std::string& s) {
+    std::string out;
+    for (unsigned char c : s) {
+      if (out.size() > 80) return out + "...";
+      if (c >= 0x20 && c < 0x7f) {
+        out += static_cast<char>(c);
+      } else {
+        char buf[8];
+        std::snprintf(buf, sizeof buf, "\\x%02x", c);
+        out += buf;
+      }
+    }
+    return out;
+  }
+
+  static std::string type_name(const toml::node& n) {
+    switch (n.type()) {
+      case toml::node_type::string: return "string";
+      case toml::node_type::integer: return "integer";
+      case toml::node_type::floating_point: return "number";
+      case toml::node_type::boolean: return "boolean";
+      case toml::node_type::array: return "array";
+      case toml::node_type::table: return "table";
+      default: return "date/time";
+    }
+  }
+
+ private:
+  std::string file_;
+};
+
+// `activation`, `alpha` and `beta` of a dense layer, or of a standalone activation layer.
+ir::ActivationSpec read_activation(const Reader& r, const toml::table& t, ir::Activation kind, const std::string& layer) {
+  ir::ActivationSpec a{kind, ir::default_alpha(kind)};
+  const bool has_alpha = kind == ir::Activation::leaky_relu || kind == ir::Activation::elu;
+  const bool has_beta = kind == ir::Activation::softplus;
+  if (const toml::node* n = t.get("alpha"); n && !has_alpha)
+    r.fail(pos_of(n->source()), layer, "alpha applies only to leaky_relu and elu, not " + std::string(ir::to_string(kind)));
+  if (const toml::node* n = t.get("beta"); n && !has_beta)
+    r.fail(pos_of(n->source()), layer, "beta applies only to softplus, not " + std::string(ir::to_string(kind)));
+  if (has_alpha) a.alpha = r.real(t, "alpha", 0.0, 1e3, false, layer, a.alpha);
+  if (has_beta) a.alpha = r.real(t, "beta", 0.0, 1e3, true, layer, a.alpha);
+  return a;
+}
+
+void read_layer(const Reader& r, const toml::table& t, std::size_t index, ir::Graph& g) {
+  ir::Layer l;
+  l.pos = pos_of(t.source());
+  const std::string provisional = "#" + std::to_string(index + 1);  // until the name is known
+
+  const auto* type = r.string(t, "type", provisional, l.pos, true);
+  const std::string& ty = type->get();
+  ir::Activation act{};
+  if (ty == "dense") {
+    l.kind = ir::OpKind::dense;
+  } else if (ir::activation_from_string(ty, act)) {
+    l.kind = ir::OpKind::activation;
+  } else {
+    for (auto planned : kPlannedLayerTypes)
+      if (planned == ty) r.fail(pos_of(type->source()), provisional, "layer type '" + ty + "' is not supported yet");
+    r.fail(pos_of(type->source()), provisional,
+           "unknown layer type '" + ty + "' (expected dense or an activation: " + activation_list() + ")");
+  }
+
+  if (const auto* name = r.string(t, "name", provisional, l.pos, false)) {
+    l.name = r.identifier(*name, provisional);
+    l.name_pos = pos_of(name->source());
+  } else {
+    l.name = ty + std::to_string(index + 1);  // documented default: <type><index>, 1-based
+    l.name_pos = l.pos;
+  }
+
+  switch (l.kind) {
+    case ir::OpKind::dense: {
+      r.check_keys(t, {"name", "type", "units", "activation", "alpha", "beta"}, "a dense layer", l.name, {"inputs"});
+      l.units = r.integer(t, "units", 1, static_cast<std::int64_t>(ir::kMaxUnits), l.name, l.pos);
+      ir::Activation a = ir::Activation::identity;
+      if (const auto* an = r.string(t, "activation", l.name, l.pos, false)) {
+        if (!ir::activation_from_string(an->get(), a))
+          r.fail(pos_of(an->source()), l.name, "unknown activation '" + an->get() + "' (expected one of: " + activation_list() + ")");
+      }
+      l.activation = read_activation(r, t, a, l.name);
+      break;
+    }
+    case ir::OpKind::activation:
+      r.check_keys(t, {"name", "type", "alpha", "beta"}, "an activation layer", l.name, {"inputs"});
+      l.activation = read_activation(r, t, act, l.name);
+      break;
+  }
+  g.layers.push_back(std::move(l));
+}
+
+void read_loss(const Reader& r, const toml::table& t, ir::Graph& g) {
+  g.loss.pos = pos_of(t.source());
+  r.check_keys(t, {"type"}, "[loss]", "");
+  const auto* type = r.string(t, "type", "", g.loss.pos, true);
+  g.loss.pos = pos_of(type->source());
+  const std::string& s = type->get();
+  if (s == "mse") g.loss.kind = ir::LossKind::mse;
+  else if (s == "binary_cross_entropy") g.loss.kind = ir::LossKind::binary_cross_entropy;
+  else if (s == "softmax_cross_entropy") g.loss.kind = ir::LossKind::softmax_cross_entropy;
+  else r.fail(g.loss.pos, "", "unknown loss '" + s + "' (expected one of: mse, binary_cross_entropy, softmax_cross_entropy)");
+}
+
+void read_optimizer(const Reader& r, const toml::table& t, ir::Graph& g) {
+  auto& o = g.optimizer;
+  o.pos = pos_of(t.source());
+  const auto* type = r.string(t, "type", "", o.pos, true);
+  const std::string& s = type->get();
+  if (s == "sgd") o.kind = ir::OptimizerKind::sgd;
+  else if (s == "momentum") o.kind = ir::OptimizerKind::momentum;
+  else if (s == "nesterov" || s == "rmsprop" || s == "adam" || s == "adamw" || s == "lbfgs")
+    r.fail(pos_of(type->source()), "", "optimizer '" + s + "' is not supported yet (supported: sgd, momentum)");
+  else r.fail(pos_of(type->source()), "", "unknown optimizer '" + s + "' (expected one of: sgd, momentum)");
+  if (o.kind == ir::OptimizerKind::sgd) r.check_keys(t, {"type", "lr"}, "[optimizer] (sgd)", "", {"schedule", "l2", "clip_norm"});
+  else r.check_keys(t, {"type", "lr", "momentum"}, "[optimizer] (momentum)", "", {"schedule", "l2", "clip_norm"});
+  o.lr = r.real(t, "lr", 0.0, 1e3, true, "", o.lr);
+  o.momentum = r.real(t, "momentum", 0.0, 0.999999, false, "", o.momentum);
+}
+
+void read_train(const Reader& r, const toml::table& t, ir::Graph& g) {
+  r.check_keys(t, {"epochs", "seed", "shuffle"}, "[train]", "", {"validation", "early_stopping"});
+  const SourcePos p = pos_of(t.source());
+  g.train.epochs = r.integer(t, "epochs", 1, 1'000'000, "", p, static_cast<std::int64_t>(g.train.epochs));
+  g.train.seed = r.integer(t, "seed", 0, INT64_MAX, "", p, static_cast<std::int64_t>(g.train.seed));
+  g.train.shuffle = r.boolean(t, "shuffle", g.train.shuffle);
+}
+
+void read_data(const Reader& r, const toml::table& t, ir::Graph& g) {
+  r.check_keys(t, {"train", "test", "labels"}, "[data]", "");
+  const SourcePos p = pos_of(t.source());
+  if (const auto* s = r.string(t, "train", "", p, false)) g.data.train = s->get();
+  if (const auto* s = r.string(t, "test", "", p, false)) g.data.test = s->get();
+  if (const toml::node* n = t.get("labels")) {
+    auto arr = n->as_array();
+    if (!arr || arr->empty()) r.fail(pos_of(n->source()), "", "labels must be a non-empty array of column names");
+    for (const auto& e : *arr) {
+      auto s = e.as_string();
+      if (!s) r.fail(pos_of(e.source()), "", "labels must hold column names (strings)");
+      g.data.labels.push_back(s->get());
+    }
+  }
+}
+
+void read_input(const Reader& r, const toml::node& n, ir::Graph& g) {
+  g.input_pos = pos_of(n.source());
+  auto arr = n.as_array();
+  if (!arr || arr->empty() || arr->size() > 3)
+    r.fail(g.input_pos, "", "input must be an array of 1 to 3 sizes: [features] or [channels, height, width]");
+  for (const auto& e : *arr) g.input_shape.push_back(r.integer_value(e, "input sizes", 1, static_cast<std::int64_t>(ir::kMaxUnits), ""));
+  if (g.input_shape.size() != 1)
+    r.fail(g.input_pos, "", "input must be [features] for now: image inputs [channels, height, width] come with conv layers");
+}
+
+}  // namespace
+
+ir::Graph parse_spec_text(std::string_view text, const std::string& file) {
+  toml::table root;
+  try {
+    root = toml::parse(text, file);
+  } catch (const toml::parse_error& e) {
+    fail(file, pos_of(e.source()), "", "invalid TOML: " + std::string(e.description()));
+  }
+  const Reader r(file);
+  r.check_keys(root, {"name", "input", "batch", "layer", "loss", "optimizer", "train", "data"}, "the spec", "");
+
+  ir::Graph g;
+  g.spec_path = file;
+  g.name = r.identifier(*r.string(root, "name", "", {1, 1}, true), "");
+
+  const toml::node* input = root.get("input");
+  if (!input) fail(file, {1, 1}, "", "missing required key 'input' (the shape of one sample, e.g. input = [784])");
+  read_input(r, *input, g);
+  g.batch = r.integer(root, "batch", 1, static_cast<std::int64_t>(ir::kMaxBatch), "", {1, 1}, 1);
+
+  const toml::node* layers = root.get("layer");
+  if (!layers) fail(file, {1, 1}, "", "the spec has no [[layer]] tables");
+  auto arr = layers->as_array();
+  if (!arr || arr->empty()) fail(file, pos_of(layers->source()), "", "layer must be an array of tables ([[layer]])");
+  if (arr->size() > ir::kMaxLayers)
+    fail(file, pos_of(layers->source()), "", "a spec may hold at most " + std::to_string(ir::kMaxLayers) + " layers");
+  for (std::size_t i = 0; i < arr->size(); ++i) read_layer(r, r.table((*arr)[i], "each [[layer]]"), i, g);
+
+  const toml::node* loss = root.get("loss");
+  if (!loss) fail(file, {1, 1}, "", "missing [loss] table (type = mse | binary_cross_entropy | softmax_cross_entropy)");
+  read_loss(r, r.table(*loss, "[loss]"), g);
+  if (const toml::node* n = root.get("optimizer")) read_optimizer(r, r.table(*n, "[optimizer]"), g);
+  if (const toml::node* n = root.get("train")) read_train(r, r.table(*n, "[train]"), g);
+  if (const toml::node* n = root.get("data")) read_data(r, r.table(*n, "[data]"), g);
+  return g;
+}
+
+ir::Graph parse_spec_file(const std::filesystem::path& path, std::string* text_out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail(path.string(), {0, 0}, "", "cannot read the spec file");
+  std::ostringstream buf;
+  buf << in.rdbuf();
+  std::string text = buf.str();
+  if (text.size() > ir::kMaxSpecBytes)
+    fail(path.string(), {1, 1}, "", "the spec is larger than " + std::to_string(ir::kMaxSpecBytes) + " bytes");
+  ir::Graph g = parse_spec_text(text, path.string());
+  if (text_out) *text_out = std::move(text);
+  return g;
+}
+
+}  // namespace castnet::spec

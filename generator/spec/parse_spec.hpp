@@ -1,0 +1,18 @@
+// Reading a spec (TOML) into the graph IR. Syntax-level rules only; run_passes() completes it.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+#include "ir/graph.hpp"
+
+namespace castnet::spec {
+
+// Throws castnet::SpecError ("file:line:col: error: ...") on any problem. `file` names the spec in
+// diagnostics.
+ir::Graph parse_spec_text(std::string_view text, const std::string& file);
+// Reads the file; if text_out is given it receives the exact bytes read (for hashing).
+ir::Graph parse_spec_file(const std::filesystem::path& path, std::string* text_out = nullptr);
+
+}  // namespace castnet::spec

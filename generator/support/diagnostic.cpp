@@ -1,0 +1,17 @@
+// Formatting of spec diagnostics (the format is part of the CLI contract: tests/errors checks it).
+#include "support/diagnostic.hpp"
+
+namespace castnet {
+
+std::string format(const Diagnostic& d) {
+  std::string s = d.file + ":" + std::to_string(d.line) + ":" + std::to_string(d.column) + ": error: ";
+  // Unnamed layers are referred to by position ("#2"), named ones by their name.
+  if (!d.layer.empty()) s += d.layer[0] == '#' ? "layer " + d.layer + ": " : "layer '" + d.layer + "': ";
+  return s + d.message;
+}
+
+void fail(const std::string& file, ir::SourcePos pos, const std::string& layer, const std::string& message) {
+  throw SpecError(Diagnostic{file, pos.line, pos.column, layer, message});
+}
+
+}  // namespace castnet
