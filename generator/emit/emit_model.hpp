@@ -1,0 +1,24 @@
+// Emission of the model header from a graph that has been through run_passes().
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "ir/graph.hpp"
+
+namespace castnet::gen {
+
+struct EmitOptions {
+  bool real_double = false;  // emit `using real = double`
+  std::string ns;            // C++ namespace; empty: the spec's name (must be an identifier)
+  std::string spec_label;    // how the banner names the spec (no absolute paths: output stays reproducible)
+  std::string sha256;        // of the spec's bytes
+  std::string version;       // castnet-gen version
+  std::string gen_flags;     // the options beyond the defaults, for the banner's "regenerate" line
+  std::uint32_t abi = 1;     // must equal CASTNET_RUNTIME_ABI
+};
+
+std::string emit_model(const ir::Graph& g, const EmitOptions& options);
+
+}  // namespace castnet::gen
+

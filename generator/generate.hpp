@@ -1,0 +1,38 @@
+// The whole generator as one call: read a spec, run the passes, emit, write. Used by castnet-gen
+// (CMake's generator) and by the castnet CLI's gen/train verbs.
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+#include "ir/graph.hpp"
+
+namespace castnet::gen {
+
+struct GenRequest {
+  std::filesystem::path spec;
+  std::filesystem::path out_dir;
+  std::string header_name;           // empty: "<name>.hpp"
+  std::filesystem::path depfile;     // empty: none. Makefile syntax: the header depends on the spec
+  bool real_double = false;
+  std::string ns;                    // empty: the spec's name
+};
+
+struct GenResult {
+  ir::Graph graph;                   // after all passes
+  std::filesystem::path header;      // the file written (or left alone, when unchanged)
+  bool changed = false;              // false: the bytes were identical, the file was not touched
+  std::string spec_sha256;
+  std::string header_text;
+};
+
+// Parses and validates (throws castnet::SpecError) and emits into header_text; writes nothing.
+// out_dir and depfile are ignored; header is the path generate() would write.
+GenResult emit_header(const GenRequest& request);
+// emit_header, then writes the header (only if its bytes changed) and the depfile.
+GenResult generate(const GenRequest& request);
+
+// Parses, validates and emits in memory only (check, tests).
+ir::Graph load_graph(const std::filesystem::path& spec, std::string* spec_text = nullptr);
+
+}  // namespace castnet::gen

@@ -1,0 +1,68 @@
+// castnet-gen: the generator as CMake's castnet_add_model() runs it. Argument parsing only.
+//   castnet-gen SPEC -o DIR [--header-name FILE] [--depfile FILE] [--real float|double] [--namespace NS]
+// Exit codes: 0 ok, 1 spec error (file:line:col message on stderr), 2 usage.
+#include <cstdio>
+#include <iostream>
+#include <string>
+
+#include "generate.hpp"
+#include "support/diagnostic.hpp"
+
+namespace {
+
+int usage(const std::string& why) {
+  std::cerr << "castnet-gen: " << why << "\n"
+            << "usage: castnet-gen SPEC -o DIR [--header-name FILE] [--depfile FILE] [--real float|double] [--namespace NS]\n";
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  castnet::gen::GenRequest req;
+  bool have_out = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto value = [&](std::string& dst) {
+      if (i + 1 >= argc) return false;
+      dst = argv[++i];
+      return true;
+    };
+    std::string v;
+    if (a == "-o" || a == "--out") {
+      if (!value(v)) return usage("-o needs a directory");
+      req.out_dir = v;
+      have_out = true;
+    } else if (a == "--header-name") {
+      if (!value(req.header_name)) return usage("--header-name needs a file name");
+    } else if (a == "--depfile") {
+      if (!value(v)) return usage("--depfile needs a file");
+      req.depfile = v;
+    } else if (a == "--real") {
+      if (!value(v) || (v != "float" && v != "double")) return usage("--real takes float or double");
+      req.real_double = v == "double";
+    } else if (a == "--namespace") {
+      if (!value(req.ns)) return usage("--namespace needs a name");
+    } else if (!a.empty() && a[0] == '-') {
+      return usage("unknown option " + a);
+    } else if (req.spec.empty()) {
+      req.spec = a;
+    } else {
+      return usage("more than one spec given");
+    }
+  }
+  if (req.spec.empty()) return usage("no spec given");
+  if (!have_out) return usage("no output directory given (-o DIR)");
+  try {
+    castnet::gen::generate(req);
+  } catch (const castnet::SpecError& e) {
+    std::cerr << e.what() << "\n";
+    return 1;
+  } catch (const std::invalid_argument& e) {
+    return usage(e.what());
+  } catch (const std::exception& e) {
+    std::cerr << "castnet-gen: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}
