@@ -1,0 +1,55 @@
+// See args.hpp.
+#include "args.hpp"
+
+#include <algorithm>
+
+namespace castnet::cli {
+
+Args::Args(int argc, char** argv, int first, const std::vector<std::string>& with_value,
+           const std::vector<std::string>& flags) {
+  for (int i = first; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a.size() > 1 && a[0] == '-') {
+      std::string value;
+      bool inline_value = false;
+      if (auto eq = a.find('='); eq != std::string::npos && a.rfind("--", 0) == 0) {
+        value = a.substr(eq + 1);
+        a = a.substr(0, eq);
+        inline_value = true;
+      }
+      if (std::find(flags.begin(), flags.end(), a) != flags.end() && !inline_value) {
+        flags_[a] = true;
+      } else if (std::find(with_value.begin(), with_value.end(), a) != with_value.end()) {
+        if (!inline_value) {
+          if (i + 1 >= argc) throw UsageError(a + " needs a value");
+          value = argv[++i];
+        }
+        values_[a] = value;
+      } else {
+        throw UsageError("unknown option " + a);
+      }
+    } else {
+      positional_.push_back(a);
+    }
+  }
+}
+
+std::optional<std::string> Args::get(const std::string& option) const {
+  auto it = values_.find(option);
+  if (it == values_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::string Args::require(const std::string& option) const {
+  auto v = get(option);
+  if (!v) throw UsageError("missing " + option);
+  return *v;
+}
+
+std::string Args::spec() const {
+  if (positional_.empty()) throw UsageError("no spec given");
+  if (positional_.size() > 1) throw UsageError("unexpected argument '" + positional_[1] + "'");
+  return positional_[0];
+}
+
+}  // namespace castnet::cli

@@ -1,0 +1,23 @@
+// Compile-and-cache of per-spec runners: the generated header plus a two-line main that hands
+// the command line to castnet::run_model<Model>. Keyed by a hash of everything that goes into
+// the binary, so a second run with the same spec does not recompile.
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+namespace castnet::cli {
+
+struct Runner {
+  std::filesystem::path exe;
+  bool compiled = false;  // false: found in the cache
+};
+
+// Builds (or finds) the runner for `header_text`, a header generated for namespace `ns`.
+// Throws std::runtime_error with the compiler's output tail if compilation fails.
+Runner build_runner(const std::string& ns, const std::string& header_text);
+
+// $CASTNET_CACHE_DIR, else $XDG_CACHE_HOME/castnet, else ~/.cache/castnet.
+std::filesystem::path cache_root();
+
+}  // namespace castnet::cli

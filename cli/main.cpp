@@ -1,0 +1,64 @@
+// castnet: verb dispatch. Exit codes: 0 success, 1 user error (message on stderr naming file and
+// place), 2 usage error.
+#include <cstring>
+#include <iostream>
+#include <string>
+
+#include "args.hpp"
+#include "support/diagnostic.hpp"
+#include "verbs.hpp"
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage: castnet <verb> ...\n"
+    "  check   SPEC                                  validate; print the layer table\n"
+    "  gen     SPEC -o DIR [--real float|double] [--namespace NS]\n"
+    "                                                write the generated header\n"
+    "  train   SPEC [--data F.csv] [--labels a,b] [--epochs N] [--init W] [--out DIR]\n"
+    "                                                generate, compile (cached), train\n"
+    "  eval    SPEC --weights W [--data F.csv] [--labels a,b]\n"
+    "                                                mean loss (and accuracy)\n"
+    "  predict SPEC --weights W --input F.csv        one output row per input row\n";
+
+struct Verb {
+  const char* name;
+  int (*run)(int, char**);
+};
+
+constexpr Verb kVerbs[] = {{"check", castnet::cli::check},
+                           {"gen", castnet::cli::gen},
+                           {"train", castnet::cli::train},
+                           {"eval", castnet::cli::eval},
+                           {"predict", castnet::cli::predict}};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || std::strcmp(argv[1], "help") == 0 || std::strcmp(argv[1], "--help") == 0 ||
+      std::strcmp(argv[1], "-h") == 0) {
+    std::cerr << kUsage;
+    return argc < 2 ? 2 : 0;
+  }
+  const std::string verb = argv[1];
+  for (const auto& v : kVerbs) {
+    if (verb != v.name) continue;
+    try {
+      return v.run(argc, argv);
+    } catch (const castnet::cli::UsageError& e) {
+      std::cerr << "castnet " << verb << ": " << e.what() << "\n" << kUsage;
+      return 2;
+    } catch (const castnet::SpecError& e) {
+      std::cerr << e.what() << "\n";
+      return 1;
+    } catch (const std::exception& e) {
+      std::cerr << e.what() << "\n";
+      return 1;
+    }
+  }
+  if (verb == "export" || verb == "bench")
+    std::cerr << "castnet " << verb << ": not available yet in this version\n";
+  else
+    std::cerr << "castnet: unknown verb '" << verb << "'\n" << kUsage;
+  return 2;
+}

@@ -1,0 +1,13 @@
+// The CLI's verbs. Each returns the process exit code; user errors are thrown (SpecError,
+// castnet::Error, std::runtime_error) and usage errors as UsageError, both handled in main.cpp.
+#pragma once
+
+namespace castnet::cli {
+
+int check(int argc, char** argv);
+int gen(int argc, char** argv);
+int train(int argc, char** argv);
+int eval(int argc, char** argv);
+int predict(int argc, char** argv);
+
+}  // namespace castnet::cli
