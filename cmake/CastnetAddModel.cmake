@@ -1,0 +1,101 @@
+# castnet_add_model(): one CMake target per network spec.
+#
+#   castnet_add_model(<name> SPEC <file.toml>
+#                     [WEIGHTS <file.safetensors>]   # bake trained weights into the header
+#                     [REAL float|double]            # scalar type of the generated code
+#                     [NAMESPACE <ns>])              # C++ namespace (default: the spec's `name`)
+#
+# Creates
+#   <name>         INTERFACE library: link it, then `#include "<name>.hpp"`; brings castnet::simd
+#   <name>_gen     the custom target that runs the generator
+#   <name>.update  runs the generator unconditionally (e.g. `ninja <name>.update`)
+#
+# The header is <current binary dir>/castnet_generated/<name>/<name>.hpp. It is regenerated when
+# the spec, the weights or the generator change (the templates are embedded in the generator, so
+# the generator target covers them); castnet-gen writes a depfile naming every file it read and
+# rewrites the header only when its bytes change, so an unchanged spec never causes a recompile.
+# Relative SPEC and WEIGHTS paths are relative to CMAKE_CURRENT_SOURCE_DIR. Works in the castnet
+# build tree (castnet::gen is a build target) and through find_package(castnet) (an imported one).
+# Uses target-scoped commands only.
+
+include_guard(GLOBAL)
+
+# include() pushes a policy scope and functions keep the policies of their definition: DEPFILE
+# paths are relative to the current binary dir (CMP0116), whatever the caller's minimum version.
+if(POLICY CMP0116)
+  cmake_policy(SET CMP0116 NEW)
+endif()
+
+function(castnet_add_model name)
+  cmake_parse_arguments(PARSE_ARGV 1 arg "" "SPEC;WEIGHTS;REAL;NAMESPACE" "")
+  if(arg_UNPARSED_ARGUMENTS)
+    message(FATAL_ERROR "castnet_add_model(${name}): unexpected arguments: ${arg_UNPARSED_ARGUMENTS}")
+  endif()
+  if(NOT name MATCHES "^[A-Za-z_][A-Za-z0-9_]*$")
+    message(FATAL_ERROR "castnet_add_model(${name}): the name must be an identifier ([A-Za-z_][A-Za-z0-9_]*)")
+  endif()
+  if(NOT arg_SPEC)
+    message(FATAL_ERROR "castnet_add_model(${name}): SPEC <file> is required")
+  endif()
+  if(NOT TARGET castnet::gen)
+    message(FATAL_ERROR "castnet_add_model(${name}): no castnet::gen target; "
+                        "use find_package(castnet) or add_subdirectory(castnet) first")
+  endif()
+
+  cmake_path(ABSOLUTE_PATH arg_SPEC BASE_DIRECTORY "${CMAKE_CURRENT_SOURCE_DIR}" NORMALIZE
+             OUTPUT_VARIABLE spec)
+  if(NOT EXISTS "${spec}")
+    message(FATAL_ERROR "castnet_add_model(${name}): spec not found: ${spec}")
+  endif()
+
+  set(gen_args "")
+  set(inputs "${spec}")
+  if(DEFINED arg_WEIGHTS)
+    cmake_path(ABSOLUTE_PATH arg_WEIGHTS BASE_DIRECTORY "${CMAKE_CURRENT_SOURCE_DIR}" NORMALIZE
+               OUTPUT_VARIABLE weights)
+    list(APPEND gen_args --weights "${weights}")
+    list(APPEND inputs "${weights}")
+  endif()
+  if(DEFINED arg_REAL)
+    if(NOT arg_REAL MATCHES "^(float|double)$")
+      message(FATAL_ERROR "castnet_add_model(${name}): REAL must be float or double, not '${arg_REAL}'")
+    endif()
+    list(APPEND gen_args --real "${arg_REAL}")
+  endif()
+  if(DEFINED arg_NAMESPACE)
+    list(APPEND gen_args --namespace "${arg_NAMESPACE}")
+  endif()
+
+  set(outdir "${CMAKE_CURRENT_BINARY_DIR}/castnet_generated/${name}")
+  set(header "${outdir}/${name}.hpp")
+  set(depfile "${CMAKE_CURRENT_BINARY_DIR}/castnet_generated/${name}.d")
+  set(command castnet::gen "${spec}" -o "${outdir}" --header-name "${name}.hpp" ${gen_args})
+
+  # DEPFILE works with Ninja and (CMake >= 3.20) Makefile generators; elsewhere the explicit
+  # DEPENDS below still cover the spec, the weights and the generator.
+  set(depfile_args "")
+  if(CMAKE_GENERATOR MATCHES "Ninja|Makefiles")
+    set(depfile_args DEPFILE "${depfile}")
+    list(APPEND command --depfile "${depfile}")
+  endif()
+
+  add_custom_command(
+    OUTPUT "${header}"
+    COMMAND ${command}
+    DEPENDS castnet::gen ${inputs}
+    ${depfile_args}
+    COMMENT "castnet: generating ${name}.hpp from ${arg_SPEC}"
+    VERBATIM)
+  add_custom_target(${name}_gen DEPENDS "${header}")
+
+  add_custom_target(${name}.update
+    COMMAND ${command}
+    DEPENDS castnet::gen
+    COMMENT "castnet: regenerating ${name}.hpp from ${arg_SPEC}"
+    VERBATIM)
+
+  add_library(${name} INTERFACE)
+  target_include_directories(${name} INTERFACE "${outdir}")
+  target_link_libraries(${name} INTERFACE castnet::simd)
+  add_dependencies(${name} ${name}_gen)
+endfunction()

@@ -1,0 +1,136 @@
+// castnet_add_model() as a user meets it: install castnet, build the out-of-tree project in
+// tests/cmake/consumer against the install, and check what each kind of spec edit rebuilds.
+//   fresh build       -> generates the header, compiles, runs
+//   build again       -> nothing to do
+//   touch the spec    -> the generator may run, but the header keeps its bytes and mtime: no recompile
+//   change the spec   -> the header is regenerated and the program recompiled
+#include <sys/wait.h>
+
+#include <catch2/catch.hpp>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <string>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string read_text(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+void write_text(const fs::path& p, const std::string& text) {
+  std::ofstream out(p, std::ios::binary | std::ios::trunc);
+  out << text;
+}
+
+std::string quoted(const fs::path& p) { return "'" + p.string() + "'"; }
+
+struct Run {
+  int status = -1;
+  std::string output;  // stdout and stderr together
+};
+
+// Runs a shell command with its output in `log`, and returns the exit code and that output.
+Run run(const std::string& command, const fs::path& log) {
+  const int raw = std::system((command + " > " + quoted(log) + " 2>&1").c_str());
+  Run r;
+  r.status = (raw != -1 && WIFEXITED(raw)) ? WEXITSTATUS(raw) : -1;
+  r.output = read_text(log);
+  return r;
+}
+
+bool contains(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+}  // namespace
+
+TEST_CASE("cmake: castnet_add_model regenerates only when the spec changes", "[cmake]") {
+  const fs::path source = CASTNET_SOURCE_DIR;
+  const fs::path work = fs::path(CASTNET_BINARY_DIR) / "cmake_consumer_test";
+  const fs::path prefix = work / "prefix";
+  const fs::path build = work / "build";
+  const fs::path spec = work / "spec" / "xor.toml";
+  const fs::path header = build / "castnet_generated" / "consumer_model" / "consumer_model.hpp";
+  const fs::path program = build / "consumer";
+  const fs::path log = work / "log.txt";
+  const std::string generating = "castnet: generating consumer_model.hpp";
+  const std::string compiling = "Building CXX object";
+
+  fs::remove_all(work);
+  fs::create_directories(spec.parent_path());
+  REQUIRE(fs::exists(source / "specs" / "xor.toml"));
+  fs::copy_file(source / "specs" / "xor.toml", spec);
+
+  const Run install = run("cmake --install " + quoted(CASTNET_BINARY_DIR) + " --prefix " + quoted(prefix), log);
+  INFO(install.output);
+  REQUIRE(install.status == 0);
+
+  const Run configure = run("cmake -S " + quoted(source / "tests" / "cmake" / "consumer") + " -B " +
+                                quoted(build) + " -G Ninja -DCMAKE_BUILD_TYPE=Release" +
+                                " -DCMAKE_PREFIX_PATH=" + quoted(prefix) + " -DSPEC=" + quoted(spec),
+                            log);
+  INFO(configure.output);
+  REQUIRE(configure.status == 0);
+
+  const std::string build_cmd = "cmake --build " + quoted(build);
+  const std::string dry_run_cmd = "cmake --build " + quoted(build) + " -- -n";
+
+  // Fresh build: generate, compile, run.
+  const Run first = run(build_cmd, log);
+  INFO(first.output);
+  REQUIRE(first.status == 0);
+  CHECK(contains(first.output, generating));
+  REQUIRE(fs::exists(header));
+  const Run ran = run(quoted(program), log);
+  INFO(ran.output);
+  REQUIRE(ran.status == 0);
+  CHECK(contains(ran.output, "consumer ok"));
+  const std::string header_v1 = read_text(header);
+  const auto header_time_v1 = fs::last_write_time(header);
+
+  // Up to date: a second build does nothing at all.
+  const Run second = run(build_cmd, log);
+  INFO(second.output);
+  REQUIRE(second.status == 0);
+  CHECK_FALSE(contains(second.output, generating));
+  CHECK_FALSE(contains(second.output, compiling));
+  CHECK(contains(run(dry_run_cmd, log).output, "no work to do"));
+  CHECK(fs::last_write_time(header) == header_time_v1);
+
+  // Touched but unchanged: the header keeps its bytes and mtime, so nothing recompiles.
+  fs::last_write_time(spec, fs::file_time_type::clock::now());
+  const Run touched = run(build_cmd, log);
+  INFO(touched.output);
+  REQUIRE(touched.status == 0);
+  CHECK_FALSE(contains(touched.output, compiling));
+  CHECK(fs::last_write_time(header) == header_time_v1);
+  CHECK(read_text(header) == header_v1);
+  CHECK(contains(run(dry_run_cmd, log).output, "no work to do"));
+
+  // Changed: one more unit in the first layer that has units regenerates and recompiles.
+  std::string text = read_text(spec);
+  std::smatch units;
+  REQUIRE(std::regex_search(text, units, std::regex(R"(units\s*=\s*(\d+))")));
+  const std::string widened = "units = " + std::to_string(std::stoi(units[1].str()) + 1);
+  text.replace(static_cast<std::size_t>(units.position(0)), static_cast<std::size_t>(units.length(0)), widened);
+  write_text(spec, text);
+  const Run changed = run(build_cmd, log);
+  INFO(changed.output);
+  REQUIRE(changed.status == 0);
+  CHECK(contains(changed.output, generating));
+  CHECK(contains(changed.output, compiling));
+  CHECK(read_text(header) != header_v1);
+  const Run ran_again = run(quoted(program), log);
+  INFO(ran_again.output);
+  REQUIRE(ran_again.status == 0);
+  CHECK(contains(ran_again.output, "consumer ok"));
+  CHECK(contains(run(dry_run_cmd, log).output, "no work to do"));
+}
