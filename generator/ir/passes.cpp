@@ -23,7 +23,9 @@ Activation activation_after(const Graph& g, std::size_t i) {
   return Activation::identity;
 }
 
-// Dense layers up to this many weights are emitted as straight-line code.
+// Dense layers this small are emitted as straight-line code: one line per output, so at most
+// 8 products a line keeps the code readable; the weight limit bounds code size.
+constexpr std::size_t kUnrollMaxInputs = 8;
 constexpr std::size_t kUnrollMaxWeights = 64;
 
 }  // namespace
@@ -107,7 +109,9 @@ void count(Graph& g) {
 void plan(Graph& g) {
   for (Layer& l : g.layers) {
     switch (l.kind) {
-      case OpKind::dense: l.unrolled = l.in_features * l.out_features <= kUnrollMaxWeights; break;
+      case OpKind::dense:
+        l.unrolled = l.in_features <= kUnrollMaxInputs && l.in_features * l.out_features <= kUnrollMaxWeights;
+        break;
       case OpKind::activation: l.unrolled = false; break;
     }
   }

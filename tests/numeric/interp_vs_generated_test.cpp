@@ -1,0 +1,78 @@
+// Generated code (float) against the plain interpreter (double) on the same random weights and
+// inputs: forward for one sample and for a batch, train_step's loss and every gradient, and the
+// input gradient of backward, for every activation and loss spec. Relative error at most 1e-5.
+#include <catch2/catch.hpp>
+
+#include <string>
+
+#include "generate.hpp"
+#include "interpreter.hpp"
+#include "numeric_models.hpp"
+#include "support/model_testing.hpp"
+
+namespace {
+
+constexpr double kTolerance = 1e-5;
+
+template <class M>
+void check(const char* what, const float* generated, const double* reference, std::size_t n) {
+  const auto m = castnet::test::relative_error(generated, reference, n);
+  INFO(M::kName << " " << what << ": " << castnet::test::describe(m));
+  CHECK(m.rel <= kTolerance);
+}
+
+template <class M>
+void compare_with_interpreter() {
+  static_assert(std::is_same_v<typename M::real, float>);
+  const std::string spec = std::string(CASTNET_NUMERIC_SPEC_DIR) + "/" + std::string(M::kName) + ".toml";
+  castnet::interp::Interpreter<double> ref(castnet::gen::load_graph(spec));
+  castnet::test::ModelState<M> s(7);
+  auto params = M::tensors(*s.params);
+  REQUIRE(ref.params().size() == params.size());
+  for (std::size_t i = 0; i < params.size(); ++i) ref.params()[i].assign(params[i], params[i] + M::kTensors[i].size);
+  const std::vector<double> x(s.x.begin(), s.x.end()), target(s.target.begin(), s.target.end());
+
+  // forward: batch, and each sample alone
+  std::vector<double> y_ref(M::kBatch * M::kOutputs);
+  ref.forward(x.data(), M::kBatch, y_ref.data());
+  std::vector<float> y(y_ref.size()), y_one(y_ref.size());
+  M::forward_batch(*s.params, *s.ws, s.x.data(), y.data());
+  for (std::size_t b = 0; b < M::kBatch; ++b) M::forward(*s.params, s.x.data() + b * M::kInputs, y_one.data() + b * M::kOutputs);
+  check<M>("forward_batch", y.data(), y_ref.data(), y.size());
+  check<M>("forward", y_one.data(), y_ref.data(), y.size());
+
+  // train_step over a full batch and over a partial one (padding rows must not count)
+  for (const std::size_t n : {M::kBatch, M::kBatch - 1}) {
+    std::vector<std::vector<double>> g_ref;
+    std::vector<double> dx_ref(n * M::kInputs);
+    const double loss_ref = ref.loss_and_grad(x.data(), target.data(), n, g_ref, dx_ref.data());
+    const double loss = M::train_step(*s.params, *s.ws, s.x.data(), s.target.data(), *s.grads, n);
+    INFO(M::kName << " n = " << n << ": loss " << loss << " vs " << loss_ref);
+    CHECK(std::abs(loss - loss_ref) <= kTolerance * std::max(1.0, std::abs(loss_ref)));
+    auto grads = M::tensors(*s.grads);
+    for (std::size_t i = 0; i < grads.size(); ++i)
+      check<M>(M::kTensors[i].name.data(), grads[i], g_ref[i].data(), M::kTensors[i].size);
+
+    std::vector<float> out(M::kBatch * M::kOutputs), dy(out.size()), dx(M::kBatch * M::kInputs);
+    M::forward_batch(*s.params, *s.ws, s.x.data(), out.data());
+    castnet::test::loss_gradient<M>(out.data(), s.target.data(), dy.data(), n);
+    M::backward(*s.params, *s.ws, s.x.data(), dy.data(), *s.grads, dx.data());
+    check<M>("input gradient", dx.data(), dx_ref.data(), n * M::kInputs);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("parity: identity") { compare_with_interpreter<act_identity::Model>(); }
+TEST_CASE("parity: relu") { compare_with_interpreter<act_relu::Model>(); }
+TEST_CASE("parity: leaky_relu") { compare_with_interpreter<act_leaky_relu::Model>(); }
+TEST_CASE("parity: elu") { compare_with_interpreter<act_elu::Model>(); }
+TEST_CASE("parity: gelu") { compare_with_interpreter<act_gelu::Model>(); }
+TEST_CASE("parity: silu") { compare_with_interpreter<act_silu::Model>(); }
+TEST_CASE("parity: tanh") { compare_with_interpreter<act_tanh::Model>(); }
+TEST_CASE("parity: sigmoid") { compare_with_interpreter<act_sigmoid::Model>(); }
+TEST_CASE("parity: softplus") { compare_with_interpreter<act_softplus::Model>(); }
+TEST_CASE("parity: softmax") { compare_with_interpreter<act_softmax::Model>(); }
+TEST_CASE("parity: mse") { compare_with_interpreter<loss_mse::Model>(); }
+TEST_CASE("parity: binary_cross_entropy") { compare_with_interpreter<loss_binary_cross_entropy::Model>(); }
+TEST_CASE("parity: softmax_cross_entropy") { compare_with_interpreter<loss_softmax_cross_entropy::Model>(); }
