@@ -1,0 +1,47 @@
+// safetensors weight files (https://github.com/huggingface/safetensors): an 8-byte little-endian
+// header length, a JSON header {name: {dtype, shape, data_offsets}, "__metadata__": {...}}, then
+// the raw little-endian tensor bytes. castnet writes F32; it reads F32 and F64.
+#pragma once
+
+#include <cstddef>
+#include <filesystem>
+#include <map>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace castnet::io {
+
+struct TensorData {
+  std::string name;
+  std::vector<std::size_t> shape;
+  std::vector<float> values;  // shape's product elements, row-major
+};
+
+struct SafetensorsFile {
+  std::vector<TensorData> tensors;              // in file order
+  std::map<std::string, std::string> metadata;  // "__metadata__" (string values only)
+  const TensorData* find(const std::string& name) const;
+};
+
+// Writes atomically (write_file_atomic). Tensors are written in the given order.
+void write_safetensors(const std::filesystem::path& path, const std::vector<TensorData>& tensors,
+                       const std::map<std::string, std::string>& metadata = {});
+
+// Throws castnet::Error naming the file and the problem: too short, header length beyond the file,
+// malformed JSON header (with its byte offset), unsupported dtype (naming the tensor), data offsets
+// outside the file or disagreeing with the shape (naming the tensor), truncated data.
+SafetensorsFile read_safetensors(const std::filesystem::path& path);
+
+// The expectation of a model: tensor names and shapes. Loads `path` and checks that every expected
+// tensor is present with exactly that shape; copies into the destinations (converted to T).
+// Errors name the file and the tensor: "w.safetensors: error: tensor 'fc1.weight' has shape [4, 2], the spec needs [2, 2]",
+// "...: error: missing tensor 'fc2.bias'", "...: error: unexpected tensor 'fc3.weight'".
+struct ExpectedTensor {
+  std::string name;
+  std::vector<std::size_t> shape;
+};
+void check_tensors(const SafetensorsFile& file, const std::filesystem::path& path,
+                   const std::vector<ExpectedTensor>& expected);
+
+}  // namespace castnet::io

@@ -1,0 +1,179 @@
+// write_file_atomic and read_file: contents are replaced exactly, and every failure throws a
+// message naming the path and the step while leaving the previous file intact and no temporary
+// file behind. Tests run as root, which ignores permission bits, so failures are provoked by a
+// missing directory, a directory in the way, and a file size limit (RLIMIT_FSIZE binds root too).
+#include "castnet/io/atomic_file.hpp"
+
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <span>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "castnet/error.hpp"
+
+namespace fs = std::filesystem;
+using castnet::io::read_file;
+using castnet::io::write_file_atomic;
+
+namespace {
+
+class TempDir {
+ public:
+  TempDir() {
+    static int counter = 0;
+    path_ = fs::temp_directory_path() /
+            ("castnet-atomic-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+    fs::remove_all(path_);
+    fs::create_directories(path_);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  ~TempDir() {
+    std::error_code ignored;
+    fs::remove_all(path_, ignored);
+  }
+  fs::path operator/(const std::string& name) const { return path_ / name; }
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::vector<std::string> names_in(const fs::path& dir) {
+  std::vector<std::string> names;
+  for (const auto& entry : fs::directory_iterator(dir)) names.push_back(entry.path().filename().string());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+// Limits the size of files this process may write, for the lifetime of the object. SIGXFSZ is
+// ignored meanwhile so that exceeding the limit makes write() fail with EFBIG instead of killing
+// the test process.
+class FileSizeLimit {
+ public:
+  explicit FileSizeLimit(rlim_t bytes) {
+    REQUIRE(::getrlimit(RLIMIT_FSIZE, &saved_) == 0);
+    previous_handler_ = std::signal(SIGXFSZ, SIG_IGN);
+    rlimit limited = saved_;
+    limited.rlim_cur = bytes;
+    REQUIRE(::setrlimit(RLIMIT_FSIZE, &limited) == 0);
+  }
+  FileSizeLimit(const FileSizeLimit&) = delete;
+  FileSizeLimit& operator=(const FileSizeLimit&) = delete;
+  ~FileSizeLimit() {
+    ::setrlimit(RLIMIT_FSIZE, &saved_);
+    std::signal(SIGXFSZ, previous_handler_);
+  }
+
+ private:
+  rlimit saved_{};
+  void (*previous_handler_)(int) = nullptr;
+};
+
+// Runs in `dir` for the lifetime of the object.
+class ChangeDirectory {
+ public:
+  explicit ChangeDirectory(const fs::path& dir) : saved_(fs::current_path()) { fs::current_path(dir); }
+  ChangeDirectory(const ChangeDirectory&) = delete;
+  ChangeDirectory& operator=(const ChangeDirectory&) = delete;
+  ~ChangeDirectory() { fs::current_path(saved_); }
+
+ private:
+  fs::path saved_;
+};
+
+}  // namespace
+
+TEST_CASE("atomic_file: writes a new file and replaces an existing one exactly") {
+  TempDir dir;
+  const fs::path p = dir / "out.txt";
+  write_file_atomic(p, std::string_view("first version, rather long\n"));
+  CHECK(slurp(p) == "first version, rather long\n");
+  write_file_atomic(p, std::string("second\n"));
+  CHECK(slurp(p) == "second\n");
+  write_file_atomic(p, "");
+  CHECK(fs::exists(p));
+  CHECK(fs::file_size(p) == 0);
+  CHECK(names_in(dir.path()) == std::vector<std::string>{"out.txt"});
+}
+
+TEST_CASE("atomic_file: binary bytes, including NUL, are written unchanged") {
+  TempDir dir;
+  const fs::path p = dir / "blob.bin";
+  std::vector<char> bytes(200'000);
+  for (std::size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<char>(i * 7 % 256);
+  write_file_atomic(p, std::span<const char>(bytes));
+  const std::string back = slurp(p);
+  CHECK(back == std::string(bytes.begin(), bytes.end()));
+  CHECK(read_file(p) == back);
+}
+
+TEST_CASE("atomic_file: a path without a directory part writes to the working directory") {
+  TempDir dir;
+  ChangeDirectory in(dir.path());
+  write_file_atomic("plain.txt", "contents");
+  CHECK(slurp(dir / "plain.txt") == "contents");
+  CHECK(names_in(dir.path()) == std::vector<std::string>{"plain.txt"});
+}
+
+TEST_CASE("atomic_file: a missing directory throws naming the path and the step") {
+  TempDir dir;
+  const fs::path p = dir / "no-such-dir" / "out.txt";
+  REQUIRE_THROWS_WITH(write_file_atomic(p, "x"),
+                      p.string() + ": error: cannot write: No such file or directory (creating the temporary file)");
+  CHECK(names_in(dir.path()).empty());
+}
+
+TEST_CASE("atomic_file: a directory in the way throws, stays intact and no temporary file remains") {
+  TempDir dir;
+  const fs::path p = dir / "target";
+  fs::create_directory(p);
+  write_file_atomic(p / "inside.txt", "kept");
+  REQUIRE_THROWS_WITH(write_file_atomic(p, "x"),
+                      p.string() + ": error: cannot write: Is a directory (renaming over the target)");
+  CHECK(fs::is_directory(p));
+  CHECK(slurp(p / "inside.txt") == "kept");
+  CHECK(names_in(dir.path()) == std::vector<std::string>{"target"});
+}
+
+TEST_CASE("atomic_file: a failed write leaves the previous file intact and no temporary file") {
+  TempDir dir;
+  const fs::path p = dir / "model.hpp";
+  write_file_atomic(p, "previous contents\n");
+  {
+    FileSizeLimit limit(8);
+    REQUIRE_THROWS_WITH(write_file_atomic(p, "new contents that exceed the size limit\n"),
+                        p.string() + ": error: cannot write: File too large (writing the temporary file)");
+  }
+  CHECK(slurp(p) == "previous contents\n");
+  CHECK(names_in(dir.path()) == std::vector<std::string>{"model.hpp"});
+}
+
+TEST_CASE("atomic_file: read_file returns every byte and names the path on failure") {
+  TempDir dir;
+  const fs::path p = dir / "in.bin";
+  const std::string bytes("a\0b\r\nc", 6);
+  std::ofstream(p, std::ios::binary) << bytes;
+  CHECK(read_file(p) == bytes);
+  std::ofstream(dir / "empty", std::ios::binary).flush();
+  CHECK(read_file(dir / "empty").empty());
+  REQUIRE_THROWS_AS(read_file(dir / "absent"), castnet::Error);
+  REQUIRE_THROWS_WITH(read_file(dir / "absent"),
+                      (dir / "absent").string() + ": error: cannot read: No such file or directory (opening)");
+  REQUIRE_THROWS_WITH(read_file(dir.path()), dir.path().string() + ": error: cannot read: Is a directory (opening)");
+}
