@@ -1,0 +1,65 @@
+// castnet's reference interpreter: runs a graph IR network with plain scalar loops and runtime shapes.
+// Generated SIMD code is tested against it, so it shares no code with the SIMD runtime: every
+// activation, loss and gradient is written out from its formula in interpreter.cpp, following
+// PyTorch's definitions (defaults, conventions at kinks, softplus's threshold, loss reductions).
+// Clarity wins over speed here; it is a reference, not a baseline.
+#pragma once
+
+#include <cstddef>
+#include <vector>
+
+#include "ir/graph.hpp"
+
+namespace castnet::interp {
+
+template <class T>
+class Interpreter {
+ public:
+  // Keeps a copy of g, whose shapes and params the passes have filled, and zero-initialises the
+  // parameters. Throws std::invalid_argument if the layers' shapes or param tensors do not chain.
+  explicit Interpreter(const ir::Graph& g);
+
+  const ir::Graph& graph() const { return graph_; }
+
+  // One vector per ParamTensor, in layer order then tensor order, torch layout
+  // (dense: weight (out, in) row-major, then bias (out)).
+  std::vector<std::vector<T>>& params() { return params_; }
+  const std::vector<std::vector<T>>& params() const { return params_; }
+
+  // Outputs of the last layer: x is (n, inputs), y is (n, outputs), both row-major.
+  void forward(const T* x, std::size_t n, T* y) const;
+
+  // Loss over n samples with PyTorch's default reduction: target is (n, targets_per_sample()).
+  T loss(const T* x, const T* target, std::size_t n) const;
+
+  // The same loss, plus its gradient: grads is resized like params() and overwritten; dx, if not
+  // null, receives dLoss/dx, (n, inputs).
+  T loss_and_grad(const T* x, const T* target, std::size_t n, std::vector<std::vector<T>>& grads,
+                  T* dx) const;
+
+  // Backward from a given gradient dy (n, outputs) at the network output; fills grads and dx as
+  // loss_and_grad does.
+  void backward(const T* x, const T* dy, std::size_t n, std::vector<std::vector<T>>& grads, T* dx) const;
+
+ private:
+  // What the forward pass leaves for the backward pass, per layer: the pre-activation z and the
+  // output a, each (n, out_features). For a standalone activation z is the layer's input.
+  struct Trace {
+    std::vector<std::vector<T>> z, a;
+  };
+
+  Trace run(const T* x, std::size_t n) const;
+  // The loss of network outputs y; writes dLoss/dy into dy unless it is null.
+  T loss_of(const T* y, const T* target, std::size_t n, T* dy) const;
+  void backprop(const Trace& trace, const T* x, const T* dy, std::size_t n,
+                std::vector<std::vector<T>>& grads, T* dx) const;
+
+  ir::Graph graph_;
+  std::vector<std::vector<T>> params_;
+  std::vector<std::size_t> first_param_;  // per layer: index in params_ of its first tensor
+};
+
+extern template class Interpreter<float>;
+extern template class Interpreter<double>;
+
+}  // namespace castnet::interp
