@@ -85,6 +85,18 @@ inline std::array<real*, 4> tensors(Grads& p) noexcept {
   };
 }
 
+inline std::array<const real*, 4> tensors(const Params& p) noexcept {
+  return {
+    p.fc1_weight, p.fc1_bias, p.head_weight, p.head_bias
+  };
+}
+
+inline std::array<const real*, 4> tensors(const Grads& p) noexcept {
+  return {
+    p.fc1_weight, p.fc1_bias, p.head_weight, p.head_bias
+  };
+}
+
 // One sample: x (kInputs) -> y (kOutputs). No allocation: activations live on the stack.
 inline void forward([[maybe_unused]] const Params& p, const real* x, real* y) noexcept {
   alignas(64) real fc1[16];
@@ -169,6 +181,8 @@ struct Model {
   static constexpr auto kTensors = tiny_classifier::kTensors;
   static auto tensors(Params& p) noexcept { return tiny_classifier::tensors(p); }
   static auto tensors(Grads& g) noexcept { return tiny_classifier::tensors(g); }
+  static auto tensors(const Params& p) noexcept { return tiny_classifier::tensors(p); }
+  static auto tensors(const Grads& g) noexcept { return tiny_classifier::tensors(g); }
   static void forward(const Params& p, const real* x, real* y) noexcept { tiny_classifier::forward(p, x, y); }
   static void forward_batch(const Params& p, Workspace& ws, const real* x, real* y) noexcept {
     tiny_classifier::forward_batch(p, ws, x, y);

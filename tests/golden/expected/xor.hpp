@@ -83,6 +83,18 @@ inline std::array<real*, 4> tensors(Grads& p) noexcept {
   };
 }
 
+inline std::array<const real*, 4> tensors(const Params& p) noexcept {
+  return {
+    p.hidden_weight, p.hidden_bias, p.out_weight, p.out_bias
+  };
+}
+
+inline std::array<const real*, 4> tensors(const Grads& p) noexcept {
+  return {
+    p.hidden_weight, p.hidden_bias, p.out_weight, p.out_bias
+  };
+}
+
 // One sample: x (kInputs) -> y (kOutputs). No allocation: activations live on the stack.
 inline void forward([[maybe_unused]] const Params& p, const real* x, real* y) noexcept {
   alignas(64) real hidden[2];
@@ -204,6 +216,8 @@ struct Model {
   static constexpr auto kTensors = xor_net::kTensors;
   static auto tensors(Params& p) noexcept { return xor_net::tensors(p); }
   static auto tensors(Grads& g) noexcept { return xor_net::tensors(g); }
+  static auto tensors(const Params& p) noexcept { return xor_net::tensors(p); }
+  static auto tensors(const Grads& g) noexcept { return xor_net::tensors(g); }
   static void forward(const Params& p, const real* x, real* y) noexcept { xor_net::forward(p, x, y); }
   static void forward_batch(const Params& p, Workspace& ws, const real* x, real* y) noexcept {
     xor_net::forward_batch(p, ws, x, y);

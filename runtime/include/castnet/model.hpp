@@ -1,0 +1,52 @@
+// What a generated model provides to the runtime: the tensor table and the Model traits struct.
+// Generated headers fill these in; runtime templates (optimizers, trainer, weight files) are
+// written against the GeneratedModel concept, never against one model.
+#pragma once
+
+#include <array>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+namespace castnet {
+
+enum class Loss : std::uint8_t { mse, binary_cross_entropy, softmax_cross_entropy };
+enum class Init : std::uint8_t { zeros, he_normal, glorot_uniform };
+
+// One trainable tensor as PyTorch names and shapes it; the i-th entry pairs with the i-th pointer
+// returned by Model::tensors().
+struct TensorInfo {
+  std::string_view name;              // "fc1.weight"
+  std::array<std::size_t, 4> shape;   // leading `rank` entries are used
+  std::size_t rank;
+  std::size_t size;                   // product of the shape
+  Init init;
+  std::size_t fan_in, fan_out;
+};
+
+// A generated namespace's `struct Model` satisfies this.
+template <class M>
+concept GeneratedModel = requires(typename M::Params& p, const typename M::Params& cp,
+                                  typename M::Grads& g, typename M::Workspace& ws,
+                                  const typename M::real* x, typename M::real* y) {
+  typename M::real;
+  { M::kInputs } -> std::convertible_to<std::size_t>;
+  { M::kOutputs } -> std::convertible_to<std::size_t>;
+  { M::kTargets } -> std::convertible_to<std::size_t>;  // target values per sample
+  { M::kBatch } -> std::convertible_to<std::size_t>;
+  { M::kParams } -> std::convertible_to<std::size_t>;
+  { M::kLoss } -> std::convertible_to<Loss>;
+  { M::kName } -> std::convertible_to<std::string_view>;
+  { M::kSpecSha256 } -> std::convertible_to<std::string_view>;
+  M::kTensors.size();
+  M::tensors(p);
+  M::tensors(g);
+  M::tensors(cp);
+  M::tensors(static_cast<const typename M::Grads&>(g));
+  M::forward(cp, x, y);
+  M::forward_batch(cp, ws, x, y);
+  { M::train_step(cp, ws, x, x, g, std::size_t{}) } -> std::same_as<typename M::real>;
+};
+
+}  // namespace castnet

@@ -1,0 +1,415 @@
+// The runner end to end on hand-written linear models: run_model<M> driven through argv exactly as
+// the CLI's runner program is, with its stdout/stderr captured; plus the trainer's batching and
+// shuffling checked against a loop written out by hand.
+#include <castnet/io/csv.hpp>
+#include <castnet/io/safetensors.hpp>
+#include <castnet/runner.hpp>
+#include <castnet/trainer.hpp>
+
+#include <catch2/catch.hpp>
+#include <support/process.hpp>
+#include <support/tiny_model.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+using castnet::Loss;
+using castnet_test::TinyModel;
+using Classifier = castnet_test::LinearModel<2, 2, Loss::softmax_cross_entropy>;
+using Binary = castnet_test::LinearModel<2, 1, Loss::binary_cross_entropy>;
+
+using castnet::test::Result;
+
+// Runs run_model<M> in this process with argv = {"runner", args...}, capturing std::cout and
+// std::cerr.
+template <class M>
+Result run(std::vector<std::string> args) {
+  std::vector<char*> argv;
+  std::string program = "runner";
+  argv.push_back(program.data());
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::ostringstream out, err;
+  std::streambuf* const old_out = std::cout.rdbuf(out.rdbuf());
+  std::streambuf* const old_err = std::cerr.rdbuf(err.rdbuf());
+  const int code = castnet::run_model<M>(static_cast<int>(argv.size() - 1), argv.data());
+  std::cout.rdbuf(old_out);
+  std::cerr.rdbuf(old_err);
+  return {code, out.str(), err.str()};
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+// metrics.csv as rows of cells, header included. io::read_csv is for numeric data and rejects
+// the empty accuracy cells an mse model writes.
+std::vector<std::vector<std::string>> read_metrics(const std::filesystem::path& path) {
+  std::vector<std::vector<std::string>> rows;
+  std::ifstream in(path);
+  for (std::string line; std::getline(in, line);) {
+    std::vector<std::string>& row = rows.emplace_back();
+    std::istringstream cells(line);
+    for (std::string cell; std::getline(cells, cell, ',');) row.push_back(cell);
+    if (line.ends_with(',')) row.emplace_back();
+  }
+  return rows;
+}
+
+// 30 points of a 6 x 5 grid on [-1, 1]^2 (30 is not a multiple of the batch of 4, so every epoch
+// ends with a partial batch), with a label computed from (x1, x2).
+template <class F>
+std::string grid_csv(F label) {
+  std::string text = "x1,x2,y\n";
+  for (int i = 0; i < 30; ++i) {
+    const double x1 = -1.0 + 0.4 * (i % 6), x2 = -1.0 + 0.5 * (i / 6);
+    std::ostringstream row;
+    row << x1 << ',' << x2 << ',' << label(x1, x2) << '\n';
+    text += row.str();
+  }
+  return text;
+}
+
+std::string regression_csv() {
+  return grid_csv([](double x1, double x2) { return 2 * x1 - x2 + 0.5; });
+}
+
+struct Fixture {
+  castnet::test::TempDir dir;
+  std::string path(const std::string& name) const { return (dir.path() / name).string(); }
+  // Writes a file into the test's directory and returns its path.
+  std::string write(const std::string& name, const std::string& text) const {
+    castnet::test::write_file(path(name), text);
+    return path(name);
+  }
+};
+
+}  // namespace
+
+TEST_CASE_METHOD(Fixture, "runner: train fits a linear regression with sgd and writes its files",
+                 "[runner]") {
+  const std::string data = write("data.csv", regression_csv());
+  const Result r = run<TinyModel>({"train", "--data", data, "--labels", "y", "--out", path("out"),
+                                   "--epochs", "50", "--optimizer", "sgd", "--lr", "0.1",
+                                   "--seed", "7"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  const auto progress = lines_of(r.out);
+  REQUIRE(progress.size() == 50);
+  CHECK(progress[2].starts_with("epoch  3/50  loss "));
+  CHECK(progress[2].find("samples/s ") != std::string::npos);
+  CHECK(progress[2].find("accuracy") == std::string::npos);  // mse has none
+
+  // metrics.csv: the header, then one row per epoch; the loss falls below 1e-3.
+  const auto metrics = read_metrics(path("out/metrics.csv"));
+  REQUIRE(metrics.size() == 51);
+  CHECK(metrics[0] ==
+        std::vector<std::string>{"epoch", "loss", "accuracy", "samples_per_s", "seconds"});
+  for (const auto& row : metrics) REQUIRE(row.size() == 5);
+  CHECK(metrics[50][0] == "50");
+  CHECK(std::stod(metrics[50][1]) < 1e-3);
+  CHECK(std::stod(metrics[50][1]) < std::stod(metrics[1][1]));
+  CHECK(metrics[50][2].empty());  // no accuracy for mse
+  CHECK(std::stod(metrics[50][3]) > 0);
+
+  // weights.safetensors: torch names and shapes, the learnt function, the metadata.
+  const auto weights = castnet::io::read_safetensors(path("out/weights.safetensors"));
+  REQUIRE(weights.tensors.size() == 2);
+  CHECK(weights.tensors[0].name == "fc.weight");
+  CHECK(weights.tensors[0].shape == std::vector<std::size_t>{1, 2});
+  CHECK(weights.tensors[1].name == "fc.bias");
+  CHECK(weights.tensors[1].shape == std::vector<std::size_t>{1});
+  CHECK(weights.tensors[0].values[0] == Approx(2.0).margin(0.02));
+  CHECK(weights.tensors[0].values[1] == Approx(-1.0).margin(0.02));
+  CHECK(weights.tensors[1].values[0] == Approx(0.5).margin(0.02));
+  CHECK(weights.metadata.at("epoch") == "50");
+  CHECK(weights.metadata.at("castnet_model") == "tiny_linear");
+  CHECK(weights.metadata.at("castnet_spec_sha256") == TinyModel::kSpecSha256);
+
+  SECTION("eval reports the loss of the trained weights") {
+    const Result e = run<TinyModel>(
+        {"eval", "--weights", path("out/weights.safetensors"), "--data", data, "--labels", "y"});
+    INFO(e.err);
+    REQUIRE(e.exit_code == 0);
+    const auto lines = lines_of(e.out);
+    REQUIRE(lines.size() == 1);
+    REQUIRE(lines[0].starts_with("loss "));
+    CHECK(std::stod(lines[0].substr(5)) < 1e-3);
+  }
+  SECTION("predict prints a header and one row per input row, ignoring the label column") {
+    const Result p = run<TinyModel>({"predict", "--weights", path("out/weights.safetensors"),
+                                     "--input", data, "--labels", "y"});
+    INFO(p.err);
+    REQUIRE(p.exit_code == 0);
+    const auto lines = lines_of(p.out);
+    REQUIRE(lines.size() == 31);
+    CHECK(lines[0] == "y0");
+    // Row 1 is (x1, x2) = (-1, -1): y = 2 * -1 + 1 + 0.5 = -0.5.
+    CHECK(std::stod(lines[1]) == Approx(-0.5).margin(0.05));
+  }
+  SECTION("--init continues from given weights") {
+    const Result t = run<TinyModel>({"train", "--data", data, "--labels", "y", "--out",
+                                     path("again"), "--epochs", "1", "--lr", "0.1", "--init",
+                                     path("out/weights.safetensors")});
+    INFO(t.err);
+    REQUIRE(t.exit_code == 0);
+    CHECK(std::stod(read_metrics(path("again/metrics.csv")).at(1).at(1)) < 1e-3);
+  }
+}
+
+TEST_CASE_METHOD(Fixture, "runner: the same seed gives identical weight files, another seed not",
+                 "[runner]") {
+  const std::string data = write("data.csv", regression_csv());
+  const auto train = [&](const std::string& out, const std::string& seed) {
+    const Result r = run<TinyModel>({"train", "--data", data, "--labels", "y", "--out", path(out),
+                                     "--epochs", "3", "--optimizer", "momentum", "--lr", "0.05",
+                                     "--momentum", "0.9", "--seed", seed});
+    REQUIRE(r.exit_code == 0);
+    return castnet::test::read_file(path(out + "/weights.safetensors"));
+  };
+  const std::string a = train("a", "11");
+  CHECK(a == train("b", "11"));
+  CHECK(a != train("c", "12"));
+}
+
+TEST_CASE_METHOD(Fixture, "runner: a diverging loss stops training and keeps the last good weights",
+                 "[runner]") {
+  const std::string data = write("data.csv", regression_csv());
+  const Result r = run<TinyModel>({"train", "--data", data, "--labels", "y", "--out", path("out"),
+                                   "--epochs", "100", "--lr", "4", "--shuffle", "0",
+                                   "--save-every", "0"});
+  CHECK(r.exit_code == 1);
+  INFO(r.err);
+  REQUIRE(r.err.starts_with("error: loss is "));
+  const auto weights = castnet::io::read_safetensors(path("out/weights.safetensors"));
+  const std::string epoch = weights.metadata.at("epoch");
+  CHECK(std::stoi(epoch) >= 1);
+  CHECK(r.err.find("at epoch " + std::to_string(std::stoi(epoch) + 1) + " batch ") !=
+        std::string::npos);
+  CHECK(r.err.find("; last good weights: " + path("out/weights.safetensors") + " (epoch " +
+                   epoch + ")") != std::string::npos);
+  for (const float v : weights.tensors[0].values) CHECK(std::isfinite(v));
+  CHECK(read_metrics(path("out/metrics.csv")).size() == std::stoul(epoch) + 1);
+}
+
+TEST_CASE_METHOD(Fixture, "runner: divergence in the first epoch says no weights were written",
+                 "[runner]") {
+  const std::string data = write("data.csv", regression_csv());
+  const Result r = run<TinyModel>({"train", "--data", data, "--labels", "y", "--out", path("out"),
+                                   "--lr", "1e30"});
+  CHECK(r.exit_code == 1);
+  CHECK(r.err.starts_with("error: loss is "));
+  CHECK(r.err.find("at epoch 1 batch ") != std::string::npos);
+  CHECK(r.err.find("; no weights were written") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(path("out/weights.safetensors")));
+}
+
+TEST_CASE_METHOD(Fixture, "runner: a softmax classifier reports accuracy and predicts probabilities",
+                 "[runner]") {
+  const std::string data =
+      write("data.csv", grid_csv([](double x1, double x2) { return x1 > x2 ? 1 : 0; }));
+  const Result t = run<Classifier>({"train", "--data", data, "--labels", "y", "--out",
+                                    path("out"), "--epochs", "100", "--lr", "0.5"});
+  INFO(t.err);
+  REQUIRE(t.exit_code == 0);
+  CHECK(lines_of(t.out).back().find("accuracy ") != std::string::npos);
+  const auto metrics = castnet::io::read_csv(path("out/metrics.csv"));
+  CHECK(metrics.at(99, metrics.column("accuracy")) >= 0.9);
+
+  const Result e = run<Classifier>(
+      {"eval", "--weights", path("out/weights.safetensors"), "--data", data, "--labels", "y"});
+  REQUIRE(e.exit_code == 0);
+  const auto eval_lines = lines_of(e.out);
+  REQUIRE(eval_lines.size() == 2);
+  CHECK(eval_lines[1].starts_with("accuracy "));
+  CHECK(eval_lines[1].ends_with("/30)"));
+
+  const Result p = run<Classifier>(
+      {"predict", "--weights", path("out/weights.safetensors"), "--input", data, "--labels", "y"});
+  REQUIRE(p.exit_code == 0);
+  const auto lines = lines_of(p.out);
+  REQUIRE(lines.size() == 31);
+  CHECK(lines[0] == "p0,p1,class");
+  for (std::size_t i = 1; i < lines.size(); ++i) {
+    std::istringstream row(lines[i]);
+    double p0 = 0, p1 = 0;
+    int cls = -1;
+    char comma = 0;
+    row >> p0 >> comma >> p1 >> comma >> cls;
+    CHECK(p0 + p1 == Approx(1.0).margin(1e-6));
+    CHECK(cls == (p1 > p0 ? 1 : 0));
+  }
+}
+
+TEST_CASE_METHOD(Fixture, "runner: a binary classifier predicts sigmoid probabilities", "[runner]") {
+  const std::string data =
+      write("data.csv", grid_csv([](double x1, double x2) { return x1 + x2 > 0 ? 1 : 0; }));
+  const Result t = run<Binary>({"train", "--data", data, "--labels", "y", "--out", path("out"),
+                                "--epochs", "50", "--lr", "1"});
+  INFO(t.err);
+  REQUIRE(t.exit_code == 0);
+  const Result e = run<Binary>(
+      {"eval", "--weights", path("out/weights.safetensors"), "--data", data, "--labels", "y"});
+  REQUIRE(e.exit_code == 0);
+  CHECK(lines_of(e.out).at(1).starts_with("accuracy "));
+  const Result p = run<Binary>(
+      {"predict", "--weights", path("out/weights.safetensors"), "--input", data, "--labels", "y"});
+  REQUIRE(p.exit_code == 0);
+  const auto lines = lines_of(p.out);
+  REQUIRE(lines.size() == 31);
+  CHECK(lines[0] == "p0");
+  for (std::size_t i = 1; i < lines.size(); ++i) {
+    const double v = std::stod(lines[i]);
+    CHECK(v >= 0.0);
+    CHECK(v <= 1.0);
+  }
+  CHECK(std::stod(lines[1]) < 0.5);   // (-1, -1): class 0
+  CHECK(std::stod(lines[30]) > 0.5);  // (1, 1): class 1
+}
+
+TEST_CASE_METHOD(Fixture, "runner: usage errors exit with 2 and print the usage", "[runner]") {
+  const std::string data = write("data.csv", regression_csv());
+  const auto check_usage = [](const Result& r, const std::string& message) {
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.starts_with("error: " + message + "\n"));
+    CHECK(r.err.find("usage: runner train") != std::string::npos);
+    CHECK(r.out.empty());
+  };
+  check_usage(run<TinyModel>({}), "missing verb (train, eval, predict)");
+  check_usage(run<TinyModel>({"fit"}), "unknown verb 'fit' (train, eval, predict)");
+  check_usage(run<TinyModel>({"train", "--data", data, "--labels", "y"}), "train needs --out");
+  check_usage(run<TinyModel>({"train", "--data", data, "--labels", "y", "--out", path("o"),
+                              "--bogus", "1"}),
+              "unknown option '--bogus'");
+  check_usage(run<TinyModel>({"eval", "--weights", "w", "--data", data, "--labels", "y",
+                              "--epochs", "3"}),
+              "--epochs does not apply to eval");
+  check_usage(run<TinyModel>({"train", "--data", data, "--labels", "y", "--out", path("o"),
+                              "--epochs", "ten"}),
+              "--epochs: 'ten' is not a positive integer");
+  check_usage(run<TinyModel>({"train", "--data", data, "--labels", "y", "--out", path("o"),
+                              "--lr", "-1"}),
+              "--lr: '-1' is not a number > 0");
+  check_usage(run<TinyModel>({"train", "--data", data, "--labels", "y", "--out", path("o"),
+                              "--save-every", "-1"}),
+              "--save-every: '-1' is not a number >= 0");
+  check_usage(run<TinyModel>({"train", "--data", data, "--labels", "y,", "--out", path("o")}),
+              "--labels: 'y,' is not a comma-separated list of column names");
+  check_usage(run<TinyModel>({"train", "--data", data, "--data", data}), "--data given twice");
+  check_usage(run<TinyModel>({"predict", "--weights"}), "--weights needs a value");
+  check_usage(run<TinyModel>({"train", "--optimizer", "adam"}),
+              "--optimizer: 'adam' is not sgd or momentum");
+  CHECK_FALSE(std::filesystem::exists(path("o")));
+
+  const Result help = run<TinyModel>({"--help"});
+  CHECK(help.exit_code == 0);
+  CHECK(help.out.starts_with("usage: runner train"));
+}
+
+TEST_CASE_METHOD(Fixture, "runner: user errors exit with 1 and name the file", "[runner]") {
+  SECTION("a cell that is not a number") {
+    const std::string bad = write("bad.csv", "x1,x2,y\n1,2,3\n4,abc,6\n");
+    const Result r = run<TinyModel>({"train", "--data", bad, "--labels", "y", "--out", path("o")});
+    CHECK(r.exit_code == 1);
+    CHECK(r.err.starts_with(bad + ":3:3: error: "));
+  }
+  SECTION("a file with the wrong number of input columns") {
+    const std::string bad = write("bad.csv", "x1,x2,x3,y\n1,2,3,4\n");
+    const Result r = run<TinyModel>({"train", "--data", bad, "--labels", "y", "--out", path("o")});
+    CHECK(r.exit_code == 1);
+    CHECK(r.err == bad + ": error: 3 input columns, the spec's input needs 2 (labels: y)\n");
+  }
+  SECTION("a missing data file") {
+    const Result r = run<TinyModel>(
+        {"train", "--data", path("nope.csv"), "--labels", "y", "--out", path("o")});
+    CHECK(r.exit_code == 1);
+    CHECK(r.err.starts_with(path("nope.csv") + ": error: "));
+  }
+  SECTION("weights of another model name the tensor") {
+    const std::string data = write("data.csv", regression_csv());
+    castnet::io::write_safetensors(path("other.safetensors"),
+                                   {{"fc.weight", {2, 2}, {1, 2, 3, 4}}, {"fc.bias", {1}, {0}}});
+    const Result r = run<TinyModel>(
+        {"eval", "--weights", path("other.safetensors"), "--data", data, "--labels", "y"});
+    CHECK(r.exit_code == 1);
+    CHECK(r.err == path("other.safetensors") +
+                       ": error: tensor 'fc.weight' has shape [2, 2], the spec needs [1, 2]\n");
+  }
+}
+
+TEST_CASE("trainer: shuffles are seeded permutations that change every epoch", "[trainer]") {
+  std::vector<std::size_t> a(100), b(100), c(100);
+  const auto shuffled = [](std::vector<std::size_t>& v, std::uint64_t seed, std::size_t epoch) {
+    std::iota(v.begin(), v.end(), std::size_t{0});
+    castnet::shuffle_rows(v, seed, epoch);
+  };
+  shuffled(a, 3, 1);
+  shuffled(b, 3, 1);
+  shuffled(c, 3, 2);
+  CHECK(a == b);
+  CHECK(a != c);
+  std::vector<std::size_t> sorted = a;
+  std::sort(sorted.begin(), sorted.end());
+  std::vector<std::size_t> identity(100);
+  std::iota(identity.begin(), identity.end(), std::size_t{0});
+  CHECK(sorted == identity);
+  CHECK(a != identity);
+}
+
+TEST_CASE("trainer: an epoch is the hand-written loop over batches, partial last batch included",
+          "[trainer]") {
+  using M = castnet_test::LinearModel<2, 1, Loss::mse, castnet::Init::glorot_uniform, double>;
+  castnet::test::TempDir dir;
+  castnet::Dataset<double> data;
+  data.rows = 7;  // batches of 4 and 3
+  data.inputs = 2;
+  data.targets = 1;
+  for (std::size_t i = 0; i < data.rows; ++i) {
+    data.x.push_back(0.1 * static_cast<double>(i));
+    data.x.push_back(1.0 - 0.2 * static_cast<double>(i));
+    data.t.push_back(static_cast<double>(i % 3));
+  }
+  const castnet::OptimizerConfig sgd{castnet::OptimizerConfig::Kind::sgd, 0.3, 0.0};
+
+  auto trained = std::make_unique<M::Params>();
+  castnet::init_params<M>(*trained, 1);
+  auto expected = std::make_unique<M::Params>(*trained);
+  std::ostringstream progress;
+  castnet::train<M>(*trained, data, {1, sgd, 5, true, dir.path()}, progress);
+
+  std::vector<std::size_t> order(data.rows);
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  castnet::shuffle_rows(order, 5, 1);
+  auto ws = std::make_unique<M::Workspace>();
+  auto grads = std::make_unique<M::Grads>();
+  castnet::Optimizer<M> optimizer(sgd);
+  double loss_sum = 0;
+  for (std::size_t first = 0; first < data.rows; first += M::kBatch) {
+    const std::size_t n = std::min(M::kBatch, data.rows - first);
+    std::array<double, M::kBatch * 2> x{};
+    std::array<double, M::kBatch> t{};
+    for (std::size_t i = 0; i < n; ++i) {
+      x[2 * i] = data.x[2 * order[first + i]];
+      x[2 * i + 1] = data.x[2 * order[first + i] + 1];
+      t[i] = data.t[order[first + i]];
+    }
+    loss_sum += M::train_step(*expected, *ws, x.data(), t.data(), *grads, n) * static_cast<double>(n);
+    optimizer.step(*expected, *grads);
+  }
+  CHECK(trained->weight == expected->weight);
+  CHECK(trained->bias == expected->bias);
+  CHECK(std::stod(read_metrics(dir.path() / "metrics.csv").at(1).at(1)) ==
+        Approx(loss_sum / 7).epsilon(1e-12));
+  CHECK(progress.str().starts_with("epoch 1/1  loss "));
+}
