@@ -32,6 +32,13 @@ class TempDir {
   TempDir(const TempDir&) = delete;
   TempDir& operator=(const TempDir&) = delete;
   const std::filesystem::path& path() const { return path_; }
+  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
+  // Writes `bytes` to a file in the directory and returns its path.
+  std::filesystem::path file(const std::string& name, const std::string& bytes) const {
+    const auto p = path_ / name;
+    std::ofstream(p, std::ios::binary) << bytes;
+    return p;
+  }
 
  private:
   std::filesystem::path path_;

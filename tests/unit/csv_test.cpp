@@ -14,39 +14,13 @@
 #include <vector>
 
 #include "castnet/error.hpp"
+#include "support/process.hpp"
 
 namespace fs = std::filesystem;
+using castnet::test::TempDir;
 using castnet::io::read_csv;
 
 namespace {
-
-// A fresh directory per test, removed afterwards.
-class TempDir {
- public:
-  TempDir() {
-    static int counter = 0;
-    path_ = fs::temp_directory_path() /
-            ("castnet-csv-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  // Writes `bytes` to a file in the directory and returns its path.
-  fs::path file(const std::string& name, const std::string& bytes) const {
-    const fs::path p = path_ / name;
-    std::ofstream(p, std::ios::binary) << bytes;
-    return p;
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
 
 // The message read_csv throws for `bytes`, or "" if it does not throw.
 std::string error_for(const TempDir& dir, const std::string& bytes) {
