@@ -1,0 +1,240 @@
+// Dense-layer kernels called by generated code: forward, input gradient and parameter gradients
+// of y = x·wᵀ + bias with PyTorch's weight layout w[Out][In]. Every size is a template parameter,
+// so all loop bounds, register blocks and tails are resolved at compile time; nothing touches the
+// heap and any pointer may be unaligned. Each kernel is register-blocked: a small tile of the
+// result lives in vector registers for a whole reduction, so every value loaded from memory feeds
+// several FMAs. Blocking adapts to the register file (32 vector registers with AVX-512, 16
+// otherwise); the same code serves the SSE2 baseline build.
+#pragma once
+
+#include <cstddef>
+#include <utility>
+
+#include "castnet/simd_helpers.hpp"
+
+// The register tiles below are arrays of batches driven by small lambdas; the arrays stay in
+// registers only if every one of those calls is inlined. GCC's inliner stops at its growth limits
+// once a translation unit instantiates a handful of kernels (a generated model instantiates many),
+// and one call left out of line turns a register tile into memory at ~5x the cost, so the
+// functions holding a tile are flattened: every call inside them is inlined, recursively.
+#if defined(__GNUC__)
+#define CASTNET_FLATTEN __attribute__((flatten))
+#else
+#define CASTNET_FLATTEN
+#endif
+
+namespace castnet::kernels {
+namespace detail {
+
+using simd::lanes;
+using simd::load_n;
+using simd::store_n;
+using simd::vec;
+
+#if defined(__AVX512F__)
+inline constexpr bool wide_register_file = true;
+#else
+inline constexpr bool wide_register_file = false;
+#endif
+
+// True in the last N lanes: selects the fresh part of a vector loaded so that it ends exactly at
+// the end of a row, overlapping the previous vector by lanes - N values.
+template <class T, std::size_t N>
+inline xsimd::batch_bool<T> last_lanes() noexcept {
+  T index[lanes<T>];
+  for (std::size_t l = 0; l < lanes<T>; ++l) index[l] = static_cast<T>(l);
+  return vec<T>::load_unaligned(index) >= vec<T>(static_cast<T>(lanes<T> - N));
+}
+
+// Calls f(0), ..., f(N-1) as straight-line code. Register tiles are arrays indexed by these
+// counters; fully unrolled (and inlined, see CASTNET_FLATTEN), every index is a constant and the
+// arrays live in registers at any optimisation level (a rolled loop would keep them in memory).
+template <std::size_t N, class F>
+inline void unroll(F&& f) noexcept {
+  [&]<std::size_t... I>(std::index_sequence<I...>) { (f(I), ...); }(std::make_index_sequence<N>{});
+}
+
+// Passes v through an empty asm that claims to modify it, so the value exists only in a register.
+// Otherwise GCC folds a load shared by several FMAs into each of them as a memory operand: the
+// dot-product tile then loads once per FMA instead of once per row and runs at a third the speed.
+template <class T>
+inline vec<T> in_register(const vec<T>& v) noexcept {
+  typename vec<T>::register_type r = v;
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+  asm("" : "+v"(r));
+#endif
+  return r;
+}
+
+// ---- forward: dot-product form ------------------------------------------------------------
+// y[b][o] = bias[o] + x[b,:]·w[o,:] for NB samples × NO output rows. Both operands run along In
+// contiguously, so each of the NB·NO accumulators sums lane-wise over In and is reduced once.
+template <class T, std::size_t In, std::size_t Out, std::size_t NB, std::size_t NO>
+CASTNET_FLATTEN inline void dot_tile(const T* x, const T* w, const T* bias, T* y) noexcept {
+  constexpr std::size_t L = lanes<T>;
+  vec<T> acc[NB][NO];
+  unroll<NB>([&](std::size_t b) {
+    unroll<NO>([&](std::size_t o) { acc[b][o] = vec<T>(T(0)); });
+  });
+
+  const auto step = [&](std::size_t i, auto load_x, auto load_w) {
+    vec<T> xv[NB];
+    unroll<NB>([&](std::size_t b) { xv[b] = in_register(load_x(x + b * In + i)); });
+    unroll<NO>([&](std::size_t o) {
+      const vec<T> wv = in_register(load_w(w + o * In + i));
+      unroll<NB>([&](std::size_t b) { acc[b][o] = xsimd::fma(xv[b], wv, acc[b][o]); });
+    });
+  };
+  constexpr auto load_full = [](const T* p) { return vec<T>::load_unaligned(p); };
+
+  constexpr std::size_t full = In / L * L;
+  for (std::size_t i = 0; i < full; i += L) step(i, load_full, load_full);
+  if constexpr (In < L) {
+    constexpr auto load_short = [](const T* p) { return load_n<T, In>(p); };
+    step(0, load_short, load_short);
+  } else if constexpr (In != full) {
+    // The tail vector ends at In, overlapping the last full one; zeroing x's stale lanes keeps
+    // those products out of the sums without touching memory past the row.
+    const auto fresh = last_lanes<T, In - full>();
+    const auto load_fresh = [&](const T* p) {
+      return xsimd::select(fresh, vec<T>::load_unaligned(p), vec<T>(T(0)));
+    };
+    step(In - L, load_fresh, load_full);
+  }
+
+  unroll<NB>([&](std::size_t b) {
+    unroll<NO>([&](std::size_t o) { y[b * Out + o] = bias[o] + xsimd::hadd(acc[b][o]); });
+  });
+}
+
+// All B samples against NO output rows; o-tiles outermost keeps those rows in L1 while x streams.
+template <class T, std::size_t B, std::size_t In, std::size_t Out, std::size_t NB, std::size_t NO>
+inline void dot_rows(const T* x, const T* w, const T* bias, T* y) noexcept {
+  std::size_t b = 0;
+  for (; b + NB <= B; b += NB) dot_tile<T, In, Out, NB, NO>(x + b * In, w, bias, y + b * Out);
+  if constexpr (B % NB != 0) dot_tile<T, In, Out, B % NB, NO>(x + b * In, w, bias, y + b * Out);
+}
+
+// ---- backward: axpy form ------------------------------------------------------------------
+// c[m][n] = Σ_k a[m·SAM + k·SAK] · bm[k][n] for a tile of M rows and NV vectors of columns (bm
+// and c point at the tile's first column; rows are N apart). Broadcasting a scalar of `a` against
+// contiguous rows of bm needs no horizontal reduction, and c is overwritten, so the last vector of
+// a row may start Shift columns early (overlapping its neighbour) instead of needing a masked
+// store. Rows shorter than one vector (N < lanes) use zero-padded loads instead: Shift == 0 then.
+template <class T, std::size_t N, std::size_t K, std::size_t SAM, std::size_t SAK, std::size_t M,
+          std::size_t NV, std::size_t Shift>
+CASTNET_FLATTEN inline void axpy_tile(const T* a, const T* bm, T* c) noexcept {
+  constexpr std::size_t L = lanes<T>;
+  constexpr std::size_t width = N < L ? N : L;  // valid lanes per vector
+  constexpr auto col = [](std::size_t v) { return v * L - (v + 1 == NV ? Shift : 0); };
+
+  vec<T> acc[M][NV];
+  unroll<M>([&](std::size_t m) {
+    unroll<NV>([&](std::size_t v) { acc[m][v] = vec<T>(T(0)); });
+  });
+
+  for (std::size_t k = 0; k < K; ++k) {
+    vec<T> bv[NV];
+    unroll<NV>([&](std::size_t v) { bv[v] = load_n<T, width>(bm + k * N + col(v)); });
+    unroll<M>([&](std::size_t m) {
+      const vec<T> av(a[m * SAM + k * SAK]);
+      unroll<NV>([&](std::size_t v) { acc[m][v] = xsimd::fma(av, bv[v], acc[m][v]); });
+    });
+  }
+
+  unroll<M>([&](std::size_t m) {
+    unroll<NV>([&](std::size_t v) { store_n<T, width>(c + m * N + col(v), acc[m][v]); });
+  });
+}
+
+// One column panel of c, all M rows: the panel of bm (K × NV vectors) is reused by every m-tile.
+template <class T, std::size_t M, std::size_t N, std::size_t K, std::size_t SAM, std::size_t SAK,
+          std::size_t MT, std::size_t NV, std::size_t Shift>
+inline void axpy_panel(const T* a, const T* bm, T* c) noexcept {
+  std::size_t m = 0;
+  for (; m + MT <= M; m += MT) {
+    axpy_tile<T, N, K, SAM, SAK, MT, NV, Shift>(a + m * SAM, bm, c + m * N);
+  }
+  if constexpr (M % MT != 0) {
+    axpy_tile<T, N, K, SAM, SAK, M % MT, NV, Shift>(a + m * SAM, bm, c + m * N);
+  }
+}
+
+// c[M][N] = Σ_k a[m·SAM + k·SAK] · bm[k·N + n]: the shared engine of both backward kernels.
+template <class T, std::size_t M, std::size_t N, std::size_t K, std::size_t SAM, std::size_t SAK>
+inline void axpy_gemm(const T* a, const T* bm, T* c) noexcept {
+  constexpr std::size_t L = lanes<T>;
+  // Tile = MT rows × NV vectors of accumulators, leaving registers for NV loads and a broadcast.
+  constexpr std::size_t MT = wide_register_file ? 6 : 3;
+  constexpr std::size_t NV = wide_register_file ? 4 : 3;
+  if constexpr (N <= L) {
+    axpy_panel<T, M, N, K, SAM, SAK, MT, 1, 0>(a, bm, c);
+  } else {
+    constexpr std::size_t panel = NV * L;
+    std::size_t n = 0;
+    for (; n + panel <= N; n += panel) {
+      axpy_panel<T, M, N, K, SAM, SAK, MT, NV, 0>(a, bm + n, c + n);
+    }
+    constexpr std::size_t rest = N % panel;  // columns left after the whole panels
+    if constexpr (rest != 0) {
+      constexpr std::size_t rest_vectors = (rest + L - 1) / L;
+      constexpr std::size_t shift = rest_vectors * L - rest;  // N > L, so the shift stays in the row
+      axpy_panel<T, M, N, K, SAM, SAK, MT, rest_vectors, shift>(a, bm + n, c + n);
+    }
+  }
+}
+
+// db[o] = Σ_b dy[b][o], vectorised across o; the tail overlaps like axpy_tile's.
+template <class T, std::size_t B, std::size_t Out>
+CASTNET_FLATTEN inline void column_sums(const T* dy, T* db) noexcept {
+  constexpr std::size_t L = lanes<T>;
+  constexpr std::size_t width = Out < L ? Out : L;
+  const auto sum_at = [&](std::size_t o) {
+    vec<T> acc(T(0));
+    for (std::size_t b = 0; b < B; ++b) acc += load_n<T, width>(dy + b * Out + o);
+    store_n<T, width>(db + o, acc);
+  };
+  std::size_t o = 0;
+  for (; o + L <= Out; o += L) sum_at(o);
+  if constexpr (Out < L) {
+    sum_at(0);
+  } else if constexpr (Out % L != 0) {
+    sum_at(Out - L);
+  }
+}
+
+}  // namespace detail
+
+// y[b*Out + o] = bias[o] + sum_i x[b*In + i] * w[o*In + i]      (b < B)
+template <class T, std::size_t B, std::size_t In, std::size_t Out>
+void dense_forward(const T* x, const T* w, const T* bias, T* y) noexcept {
+  // Tile of NB samples × NO rows = NB·NO accumulators. A single sample has no reuse of w, so it
+  // spends the registers on more rows to keep enough independent FMA chains in flight.
+  constexpr bool wide = detail::wide_register_file;
+  constexpr std::size_t NB = B == 1 ? 1 : (wide ? 4 : 2);
+  constexpr std::size_t NO = B == 1 ? 8 : 4;
+  std::size_t o = 0;
+  for (; o + NO <= Out; o += NO) {
+    detail::dot_rows<T, B, In, Out, NB, NO>(x, w + o * In, bias + o, y + o);
+  }
+  if constexpr (Out % NO != 0) {
+    detail::dot_rows<T, B, In, Out, NB, Out % NO>(x, w + o * In, bias + o, y + o);
+  }
+}
+
+// dx[b*In + i] = sum_o dy[b*Out + o] * w[o*In + i]              (overwrites dx)
+template <class T, std::size_t B, std::size_t In, std::size_t Out>
+void dense_backward_input(const T* dy, const T* w, T* dx) noexcept {
+  // m = b (a = dy, row stride Out), k = o, bm = w.
+  detail::axpy_gemm<T, B, In, Out, Out, 1>(dy, w, dx);
+}
+
+// dw[o*In + i] = sum_b dy[b*Out + o] * x[b*In + i];  db[o] = sum_b dy[b*Out + o]   (overwrites both)
+template <class T, std::size_t B, std::size_t In, std::size_t Out>
+void dense_backward_params(const T* x, const T* dy, T* dw, T* db) noexcept {
+  // m = o (a = dyᵀ: consecutive o are adjacent, consecutive b are Out apart), k = b, bm = x.
+  detail::axpy_gemm<T, Out, In, B, 1, Out>(dy, x, dw);
+  detail::column_sums<T, B, Out>(dy, db);
+}
+
+}  // namespace castnet::kernels
