@@ -60,9 +60,12 @@ struct LinearModel {
     }
   }
 
-  static void forward_batch(const Params& p, Workspace&, const real* x, real* y) {
-    for (std::size_t r = 0; r < Batch; ++r) forward(p, x + r * I, y + r * K);
+  static void forward_batch(const Params& p, Workspace& ws, const real* x, real* y) {
+    for (std::size_t r = 0; r < Batch; ++r) forward(p, x + r * I, ws.z.data() + r * K);
+    std::copy(ws.z.begin(), ws.z.end(), y);
   }
+
+  static const real* outputs(const Workspace& ws) { return ws.z.data(); }
 
   static real train_step(const Params& p, Workspace& ws, const real* x, const real* t, Grads& g,
                          std::size_t n) {

@@ -94,14 +94,13 @@ void train(typename M::Params& params, const Dataset<typename M::real>& data,
     for (std::size_t first = 0, b = 1; first < data.rows; first += M::kBatch, ++b) {
       const std::size_t n = std::min<std::size_t>(M::kBatch, data.rows - first);
       batch->gather(data, std::span(order).subspan(first, n));
-      if constexpr (has_accuracy(M::kLoss)) {
-        // train_step does not hand out its outputs; a forward pass with the same weights does.
-        M::forward_batch(params, *workspace, batch->x.data(), batch->y.data());
-        correct += count_correct(M::kLoss, batch->y.data(), batch->t.data(), n, M::kOutputs);
-        scored += scored_per_batch(M::kLoss, n, M::kOutputs);
-      }
       const auto loss = M::train_step(params, *workspace, batch->x.data(), batch->t.data(),
                                       *grads, n);
+      if constexpr (has_accuracy(M::kLoss)) {
+        // The outputs train_step computed, before this batch's update (as the loss is).
+        correct += count_correct(M::kLoss, M::outputs(*workspace), batch->t.data(), n, M::kOutputs);
+        scored += scored_per_batch(M::kLoss, n, M::kOutputs);
+      }
       if (!std::isfinite(loss)) {
         throw Error("error: loss is " + std::string(std::isnan(loss) ? "nan" : "inf") +
                     " at epoch " + std::to_string(epoch) + " batch " + std::to_string(b) + "; " +

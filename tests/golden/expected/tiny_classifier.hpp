@@ -135,6 +135,9 @@ inline void forward_batch(const Params& p, Workspace& ws, const real* x, real* y
   for (std::size_t i = 0; i < kBatch * kOutputs; ++i) y[i] = ws.head_out[i];
 }
 
+// The outputs (kBatch, kOutputs) of the last forward_batch or train_step, before any update.
+inline const real* outputs(const Workspace& ws) noexcept { return ws.head_out; }
+
 // Gradients of every parameter into g (overwritten), and of the input into dx (kBatch, kInputs)
 // unless dx is null, given dy = dLoss/dy (kBatch, kOutputs) for the forward_batch just run on x.
 inline void backward([[maybe_unused]] const Params& p, [[maybe_unused]] Workspace& ws, [[maybe_unused]] const real* x,
@@ -187,6 +190,7 @@ struct Model {
   static void forward_batch(const Params& p, Workspace& ws, const real* x, real* y) noexcept {
     tiny_classifier::forward_batch(p, ws, x, y);
   }
+  static const real* outputs(const Workspace& ws) noexcept { return tiny_classifier::outputs(ws); }
   static void backward(const Params& p, Workspace& ws, const real* x, const real* dy, Grads& g, real* dx) noexcept {
     tiny_classifier::backward(p, ws, x, dy, g, dx);
   }
