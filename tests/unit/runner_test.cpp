@@ -106,8 +106,9 @@ TEST_CASE_METHOD(Fixture, "runner: train fits a linear regression with sgd and w
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   const auto progress = lines_of(r.out);
-  REQUIRE(progress.size() == 50);
+  REQUIRE(progress.size() == 51);  // one line per epoch, then where the files went
   CHECK(progress[2].starts_with("epoch  3/50  loss "));
+  CHECK(progress[50] == "wrote " + path("out/weights.safetensors") + " and " + path("out/metrics.csv"));
   CHECK(progress[2].find("samples/s ") != std::string::npos);
   CHECK(progress[2].find("accuracy") == std::string::npos);  // mse has none
 
@@ -223,7 +224,7 @@ TEST_CASE_METHOD(Fixture, "runner: a softmax classifier reports accuracy and pre
                                     path("out"), "--epochs", "100", "--lr", "0.5"});
   INFO(t.err);
   REQUIRE(t.exit_code == 0);
-  CHECK(lines_of(t.out).back().find("accuracy ") != std::string::npos);
+  CHECK(lines_of(t.out).end()[-2].find("accuracy ") != std::string::npos);  // the last epoch, before "wrote ..."
   const auto metrics = castnet::io::read_csv(path("out/metrics.csv"));
   CHECK(metrics.at(99, metrics.column("accuracy")) >= 0.9);
 

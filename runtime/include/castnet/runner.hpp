@@ -64,6 +64,7 @@ void run_train(const RunOptions& o) {
   if (ec) throw Error(o.out.string() + ": error: cannot create the directory: " + ec.message());
   train<M>(*params, data,
            TrainOptions{o.epochs, o.optimizer, o.seed, o.shuffle, o.out, o.save_every}, std::cout);
+  std::cout << "wrote " << weights_file(o.out).string() << " and " << metrics_file(o.out).string() << '\n';
 }
 
 // One forward pass per batch gives both the loss (castnet::losses, as train_step computes it)

@@ -43,6 +43,10 @@ struct TrainOptions {
   double save_every = 1.0;        // seconds between saves; 0 saves after every epoch
 };
 
+// What train() writes into its output directory.
+inline std::filesystem::path weights_file(const std::filesystem::path& out_dir) { return out_dir / "weights.safetensors"; }
+inline std::filesystem::path metrics_file(const std::filesystem::path& out_dir) { return out_dir / "metrics.csv"; }
+
 // Fisher-Yates over `order` with stream `epoch` of `seed`.
 inline void shuffle_rows(std::vector<std::size_t>& order, std::uint64_t seed, std::size_t epoch) {
   rng::Xoshiro256ss draw(seed, rng::kShuffleStream + epoch);
@@ -78,8 +82,8 @@ void train(typename M::Params& params, const Dataset<typename M::real>& data,
   const auto grads = std::make_unique<typename M::Grads>();
   const auto batch = std::make_unique<Batch<M>>();
   Optimizer<M> optimizer(options.optimizer);
-  const std::filesystem::path weights_path = options.out_dir / "weights.safetensors";
-  const std::filesystem::path metrics_path = options.out_dir / "metrics.csv";
+  const std::filesystem::path weights_path = weights_file(options.out_dir);
+  const std::filesystem::path metrics_path = metrics_file(options.out_dir);
   MetricsLog metrics;
   std::vector<std::size_t> order(data.rows);
   std::size_t saved_epoch = 0;
