@@ -6,21 +6,13 @@
 
 #include "args.hpp"
 #include "generate.hpp"
+#include "ops/op_def.hpp"
 #include "verbs.hpp"
 
 namespace castnet::cli {
 namespace {
 
 std::string shape_text(std::size_t features) { return "(" + std::to_string(features) + ")"; }
-
-std::string layer_type(const ir::Layer& l) {
-  switch (l.kind) {
-    case ir::OpKind::dense:
-      return l.activation.kind == ir::Activation::identity ? "dense" : std::string("dense+") + ir::to_string(l.activation.kind);
-    case ir::OpKind::activation: return ir::to_string(l.activation.kind);
-  }
-  return "?";
-}
 
 }  // namespace
 
@@ -36,7 +28,7 @@ int check(int argc, char** argv) {
     std::size_t params = 0;
     for (const auto& p : l.params) params += p.size;
     flops += l.flops;
-    std::printf("%-20s %-18s %-10s %12zu %14llu\n", l.name.c_str(), layer_type(l).c_str(),
+    std::printf("%-20s %-18s %-10s %12zu %14llu\n", l.name.c_str(), ops::op_def(l.kind).type_label(l).c_str(),
                 shape_text(l.out_features).c_str(), params, static_cast<unsigned long long>(l.flops));
   }
   std::printf("%-20s %-18s %-10s %12zu %14llu\n", "total", "", "", g.param_count(), static_cast<unsigned long long>(flops));

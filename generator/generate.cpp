@@ -5,7 +5,7 @@
 
 #include "emit/emit_model.hpp"
 #include "ir/identifier.hpp"
-#include "ir/passes.hpp"
+#include "passes/passes.hpp"
 #include "spec/parse_spec.hpp"
 #include "support/diagnostic.hpp"
 #include "support/sha256.hpp"
@@ -28,7 +28,7 @@ std::string spec_label(const std::filesystem::path& spec) {
 
 ir::Graph load_graph(const std::filesystem::path& spec, std::string* spec_text) {
   ir::Graph g = spec::parse_spec_file(spec, spec_text);
-  ir::run_passes(g);
+  passes::run_passes(g);
   return g;
 }
 

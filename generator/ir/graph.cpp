@@ -36,6 +36,14 @@ bool activation_from_string(const std::string& s, Activation& out) {
   return false;
 }
 
+std::string activation_names() {
+  std::string s;
+#define CASTNET_X(name) s += (s.empty() ? "" : ", ") + std::string(#name);
+  CASTNET_ACTIVATIONS(CASTNET_X)
+#undef CASTNET_X
+  return s;
+}
+
 double default_alpha(Activation a) {
   switch (a) {
     case Activation::leaky_relu: return 0.01;

@@ -139,6 +139,7 @@ const char* to_string(Activation a);
 const char* to_string(LossKind k);
 const char* to_string(OptimizerKind k);
 bool activation_from_string(const std::string& s, Activation& out);
+std::string activation_names();      // "identity, relu, ...", for messages
 double default_alpha(Activation a);  // the torch default of the activation's parameter, 0 if none
 
 }  // namespace castnet::ir

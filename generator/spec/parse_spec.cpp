@@ -8,12 +8,14 @@
 #include <cstdio>
 #include <fstream>
 #include <initializer_list>
-#include <set>
 #include <sstream>
 #include <toml++/toml.h>
+#include <vector>
 
 #include "ir/identifier.hpp"
 #include "ir/limits.hpp"
+#include "ops/op_def.hpp"
+#include "spec/attributes.hpp"
 #include "support/diagnostic.hpp"
 
 namespace castnet::spec {
@@ -27,17 +29,9 @@ SourcePos pos_of(const toml::source_region& r) { return {r.begin.line, r.begin.c
 constexpr std::string_view kPlannedLayerTypes[] = {"conv2d", "maxpool2d", "avgpool2d", "flatten", "dropout",
                                                    "add",    "concat",    "glu",       "prelu"};
 
-std::string join(std::initializer_list<std::string_view> items) {
+std::string join(const std::vector<std::string_view>& items) {
   std::string s;
   for (auto it : items) s += (s.empty() ? "" : ", ") + std::string(it);
-  return s;
-}
-
-std::string activation_list() {
-  std::string s;
-#define CASTNET_X(name) s += (s.empty() ? "" : ", ") + std::string(#name);
-  CASTNET_ACTIVATIONS(CASTNET_X)
-#undef CASTNET_X
   return s;
 }
 
@@ -51,7 +45,7 @@ class Reader {
   }
 
   // Unknown keys are errors; `planned` keys are known but belong to a later feature.
-  void check_keys(const toml::table& t, std::initializer_list<std::string_view> allowed, const std::string& where,
+  void check_keys(const toml::table& t, const std::vector<std::string_view>& allowed, const std::string& where,
                   const std::string& layer, std::initializer_list<std::string_view> planned = {}) const {
     for (const auto& [key, node] : t) {
       const std::string_view k = key.str();
@@ -169,19 +163,40 @@ class Reader {
   std::string file_;
 };
 
-// `activation`, `alpha` and `beta` of a dense layer, or of a standalone activation layer.
-ir::ActivationSpec read_activation(const Reader& r, const toml::table& t, ir::Activation kind, const std::string& layer) {
-  ir::ActivationSpec a{kind, ir::default_alpha(kind)};
-  const bool has_alpha = kind == ir::Activation::leaky_relu || kind == ir::Activation::elu;
-  const bool has_beta = kind == ir::Activation::softplus;
-  if (const toml::node* n = t.get("alpha"); n && !has_alpha)
-    r.fail(pos_of(n->source()), layer, "alpha applies only to leaky_relu and elu, not " + std::string(ir::to_string(kind)));
-  if (const toml::node* n = t.get("beta"); n && !has_beta)
-    r.fail(pos_of(n->source()), layer, "beta applies only to softplus, not " + std::string(ir::to_string(kind)));
-  if (has_alpha) a.alpha = r.real(t, "alpha", 0.0, 1e3, false, layer, a.alpha);
-  if (has_beta) a.alpha = r.real(t, "beta", 0.0, 1e3, true, layer, a.alpha);
-  return a;
-}
+// One [[layer]] table, read through the Attributes interface by the layer's kind.
+class TableAttributes final : public Attributes {
+ public:
+  TableAttributes(const Reader& r, const toml::table& t, const std::string& layer, SourcePos pos)
+      : r_(r), t_(t), layer_(layer), pos_(pos) {}
+
+  void allow(std::initializer_list<std::string_view> keys, std::string_view what,
+             std::initializer_list<std::string_view> planned) override {
+    std::vector<std::string_view> all = {"name", "type"};
+    all.insert(all.end(), keys.begin(), keys.end());
+    r_.check_keys(t_, all, std::string(what), layer_, planned);
+  }
+  bool has(std::string_view key) const override { return t_.get(key) != nullptr; }
+  std::uint64_t integer(std::string_view key, std::int64_t lo, std::int64_t hi, std::optional<std::int64_t> dflt) override {
+    return r_.integer(t_, key, lo, hi, layer_, pos_, dflt);
+  }
+  double real(std::string_view key, double lo, double hi, bool lo_open, double dflt) override {
+    return r_.real(t_, key, lo, hi, lo_open, layer_, dflt);
+  }
+  std::optional<std::string> string(std::string_view key) override {
+    const auto* s = r_.string(t_, key, layer_, pos_, false);
+    return s ? std::optional<std::string>(s->get()) : std::nullopt;
+  }
+  [[noreturn]] void fail(std::string_view key, const std::string& message) override {
+    const toml::node* n = t_.get(key);
+    r_.fail(n ? pos_of(n->source()) : pos_, layer_, message);
+  }
+
+ private:
+  const Reader& r_;
+  const toml::table& t_;
+  const std::string& layer_;
+  SourcePos pos_;
+};
 
 void read_layer(const Reader& r, const toml::table& t, std::size_t index, ir::Graph& g) {
   ir::Layer l;
@@ -190,16 +205,11 @@ void read_layer(const Reader& r, const toml::table& t, std::size_t index, ir::Gr
 
   const auto* type = r.string(t, "type", provisional, l.pos, true);
   const std::string& ty = type->get();
-  ir::Activation act{};
-  if (ty == "dense") {
-    l.kind = ir::OpKind::dense;
-  } else if (ir::activation_from_string(ty, act)) {
-    l.kind = ir::OpKind::activation;
-  } else {
+  const ops::OpDef* op = ops::op_for_type(ty, l);
+  if (!op) {
     for (auto planned : kPlannedLayerTypes)
       if (planned == ty) r.fail(pos_of(type->source()), provisional, "layer type '" + ty + "' is not supported yet");
-    r.fail(pos_of(type->source()), provisional,
-           "unknown layer type '" + ty + "' (expected dense or an activation: " + activation_list() + ")");
+    r.fail(pos_of(type->source()), provisional, "unknown layer type '" + ty + "' (expected " + ops::known_types() + ")");
   }
 
   if (const auto* name = r.string(t, "name", provisional, l.pos, false)) {
@@ -209,24 +219,8 @@ void read_layer(const Reader& r, const toml::table& t, std::size_t index, ir::Gr
     l.name = ty + std::to_string(index + 1);  // documented default: <type><index>, 1-based
     l.name_pos = l.pos;
   }
-
-  switch (l.kind) {
-    case ir::OpKind::dense: {
-      r.check_keys(t, {"name", "type", "units", "activation", "alpha", "beta"}, "a dense layer", l.name, {"inputs"});
-      l.units = r.integer(t, "units", 1, static_cast<std::int64_t>(ir::kMaxUnits), l.name, l.pos);
-      ir::Activation a = ir::Activation::identity;
-      if (const auto* an = r.string(t, "activation", l.name, l.pos, false)) {
-        if (!ir::activation_from_string(an->get(), a))
-          r.fail(pos_of(an->source()), l.name, "unknown activation '" + an->get() + "' (expected one of: " + activation_list() + ")");
-      }
-      l.activation = read_activation(r, t, a, l.name);
-      break;
-    }
-    case ir::OpKind::activation:
-      r.check_keys(t, {"name", "type", "alpha", "beta"}, "an activation layer", l.name, {"inputs"});
-      l.activation = read_activation(r, t, act, l.name);
-      break;
-  }
+  TableAttributes attributes(r, t, l.name, l.pos);
+  op->read(attributes, l);
   g.layers.push_back(std::move(l));
 }
 

@@ -28,27 +28,27 @@ inline constexpr std::size_t kBatch = 4;      // samples per forward_batch and t
 inline constexpr std::size_t kParams = 9;    // trainable values
 inline constexpr castnet::Loss kLoss = castnet::Loss::binary_cross_entropy;
 
-// layer                  type          output   params        FLOPs/sample
-//   hidden               dense         2        6             10
-//   out                  dense         1        3             5
-//   total                                       9             15
+// layer                  type               output   params        FLOPs/sample
+//   hidden               dense+tanh         2        6             10
+//   out                  dense              1        3             5
+//   total                                            9             15
 
 // Trainable tensors in PyTorch's layout: dense weights are (out, in), row-major.
 struct Params {
-  // hidden: dense 2 -> 2, tanh  (xor.toml:6)
+  // hidden: dense 2 -> 2, tanh, straight-line  (xor.toml:6)
   alignas(64) real hidden_weight[2 * 2];  // (out, in)
   alignas(64) real hidden_bias[2];  // (out)
-  // out: dense 2 -> 1  (xor.toml:12)
+  // out: dense 2 -> 1, straight-line  (xor.toml:12)
   alignas(64) real out_weight[1 * 2];  // (out, in)
   alignas(64) real out_bias[1];  // (out)
 };
 
 // Gradients of the loss; the same layout as Params.
 struct Grads {
-  // hidden: dense 2 -> 2, tanh  (xor.toml:6)
+  // hidden: dense 2 -> 2, tanh, straight-line  (xor.toml:6)
   alignas(64) real hidden_weight[2 * 2];  // (out, in)
   alignas(64) real hidden_bias[2];  // (out)
-  // out: dense 2 -> 1  (xor.toml:12)
+  // out: dense 2 -> 1, straight-line  (xor.toml:12)
   alignas(64) real out_weight[1 * 2];  // (out, in)
   alignas(64) real out_bias[1];  // (out)
 };
@@ -97,8 +97,8 @@ inline std::array<const real*, 4> tensors(const Grads& p) noexcept {
 
 // One sample: x (kInputs) -> y (kOutputs). No allocation: activations live on the stack.
 inline void forward([[maybe_unused]] const Params& p, const real* x, real* y) noexcept {
+  // hidden: dense 2 -> 2, tanh, straight-line  (xor.toml:6)
   alignas(64) real hidden[2];
-  // hidden: dense 2 -> 2, tanh  (xor.toml:6), straight-line
   for (std::size_t b = 0; b < 1; ++b) {
     const real* xb = x + b * 2;
     real* zb = hidden + b * 2;
@@ -107,7 +107,7 @@ inline void forward([[maybe_unused]] const Params& p, const real* x, real* y) no
   }
   castnet::activation_forward<castnet::Act::tanh, real, 1, 2>(hidden, hidden, real(0.0));
 
-  // out: dense 2 -> 1  (xor.toml:12), straight-line
+  // out: dense 2 -> 1, straight-line  (xor.toml:12)
   for (std::size_t b = 0; b < 1; ++b) {
     const real* xb = hidden + b * 2;
     real* zb = y + b * 1;
@@ -119,7 +119,7 @@ namespace detail {
 
 // kBatch samples through every layer; the activations stay in ws for backward.
 inline void forward_ws([[maybe_unused]] const Params& p, Workspace& ws, const real* x) noexcept {
-  // hidden: dense 2 -> 2, tanh  (xor.toml:6), straight-line
+  // hidden: dense 2 -> 2, tanh, straight-line  (xor.toml:6)
   for (std::size_t b = 0; b < 4; ++b) {
     const real* xb = x + b * 2;
     real* zb = ws.hidden_pre + b * 2;
@@ -128,7 +128,7 @@ inline void forward_ws([[maybe_unused]] const Params& p, Workspace& ws, const re
   }
   castnet::activation_forward<castnet::Act::tanh, real, 4, 2>(ws.hidden_pre, ws.hidden_out, real(0.0));
 
-  // out: dense 2 -> 1  (xor.toml:12), straight-line
+  // out: dense 2 -> 1, straight-line  (xor.toml:12)
   for (std::size_t b = 0; b < 4; ++b) {
     const real* xb = ws.hidden_out + b * 2;
     real* zb = ws.out_out + b * 1;
@@ -151,7 +151,7 @@ inline const real* outputs(const Workspace& ws) noexcept { return ws.out_out; }
 // unless dx is null, given dy = dLoss/dy (kBatch, kOutputs) for the forward_batch just run on x.
 inline void backward([[maybe_unused]] const Params& p, [[maybe_unused]] Workspace& ws, [[maybe_unused]] const real* x,
                      const real* dy, [[maybe_unused]] Grads& g, real* dx) noexcept {
-  // out: dense 2 -> 1  (xor.toml:12), straight-line
+  // out: dense 2 -> 1, straight-line  (xor.toml:12)
   for (std::size_t i = 0; i < 1 * 2; ++i) g.out_weight[i] = 0;
   for (std::size_t o = 0; o < 1; ++o) g.out_bias[o] = 0;
   for (std::size_t b = 0; b < kBatch; ++b) {
@@ -168,7 +168,7 @@ inline void backward([[maybe_unused]] const Params& p, [[maybe_unused]] Workspac
     dxb[1] = db[0] * p.out_weight[1];
   }
 
-  // hidden: dense 2 -> 2, tanh  (xor.toml:6), straight-line
+  // hidden: dense 2 -> 2, tanh, straight-line  (xor.toml:6)
   castnet::activation_backward<castnet::Act::tanh, real, kBatch, 2>(ws.hidden_pre, ws.hidden_out, ws.grad_a, ws.grad_b, real(0.0));
   for (std::size_t i = 0; i < 2 * 2; ++i) g.hidden_weight[i] = 0;
   for (std::size_t o = 0; o < 2; ++o) g.hidden_bias[o] = 0;

@@ -1,0 +1,31 @@
+// The keys of one [[layer]] table as a layer kind (ops/) reads them: typed, range-checked, every
+// error positioned at the offending value and naming the layer. Hides TOML from the layer kinds.
+#pragma once
+
+#include <cstdint>
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace castnet::spec {
+
+class Attributes {
+ public:
+  virtual ~Attributes() = default;
+  // Every key of the table must be `name`, `type` or one of `keys`; a `planned` key is reported
+  // as not supported yet. `what` names the table in messages ("a dense layer").
+  virtual void allow(std::initializer_list<std::string_view> keys, std::string_view what,
+                     std::initializer_list<std::string_view> planned = {}) = 0;
+  virtual bool has(std::string_view key) const = 0;
+  // An integer in [lo, hi]; required unless a default is given.
+  virtual std::uint64_t integer(std::string_view key, std::int64_t lo, std::int64_t hi,
+                                std::optional<std::int64_t> dflt = {}) = 0;
+  // A number in [lo, hi] (or (lo, hi] when lo_open); `dflt` when absent.
+  virtual double real(std::string_view key, double lo, double hi, bool lo_open, double dflt) = 0;
+  virtual std::optional<std::string> string(std::string_view key) = 0;
+  // An error at the key's value (at the table when the key is absent).
+  [[noreturn]] virtual void fail(std::string_view key, const std::string& message) = 0;
+};
+
+}  // namespace castnet::spec
