@@ -79,6 +79,7 @@ void gradcheck(const Tolerance& tol) {
     }
     check_coordinate(s, &s.x[j], dx[j], n, tol, c, "input[" + std::to_string(j) + "]");
   }
+  CHECK(s.guards_intact());
   INFO(M::kName << ": " << c.checked << " coordinates checked, " << c.skipped << " skipped at kinks");
   CHECK(c.checked > 0);
   CHECK(static_cast<double>(c.skipped) <= tol.max_skipped_fraction * static_cast<double>(c.checked + c.skipped));

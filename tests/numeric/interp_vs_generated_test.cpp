@@ -1,6 +1,7 @@
 // Generated code (float) against the plain interpreter (double) on the same random weights and
 // inputs: forward for one sample and for a batch, train_step's loss and every gradient, and the
 // input gradient of backward, for every activation and loss spec. Relative error at most 1e-5.
+// Every buffer the generated code writes sits between guard zones that must stay untouched.
 #include <catch2/catch.hpp>
 
 #include <string>
@@ -35,11 +36,13 @@ void compare_with_interpreter() {
   // forward: batch, and each sample alone
   std::vector<double> y_ref(M::kBatch * M::kOutputs);
   ref.forward(x.data(), M::kBatch, y_ref.data());
-  std::vector<float> y(y_ref.size()), y_one(y_ref.size());
+  castnet::test::GuardedBuffer<float> y(y_ref.size()), y_one(y_ref.size());
   M::forward_batch(*s.params, *s.ws, s.x.data(), y.data());
   for (std::size_t b = 0; b < M::kBatch; ++b) M::forward(*s.params, s.x.data() + b * M::kInputs, y_one.data() + b * M::kOutputs);
-  check<M>("forward_batch", y.data(), y_ref.data(), y.size());
-  check<M>("forward", y_one.data(), y_ref.data(), y.size());
+  check<M>("forward_batch", y.data(), y_ref.data(), y_ref.size());
+  check<M>("forward", y_one.data(), y_ref.data(), y_ref.size());
+  CHECK(y.tail_intact());
+  CHECK(y_one.tail_intact());
 
   // train_step over a full batch and over a partial one (padding rows must not count)
   for (const std::size_t n : {M::kBatch, M::kBatch - 1}) {
@@ -53,12 +56,16 @@ void compare_with_interpreter() {
     for (std::size_t i = 0; i < grads.size(); ++i)
       check<M>(M::kTensors[i].name.data(), grads[i], g_ref[i].data(), M::kTensors[i].size);
 
-    std::vector<float> out(M::kBatch * M::kOutputs), dy(out.size()), dx(M::kBatch * M::kInputs);
+    std::vector<float> out(M::kBatch * M::kOutputs), dy(out.size());
+    castnet::test::GuardedBuffer<float> dx(M::kBatch * M::kInputs);
     M::forward_batch(*s.params, *s.ws, s.x.data(), out.data());
     castnet::test::loss_gradient<M>(out.data(), s.target.data(), dy.data(), n);
     M::backward(*s.params, *s.ws, s.x.data(), dy.data(), *s.grads, dx.data());
     check<M>("input gradient", dx.data(), dx_ref.data(), n * M::kInputs);
+    CHECK(dx.tail_intact());
   }
+  INFO(M::kName << ": a write outside Params, Grads or Workspace");
+  CHECK(s.guards_intact());
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
-// Test support for generated models: random parameters and data, the loss and its gradient
-// through the generic Model API, and a comparison that reports the worst element.
+// Test support for generated models: random parameters and data, held between guard zones that
+// catch out-of-bounds writes; the loss and its gradient through the generic Model API; and a
+// comparison that reports the worst element.
 #pragma once
 
 #include <castnet/losses.hpp>
@@ -7,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <memory>
 #include <random>
 #include <sstream>
@@ -15,12 +17,51 @@
 
 namespace castnet::test {
 
+// A value between two poisoned guard zones: generated code that writes outside the buffers it
+// was given changes a guard, and intact() says so.
+template <class T>
+struct Guarded {
+  static constexpr std::size_t kGuardBytes = 256;
+  static constexpr unsigned char kPoison = 0xA5;
+  alignas(64) unsigned char before[kGuardBytes];
+  T value{};
+  alignas(64) unsigned char after[kGuardBytes];
+
+  Guarded() {
+    std::fill(std::begin(before), std::end(before), kPoison);
+    std::fill(std::begin(after), std::end(after), kPoison);
+  }
+  bool intact() const {
+    auto poisoned = [](unsigned char b) { return b == kPoison; };
+    return std::all_of(std::begin(before), std::end(before), poisoned) &&
+           std::all_of(std::begin(after), std::end(after), poisoned);
+  }
+};
+
+// An output buffer of n values followed by a poisoned tail of kGuardValues.
+template <class T>
+struct GuardedBuffer {
+  static constexpr std::size_t kGuardValues = 64;
+  explicit GuardedBuffer(std::size_t n) : size(n), values(n + kGuardValues, static_cast<T>(-12345.25)) {}
+  T* data() { return values.data(); }
+  const T* data() const { return values.data(); }
+  bool tail_intact() const {
+    return std::all_of(values.begin() + static_cast<std::ptrdiff_t>(size), values.end(),
+                       [](T v) { return v == static_cast<T>(-12345.25); });
+  }
+  std::size_t size;
+  std::vector<T> values;
+};
+
 template <class M>
 struct ModelState {
   using real = typename M::real;
-  std::unique_ptr<typename M::Params> params = std::make_unique<typename M::Params>();
-  std::unique_ptr<typename M::Grads> grads = std::make_unique<typename M::Grads>();
-  std::unique_ptr<typename M::Workspace> ws = std::make_unique<typename M::Workspace>();
+  std::unique_ptr<Guarded<typename M::Params>> guarded_params = std::make_unique<Guarded<typename M::Params>>();
+  std::unique_ptr<Guarded<typename M::Grads>> guarded_grads = std::make_unique<Guarded<typename M::Grads>>();
+  std::unique_ptr<Guarded<typename M::Workspace>> guarded_ws = std::make_unique<Guarded<typename M::Workspace>>();
+  typename M::Params* params = &guarded_params->value;
+  typename M::Grads* grads = &guarded_grads->value;
+  typename M::Workspace* ws = &guarded_ws->value;
   std::vector<real> x = std::vector<real>(M::kBatch * M::kInputs);
   std::vector<real> target = std::vector<real>(M::kBatch * M::kTargets);
 
@@ -38,6 +79,8 @@ struct ModelState {
       else v = static_cast<real>(u(rng));
     }
   }
+
+  bool guards_intact() const { return guarded_params->intact() && guarded_grads->intact() && guarded_ws->intact(); }
 };
 
 // dLoss/dy for outputs y of a batch, through the loss the model was generated with.
