@@ -1,11 +1,12 @@
-// castnet check SPEC: validate the spec and print the layer table (name, type, output shape,
-// parameters, FLOPs per sample) with totals.
+// castnet check SPEC [--ir]: validate the spec and print the layer table (name, type, output
+// shape, parameters, FLOPs per sample) with totals; --ir prints the IR after the passes instead.
 #include <cstdio>
 #include <iostream>
 #include <string>
 
 #include "args.hpp"
 #include "generate.hpp"
+#include "ir/print_ir.hpp"
 #include "ops/op_def.hpp"
 #include "verbs.hpp"
 
@@ -17,9 +18,13 @@ std::string shape_text(std::size_t features) { return "(" + std::to_string(featu
 }  // namespace
 
 int check(int argc, char** argv) {
-  const Args args(argc, argv, 2, {});
+  const Args args(argc, argv, 2, {}, {"--ir"});
   const std::string spec = args.spec();
   const ir::Graph g = gen::load_graph(spec);
+  if (args.flag("--ir")) {
+    std::cout << ir::print_ir(g);
+    return 0;
+  }
 
   std::printf("%s: %s, input %s, batch %zu\n", spec.c_str(), g.name.c_str(), shape_text(g.input_features()).c_str(), g.batch);
   std::printf("%-20s %-18s %-10s %12s %14s\n", "layer", "type", "output", "params", "FLOPs/sample");

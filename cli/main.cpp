@@ -12,7 +12,7 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: castnet <verb> ...\n"
-    "  check   SPEC                                  validate; print the layer table\n"
+    "  check   SPEC [--ir]                           validate; print the layer table (or the IR)\n"
     "  gen     SPEC -o DIR [--real float|double] [--namespace NS]\n"
     "                                                write the generated header\n"
     "  train   SPEC [--data F.csv] [--labels a,b] [--epochs N] [--init W] [--out DIR]\n"

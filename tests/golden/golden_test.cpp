@@ -1,6 +1,7 @@
-// Goldens: regenerating each spec in tests/golden/specs must reproduce the checked-in header in
-// tests/golden/expected byte for byte (tools/update_goldens.sh is the only way they change), a
-// second generation must leave the file untouched, and the banner must carry the spec's SHA-256.
+// Goldens: regenerating each spec in tests/golden/specs must reproduce the checked-in header and
+// IR dump in tests/golden/expected byte for byte (tools/update_goldens.sh is the only way they
+// change), a second generation must leave the file untouched, and the banner must carry the
+// spec's SHA-256.
 #include <catch2/catch.hpp>
 
 #include <filesystem>
@@ -35,6 +36,10 @@ TEST_CASE("golden: generated headers match the reviewed goldens, deterministical
       REQUIRE(castnet::test::run(cmd, specs).exit_code == 0);
       CHECK(fs::last_write_time(out.path() / header) == stamp);  // unchanged bytes: not rewritten
       CHECK(castnet::test::read_file(out.path() / header) == text);
+
+      const auto ir = castnet::test::run({CASTNET_CLI_EXE, "check", spec, "--ir"}, specs);
+      REQUIRE(ir.exit_code == 0);
+      CHECK(ir.out == castnet::test::read_file(root / "tests/golden/expected" / (entry.path().stem().string() + ".ir.txt")));
     }
     ++n;
   }

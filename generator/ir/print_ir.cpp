@@ -1,0 +1,49 @@
+// See print_ir.hpp.
+#include "ir/print_ir.hpp"
+
+#include <sstream>
+
+namespace castnet::ir {
+namespace {
+
+const char* init_name(Init i) {
+  switch (i) {
+    case Init::zeros: return "zeros";
+    case Init::he_normal: return "he_normal";
+    case Init::glorot_uniform: return "glorot_uniform";
+  }
+  return "?";
+}
+
+std::string shape(const std::vector<std::size_t>& dims) {
+  std::string s = "[";
+  for (std::size_t i = 0; i < dims.size(); ++i) s += (i ? ", " : "") + std::to_string(dims[i]);
+  return s + "]";
+}
+
+}  // namespace
+
+std::string print_ir(const Graph& g) {
+  std::ostringstream o;
+  o << "graph " << g.name << " input " << shape(g.input_shape) << " batch " << g.batch << "\n";
+  for (const Layer& l : g.layers) {
+    o << "  layer " << l.name << " (line " << l.pos.line << "): " << to_string(l.kind) << " " << l.in_features << " -> "
+      << l.out_features;
+    if (l.activation.kind != Activation::identity) {
+      o << ", " << to_string(l.activation.kind);
+      if (default_alpha(l.activation.kind) != 0.0) o << " (" << l.activation.alpha << ")";
+    }
+    o << ", flops " << l.flops << (l.unrolled ? ", straight-line" : "") << "\n";
+    for (const ParamTensor& p : l.params)
+      o << "    param " << p.torch_name << " " << shape(p.shape) << " init " << init_name(p.init) << " fan "
+        << p.fan_in << "/" << p.fan_out << "\n";
+  }
+  o << "  loss " << to_string(g.loss.kind) << " targets/sample " << g.targets_per_sample() << "\n";
+  o << "  optimizer " << to_string(g.optimizer.kind) << " lr " << g.optimizer.lr;
+  if (g.optimizer.kind == OptimizerKind::momentum) o << " momentum " << g.optimizer.momentum;
+  o << "\n  train epochs " << g.train.epochs << " seed " << g.train.seed << " shuffle " << (g.train.shuffle ? "true" : "false")
+    << "\n";
+  return o.str();
+}
+
+}  // namespace castnet::ir
