@@ -1,5 +1,6 @@
 // castnet gen SPEC -o DIR: write the generated header (only if its bytes changed).
 #include <iostream>
+#include <stdexcept>
 
 #include "args.hpp"
 #include "generate.hpp"
@@ -21,7 +22,12 @@ int gen(int argc, char** argv) {
   req.ns = args.get("--namespace").value_or("");
   req.header_name = args.get("--header-name").value_or("");
   req.depfile = args.get("--depfile").value_or("");
-  const auto r = gen::generate(req);
+  gen::GenResult r;
+  try {
+    r = gen::generate(req);
+  } catch (const std::invalid_argument& e) {  // a bad --namespace or --header-name
+    throw UsageError(e.what());
+  }
   std::cout << r.header.string() << (r.changed ? "" : " (unchanged)") << "\n";
   return 0;
 }

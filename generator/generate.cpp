@@ -9,7 +9,7 @@
 #include "spec/parse_spec.hpp"
 #include "support/diagnostic.hpp"
 #include "support/sha256.hpp"
-#include "support/write_file.hpp"
+#include "support/files.hpp"
 
 namespace castnet::gen {
 namespace {

@@ -37,10 +37,14 @@ Holes& Holes::real(const std::string& key, double value) {
   return *this;
 }
 
-Holes& Holes::comment(const std::string& key, std::string_view text) {
+std::string comment_text(std::string_view text) {
   std::string s;
-  for (char c : text) s += (c >= 0x20 && c < 0x7f) ? c : '?';
-  values_[key] = s;
+  for (char c : text) s += (c >= 0x20 && c < 0x7f && c != '\\') ? c : '?';
+  return s;
+}
+
+Holes& Holes::comment(const std::string& key, std::string_view text) {
+  values_[key] = comment_text(text);
   return *this;
 }
 

@@ -18,7 +18,7 @@ class Holes {
   Holes& id(const std::string& key, const std::string& identifier);  // throws if not an identifier
   Holes& num(const std::string& key, std::uint64_t value);
   Holes& real(const std::string& key, double value);  // "0.01", "1.0": always a valid C++ double literal
-  Holes& comment(const std::string& key, std::string_view text);  // printable ASCII only, one line
+  Holes& comment(const std::string& key, std::string_view text);  // through comment_text()
   Holes& code(const std::string& key, std::string rendered);        // output of render()/emitter
   const std::map<std::string, std::string>& values() const { return values_; }
 
@@ -30,6 +30,10 @@ class Holes {
 std::string render(std::string_view name, const Holes& holes);
 // Renders template text directly (tests); `name` is used in error messages.
 std::string render_text(std::string_view text, const Holes& holes, std::string_view name);
+
+// Text that is safe inside a // comment: printable ASCII only (no newline to end the comment,
+// no backslash to splice the next line into it); anything else becomes '?'.
+std::string comment_text(std::string_view text);
 
 // Shortest decimal text that reads back as exactly `v`, always with a '.' or an exponent.
 std::string format_real(double v);

@@ -5,11 +5,11 @@
 #include "emit/emit_model.hpp"
 
 #include <algorithm>
-#include <cstdio>
 #include <stdexcept>
 #include <vector>
 
 #include "emit/code_writer.hpp"
+#include "emit/layer_table.hpp"
 #include "ir/identifier.hpp"
 #include "ops/op_def.hpp"
 
@@ -67,9 +67,10 @@ class ModelEmitter {
  private:
   static const ops::OpDef& op(const Layer& l) { return ops::op_def(l.kind); }
 
-  // "// fc1: dense 784 -> 512, relu  (mnist.toml:9)"
+  // "// fc1: dense 784 -> 512, relu  (mnist.toml:9)"; the spec label is comment-safe text.
   std::string title(const Layer& l) const {
-    return "// " + l.name + ": " + op(l).describe(l) + "  (" + o_.spec_label + ":" + std::to_string(l.pos.line) + ")";
+    return "// " + checked(l.name) + ": " + op(l).describe(l) + "  (" + comment_text(o_.spec_label) + ":" +
+           std::to_string(l.pos.line) + ")";
   }
 
   std::size_t tensor_count() const {
@@ -80,19 +81,7 @@ class ModelEmitter {
 
   std::string layer_table() const {
     std::vector<std::string> rows;
-    char buf[256];
-    std::uint64_t flops = 0;
-    for (const auto& l : g_.layers) {
-      std::size_t params = 0;
-      for (const auto& p : l.params) params += p.size;
-      flops += l.flops;
-      std::snprintf(buf, sizeof buf, "//   %-20s %-18s %-8zu %-13zu %llu", l.name.c_str(), op(l).type_label(l).c_str(),
-                    l.out_features, params, static_cast<unsigned long long>(l.flops));
-      rows.push_back(buf);
-    }
-    std::snprintf(buf, sizeof buf, "//   %-20s %-18s %-8s %-13zu %llu", "total", "", "", g_.param_count(),
-                  static_cast<unsigned long long>(flops));
-    rows.push_back(buf);
+    for (const auto& r : gen::layer_table(g_)) rows.push_back("// " + r);
     return joined(rows);
   }
 
@@ -165,7 +154,7 @@ class ModelEmitter {
     for (std::size_t i = 0; i < g_.layers.size(); ++i) {
       const Layer& l = g_.layers[i];
       const bool last = i + 1 == g_.layers.size();
-      const std::string out = last ? "y" : checked(l.name);
+      const std::string out = last ? "y" : checked(l.name + "_out");
       const std::string decl = last ? "" : "alignas(64) real " + out + "[" + std::to_string(l.out_features) + "];\n";
       parts.push_back(title(l) + "\n" + decl + op(l).forward(l, {1, cur, out, out}));
       cur = out;

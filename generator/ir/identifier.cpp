@@ -28,17 +28,16 @@ constexpr std::string_view kReserved[] = {
 
 }  // namespace
 
-std::string identifier_problem(std::string_view s) {
+std::string identifier_problem(std::string_view s, std::size_t max_length) {
   if (s.empty()) return "a name must not be empty";
-  if (s.size() > kMaxIdentifierLength)
-    return "a name must be at most " + std::to_string(kMaxIdentifierLength) + " characters";
+  if (s.size() > max_length) return "a name must be at most " + std::to_string(max_length) + " characters";
   for (char c : s) {
     const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
     if (!ok) return "a name may only hold a-z, 0-9 and '_' ([a-z_][a-z0-9_]*)";
   }
   if (s[0] >= '0' && s[0] <= '9') return "a name must not start with a digit ([a-z_][a-z0-9_]*)";
-  if (s[0] == '_' || s.find("__") != std::string_view::npos)
-    return "a name must not start with '_' or contain \"__\" (reserved in C++)";
+  if (s[0] == '_' || s.back() == '_' || s.find("__") != std::string_view::npos)
+    return "a name must not start or end with '_' or contain \"__\" (reserved in C++)";
   if (std::find(std::begin(kReserved), std::end(kReserved), s) != std::end(kReserved))
     return "'" + std::string(s) + "' is a C++ keyword or a name castnet reserves";
   return {};

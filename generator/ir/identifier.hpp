@@ -7,11 +7,16 @@
 namespace castnet::ir {
 
 inline constexpr std::size_t kMaxIdentifierLength = 64;
+// Layer names get suffixes in generated code ("<name>_weight"): they stay shorter.
+inline constexpr std::size_t kMaxLayerNameLength = 48;
 
 // Empty if `s` is a valid castnet identifier, else the rule it breaks. The rule:
-// [a-z_][a-z0-9_]*, at most 64 characters, no "__" and no leading '_' (reserved in C++),
-// not a C++ keyword or alternative token, not a name castnet's generated code uses itself.
-std::string identifier_problem(std::string_view s);
+// [a-z_][a-z0-9_]*, at most `max_length` characters, no "__", no leading or trailing '_'
+// (reserved in C++, or reserved once a suffix is appended), not a C++ keyword or alternative
+// token, not a name castnet's generated code uses at namespace scope. In generated code a spec
+// name only ever appears with a suffix (members "<name>_weight", stack arrays "<name>_out"), so
+// it cannot collide with the code's own parameters and locals (p, x, y, g, ws, dx, dy, b, xb, zb).
+std::string identifier_problem(std::string_view s, std::size_t max_length = kMaxIdentifierLength);
 inline bool is_identifier(std::string_view s) { return identifier_problem(s).empty(); }
 
 }  // namespace castnet::ir

@@ -12,6 +12,7 @@ inline constexpr std::size_t kMaxBatch = 1u << 16;        // compile-time batch
 inline constexpr std::size_t kMaxLayers = 1024;           // [[layer]] tables
 inline constexpr std::size_t kMaxSpecBytes = 1u << 20;    // spec file size
 inline constexpr std::uint64_t kMaxParams = 1ull << 28;   // trainable values (1 GiB of float)
-inline constexpr std::uint64_t kMaxWorkspace = 1ull << 28;  // activation values for one batch
+inline constexpr std::uint64_t kMaxWorkspace = 1ull << 28;  // Workspace values (one batch) and its input
+inline constexpr std::uint64_t kMaxStack = 1ull << 18;      // values forward() keeps on the stack for one sample
 
 }  // namespace castnet::ir

@@ -1,6 +1,7 @@
 // The passes over the graph IR (see passes.hpp).
 #include "passes/passes.hpp"
 
+#include <algorithm>
 #include <set>
 
 #include "ir/limits.hpp"
@@ -37,7 +38,11 @@ void validate(ir::Graph& g) {
     if (!seen.insert(l.name).second)
       fail(g.spec_path, l.name_pos, l.name, "duplicate layer name (names must be unique; unnamed layers are called <type><index>)");
 
-  const ir::Layer& last = g.layers.back();
+  // The activation the network ends with: trailing identity layers change nothing.
+  std::size_t end = g.layers.size() - 1;
+  while (end > 0 && g.layers[end].kind == ir::OpKind::activation && g.layers[end].activation.kind == Activation::identity)
+    --end;
+  const ir::Layer& last = g.layers[end];
   const Activation out_act = last.activation.kind;
   switch (g.loss.kind) {
     case ir::LossKind::mse: break;
@@ -52,21 +57,31 @@ void validate(ir::Graph& g) {
         fail(g.spec_path, g.loss.pos, last.name,
              std::string("softmax_cross_entropy takes logits, but the last layer applies ") + ir::to_string(out_act) +
                  " (remove it: the loss applies the softmax itself, stably)");
-      if (last.out_features < 2)
+      if (g.layers.back().out_features < 2)
         fail(g.spec_path, g.loss.pos, last.name,
              "softmax_cross_entropy needs at least 2 outputs (one per class), the last layer has " +
-                 std::to_string(last.out_features) + "; use binary_cross_entropy for one output");
+                 std::to_string(g.layers.back().out_features) + "; use binary_cross_entropy for one output");
       break;
   }
 
-  // Memory a batch needs: every layer's output (and pre-activation) for kBatch samples.
-  std::uint64_t values = 0;
-  for (const ir::Layer& l : g.layers) {
-    values += 2ull * g.batch * l.out_features;
+  // Memory of one batch: the input, every layer's output and pre-activation, dLoss/dy and the two
+  // gradient buffers (Workspace); and what forward() keeps on the stack for one sample.
+  std::uint64_t widest = 0;
+  for (const ir::Layer& l : g.layers) widest = std::max<std::uint64_t>(widest, l.out_features);
+  std::uint64_t values = g.batch * (g.input_features() + g.output_features() + 2 * widest);
+  std::uint64_t stack = 0;
+  for (std::size_t i = 0; i < g.layers.size(); ++i) {
+    const ir::Layer& l = g.layers[i];
+    values += g.batch * l.out_features * (ops::op_def(l.kind).keeps_pre(l) ? 2 : 1);
     if (values > ir::kMaxWorkspace)
       fail(g.spec_path, l.pos, l.name,
-           "activations for batch " + std::to_string(g.batch) + " exceed the limit of " +
+           "the activations of batch " + std::to_string(g.batch) + " exceed the limit of " +
                std::to_string(ir::kMaxWorkspace) + " values; use a smaller batch or fewer units");
+    if (i + 1 < g.layers.size()) stack += l.out_features;
+    if (stack > ir::kMaxStack)
+      fail(g.spec_path, l.pos, l.name,
+           "forward() for one sample would keep more than " + std::to_string(ir::kMaxStack) +
+               " values on the stack (limit); use fewer or narrower layers");
   }
 }
 
@@ -79,6 +94,8 @@ void count(ir::Graph& g) {
     if (total > ir::kMaxParams)
       fail(g.spec_path, l.pos, l.name, "the net would have more than " + std::to_string(ir::kMaxParams) + " parameters (limit)");
   }
+  if (total == 0)
+    fail(g.spec_path, g.layers.front().pos, g.layers.front().name, "the net has nothing to train: add a dense layer");
 }
 
 void plan(ir::Graph& g) {

@@ -125,8 +125,9 @@ class Reader {
     return *t;
   }
 
-  std::string identifier(const toml::value<std::string>& s, const std::string& layer) const {
-    const std::string problem = ir::identifier_problem(s.get());
+  std::string identifier(const toml::value<std::string>& s, const std::string& layer,
+                         std::size_t max_length = ir::kMaxIdentifierLength) const {
+    const std::string problem = ir::identifier_problem(s.get(), max_length);
     if (!problem.empty()) fail(pos_of(s.source()), layer, "invalid name '" + printable(s.get()) + "': " + problem);
     return s.get();
   }
@@ -213,7 +214,7 @@ void read_layer(const Reader& r, const toml::table& t, std::size_t index, ir::Gr
   }
 
   if (const auto* name = r.string(t, "name", provisional, l.pos, false)) {
-    l.name = r.identifier(*name, provisional);
+    l.name = r.identifier(*name, provisional, ir::kMaxLayerNameLength);
     l.name_pos = pos_of(name->source());
   } else {
     l.name = ty + std::to_string(index + 1);  // documented default: <type><index>, 1-based
@@ -325,6 +326,9 @@ ir::Graph parse_spec_text(std::string_view text, const std::string& file) {
 }
 
 ir::Graph parse_spec_file(const std::filesystem::path& path, std::string* text_out) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec))
+    fail(path.string(), {0, 0}, "", std::filesystem::exists(path, ec) ? "not a regular file" : "no such spec file");
   std::ifstream in(path, std::ios::binary);
   if (!in) fail(path.string(), {0, 0}, "", "cannot read the spec file");
   std::ostringstream buf;

@@ -4,7 +4,9 @@
 namespace castnet {
 
 std::string format(const Diagnostic& d) {
-  std::string s = d.file + ":" + std::to_string(d.line) + ":" + std::to_string(d.column) + ": error: ";
+  // Line 0: the error is about the file as a whole (unreadable, not a file).
+  std::string s = d.line == 0 ? d.file + ": error: "
+                              : d.file + ":" + std::to_string(d.line) + ":" + std::to_string(d.column) + ": error: ";
   // Unnamed layers are referred to by position ("#2"), named ones by their name.
   if (!d.layer.empty()) s += d.layer[0] == '#' ? "layer " + d.layer + ": " : "layer '" + d.layer + "': ";
   return s + d.message;

@@ -28,11 +28,11 @@ inline constexpr std::size_t kBatch = 8;      // samples per forward_batch and t
 inline constexpr std::size_t kParams = 259;    // trainable values
 inline constexpr castnet::Loss kLoss = castnet::Loss::softmax_cross_entropy;
 
-// layer                  type               output   params        FLOPs/sample
-//   fc1                  dense+relu         16       208           400
-//   act                  leaky_relu         16       0             0
-//   head                 dense              3        51            99
-//   total                                            259           499
+// layer                type               output           params   FLOPs/sample
+// fc1                  dense+relu         (16)                208            400
+// act                  leaky_relu         (16)                  0              0
+// head                 dense              (3)                  51             99
+// total                                                       259            499
 
 // Trainable tensors in PyTorch's layout: dense weights are (out, in), row-major.
 struct Params {
@@ -97,19 +97,20 @@ inline std::array<const real*, 4> tensors(const Grads& p) noexcept {
   };
 }
 
-// One sample: x (kInputs) -> y (kOutputs). No allocation: activations live on the stack.
+// One sample: x (kInputs) -> y (kOutputs). No allocation: one stack array per layer (specs are
+// limited to 2^18 such values).
 inline void forward([[maybe_unused]] const Params& p, const real* x, real* y) noexcept {
   // fc1: dense 12 -> 16, relu  (tiny_classifier.toml:7)
-  alignas(64) real fc1[16];
-  castnet::kernels::dense_forward<real, 1, 12, 16>(x, p.fc1_weight, p.fc1_bias, fc1);
-  castnet::activation_forward<castnet::Act::relu, real, 1, 16>(fc1, fc1, real(0.0));
+  alignas(64) real fc1_out[16];
+  castnet::kernels::dense_forward<real, 1, 12, 16>(x, p.fc1_weight, p.fc1_bias, fc1_out);
+  castnet::activation_forward<castnet::Act::relu, real, 1, 16>(fc1_out, fc1_out, real(0.0));
 
   // act: leaky_relu 16  (tiny_classifier.toml:13)
-  alignas(64) real act[16];
-  castnet::activation_forward<castnet::Act::leaky_relu, real, 1, 16>(fc1, act, real(0.1));
+  alignas(64) real act_out[16];
+  castnet::activation_forward<castnet::Act::leaky_relu, real, 1, 16>(fc1_out, act_out, real(0.1));
 
   // head: dense 16 -> 3  (tiny_classifier.toml:18)
-  castnet::kernels::dense_forward<real, 1, 16, 3>(act, p.head_weight, p.head_bias, y);
+  castnet::kernels::dense_forward<real, 1, 16, 3>(act_out, p.head_weight, p.head_bias, y);
 }
 
 namespace detail {

@@ -28,10 +28,10 @@ inline constexpr std::size_t kBatch = 4;      // samples per forward_batch and t
 inline constexpr std::size_t kParams = 9;    // trainable values
 inline constexpr castnet::Loss kLoss = castnet::Loss::binary_cross_entropy;
 
-// layer                  type               output   params        FLOPs/sample
-//   hidden               dense+tanh         2        6             10
-//   out                  dense              1        3             5
-//   total                                            9             15
+// layer                type               output           params   FLOPs/sample
+// hidden               dense+tanh         (2)                   6             10
+// out                  dense              (1)                   3              5
+// total                                                         9             15
 
 // Trainable tensors in PyTorch's layout: dense weights are (out, in), row-major.
 struct Params {
@@ -95,21 +95,22 @@ inline std::array<const real*, 4> tensors(const Grads& p) noexcept {
   };
 }
 
-// One sample: x (kInputs) -> y (kOutputs). No allocation: activations live on the stack.
+// One sample: x (kInputs) -> y (kOutputs). No allocation: one stack array per layer (specs are
+// limited to 2^18 such values).
 inline void forward([[maybe_unused]] const Params& p, const real* x, real* y) noexcept {
   // hidden: dense 2 -> 2, tanh, straight-line  (xor.toml:6)
-  alignas(64) real hidden[2];
+  alignas(64) real hidden_out[2];
   for (std::size_t b = 0; b < 1; ++b) {
     const real* xb = x + b * 2;
-    real* zb = hidden + b * 2;
+    real* zb = hidden_out + b * 2;
     zb[0] = p.hidden_bias[0] + p.hidden_weight[0] * xb[0] + p.hidden_weight[1] * xb[1];
     zb[1] = p.hidden_bias[1] + p.hidden_weight[2] * xb[0] + p.hidden_weight[3] * xb[1];
   }
-  castnet::activation_forward<castnet::Act::tanh, real, 1, 2>(hidden, hidden, real(0.0));
+  castnet::activation_forward<castnet::Act::tanh, real, 1, 2>(hidden_out, hidden_out, real(0.0));
 
   // out: dense 2 -> 1, straight-line  (xor.toml:12)
   for (std::size_t b = 0; b < 1; ++b) {
-    const real* xb = hidden + b * 2;
+    const real* xb = hidden_out + b * 2;
     real* zb = y + b * 1;
     zb[0] = p.out_bias[0] + p.out_weight[0] * xb[0] + p.out_weight[1] * xb[1];
   }
