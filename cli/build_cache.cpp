@@ -2,20 +2,25 @@
 #include "build_cache.hpp"
 
 #include <algorithm>
+#include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
 #include <fstream>
 #include <iostream>
-#include <sstream>
 #include <stdexcept>
+#include <string_view>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <vector>
 
 #include <castnet/version.hpp>
 
 #include "emit/code_writer.hpp"
+#include "support/files.hpp"
 #include "support/sha256.hpp"
-#include "support/write_file.hpp"
 
 namespace castnet::cli {
 namespace fs = std::filesystem;
@@ -26,37 +31,56 @@ struct Toolchain {
   fs::path runtime_lib;  // libcastnet_runtime.a
 };
 
-// An installed castnet keeps include/ and lib/ beside bin/; a build tree uses the paths CMake
-// baked in.
+// An installed castnet keeps its headers and library at the GNUInstallDirs locations it was
+// configured with, relative to the prefix the binary sits in (<prefix>/<bindir>/castnet); a build
+// tree uses the paths CMake baked in. Absolute install dirs are used as they are.
 Toolchain find_toolchain() {
   std::error_code ec;
   const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  if (!ec) {
-    const fs::path prefix = exe.parent_path().parent_path();
-    Toolchain t{prefix / "include", prefix / "lib" / "libcastnet_runtime.a"};
+  const fs::path bindir = fs::path(CASTNET_INSTALL_BINDIR).lexically_normal();
+  if (!ec && bindir.is_relative()) {
+    fs::path prefix = exe.parent_path();
+    for (const auto& part : bindir)
+      if (!part.empty() && part != ".") prefix = prefix.parent_path();
+    Toolchain t{prefix / CASTNET_INSTALL_INCLUDEDIR, prefix / CASTNET_INSTALL_LIBDIR / "libcastnet_runtime.a"};
     if (fs::exists(t.include_dir / "castnet" / "runner.hpp") && fs::exists(t.runtime_lib)) return t;
   }
   return {CASTNET_BUILD_INCLUDE_DIR, CASTNET_BUILD_RUNTIME_LIB};
 }
 
-std::string read_all(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
+// Empty if the file cannot be read.
+
+// The runners are compiled with -march=native: the CPU they were built for is part of what goes
+// into them. The "model name" and "flags" lines (x86) or "Features" and "CPU implementer/part"
+// lines (ARM) of the first processor in /proc/cpuinfo; nothing if that cannot be read.
+std::string cpu_identity() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string id;
+  for (std::string line; std::getline(in, line);) {
+    if (line.find_first_not_of(" \t") == std::string::npos) break;  // end of the first processor
+    const auto colon = line.find(':');
+    if (colon == std::string::npos) continue;
+    std::string key = line.substr(0, colon);
+    key.erase(key.find_last_not_of(" \t") + 1);
+    if (key == "model name" || key == "flags" || key == "Features" || key == "CPU implementer" || key == "CPU part")
+      id += line + "\n";
+  }
+  return id;
 }
 
 // Everything that goes into the binary: the model, the runner source, the compiler and flags,
-// the runtime headers and the runtime library.
+// the host CPU (when compiling for it), the runtime headers and the runtime library.
 std::string cache_key(const Toolchain& t, const std::string& header, const std::string& runner_src) {
   std::string material = std::string(CASTNET_CXX) + "\n" + CASTNET_RUNNER_FLAGS + "\n" + CASTNET_VERSION_STRING + "\n";
+  if (std::string_view(CASTNET_RUNNER_FLAGS).find("-march=native") != std::string_view::npos)
+    material += "cpu:\n" + cpu_identity();
   material += support::sha256_hex(header) + support::sha256_hex(runner_src);
   std::vector<fs::path> headers;
   for (const auto& e : fs::recursive_directory_iterator(t.include_dir))
     if (e.is_regular_file()) headers.push_back(e.path());
   std::sort(headers.begin(), headers.end());
-  for (const auto& h : headers) material += h.lexically_relative(t.include_dir).string() + support::sha256_hex(read_all(h));
-  material += support::sha256_hex(read_all(t.runtime_lib));
+  for (const auto& h : headers) material += h.lexically_relative(t.include_dir).string() + support::sha256_hex(support::read_file(h));
+  material += support::sha256_hex(support::read_file(t.runtime_lib));
   return support::sha256_hex(material);
 }
 
@@ -66,13 +90,50 @@ std::string shell_quote(const std::string& s) {
   return q + "'";
 }
 
+[[noreturn]] void unsafe(const fs::path& p, const std::string& what) {
+  throw std::runtime_error("castnet: error: " + p.string() + " " + what +
+                           "; castnet will not run programs from it");
+}
+
+// castnet executes what it finds in the cache: whatever lives there must be the effective user's
+// and writable by nobody else. Checks `p` itself (not what a symlink points to).
+void check_private(const fs::path& p, bool want_dir) {
+  struct stat st {};
+  if (::lstat(p.c_str(), &st) != 0)
+    throw std::runtime_error("castnet: error: cannot inspect " + p.string() + ": " + std::strerror(errno));
+  if (want_dir ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode))
+    unsafe(p, want_dir ? "is not a directory" : "is not a regular file");
+  if (st.st_uid != ::geteuid())
+    unsafe(p, "is owned by another user (uid " + std::to_string(st.st_uid) + ")");
+  if ((st.st_mode & 022) != 0) unsafe(p, "is writable by other users");
+}
+
+// Creates `dir` (mode 0700) if it is missing, then checks it as above.
+void private_dir(const fs::path& dir) {
+  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
+    throw std::runtime_error("castnet: error: cannot create " + dir.string() + ": " + std::strerror(errno));
+  check_private(dir, true);
+}
+
+// A fresh name in `dir` (pid and a counter), created exclusively so nothing else can have put a
+// file (or a symlink) there first.
+fs::path exclusive_temp(const fs::path& dir) {
+  static std::atomic<unsigned> counter{0};
+  const fs::path tmp = dir / ("runner.tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++));
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0700);
+  if (fd < 0)
+    throw std::runtime_error("castnet: error: cannot create " + tmp.string() + ": " + std::strerror(errno));
+  ::close(fd);
+  return tmp;
+}
+
 }  // namespace
 
 fs::path cache_root() {
   if (const char* d = std::getenv("CASTNET_CACHE_DIR"); d && *d) return d;
   if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) return fs::path(x) / "castnet";
   if (const char* h = std::getenv("HOME"); h && *h) return fs::path(h) / ".cache" / "castnet";
-  return fs::temp_directory_path() / "castnet-cache";
+  throw std::runtime_error("castnet: error: no cache directory: set CASTNET_CACHE_DIR or HOME");
 }
 
 Runner build_runner(const std::string& ns, const std::string& header_text) {
@@ -83,29 +144,45 @@ Runner build_runner(const std::string& ns, const std::string& header_text) {
   const std::string runner_src = gen::render("runner.cpp.tmpl", h) + "\n";
 
   const std::string key = cache_key(t, header_text, runner_src);
-  const fs::path dir = cache_root() / "runners" / (ns + "-" + key.substr(0, 16));
+  const fs::path root = cache_root();
+  fs::create_directories(root);
+  const fs::path runners = root / "runners";
+  private_dir(runners);
+  const fs::path dir = runners / (ns + "-" + key.substr(0, 16));
   const fs::path exe = dir / "runner";
-  if (fs::exists(exe)) return {exe, false};
+  if (std::error_code ec; fs::exists(fs::symlink_status(exe, ec))) {
+    check_private(dir, true);
+    check_private(exe, false);
+    return {exe, false};
+  }
 
-  fs::create_directories(dir);
+  private_dir(dir);
   support::write_if_changed(dir / header_name, header_text);
   support::write_if_changed(dir / "runner.cpp", runner_src);
-  const fs::path tmp = dir / ("runner.tmp." + std::to_string(::getpid()));
+  const fs::path tmp = exclusive_temp(dir);
   const fs::path log = dir / "build.log";
   const std::string cmd = shell_quote(CASTNET_CXX) + " " + CASTNET_RUNNER_FLAGS + " -I" + shell_quote(dir.string()) +
                           " -I" + shell_quote(t.include_dir.string()) + " " + shell_quote((dir / "runner.cpp").string()) +
-                          " " + shell_quote(t.runtime_lib.string()) + " -o " + shell_quote(tmp.string()) + " > " +
-                          shell_quote(log.string()) + " 2>&1";
+                          " " + shell_quote(t.runtime_lib.string()) + " -o " + shell_quote(tmp.string());
+  // The log starts with the command, so which headers and library were used can be seen later.
+  support::write_if_changed(log, "$ " + cmd + "\n");
   std::cerr << "castnet: compiling the " << ns << " runner (cached in " << dir.string() << ")\n";
   const auto start = std::chrono::steady_clock::now();
-  if (std::system(cmd.c_str()) != 0) {
+  try {
+    if (std::system((cmd + " >> " + shell_quote(log.string()) + " 2>&1").c_str()) != 0) {
+      std::string out = support::read_file(log);
+      if (out.size() > 4000) out = "..." + out.substr(out.size() - 4000);
+      throw std::runtime_error("castnet: error: compiling the generated model failed (log: " + log.string() + ")\n" + out);
+    }
+    // Whatever the umask: readable and runnable by all, writable only by the owner.
+    fs::permissions(tmp, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                             fs::perms::others_read | fs::perms::others_exec);
+    fs::rename(tmp, exe);
+  } catch (...) {
     std::error_code ec;
     fs::remove(tmp, ec);
-    std::string out = read_all(log);
-    if (out.size() > 4000) out = "..." + out.substr(out.size() - 4000);
-    throw std::runtime_error("castnet: error: compiling the generated model failed (log: " + log.string() + ")\n" + out);
+    throw;
   }
-  fs::rename(tmp, exe);
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::cerr << "castnet: compiled in " << static_cast<int>(secs * 10) / 10.0 << " s\n";
   return {exe, true};

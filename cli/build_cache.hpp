@@ -14,10 +14,13 @@ struct Runner {
 };
 
 // Builds (or finds) the runner for `header_text`, a header generated for namespace `ns`.
-// Throws std::runtime_error with the compiler's output tail if compilation fails.
+// Throws std::runtime_error with the compiler's output tail if compilation fails, and before
+// running or building anything if <cache>/runners or the model's folder in it (or a cached runner)
+// is not the effective user's or is writable by other users.
 Runner build_runner(const std::string& ns, const std::string& header_text);
 
-// $CASTNET_CACHE_DIR, else $XDG_CACHE_HOME/castnet, else ~/.cache/castnet.
+// $CASTNET_CACHE_DIR, else $XDG_CACHE_HOME/castnet, else ~/.cache/castnet. Throws
+// std::runtime_error if none of these is set (never a shared, predictable place such as /tmp).
 std::filesystem::path cache_root();
 
 }  // namespace castnet::cli

@@ -1,9 +1,11 @@
 # castnet_add_model(): one CMake target per network spec.
 #
 #   castnet_add_model(<name> SPEC <file.toml>
-#                     [WEIGHTS <file.safetensors>]   # bake trained weights into the header
 #                     [REAL float|double]            # scalar type of the generated code
 #                     [NAMESPACE <ns>])              # C++ namespace (default: the spec's `name`)
+#
+# WEIGHTS <file> (trained weights baked into the header) is not supported yet: castnet-gen cannot
+# embed weights until `castnet export` exists, so passing it is a configure-time error.
 #
 # Creates
 #   <name>         INTERFACE library: link it, then `#include "<name>.hpp"`; brings castnet::simd
@@ -11,11 +13,11 @@
 #   <name>.update  runs the generator unconditionally (e.g. `ninja <name>.update`)
 #
 # The header is <current binary dir>/castnet_generated/<name>/<name>.hpp. It is regenerated when
-# the spec, the weights or the generator change (the templates are embedded in the generator, so
-# the generator target covers them); castnet-gen writes a depfile naming every file it read and
-# rewrites the header only when its bytes change, so an unchanged spec never causes a recompile.
-# Relative SPEC and WEIGHTS paths are relative to CMAKE_CURRENT_SOURCE_DIR. Works in the castnet
-# build tree (castnet::gen is a build target) and through find_package(castnet) (an imported one).
+# the spec or the generator change (the templates are embedded in the generator, so the generator
+# target covers them); castnet-gen writes a depfile naming every file it read and rewrites the
+# header only when its bytes change, so an unchanged spec never causes a recompile. A relative
+# SPEC path is relative to CMAKE_CURRENT_SOURCE_DIR. Works in the castnet build tree
+# (castnet::gen is a build target) and through find_package(castnet) (an imported one).
 # Uses target-scoped commands only.
 
 include_guard(GLOBAL)
@@ -34,6 +36,11 @@ function(castnet_add_model name)
   if(NOT name MATCHES "^[A-Za-z_][A-Za-z0-9_]*$")
     message(FATAL_ERROR "castnet_add_model(${name}): the name must be an identifier ([A-Za-z_][A-Za-z0-9_]*)")
   endif()
+  # Parsed (above) only to say so clearly rather than as "unexpected arguments".
+  if(DEFINED arg_WEIGHTS OR "WEIGHTS" IN_LIST arg_KEYWORDS_MISSING_VALUES)
+    message(FATAL_ERROR "castnet_add_model(${name}): WEIGHTS is not supported yet "
+                        "(baked-in weights come with `castnet export`)")
+  endif()
   if(NOT arg_SPEC)
     message(FATAL_ERROR "castnet_add_model(${name}): SPEC <file> is required")
   endif()
@@ -49,13 +56,6 @@ function(castnet_add_model name)
   endif()
 
   set(gen_args "")
-  set(inputs "${spec}")
-  if(DEFINED arg_WEIGHTS)
-    cmake_path(ABSOLUTE_PATH arg_WEIGHTS BASE_DIRECTORY "${CMAKE_CURRENT_SOURCE_DIR}" NORMALIZE
-               OUTPUT_VARIABLE weights)
-    list(APPEND gen_args --weights "${weights}")
-    list(APPEND inputs "${weights}")
-  endif()
   if(DEFINED arg_REAL)
     if(NOT arg_REAL MATCHES "^(float|double)$")
       message(FATAL_ERROR "castnet_add_model(${name}): REAL must be float or double, not '${arg_REAL}'")
@@ -72,7 +72,7 @@ function(castnet_add_model name)
   set(command castnet::gen "${spec}" -o "${outdir}" --header-name "${name}.hpp" ${gen_args})
 
   # DEPFILE works with Ninja and (CMake >= 3.20) Makefile generators; elsewhere the explicit
-  # DEPENDS below still cover the spec, the weights and the generator.
+  # DEPENDS below still cover the spec and the generator.
   set(depfile_args "")
   if(CMAKE_GENERATOR MATCHES "Ninja|Makefiles")
     set(depfile_args DEPFILE "${depfile}")
@@ -82,7 +82,7 @@ function(castnet_add_model name)
   add_custom_command(
     OUTPUT "${header}"
     COMMAND ${command}
-    DEPENDS castnet::gen ${inputs}
+    DEPENDS castnet::gen "${spec}"
     ${depfile_args}
     COMMENT "castnet: generating ${name}.hpp from ${arg_SPEC}"
     VERBATIM)

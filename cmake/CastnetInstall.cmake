@@ -1,6 +1,7 @@
 # Installation and the find_package(castnet) package. Included at the end of the top-level
 # CMakeLists.txt, once every target exists. `cmake --install <build> --prefix <dir>` then gives
-#   <dir>/bin/castnet-gen, <dir>/include/castnet/..., <dir>/lib/libcastnet_runtime.a,
+#   <dir>/<bindir>/{castnet-gen,castnet}, <dir>/<includedir>/castnet/...,
+#   <dir>/<libdir>/libcastnet_runtime.a,
 #   <dir>/<libdir>/cmake/castnet/{castnetConfig,castnetConfigVersion,castnetTargets,CastnetAddModel}.cmake
 # so that find_package(castnet) imports castnet::gen, castnet::simd, castnet::runtime,
 # castnet::warnings and castnet_add_model().
@@ -28,7 +29,8 @@ install(TARGETS castnet_gen castnet_simd castnet_runtime castnet_warnings
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/runtime/include/castnet
   DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 
-# The CLI is installed too, but is not part of the CMake package.
+# The CLI is installed too, but is not part of the CMake package. It finds the headers and the
+# library relative to its own location through the same GNUInstallDirs values (cli/CMakeLists.txt).
 if(TARGET castnet_cli)
   install(TARGETS castnet_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 endif()
