@@ -4,8 +4,11 @@
 // straddles a kink (relu at 0, softplus's threshold) and the coordinate is skipped, not failed.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
+#include <type_traits>
+#include <vector>
 
 #include "numeric_models.hpp"
 #include "support/model_testing.hpp"
@@ -53,7 +56,9 @@ template <class M>
 void gradcheck(const Tolerance& tol) {
   static_assert(std::is_same_v<typename M::real, double>, "gradient checks run in double precision");
   castnet::test::ModelState<M> s(2024);
-  const std::size_t n = M::kBatch - 1;  // the last row is padding: it must not contribute
+  // The last row is padding and must not contribute; a batch of 1 has no partial batch (n = 0 is
+  // not a valid call), so it runs the full batch and there is no padding row to check.
+  const std::size_t n = M::kBatch > 1 ? M::kBatch - 1 : 1;
 
   // Analytic gradients of parameters (train_step) and of the input (backward with dLoss/dy).
   M::train_step(*s.params, *s.ws, s.x.data(), s.target.data(), *s.grads, n);
@@ -103,3 +108,9 @@ TEST_CASE("gradcheck: softmax") { gradcheck<act_softmax_f64::Model>(kSmooth); }
 TEST_CASE("gradcheck: mse") { gradcheck<loss_mse_f64::Model>(kSmooth); }
 TEST_CASE("gradcheck: binary_cross_entropy") { gradcheck<loss_binary_cross_entropy_f64::Model>(kSmooth); }
 TEST_CASE("gradcheck: softmax_cross_entropy") { gradcheck<loss_softmax_cross_entropy_f64::Model>(kSmooth); }
+// Edge cases (tests/numeric/specs/edge_*.toml): standalone activations first and last, a width-1
+// layer, a single layer at batch 1, wide layers with kernel tails, batch 1 with one output.
+TEST_CASE("gradcheck: edge_act_first_last") { gradcheck<edge_act_first_last_f64::Model>(kKinked); }
+TEST_CASE("gradcheck: edge_single") { gradcheck<edge_single_f64::Model>(kSmooth); }
+TEST_CASE("gradcheck: edge_wide") { gradcheck<edge_wide_f64::Model>(kSmooth); }
+TEST_CASE("gradcheck: edge_narrow_batch1") { gradcheck<edge_narrow_batch1_f64::Model>(kSmooth); }

@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <string>
+#include <vector>
 
 #include "generate.hpp"
 #include "interpreter.hpp"
@@ -44,8 +45,11 @@ void compare_with_interpreter() {
   CHECK(y.tail_intact());
   CHECK(y_one.tail_intact());
 
-  // train_step over a full batch and over a partial one (padding rows must not count)
-  for (const std::size_t n : {M::kBatch, M::kBatch - 1}) {
+  // train_step over a full batch and over a partial one (padding rows must not count); a batch of
+  // 1 has no partial batch (the interpreter rejects n = 0)
+  std::vector<std::size_t> sizes = {M::kBatch};
+  if (M::kBatch > 1) sizes.push_back(M::kBatch - 1);
+  for (const std::size_t n : sizes) {
     std::vector<std::vector<double>> g_ref;
     std::vector<double> dx_ref(n * M::kInputs);
     const double loss_ref = ref.loss_and_grad(x.data(), target.data(), n, g_ref, dx_ref.data());
@@ -83,3 +87,8 @@ TEST_CASE("parity: softmax") { compare_with_interpreter<act_softmax::Model>(); }
 TEST_CASE("parity: mse") { compare_with_interpreter<loss_mse::Model>(); }
 TEST_CASE("parity: binary_cross_entropy") { compare_with_interpreter<loss_binary_cross_entropy::Model>(); }
 TEST_CASE("parity: softmax_cross_entropy") { compare_with_interpreter<loss_softmax_cross_entropy::Model>(); }
+// Edge cases (tests/numeric/specs/edge_*.toml)
+TEST_CASE("parity: edge_act_first_last") { compare_with_interpreter<edge_act_first_last::Model>(); }
+TEST_CASE("parity: edge_single") { compare_with_interpreter<edge_single::Model>(); }
+TEST_CASE("parity: edge_wide") { compare_with_interpreter<edge_wide::Model>(); }
+TEST_CASE("parity: edge_narrow_batch1") { compare_with_interpreter<edge_narrow_batch1::Model>(); }

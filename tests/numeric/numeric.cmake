@@ -1,6 +1,7 @@
 # Numeric tests: generated code against finite differences (double) and against the interpreter
-# (float). Every activation and loss gets its own small spec, configured from a template here and
-# generated twice through castnet_add_model: float (namespace <spec>) and double (<spec>_f64).
+# (float). Every activation and loss gets its own small spec, configured from a template here, and
+# the edge-case specs (numeric/specs/edge_*.toml) are copied; each is generated twice through
+# castnet_add_model: float (namespace <spec>) and double (<spec>_f64).
 set(CASTNET_ACTIVATIONS identity relu leaky_relu elu gelu silu tanh sigmoid softplus softmax)
 set(CASTNET_LOSSES mse binary_cross_entropy softmax_cross_entropy)
 set(numeric_dir ${CMAKE_CURRENT_BINARY_DIR}/numeric_specs)
@@ -25,6 +26,13 @@ foreach(loss IN LISTS CASTNET_LOSSES)
   set(OUTPUTS 3)
   configure_file(numeric/specs/loss.toml.in ${numeric_dir}/loss_${loss}.toml @ONLY)
   list(APPEND numeric_names loss_${loss})
+endforeach()
+# Edge cases, plain specs in numeric/specs: copied beside the configured ones so the parity test
+# finds every spec as <CASTNET_NUMERIC_SPEC_DIR>/<name>.toml (and CMake re-runs when one changes).
+set(CASTNET_EDGE_SPECS edge_act_first_last edge_single edge_wide edge_narrow_batch1)
+foreach(n IN LISTS CASTNET_EDGE_SPECS)
+  configure_file(numeric/specs/${n}.toml ${numeric_dir}/${n}.toml COPYONLY)
+  list(APPEND numeric_names ${n})
 endforeach()
 
 foreach(n IN LISTS numeric_names)
