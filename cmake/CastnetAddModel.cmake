@@ -84,6 +84,8 @@ function(castnet_add_model name)
     COMMAND ${command}
     DEPENDS castnet::gen "${spec}"
     ${depfile_args}
+    # From the source dir, the header's banner names the spec relative to the project.
+    WORKING_DIRECTORY "${CMAKE_CURRENT_SOURCE_DIR}"
     COMMENT "castnet: generating ${name}.hpp from ${arg_SPEC}"
     VERBATIM)
   add_custom_target(${name}_gen DEPENDS "${header}")
@@ -91,6 +93,7 @@ function(castnet_add_model name)
   add_custom_target(${name}.update
     COMMAND ${command}
     DEPENDS castnet::gen
+    WORKING_DIRECTORY "${CMAKE_CURRENT_SOURCE_DIR}"
     COMMENT "castnet: regenerating ${name}.hpp from ${arg_SPEC}"
     VERBATIM)
 
