@@ -7,6 +7,8 @@
 #include <sys/wait.h>
 
 #include <catch2/catch.hpp>
+
+#include "support/process.hpp"
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -17,13 +19,6 @@
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string read_text(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 void write_text(const fs::path& p, const std::string& text) {
   std::ofstream out(p, std::ios::binary | std::ios::trunc);
@@ -42,7 +37,7 @@ Run run(const std::string& command, const fs::path& log) {
   const int raw = std::system((command + " > " + quoted(log) + " 2>&1").c_str());
   Run r;
   r.status = (raw != -1 && WIFEXITED(raw)) ? WEXITSTATUS(raw) : -1;
-  r.output = read_text(log);
+  r.output = castnet::test::read_file(log);
   return r;
 }
 
@@ -93,7 +88,7 @@ TEST_CASE("cmake: castnet_add_model regenerates only when the spec changes", "[c
   INFO(ran.output);
   REQUIRE(ran.status == 0);
   CHECK(contains(ran.output, "consumer ok"));
-  const std::string header_v1 = read_text(header);
+  const std::string header_v1 = castnet::test::read_file(header);
   const auto header_time_v1 = fs::last_write_time(header);
 
   // Up to date: a second build does nothing at all.
@@ -112,11 +107,11 @@ TEST_CASE("cmake: castnet_add_model regenerates only when the spec changes", "[c
   REQUIRE(touched.status == 0);
   CHECK_FALSE(contains(touched.output, compiling));
   CHECK(fs::last_write_time(header) == header_time_v1);
-  CHECK(read_text(header) == header_v1);
+  CHECK(castnet::test::read_file(header) == header_v1);
   CHECK(contains(run(dry_run_cmd, log).output, "no work to do"));
 
   // Changed: one more unit in the first layer that has units regenerates and recompiles.
-  std::string text = read_text(spec);
+  std::string text = castnet::test::read_file(spec);
   std::smatch units;
   REQUIRE(std::regex_search(text, units, std::regex(R"(units\s*=\s*(\d+))")));
   const std::string widened = "units = " + std::to_string(std::stoi(units[1].str()) + 1);
@@ -127,7 +122,7 @@ TEST_CASE("cmake: castnet_add_model regenerates only when the spec changes", "[c
   REQUIRE(changed.status == 0);
   CHECK(contains(changed.output, generating));
   CHECK(contains(changed.output, compiling));
-  CHECK(read_text(header) != header_v1);
+  CHECK(castnet::test::read_file(header) != header_v1);
   const Run ran_again = run(quoted(program), log);
   INFO(ran_again.output);
   REQUIRE(ran_again.status == 0);

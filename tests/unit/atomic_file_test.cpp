@@ -27,13 +27,6 @@ using castnet::io::write_file_atomic;
 
 namespace {
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 std::vector<std::string> names_in(const fs::path& dir) {
   std::vector<std::string> names;
   for (const auto& entry : fs::directory_iterator(dir)) names.push_back(entry.path().filename().string());
@@ -83,9 +76,9 @@ TEST_CASE("atomic_file: writes a new file and replaces an existing one exactly")
   TempDir dir;
   const fs::path p = dir / "out.txt";
   write_file_atomic(p, std::string_view("first version, rather long\n"));
-  CHECK(slurp(p) == "first version, rather long\n");
+  CHECK(castnet::test::read_file(p) == "first version, rather long\n");
   write_file_atomic(p, std::string("second\n"));
-  CHECK(slurp(p) == "second\n");
+  CHECK(castnet::test::read_file(p) == "second\n");
   write_file_atomic(p, "");
   CHECK(fs::exists(p));
   CHECK(fs::file_size(p) == 0);
@@ -98,7 +91,7 @@ TEST_CASE("atomic_file: binary bytes, including NUL, are written unchanged") {
   std::vector<char> bytes(200'000);
   for (std::size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<char>(i * 7 % 256);
   write_file_atomic(p, std::span<const char>(bytes));
-  const std::string back = slurp(p);
+  const std::string back = castnet::test::read_file(p);
   CHECK(back == std::string(bytes.begin(), bytes.end()));
   CHECK(read_file(p) == back);
 }
@@ -107,7 +100,7 @@ TEST_CASE("atomic_file: a path without a directory part writes to the working di
   TempDir dir;
   ChangeDirectory in(dir.path());
   write_file_atomic("plain.txt", "contents");
-  CHECK(slurp(dir / "plain.txt") == "contents");
+  CHECK(castnet::test::read_file(dir / "plain.txt") == "contents");
   CHECK(names_in(dir.path()) == std::vector<std::string>{"plain.txt"});
 }
 
@@ -127,7 +120,7 @@ TEST_CASE("atomic_file: a directory in the way throws, stays intact and no tempo
   REQUIRE_THROWS_WITH(write_file_atomic(p, "x"),
                       p.string() + ": error: cannot write: Is a directory (renaming over the target)");
   CHECK(fs::is_directory(p));
-  CHECK(slurp(p / "inside.txt") == "kept");
+  CHECK(castnet::test::read_file(p / "inside.txt") == "kept");
   CHECK(names_in(dir.path()) == std::vector<std::string>{"target"});
 }
 
@@ -140,7 +133,7 @@ TEST_CASE("atomic_file: a failed write leaves the previous file intact and no te
     REQUIRE_THROWS_WITH(write_file_atomic(p, "new contents that exceed the size limit\n"),
                         p.string() + ": error: cannot write: File too large (writing the temporary file)");
   }
-  CHECK(slurp(p) == "previous contents\n");
+  CHECK(castnet::test::read_file(p) == "previous contents\n");
   CHECK(names_in(dir.path()) == std::vector<std::string>{"model.hpp"});
 }
 

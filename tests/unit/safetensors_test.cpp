@@ -23,15 +23,6 @@ using castnet::io::TensorData;
 
 namespace {
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-void spit(const fs::path& p, const std::string& bytes) { std::ofstream(p, std::ios::binary) << bytes; }
-
 std::string le64(std::uint64_t n) {
   std::string s;
   for (int i = 0; i < 8; ++i, n >>= 8) s += static_cast<char>(n & 0xFF);
@@ -50,7 +41,7 @@ std::string st_file(const std::string& json, const std::string& data) { return l
 
 // The message read_safetensors throws for a file with `bytes`, or "" if it does not throw.
 std::string read_error(const fs::path& p, const std::string& bytes) {
-  spit(p, bytes);
+  castnet::test::write_file(p, bytes);
   try {
     castnet::io::read_safetensors(p);
   } catch (const castnet::Error& e) {
@@ -111,14 +102,14 @@ TEST_CASE("safetensors: header layout is byte exact") {
   REQUIRE(json.size() == 54);
   const std::string expected =
       std::string("\x38\0\0\0\0\0\0\0", 8) + json + "  " + std::string("\x00\x00\x80\x3f\x00\x00\x00\xc0", 8);
-  CHECK(slurp(p) == expected);
+  CHECK(castnet::test::read_file(p) == expected);
 }
 
 TEST_CASE("safetensors: metadata comes first and the header is padded to 8 bytes") {
   TempDir dir;
   const fs::path p = dir / "m.safetensors";
   castnet::io::write_safetensors(p, {{"w", {1}, {3.0f}}, {"b", {}, {4.0f}}}, {{"k", "v"}, {"a", "z"}});
-  const std::string bytes = slurp(p);
+  const std::string bytes = castnet::test::read_file(p);
   REQUIRE(bytes.size() >= 8);
   std::uint64_t length = 0;
   for (int i = 7; i >= 0; --i) length = length << 8 | static_cast<unsigned char>(bytes[i]);
@@ -136,7 +127,7 @@ TEST_CASE("safetensors: F64 tensors are read and converted to float") {
   const fs::path p = dir / "f64.safetensors";
   const std::string json = R"({"d":{"dtype":"F64","shape":[3],"data_offsets":[0,24]},)"
                            R"("f":{"shape":[1],"data_offsets":[24,28],"dtype":"F32"}})";
-  spit(p, st_file(json, raw<double>({0.5, -1e10, 3.0}) + raw<float>({2.5f})));
+  castnet::test::write_file(p, st_file(json, raw<double>({0.5, -1e10, 3.0}) + raw<float>({2.5f})));
   const auto file = castnet::io::read_safetensors(p);
   REQUIRE(file.tensors.size() == 2);
   CHECK(file.tensors[0].values == std::vector<float>{0.5f, -1e10f, 3.0f});
@@ -148,7 +139,7 @@ TEST_CASE("safetensors: JSON escapes in names are decoded") {
   TempDir dir;
   const fs::path p = dir / "esc.safetensors";
   const std::string json = R"({"a\u00e9\ud83d\ude00\"\\\/\n":{"dtype":"F32","shape":[],"data_offsets":[0,4]}} )";
-  spit(p, st_file(json, raw<float>({1.0f})));
+  castnet::test::write_file(p, st_file(json, raw<float>({1.0f})));
   const auto file = castnet::io::read_safetensors(p);
   REQUIRE(file.tensors.size() == 1);
   CHECK(file.tensors[0].name == "a\xC3\xA9\xF0\x9F\x98\x80\"\\/\n");
@@ -158,7 +149,7 @@ TEST_CASE("safetensors: a truncated file names the file and the problem") {
   TempDir dir;
   const fs::path p = dir / "t.safetensors";
   castnet::io::write_safetensors(p, kTensors);
-  const std::string whole = slurp(p);
+  const std::string whole = castnet::test::read_file(p);
   const std::string where = p.string();
 
   CHECK(read_error(p, whole.substr(0, 5)) ==
@@ -182,7 +173,7 @@ TEST_CASE("safetensors: a truncated file names the file and the problem") {
 TEST_CASE("safetensors: header length limit") {
   TempDir dir;
   const fs::path p = dir / "huge.safetensors";
-  spit(p, le64(100'000'000));
+  castnet::test::write_file(p, le64(100'000'000));
   fs::resize_file(p, 8 + 100'000'000);  // sparse: cheap on disk
   REQUIRE_THROWS_WITH(castnet::io::read_safetensors(p),
                       p.string() + ": error: header length 100000000 exceeds the 100 MB limit");
