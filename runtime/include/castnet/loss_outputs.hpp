@@ -82,12 +82,7 @@ void output_values(Loss loss, const T* y, std::size_t outputs, T* out) {
       std::copy(y, y + outputs, out);
       return;
     case Loss::binary_cross_entropy:
-      for (std::size_t k = 0; k < outputs; ++k) {
-        const double z = static_cast<double>(y[k]);
-        // exp of a non-positive number only: sigmoid(z) = 1/(1+e^-z) = e^z/(1+e^z).
-        const double e = std::exp(-std::abs(z));
-        out[k] = static_cast<T>(z >= 0 ? 1.0 / (1.0 + e) : e / (1.0 + e));
-      }
+      for (std::size_t k = 0; k < outputs; ++k) out[k] = static_cast<T>(losses::detail::stable_sigmoid(static_cast<double>(y[k])));
       return;
     case Loss::softmax_cross_entropy: {
       const double top = static_cast<double>(*std::max_element(y, y + outputs));
