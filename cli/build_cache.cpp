@@ -1,5 +1,6 @@
 // See build_cache.hpp.
 #include "build_cache.hpp"
+#include "cache_dir.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -90,30 +91,9 @@ std::string shell_quote(const std::string& s) {
   return q + "'";
 }
 
-[[noreturn]] void unsafe(const fs::path& p, const std::string& what) {
-  throw std::runtime_error("castnet: error: " + p.string() + " " + what +
-                           "; castnet will not run programs from it");
-}
-
 // castnet executes what it finds in the cache: whatever lives there must be the effective user's
-// and writable by nobody else. Checks `p` itself (not what a symlink points to).
-void check_private(const fs::path& p, bool want_dir) {
-  struct stat st {};
-  if (::lstat(p.c_str(), &st) != 0)
-    throw std::runtime_error("castnet: error: cannot inspect " + p.string() + ": " + std::strerror(errno));
-  if (want_dir ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode))
-    unsafe(p, want_dir ? "is not a directory" : "is not a regular file");
-  if (st.st_uid != ::geteuid())
-    unsafe(p, "is owned by another user (uid " + std::to_string(st.st_uid) + ")");
-  if ((st.st_mode & 022) != 0) unsafe(p, "is writable by other users");
-}
-
-// Creates `dir` (mode 0700) if it is missing, then checks it as above.
-void private_dir(const fs::path& dir) {
-  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
-    throw std::runtime_error("castnet: error: cannot create " + dir.string() + ": " + std::strerror(errno));
-  check_private(dir, true);
-}
+// and writable by nobody else (cache_dir.hpp).
+constexpr std::string_view kRefusal = "castnet will not run programs from it";
 
 // A fresh name in `dir` (pid and a counter), created exclusively so nothing else can have put a
 // file (or a symlink) there first.
@@ -129,13 +109,6 @@ fs::path exclusive_temp(const fs::path& dir) {
 
 }  // namespace
 
-fs::path cache_root() {
-  if (const char* d = std::getenv("CASTNET_CACHE_DIR"); d && *d) return d;
-  if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) return fs::path(x) / "castnet";
-  if (const char* h = std::getenv("HOME"); h && *h) return fs::path(h) / ".cache" / "castnet";
-  throw std::runtime_error("castnet: error: no cache directory: set CASTNET_CACHE_DIR or HOME");
-}
-
 Runner build_runner(const std::string& ns, const std::string& header_text) {
   const Toolchain t = find_toolchain();
   const std::string header_name = ns + ".hpp";
@@ -147,16 +120,16 @@ Runner build_runner(const std::string& ns, const std::string& header_text) {
   const fs::path root = cache_root();
   fs::create_directories(root);
   const fs::path runners = root / "runners";
-  private_dir(runners);
+  private_dir(runners, kRefusal);
   const fs::path dir = runners / (ns + "-" + key.substr(0, 16));
   const fs::path exe = dir / "runner";
   if (std::error_code ec; fs::exists(fs::symlink_status(exe, ec))) {
-    check_private(dir, true);
-    check_private(exe, false);
+    check_private(dir, true, kRefusal);
+    check_private(exe, false, kRefusal);
     return {exe, false};
   }
 
-  private_dir(dir);
+  private_dir(dir, kRefusal);
   support::write_if_changed(dir / header_name, header_text);
   support::write_if_changed(dir / "runner.cpp", runner_src);
   const fs::path tmp = exclusive_temp(dir);

@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <string>
 
+#include "cache_dir.hpp"  // cache_root(), where the runners are kept
+
 namespace castnet::cli {
 
 struct Runner {
@@ -18,9 +20,5 @@ struct Runner {
 // running or building anything if <cache>/runners or the model's folder in it (or a cached runner)
 // is not the effective user's or is writable by other users.
 Runner build_runner(const std::string& ns, const std::string& header_text);
-
-// $CASTNET_CACHE_DIR, else $XDG_CACHE_HOME/castnet, else ~/.cache/castnet. Throws
-// std::runtime_error if none of these is set (never a shared, predictable place such as /tmp).
-std::filesystem::path cache_root();
 
 }  // namespace castnet::cli
