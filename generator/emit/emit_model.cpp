@@ -110,6 +110,8 @@ class ModelEmitter {
         lines.push_back("alignas(64) real " + checked(l.name + "_pre") + "[kBatch * " + n + "];  // (batch, " + n +
                         ") before " + ir::to_string(l.activation.kind));
       lines.push_back("alignas(64) real " + checked(l.name + "_out") + "[kBatch * " + n + "];  // (batch, " + n + ")");
+      for (const auto& b : op(l).extra_buffers(l))
+        lines.push_back("alignas(64) real " + checked(l.name + b.suffix) + "[kBatch * " + n + "];  // " + b.comment);
     }
     const std::string w = std::to_string(widest);
     lines.push_back("alignas(64) real dy[kBatch * kOutputs];  // dLoss/dy of train_step");
@@ -147,16 +149,22 @@ class ModelEmitter {
     return op(l).keeps_pre(l) ? "ws." + checked(l.name + "_pre") : out_buffer(i);
   }
 
-  // One sample: a stack array per layer (the last writes y); activations applied in place.
+  // One sample: a stack array per layer (the last writes y); activations applied in place. A layer
+  // that is the identity at inference (dropout) reads and writes nothing, except as the last.
   std::string forward_one() const {
     std::vector<std::string> parts;
     std::string cur = "x";
     for (std::size_t i = 0; i < g_.layers.size(); ++i) {
       const Layer& l = g_.layers[i];
       const bool last = i + 1 == g_.layers.size();
+      if (op(l).identity_at_inference(l)) {
+        const std::string n = std::to_string(l.out_features);
+        parts.push_back(title(l) + "\n" + (last ? "castnet::copy<real, " + n + ">(" + cur + ", y);" : "// the identity at inference"));
+        continue;
+      }
       const std::string out = last ? "y" : checked(l.name + "_out");
       const std::string decl = last ? "" : "alignas(64) real " + out + "[" + std::to_string(l.out_features) + "];\n";
-      parts.push_back(title(l) + "\n" + decl + op(l).forward(l, {1, cur, out, out}));
+      parts.push_back(title(l) + "\n" + decl + op(l).forward(l, {1, cur, out, out, i}));
       cur = out;
     }
     return paragraphs(parts);
@@ -166,7 +174,7 @@ class ModelEmitter {
     std::vector<std::string> parts;
     for (std::size_t i = 0; i < g_.layers.size(); ++i) {
       const Layer& l = g_.layers[i];
-      parts.push_back(title(l) + "\n" + op(l).forward(l, {g_.batch, in_buffer(i), pre_buffer(i), out_buffer(i)}));
+      parts.push_back(title(l) + "\n" + op(l).forward(l, {g_.batch, in_buffer(i), pre_buffer(i), out_buffer(i), i}));
     }
     return paragraphs(parts);
   }

@@ -10,6 +10,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "ir/graph.hpp"
 #include "spec/attributes.hpp"
@@ -17,11 +18,20 @@
 namespace castnet::ops {
 
 // Where a layer's forward pass reads and writes: C++ expressions naming buffers.
+// In the batched pass, the variables `training` (train_step, not forward_batch) and `key` (the
+// step's dropout key) are in scope.
 struct ForwardSite {
   std::size_t rows = 1;  // samples: 1 in forward(), kBatch in forward_batch()
   std::string x;         // the layer's input
   std::string pre;       // its pre-activation (the same buffer as `out` when none is kept)
   std::string out;       // its output
+  std::size_t index = 0; // the layer's position in the graph (streams of random masks)
+};
+
+// A workspace buffer of kBatch * out_features values a layer keeps besides its output.
+struct ExtraBuffer {
+  std::string suffix;   // the member is <layer><suffix>
+  std::string comment;
 };
 
 // Where a layer's backward pass reads and writes.
@@ -52,6 +62,10 @@ class OpDef {
   virtual bool unrolled(const ir::Layer& l) const = 0;
   // Whether the batched pass keeps the pre-activation (<name>_pre) beside the output.
   virtual bool keeps_pre(const ir::Layer& l) const = 0;
+  // Whether inference (forward, forward_batch) passes the input through unchanged: forward()
+  // then emits nothing for the layer.
+  virtual bool identity_at_inference(const ir::Layer&) const { return false; }
+  virtual std::vector<ExtraBuffer> extra_buffers(const ir::Layer&) const { return {}; }
   // "dense+relu": the check table's type column.
   virtual std::string type_label(const ir::Layer& l) const = 0;
   // "dense 784 -> 512, relu": comments in generated code.

@@ -6,11 +6,13 @@ namespace castnet::ops {
 // Defined in each kind's file.
 const OpDef& dense_op();
 const OpDef& activation_op();
+const OpDef& dropout_op();
 
 const OpDef& op_def(ir::OpKind kind) {
   switch (kind) {
     case ir::OpKind::dense: return dense_op();
     case ir::OpKind::activation: return activation_op();
+    case ir::OpKind::dropout: return dropout_op();
   }
   return dense_op();  // unreachable: the switch covers every kind (-Werror=switch)
 }
@@ -20,6 +22,10 @@ const OpDef* op_for_type(std::string_view type, ir::Layer& l) {
     l.kind = ir::OpKind::dense;
     return &dense_op();
   }
+  if (type == "dropout") {
+    l.kind = ir::OpKind::dropout;
+    return &dropout_op();
+  }
   if (ir::activation_from_string(std::string(type), l.activation.kind)) {
     l.kind = ir::OpKind::activation;
     return &activation_op();
@@ -27,6 +33,6 @@ const OpDef* op_for_type(std::string_view type, ir::Layer& l) {
   return nullptr;
 }
 
-std::string known_types() { return "dense or an activation: " + ir::activation_names(); }
+std::string known_types() { return "dense, dropout or an activation: " + ir::activation_names(); }
 
 }  // namespace castnet::ops

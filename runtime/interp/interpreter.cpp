@@ -5,6 +5,8 @@
 // compile (-Werror=switch) until it is written out here too.
 #include "interpreter.hpp"
 
+#include <castnet/rng.hpp>  // what a dropout mask is (a definition, not math under test)
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -171,6 +173,10 @@ Interpreter<T>::Interpreter(const ir::Graph& g) : graph_(g) {
         require(layer.params.empty() && in == out,
                 "activation layer '" + layer.name + "' must have no params and as many outputs as inputs");
         break;
+      case ir::OpKind::dropout:
+        require(layer.params.empty() && in == out && layer.rate >= 0 && layer.rate < 1,
+                "dropout layer '" + layer.name + "' must have no params, as many outputs as inputs and a rate in [0, 1)");
+        break;
     }
     first_param_.push_back(params_.size());
     for (const auto& p : layer.params) params_.emplace_back(p.size, T(0));
@@ -179,7 +185,8 @@ Interpreter<T>::Interpreter(const ir::Graph& g) : graph_(g) {
 }
 
 template <class T>
-typename Interpreter<T>::Trace Interpreter<T>::run(const T* x, std::size_t n) const {
+typename Interpreter<T>::Trace Interpreter<T>::run(const T* x, std::size_t n,
+                                                  std::optional<std::uint64_t> dropout_key) const {
   Trace trace;
   const T* in = x;
   for (std::size_t k = 0; k < graph_.layers.size(); k++) {
@@ -187,6 +194,21 @@ typename Interpreter<T>::Trace Interpreter<T>::run(const T* x, std::size_t n) co
     const std::size_t m_in = layer.in_features, m_out = layer.out_features;
     std::vector<T>& z = trace.z.emplace_back(n * m_out);
     std::vector<T>& a = trace.a.emplace_back(n * m_out);
+    std::vector<T>& mask = trace.mask.emplace_back();
+    if (layer.kind == ir::OpKind::dropout) {
+      // Inverted dropout: keep each value with probability 1 - rate and scale it by 1 / (1 - rate).
+      std::copy(in, in + n * m_in, z.begin());
+      mask.assign(n * m_out, T(1));
+      if (dropout_key) {
+        const std::uint64_t base = rng::dropout_base(*dropout_key, k);
+        const std::uint32_t threshold = rng::dropout_threshold(layer.rate);
+        const T scale = static_cast<T>(1.0 / (1.0 - layer.rate));
+        for (std::size_t i = 0; i < n * m_out; i++) mask[i] = rng::dropout_keep(base, i, threshold) ? scale : T(0);
+      }
+      for (std::size_t i = 0; i < n * m_out; i++) a[i] = z[i] * mask[i];
+      in = a.data();
+      continue;
+    }
     switch (layer.kind) {
       case ir::OpKind::dense: {
         // z = x W^T + b
@@ -203,6 +225,8 @@ typename Interpreter<T>::Trace Interpreter<T>::run(const T* x, std::size_t n) co
       case ir::OpKind::activation:
         std::copy(in, in + n * m_in, z.begin());
         break;
+      case ir::OpKind::dropout:
+        break;  // above
     }
     for (std::size_t s = 0; s < n; s++) activate(layer.activation, &z[s * m_out], m_out, &a[s * m_out]);
     in = a.data();
@@ -212,7 +236,7 @@ typename Interpreter<T>::Trace Interpreter<T>::run(const T* x, std::size_t n) co
 
 template <class T>
 void Interpreter<T>::forward(const T* x, std::size_t n, T* y) const {
-  const Trace trace = run(x, n);
+  const Trace trace = run(x, n, std::nullopt);
   const T* out = trace.a.empty() ? x : trace.a.back().data();
   std::copy(out, out + n * graph_.output_features(), y);
 }
@@ -282,6 +306,11 @@ void Interpreter<T>::backprop(const Trace& trace, const T* x, const T* dy, std::
     const auto& layer = graph_.layers[k];
     const std::size_t m_in = layer.in_features, m_out = layer.out_features;
     const T* in = k == 0 ? x : trace.a[k - 1].data();
+    if (layer.kind == ir::OpKind::dropout) {
+      // a = z * mask  =>  dz = da * mask
+      for (std::size_t i = 0; i < n * m_out; i++) g[i] *= trace.mask[k][i];
+      continue;
+    }
     std::vector<T> dz(n * m_out);
     for (std::size_t s = 0; s < n; s++)
       activate_backward(layer.activation, &trace.z[k][s * m_out], &trace.a[k][s * m_out], &g[s * m_out], m_out,
@@ -307,6 +336,8 @@ void Interpreter<T>::backprop(const Trace& trace, const T* x, const T* dy, std::
       case ir::OpKind::activation:
         g_in = dz;
         break;
+      case ir::OpKind::dropout:
+        break;  // above
     }
     g = std::move(g_in);
   }
@@ -315,14 +346,14 @@ void Interpreter<T>::backprop(const Trace& trace, const T* x, const T* dy, std::
 
 template <class T>
 T Interpreter<T>::loss(const T* x, const T* target, std::size_t n) const {
-  const Trace trace = run(x, n);
+  const Trace trace = run(x, n, std::nullopt);
   return loss_of(trace.a.empty() ? x : trace.a.back().data(), target, n, nullptr);
 }
 
 template <class T>
 T Interpreter<T>::loss_and_grad(const T* x, const T* target, std::size_t n, std::vector<std::vector<T>>& grads,
-                                T* dx) const {
-  const Trace trace = run(x, n);
+                                T* dx, std::optional<std::uint64_t> dropout_key) const {
+  const Trace trace = run(x, n, dropout_key);
   std::vector<T> dy(n * graph_.output_features());
   const T value = loss_of(trace.a.empty() ? x : trace.a.back().data(), target, n, dy.data());
   backprop(trace, x, dy.data(), n, grads, dx);
@@ -331,8 +362,8 @@ T Interpreter<T>::loss_and_grad(const T* x, const T* target, std::size_t n, std:
 
 template <class T>
 void Interpreter<T>::backward(const T* x, const T* dy, std::size_t n, std::vector<std::vector<T>>& grads,
-                              T* dx) const {
-  backprop(run(x, n), x, dy, n, grads, dx);
+                              T* dx, std::optional<std::uint64_t> dropout_key) const {
+  backprop(run(x, n, dropout_key), x, dy, n, grads, dx);
 }
 
 template class Interpreter<float>;

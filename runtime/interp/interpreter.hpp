@@ -6,6 +6,8 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "ir/graph.hpp"
@@ -33,22 +35,26 @@ class Interpreter {
   T loss(const T* x, const T* target, std::size_t n) const;
 
   // The same loss, plus its gradient: grads is resized like params() and overwritten; dx, if not
-  // null, receives dLoss/dx, (n, inputs).
+  // null, receives dLoss/dx, (n, inputs). With a dropout key this is a training pass, as the
+  // generated train_step with that key: dropout layers apply the masks castnet::rng::dropout_keep
+  // defines. Without one, dropout is the identity.
   T loss_and_grad(const T* x, const T* target, std::size_t n, std::vector<std::vector<T>>& grads,
-                  T* dx) const;
+                  T* dx, std::optional<std::uint64_t> dropout_key = std::nullopt) const;
 
   // Backward from a given gradient dy (n, outputs) at the network output; fills grads and dx as
   // loss_and_grad does.
-  void backward(const T* x, const T* dy, std::size_t n, std::vector<std::vector<T>>& grads, T* dx) const;
+  void backward(const T* x, const T* dy, std::size_t n, std::vector<std::vector<T>>& grads, T* dx,
+                std::optional<std::uint64_t> dropout_key = std::nullopt) const;
 
  private:
   // What the forward pass leaves for the backward pass, per layer: the pre-activation z and the
-  // output a, each (n, out_features). For a standalone activation z is the layer's input.
+  // output a, each (n, out_features). For a standalone activation or dropout z is the layer's
+  // input; mask is dropout's factor per value (0 or 1 / (1 - rate)), empty for other layers.
   struct Trace {
-    std::vector<std::vector<T>> z, a;
+    std::vector<std::vector<T>> z, a, mask;
   };
 
-  Trace run(const T* x, std::size_t n) const;
+  Trace run(const T* x, std::size_t n, std::optional<std::uint64_t> dropout_key) const;
   // The loss of network outputs y; writes dLoss/dy into dy unless it is null.
   T loss_of(const T* y, const T* target, std::size_t n, T* dy) const;
   void backprop(const Trace& trace, const T* x, const T* dy, std::size_t n,

@@ -1,6 +1,7 @@
 // Generated code (float) against the plain interpreter (double) on the same random weights and
 // inputs: forward for one sample and for a batch, train_step's loss and every gradient, and the
-// input gradient of backward, for every activation and loss spec. Relative error at most 1e-5.
+// input gradient of backward, for every activation and loss spec and the dropout spec (training
+// passes with the same dropout key on both sides). Relative error at most 1e-5.
 // Every buffer the generated code writes sits between guard zones that must stay untouched.
 #include <catch2/catch.hpp>
 
@@ -15,6 +16,7 @@
 namespace {
 
 constexpr double kTolerance = 1e-5;
+constexpr std::uint64_t kKey = 0x5eed;  // train_step's dropout key, the same for both
 
 template <class M>
 void check(const char* what, const float* generated, const double* reference, std::size_t n) {
@@ -52,18 +54,18 @@ void compare_with_interpreter() {
   for (const std::size_t n : sizes) {
     std::vector<std::vector<double>> g_ref;
     std::vector<double> dx_ref(n * M::kInputs);
-    const double loss_ref = ref.loss_and_grad(x.data(), target.data(), n, g_ref, dx_ref.data());
-    const double loss = M::train_step(*s.params, *s.ws, s.x.data(), s.target.data(), *s.grads, n);
+    const double loss_ref = ref.loss_and_grad(x.data(), target.data(), n, g_ref, dx_ref.data(), kKey);
+    const double loss = M::train_step(*s.params, *s.ws, s.x.data(), s.target.data(), *s.grads, n, kKey);
     INFO(M::kName << " n = " << n << ": loss " << loss << " vs " << loss_ref);
     CHECK(std::abs(loss - loss_ref) <= kTolerance * std::max(1.0, std::abs(loss_ref)));
     auto grads = M::tensors(*s.grads);
     for (std::size_t i = 0; i < grads.size(); ++i)
       check<M>(M::kTensors[i].name.data(), grads[i], g_ref[i].data(), M::kTensors[i].size);
 
-    std::vector<float> out(M::kBatch * M::kOutputs), dy(out.size());
+    // backward from dLoss/dy of the outputs train_step left (its dropout masks included)
+    std::vector<float> dy(M::kBatch * M::kOutputs);
     castnet::test::GuardedBuffer<float> dx(M::kBatch * M::kInputs);
-    M::forward_batch(*s.params, *s.ws, s.x.data(), out.data());
-    castnet::test::loss_gradient<M>(out.data(), s.target.data(), dy.data(), n);
+    castnet::test::loss_gradient<M>(M::outputs(*s.ws), s.target.data(), dy.data(), n);
     M::backward(*s.params, *s.ws, s.x.data(), dy.data(), *s.grads, dx.data());
     check<M>("input gradient", dx.data(), dx_ref.data(), n * M::kInputs);
     CHECK(dx.tail_intact());
@@ -92,3 +94,4 @@ TEST_CASE("parity: edge_act_first_last") { compare_with_interpreter<edge_act_fir
 TEST_CASE("parity: edge_single") { compare_with_interpreter<edge_single::Model>(); }
 TEST_CASE("parity: edge_wide") { compare_with_interpreter<edge_wide::Model>(); }
 TEST_CASE("parity: edge_narrow_batch1") { compare_with_interpreter<edge_narrow_batch1::Model>(); }
+TEST_CASE("parity: edge_dropout") { compare_with_interpreter<edge_dropout::Model>(); }

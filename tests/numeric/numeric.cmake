@@ -29,7 +29,7 @@ foreach(loss IN LISTS CASTNET_LOSSES)
 endforeach()
 # Edge cases, plain specs in numeric/specs: copied beside the configured ones so the parity test
 # finds every spec as <CASTNET_NUMERIC_SPEC_DIR>/<name>.toml (and CMake re-runs when one changes).
-set(CASTNET_EDGE_SPECS edge_act_first_last edge_single edge_wide edge_narrow_batch1)
+set(CASTNET_EDGE_SPECS edge_act_first_last edge_single edge_wide edge_narrow_batch1 edge_dropout)
 foreach(n IN LISTS CASTNET_EDGE_SPECS)
   configure_file(numeric/specs/${n}.toml ${numeric_dir}/${n}.toml COPYONLY)
   list(APPEND numeric_names ${n})

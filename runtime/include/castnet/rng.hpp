@@ -16,6 +16,8 @@ namespace castnet::rng {
 // never draw from the same sequence.
 inline constexpr std::uint64_t kInitStream = 0;
 inline constexpr std::uint64_t kShuffleStream = std::uint64_t{1} << 32;
+inline constexpr std::uint64_t kDropoutStream = std::uint64_t{2} << 32;
+inline constexpr std::uint64_t kNoiseStream = std::uint64_t{3} << 32;
 
 // splitmix64 (Steele, Lea, Flood 2014): turns one 64-bit seed into well-mixed words for seeding.
 class SplitMix64 {
@@ -125,5 +127,23 @@ class Xoshiro256ss {
  private:
   std::uint64_t s_[4];
 };
+
+// Dropout masks are counter-based: whether value i of layer `layer` is kept at a training step is
+// a hash of (the step's key, the layer, i). Masks thus need no generator state (nothing to save in
+// a checkpoint), any step's mask can be recomputed (the interpreter does, as the reference), and
+// the loop vectorises. The trainer's key for a step is step_key(seed, step).
+inline std::uint64_t step_key(std::uint64_t seed, std::uint64_t step) {
+  return SplitMix64::mix(seed ^ kDropoutStream) + step;
+}
+inline std::uint64_t dropout_base(std::uint64_t key, std::uint64_t layer) {
+  return SplitMix64::mix(key ^ SplitMix64::mix(kDropoutStream + layer));
+}
+// A value is dropped with probability threshold / 2^24 = rate, to 2^-25.
+inline std::uint32_t dropout_threshold(double rate) {
+  return static_cast<std::uint32_t>(rate * 16777216.0 + 0.5);
+}
+inline bool dropout_keep(std::uint64_t base, std::uint64_t i, std::uint32_t threshold) {
+  return (SplitMix64::mix(base + i * 0x9E3779B97F4A7C15u) >> 40) >= threshold;
+}
 
 }  // namespace castnet::rng

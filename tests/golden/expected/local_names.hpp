@@ -5,9 +5,11 @@
 
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <string_view>
 
 #include <castnet/activations.hpp>
+#include <castnet/dropout.hpp>
 #include <castnet/kernels.hpp>
 #include <castnet/losses.hpp>
 #include <castnet/model.hpp>
@@ -201,8 +203,10 @@ inline void forward([[maybe_unused]] const Params& p, const real* x, real* y) no
 
 namespace detail {
 
-// kBatch samples through every layer; the activations stay in ws for backward.
-inline void forward_ws([[maybe_unused]] const Params& p, Workspace& ws, const real* x) noexcept {
+// kBatch samples through every layer; the activations stay in ws for backward. In training,
+// dropout layers draw their masks from `key`; otherwise they pass their input through.
+inline void forward_ws([[maybe_unused]] const Params& p, Workspace& ws, const real* x,
+                       [[maybe_unused]] bool training, [[maybe_unused]] std::uint64_t key) noexcept {
   // x: dense 3 -> 4, tanh, straight-line  (local_names.toml:8)
   for (std::size_t b = 0; b < 2; ++b) {
     const real* xb = x + b * 3;
@@ -267,7 +271,7 @@ inline void forward_ws([[maybe_unused]] const Params& p, Workspace& ws, const re
 
 // kBatch samples: x (kBatch, kInputs) -> y (kBatch, kOutputs).
 inline void forward_batch(const Params& p, Workspace& ws, const real* x, real* y) noexcept {
-  detail::forward_ws(p, ws, x);
+  detail::forward_ws(p, ws, x, false, 0);
   for (std::size_t i = 0; i < kBatch * kOutputs; ++i) y[i] = ws.ws_out[i];
 }
 
@@ -454,11 +458,13 @@ inline void backward([[maybe_unused]] const Params& p, [[maybe_unused]] Workspac
   }
 }
 
-// forward_batch on x (kBatch, kInputs), the mean mse over its first n samples against
+// The training pass on x (kBatch, kInputs): the mean mse over its first n samples against
 // target (kBatch, kTargets), and the gradients of that loss into g. Rows from n on are padding.
+// `key` picks the dropout masks (castnet::rng::step_key(seed, step) in the trainer); equal keys
+// give equal masks.
 inline real train_step(const Params& p, Workspace& ws, const real* x, const real* target, Grads& g,
-                       std::size_t n = kBatch) noexcept {
-  detail::forward_ws(p, ws, x);
+                       std::size_t n = kBatch, std::uint64_t key = 0) noexcept {
+  detail::forward_ws(p, ws, x, true, key);
   const real loss = castnet::losses::mse<real, kBatch, kOutputs>(ws.ws_out, target, ws.dy, n);
   backward(p, ws, x, ws.dy, g, nullptr);
   return loss;
@@ -492,8 +498,8 @@ struct Model {
     local_names::backward(p, ws, x, dy, g, dx);
   }
   static real train_step(const Params& p, Workspace& ws, const real* x, const real* target, Grads& g,
-                         std::size_t n = kBatch) noexcept {
-    return local_names::train_step(p, ws, x, target, g, n);
+                         std::size_t n = kBatch, std::uint64_t key = 0) noexcept {
+    return local_names::train_step(p, ws, x, target, g, n, key);
   }
 };
 

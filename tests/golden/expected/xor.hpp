@@ -5,9 +5,11 @@
 
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <string_view>
 
 #include <castnet/activations.hpp>
+#include <castnet/dropout.hpp>
 #include <castnet/kernels.hpp>
 #include <castnet/losses.hpp>
 #include <castnet/model.hpp>
@@ -118,8 +120,10 @@ inline void forward([[maybe_unused]] const Params& p, const real* x, real* y) no
 
 namespace detail {
 
-// kBatch samples through every layer; the activations stay in ws for backward.
-inline void forward_ws([[maybe_unused]] const Params& p, Workspace& ws, const real* x) noexcept {
+// kBatch samples through every layer; the activations stay in ws for backward. In training,
+// dropout layers draw their masks from `key`; otherwise they pass their input through.
+inline void forward_ws([[maybe_unused]] const Params& p, Workspace& ws, const real* x,
+                       [[maybe_unused]] bool training, [[maybe_unused]] std::uint64_t key) noexcept {
   // hidden: dense 2 -> 2, tanh, straight-line  (xor.toml:6)
   for (std::size_t b = 0; b < 4; ++b) {
     const real* xb = x + b * 2;
@@ -141,7 +145,7 @@ inline void forward_ws([[maybe_unused]] const Params& p, Workspace& ws, const re
 
 // kBatch samples: x (kBatch, kInputs) -> y (kBatch, kOutputs).
 inline void forward_batch(const Params& p, Workspace& ws, const real* x, real* y) noexcept {
-  detail::forward_ws(p, ws, x);
+  detail::forward_ws(p, ws, x, false, 0);
   for (std::size_t i = 0; i < kBatch * kOutputs; ++i) y[i] = ws.out_out[i];
 }
 
@@ -193,11 +197,13 @@ inline void backward([[maybe_unused]] const Params& p, [[maybe_unused]] Workspac
   }
 }
 
-// forward_batch on x (kBatch, kInputs), the mean binary_cross_entropy over its first n samples against
+// The training pass on x (kBatch, kInputs): the mean binary_cross_entropy over its first n samples against
 // target (kBatch, kTargets), and the gradients of that loss into g. Rows from n on are padding.
+// `key` picks the dropout masks (castnet::rng::step_key(seed, step) in the trainer); equal keys
+// give equal masks.
 inline real train_step(const Params& p, Workspace& ws, const real* x, const real* target, Grads& g,
-                       std::size_t n = kBatch) noexcept {
-  detail::forward_ws(p, ws, x);
+                       std::size_t n = kBatch, std::uint64_t key = 0) noexcept {
+  detail::forward_ws(p, ws, x, true, key);
   const real loss = castnet::losses::binary_cross_entropy<real, kBatch, kOutputs>(ws.out_out, target, ws.dy, n);
   backward(p, ws, x, ws.dy, g, nullptr);
   return loss;
@@ -231,8 +237,8 @@ struct Model {
     xor_net::backward(p, ws, x, dy, g, dx);
   }
   static real train_step(const Params& p, Workspace& ws, const real* x, const real* target, Grads& g,
-                         std::size_t n = kBatch) noexcept {
-    return xor_net::train_step(p, ws, x, target, g, n);
+                         std::size_t n = kBatch, std::uint64_t key = 0) noexcept {
+    return xor_net::train_step(p, ws, x, target, g, n, key);
   }
 };
 

@@ -1,0 +1,65 @@
+// dropout: inverted dropout (torch.nn.Dropout). In train_step each value is zeroed with
+// probability `rate` and the others scaled by 1 / (1 - rate); forward() and forward_batch() are
+// the identity. The mask (0 or the scale per value) is kept in the workspace for backward.
+//   forward   out = x * mask          backward  dx = dout * mask
+// The mask comes from castnet::rng's counter-based hash of train_step's key and the layer's index.
+#include "emit/code_writer.hpp"
+#include "ops/op_def.hpp"
+#include "ops/shared.hpp"
+
+namespace castnet::ops {
+namespace {
+
+std::string mask_of(const ir::Layer& l) { return "ws." + l.name + "_mask"; }
+
+class Dropout final : public OpDef {
+ public:
+  void read(spec::Attributes& a, ir::Layer& l) const override {
+    a.allow({"rate"}, "a dropout layer", {"inputs"});
+    l.rate = a.real("rate", 0.0, 1.0, false, 0.5);  // torch.nn.Dropout's default p
+    if (l.rate >= 1.0) a.fail("rate", "rate must be below 1 (the probability of dropping a value)");
+  }
+
+  std::size_t out_features(const ir::Layer& l) const override { return l.in_features; }
+
+  void count(ir::Layer& l, ir::Activation) const override {
+    l.params.clear();
+    l.flops = 0;
+  }
+
+  bool unrolled(const ir::Layer&) const override { return false; }
+  bool keeps_pre(const ir::Layer&) const override { return false; }
+  bool identity_at_inference(const ir::Layer&) const override { return true; }
+  std::vector<ExtraBuffer> extra_buffers(const ir::Layer&) const override {
+    return {{"_mask", "dropout mask of the last train_step: 0 or 1 / (1 - rate)"}};
+  }
+  std::string type_label(const ir::Layer&) const override { return "dropout"; }
+
+  std::string describe(const ir::Layer& l) const override {
+    return "dropout " + std::to_string(l.out_features) + ", rate " + gen::format_real(l.rate);
+  }
+
+  std::string forward(const ir::Layer& l, const ForwardSite& s) const override {
+    gen::Holes h;
+    h.num("rows", s.rows).num("n", l.out_features).code("x", s.x).code("out", s.out).code("mask", mask_of(l));
+    h.real("rate", l.rate).num("index", s.index);
+    return gen::render("layers/dropout_forward.tmpl", h);
+  }
+
+  BackwardCode backward(const ir::Layer& l, const BackwardSite& s) const override {
+    const std::string dx = s.first ? "dx" : s.scratch(s.dout, "");
+    gen::Holes h;
+    h.num("n", l.out_features).code("dout", s.dout).code("mask", mask_of(l)).code("dx", dx);
+    std::string code = gen::render("layers/dropout_backward.tmpl", h);
+    return {s.first ? if_dx(std::move(code)) : code, dx};
+  }
+};
+
+}  // namespace
+
+const OpDef& dropout_op() {
+  static const Dropout op;
+  return op;
+}
+
+}  // namespace castnet::ops
