@@ -22,7 +22,7 @@ int check(int argc, char** argv) {
   }
   std::printf("%s: %s, input (%zu), batch %zu\n", spec.c_str(), g.name.c_str(), g.input_features(), g.batch);
   for (const auto& row : gen::layer_table(g)) std::printf("%s\n", row.c_str());
-  std::printf("loss %s, optimizer %s (lr %g)\n", ir::to_string(g.loss.kind), ir::to_string(g.optimizer.kind), g.optimizer.lr);
+  std::printf("loss %s, optimizer %s (lr %g)\n", ir::to_string(g.loss.kind), std::string(castnet::name_of(g.training.optimizer.kind)).c_str(), g.training.optimizer.lr);
   return 0;
 }
 

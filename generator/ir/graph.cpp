@@ -69,12 +69,4 @@ const char* to_string(LossKind k) {
   return "?";
 }
 
-const char* to_string(OptimizerKind k) {
-  switch (k) {
-    case OptimizerKind::sgd: return "sgd";
-    case OptimizerKind::momentum: return "momentum";
-  }
-  return "?";
-}
-
 }  // namespace castnet::ir

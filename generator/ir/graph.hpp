@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include <castnet/config.hpp>
+
 namespace castnet::ir {
 
 // Where a value came from in the spec, for diagnostics and for the comment above each emitted layer.
@@ -43,7 +45,6 @@ enum class Activation : std::uint8_t {
 };
 
 enum class LossKind : std::uint8_t { mse, binary_cross_entropy, softmax_cross_entropy };
-enum class OptimizerKind : std::uint8_t { sgd, momentum };
 enum class Init : std::uint8_t { zeros, he_normal, glorot_uniform };
 
 struct ActivationSpec {
@@ -71,6 +72,8 @@ struct Layer {
   std::size_t units = 0;
   // dense (fused) or activation (standalone)
   ActivationSpec activation;
+  // dropout: the probability of zeroing a value in training, in [0, 1)
+  double rate = 0.0;
   // Filled by infer_shapes: features in and out of this layer (one sample).
   std::size_t in_features = 0, out_features = 0;
   // Filled by count: trainable tensors and forward FLOPs per sample.
@@ -85,25 +88,14 @@ struct Loss {
   SourcePos pos;
 };
 
-struct Optimizer {
-  OptimizerKind kind = OptimizerKind::sgd;
-  double lr = 0.01;
-  double momentum = 0.9;  // momentum only (torch.optim.SGD's momentum, dampening 0)
-  SourcePos pos;
-};
-
-struct TrainConfig {
-  std::size_t epochs = 10;
-  std::uint64_t seed = 42;
-  bool shuffle = true;
-};
-
 struct DataConfig {
-  std::string train;                // path as written; resolved relative to the spec by the CLI
-  std::string test;
+  std::string train;                // path or data name (mnist:train), as written; paths are
+  std::string test;                 //   resolved relative to the spec by the CLI
+  std::string train_labels;         // IDX label files beside IDX image files
+  std::string test_labels;
   std::vector<std::string> labels;  // label column names (CSV)
+  SourcePos targets_pos;            // `targets`, when given (validate's autoencoder checks)
 };
-
 struct Graph {
   std::string name;       // validated identifier: the C++ namespace and the CMake target
   std::string spec_path;  // as given on the command line (banner and diagnostics)
@@ -112,8 +104,7 @@ struct Graph {
   std::size_t batch = 1;
   std::vector<Layer> layers;  // a chain: layer i reads layer i-1 (layer 0 reads the input)
   Loss loss;
-  Optimizer optimizer;
-  TrainConfig train;
+  castnet::TrainConfig training;  // [optimizer], [train] and the settings of [data]
   DataConfig data;
 
   std::size_t input_features() const {
@@ -137,7 +128,6 @@ struct Graph {
 const char* to_string(OpKind k);
 const char* to_string(Activation a);
 const char* to_string(LossKind k);
-const char* to_string(OptimizerKind k);
 bool activation_from_string(const std::string& s, Activation& out);
 std::string activation_names();      // "identity, relu, ...", for messages
 double default_alpha(Activation a);  // the torch default of the activation's parameter, 0 if none

@@ -63,6 +63,14 @@ void validate(ir::Graph& g) {
                  std::to_string(g.layers.back().out_features) + "; use binary_cross_entropy for one output");
       break;
   }
+  if (g.training.autoencoder) {
+    if (g.loss.kind == ir::LossKind::softmax_cross_entropy)
+      fail(g.spec_path, g.data.targets_pos, "", "targets = \"inputs\" (an autoencoder) needs mse or binary_cross_entropy, not softmax_cross_entropy");
+    if (g.output_features() != g.input_features())
+      fail(g.spec_path, g.data.targets_pos, last.name,
+           "targets = \"inputs\" (an autoencoder) needs as many outputs as inputs: the network has " +
+               std::to_string(g.input_features()) + " inputs and " + std::to_string(g.output_features()) + " outputs");
+  }
 
   // Memory of one batch: the input, every layer's output and pre-activation, dLoss/dy and the two
   // gradient buffers (Workspace); and what forward() keeps on the stack for one sample.
@@ -72,7 +80,8 @@ void validate(ir::Graph& g) {
   std::uint64_t stack = 0;
   for (std::size_t i = 0; i < g.layers.size(); ++i) {
     const ir::Layer& l = g.layers[i];
-    values += g.batch * l.out_features * (ops::op_def(l.kind).keeps_pre(l) ? 2 : 1);
+    const ops::OpDef& op = ops::op_def(l.kind);
+    values += g.batch * l.out_features * (1 + (op.keeps_pre(l) ? 1 : 0) + op.extra_buffers(l).size());
     if (values > ir::kMaxWorkspace)
       fail(g.spec_path, l.pos, l.name,
            "the activations of batch " + std::to_string(g.batch) + " exceed the limit of " +

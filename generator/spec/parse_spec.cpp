@@ -26,8 +26,7 @@ using ir::SourcePos;
 SourcePos pos_of(const toml::source_region& r) { return {r.begin.line, r.begin.column}; }
 
 // Layer types that later issues add: named in errors so users know they are planned, not misspelt.
-constexpr std::string_view kPlannedLayerTypes[] = {"conv2d", "maxpool2d", "avgpool2d", "flatten", "dropout",
-                                                   "add",    "concat",    "glu",       "prelu"};
+constexpr std::string_view kPlannedLayerTypes[] = {"conv2d", "maxpool2d", "avgpool2d", "flatten", "add",    "concat",    "glu",       "prelu"};
 
 std::string join(const std::vector<std::string_view>& items) {
   std::string s;
@@ -237,35 +236,107 @@ void read_loss(const Reader& r, const toml::table& t, ir::Graph& g) {
   else r.fail(g.loss.pos, "", "unknown loss '" + s + "' (expected one of: mse, binary_cross_entropy, softmax_cross_entropy)");
 }
 
-void read_optimizer(const Reader& r, const toml::table& t, ir::Graph& g) {
-  auto& o = g.optimizer;
-  o.pos = pos_of(t.source());
-  const auto* type = r.string(t, "type", "", o.pos, true);
-  const std::string& s = type->get();
-  if (s == "sgd") o.kind = ir::OptimizerKind::sgd;
-  else if (s == "momentum") o.kind = ir::OptimizerKind::momentum;
-  else if (s == "nesterov" || s == "rmsprop" || s == "adam" || s == "adamw" || s == "lbfgs")
-    r.fail(pos_of(type->source()), "", "optimizer '" + s + "' is not supported yet (supported: sgd, momentum)");
-  else r.fail(pos_of(type->source()), "", "unknown optimizer '" + s + "' (expected one of: sgd, momentum)");
-  if (o.kind == ir::OptimizerKind::sgd) r.check_keys(t, {"type", "lr"}, "[optimizer] (sgd)", "", {"schedule", "l2", "clip_norm"});
-  else r.check_keys(t, {"type", "lr", "momentum"}, "[optimizer] (momentum)", "", {"schedule", "l2", "clip_norm"});
-  o.lr = r.real(t, "lr", 0.0, 1e3, true, "", o.lr);
-  o.momentum = r.real(t, "momentum", 0.0, 0.999999, false, "", o.momentum);
+// An enumerated string value, or an error at it listing the allowed ones.
+template <class E>
+E read_enum(const Reader& r, const toml::value<std::string>& v, std::string_view key) {
+  E e{};
+  if (!castnet::parse_name(v.get(), e))
+    r.fail(pos_of(v.source()), "", "unknown " + std::string(key) + " '" + Reader::printable(v.get()) + "' (expected one of: " +
+                                       castnet::name_list<E>() + ")");
+  return e;
 }
 
-void read_train(const Reader& r, const toml::table& t, ir::Graph& g) {
-  r.check_keys(t, {"epochs", "seed", "shuffle"}, "[train]", "", {"validation", "early_stopping"});
+// [optimizer] schedule: a name ("cosine") or a table ({ type = "step", step_size = 5 }).
+void read_schedule(const Reader& r, const toml::node& n, castnet::TrainConfig& c) {
+  auto& s = c.schedule;
+  using K = castnet::ScheduleConfig::Kind;
+  if (const auto* name = n.as_string()) {
+    s.kind = read_enum<K>(r, *name, "schedule");
+    return;
+  }
+  const toml::table& t = r.table(n, "[optimizer] schedule");
   const SourcePos p = pos_of(t.source());
-  g.train.epochs = r.integer(t, "epochs", 1, 1'000'000, "", p, static_cast<std::int64_t>(g.train.epochs));
-  g.train.seed = r.integer(t, "seed", 0, INT64_MAX, "", p, static_cast<std::int64_t>(g.train.seed));
-  g.train.shuffle = r.boolean(t, "shuffle", g.train.shuffle);
+  s.kind = read_enum<K>(r, *r.string(t, "type", "", p, true), "schedule");
+  std::vector<std::string_view> keys = {"type", "warmup"};
+  switch (s.kind) {
+    case K::constant: break;
+    case K::step: keys.insert(keys.end(), {"step_size", "gamma"}); break;
+    case K::exponential: keys.push_back("gamma"); break;
+    case K::inverse_time: keys.push_back("decay"); break;
+    case K::cosine: keys.push_back("lr_min"); break;
+  }
+  r.check_keys(t, keys, "the " + std::string(castnet::name_of(s.kind)) + " schedule", "");
+  s.warmup = r.real(t, "warmup", 0.0, 1e6, false, "", s.warmup);
+  s.step_size = r.integer(t, "step_size", 1, 1'000'000, "", p, static_cast<std::int64_t>(s.step_size));
+  s.gamma = r.real(t, "gamma", 0.0, 1.0, true, "", s.kind == K::exponential ? 0.95 : s.gamma);
+  s.decay = r.real(t, "decay", 0.0, 1e6, false, "", s.decay);
+  s.lr_min = r.real(t, "lr_min", 0.0, 1e3, false, "", s.lr_min);
+}
+
+// Each optimizer's keys and torch.optim's defaults (lr: SGD's 0.01 as castnet's default, Adam's
+// 1e-3, LBFGS's 1).
+void read_optimizer(const Reader& r, const toml::table& t, castnet::TrainConfig& c) {
+  auto& o = c.optimizer;
+  using K = castnet::OptimizerConfig::Kind;
+  const SourcePos p = pos_of(t.source());
+  o.kind = read_enum<K>(r, *r.string(t, "type", "", p, true), "optimizer");
+  std::vector<std::string_view> keys = {"type", "lr", "l2", "schedule"};
+  if (o.kind != K::lbfgs) keys.push_back("clip_norm");
+  switch (o.kind) {
+    case K::sgd: break;
+    case K::momentum: keys.insert(keys.end(), {"momentum", "form"}); break;
+    case K::nesterov: keys.push_back("momentum"); break;
+    case K::rmsprop: keys.insert(keys.end(), {"alpha", "eps"}); break;
+    case K::adam: keys.insert(keys.end(), {"beta1", "beta2", "eps"}); break;
+    case K::adamw: keys.insert(keys.end(), {"beta1", "beta2", "eps", "weight_decay"}); break;
+    case K::lbfgs: keys.push_back("history"); break;
+  }
+  r.check_keys(t, keys, "[optimizer] (" + std::string(castnet::name_of(o.kind)) + ")", "");
+  const double lr = o.kind == K::adam || o.kind == K::adamw ? 1e-3 : o.kind == K::lbfgs ? 1.0 : 1e-2;
+  o.lr = r.real(t, "lr", 0.0, 1e3, true, "", lr);
+  o.momentum = r.real(t, "momentum", 0.0, 0.999999, false, "", o.momentum);
+  if (const auto* form = r.string(t, "form", "", p, false))
+    o.form = read_enum<castnet::OptimizerConfig::MomentumForm>(r, *form, "momentum form");
+  o.beta1 = r.real(t, "beta1", 0.0, 0.999999, false, "", o.beta1);
+  o.beta2 = r.real(t, "beta2", 0.0, 0.999999, false, "", o.beta2);
+  o.eps = r.real(t, "eps", 0.0, 1.0, true, "", o.eps);
+  o.alpha = r.real(t, "alpha", 0.0, 0.999999, false, "", o.alpha);
+  o.weight_decay = r.real(t, "weight_decay", 0.0, 1e3, false, "", o.weight_decay);
+  o.history = r.integer(t, "history", 1, 1000, "", p, static_cast<std::int64_t>(o.history));
+  c.l2 = r.real(t, "l2", 0.0, 1e3, false, "", c.l2);
+  c.clip_norm = r.real(t, "clip_norm", 0.0, 1e9, false, "", c.clip_norm);
+  if (const toml::node* n = t.get("schedule")) read_schedule(r, *n, c);
+}
+
+void read_train(const Reader& r, const toml::table& t, castnet::TrainConfig& c) {
+  r.check_keys(t, {"epochs", "seed", "shuffle", "validation", "early_stopping", "input_noise"}, "[train]", "");
+  const SourcePos p = pos_of(t.source());
+  c.epochs = r.integer(t, "epochs", 1, 1'000'000, "", p, static_cast<std::int64_t>(c.epochs));
+  c.seed = r.integer(t, "seed", 0, INT64_MAX, "", p, static_cast<std::int64_t>(c.seed));
+  c.shuffle = r.boolean(t, "shuffle", c.shuffle);
+  c.validation = r.real(t, "validation", 0.0, 0.9, false, "", c.validation);
+  c.early_stopping = r.integer(t, "early_stopping", 0, 1'000'000, "", p, 0);
+  if (c.early_stopping > 0 && c.validation == 0.0)
+    r.fail(pos_of(t.get("early_stopping")->source()), "",
+           "early_stopping watches the validation loss: set [train] validation too (e.g. 0.1)");
+  c.input_noise = r.real(t, "input_noise", 0.0, 1e3, false, "", c.input_noise);
 }
 
 void read_data(const Reader& r, const toml::table& t, ir::Graph& g) {
-  r.check_keys(t, {"train", "test", "labels"}, "[data]", "");
+  r.check_keys(t, {"train", "test", "train_labels", "test_labels", "labels", "normalize", "targets"}, "[data]", "");
   const SourcePos p = pos_of(t.source());
   if (const auto* s = r.string(t, "train", "", p, false)) g.data.train = s->get();
   if (const auto* s = r.string(t, "test", "", p, false)) g.data.test = s->get();
+  if (const auto* s = r.string(t, "train_labels", "", p, false)) g.data.train_labels = s->get();
+  if (const auto* s = r.string(t, "test_labels", "", p, false)) g.data.test_labels = s->get();
+  if (const auto* s = r.string(t, "normalize", "", p, false))
+    g.training.normalize = read_enum<castnet::Normalize>(r, *s, "normalize");
+  if (const auto* s = r.string(t, "targets", "", p, false)) {
+    if (s->get() != "labels" && s->get() != "inputs")
+      r.fail(pos_of(s->source()), "", "targets must be \"labels\" or \"inputs\" (an autoencoder), got '" + Reader::printable(s->get()) + "'");
+    g.training.autoencoder = s->get() == "inputs";
+    g.data.targets_pos = pos_of(s->source());
+  }
   if (const toml::node* n = t.get("labels")) {
     auto arr = n->as_array();
     if (!arr || arr->empty()) r.fail(pos_of(n->source()), "", "labels must be a non-empty array of column names");
@@ -319,8 +390,8 @@ ir::Graph parse_spec_text(std::string_view text, const std::string& file) {
   const toml::node* loss = root.get("loss");
   if (!loss) fail(file, {1, 1}, "", "missing [loss] table (type = mse | binary_cross_entropy | softmax_cross_entropy)");
   read_loss(r, r.table(*loss, "[loss]"), g);
-  if (const toml::node* n = root.get("optimizer")) read_optimizer(r, r.table(*n, "[optimizer]"), g);
-  if (const toml::node* n = root.get("train")) read_train(r, r.table(*n, "[train]"), g);
+  if (const toml::node* n = root.get("optimizer")) read_optimizer(r, r.table(*n, "[optimizer]"), g.training);
+  if (const toml::node* n = root.get("train")) read_train(r, r.table(*n, "[train]"), g.training);
   if (const toml::node* n = root.get("data")) read_data(r, r.table(*n, "[data]"), g);
   return g;
 }
