@@ -1,15 +1,18 @@
 // castnet train / eval / predict: generate the model in memory, build (or reuse) its runner, and
 // hand over to it with every setting spelt out on its command line. The spec's [train],
-// [optimizer] and [data] tables supply defaults; command-line options override them.
+// [optimizer] and [data] tables supply the settings; command-line options override a few. Data
+// names (mnist:train, mnist:test) are resolved here, fetching MNIST into the cache once.
 #include <iostream>
 #include <string>
 #include <unistd.h>
 #include <vector>
 
+#include <castnet/run_options.hpp>
+
 #include "args.hpp"
 #include "build_cache.hpp"
-#include "emit/code_writer.hpp"
 #include "generate.hpp"
+#include "mnist.hpp"
 #include "verbs.hpp"
 
 namespace castnet::cli {
@@ -31,12 +34,56 @@ std::string spec_relative(const std::string& spec, const std::string& path) {
   return (fs::path(spec).parent_path() / path).lexically_normal().string();
 }
 
-std::string labels_of(const Args& args, const ir::Graph& g) {
-  if (auto l = args.get("--labels")) return *l;
+// A data set as files: the data (CSV, or IDX images) and, for IDX, the labels file.
+struct DataFiles {
+  std::string data, labels;
+};
+
+// `name` is a data name (mnist:train) or a path, from the command line (relative to the working
+// directory) or from the spec (relative to the spec).
+DataFiles resolve(const std::string& name, const std::string& labels, const std::string& relative_to) {
+  if (is_mnist_name(name)) {
+    const MnistFiles f = resolve_mnist(name, std::cerr);
+    return {f.images.string(), f.labels.string()};
+  }
+  if (relative_to.empty()) return {name, labels};
+  return {spec_relative(relative_to, name), spec_relative(relative_to, labels)};
+}
+
+std::string joined_labels(const std::vector<std::string>& labels) {
   std::string s;
-  for (const auto& l : g.data.labels) s += (s.empty() ? "" : ",") + l;
-  if (s.empty()) throw UsageError("the spec's [data] names no labels: give --labels COLUMN[,COLUMN...]");
+  for (const auto& l : labels) s += (s.empty() ? "" : ",") + l;
   return s;
+}
+
+void add(std::vector<std::string>& a, const std::string& option, const std::string& value) {
+  if (!value.empty()) a.insert(a.end(), {option, value});
+}
+
+// The integer (> 0, or >= 0 when zero_ok) or number an override gives, or a usage error naming it.
+std::uint64_t integer(const std::string& option, const std::string& text, bool zero_ok = false) {
+  std::size_t used = 0;
+  unsigned long long v = 0;
+  try {
+    v = std::stoull(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != text.size() || (v == 0 && !zero_ok) || text.empty() || text[0] == '-')
+    throw UsageError(option + ": '" + text + "' is not " + (zero_ok ? "an integer >= 0" : "a positive integer"));
+  return v;
+}
+
+double positive_real(const std::string& option, const std::string& text) {
+  std::size_t used = 0;
+  double v = 0;
+  try {
+    v = std::stod(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != text.size() || !(v > 0)) throw UsageError(option + ": '" + text + "' is not a number > 0");
+  return v;
 }
 
 [[noreturn]] void exec_runner(const fs::path& runner, std::vector<std::string> args) {
@@ -45,6 +92,7 @@ std::string labels_of(const Args& args, const ir::Graph& g) {
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
   std::cout.flush();
+  std::cerr.flush();
   ::execv(runner.c_str(), argv.data());
   throw std::runtime_error("castnet: error: cannot run " + runner.string());
 }
@@ -52,36 +100,56 @@ std::string labels_of(const Args& args, const ir::Graph& g) {
 }  // namespace
 
 int train(int argc, char** argv) {
-  const Args args(argc, argv, 2, {"--data", "--labels", "--epochs", "--init", "--out", "--seed", "--lr"});
+  const Args args(argc, argv, 2,
+                  {"--data", "--data-labels", "--labels", "--epochs", "--init", "--out", "--seed", "--lr", "--save-every"},
+                  {"--resume"});
   const std::string spec = args.spec();
   const gen::GenResult model = load(spec);
   const ir::Graph& g = model.graph;
-  std::string data = args.get("--data").value_or(spec_relative(spec, g.data.train));
-  if (data.empty()) throw UsageError("no training data: give --data FILE.csv or [data] train in the spec");
-  const std::string labels = labels_of(args, g);
-  const std::string out = args.get("--out").value_or((fs::path("runs") / g.name).string());
+  TrainConfig config = g.training;
+  if (auto v = args.get("--epochs")) config.epochs = integer("--epochs", *v);
+  if (auto v = args.get("--lr")) config.optimizer.lr = positive_real("--lr", *v);
+  if (auto v = args.get("--seed")) config.seed = integer("--seed", *v, true);
 
-  std::vector<std::string> a = {"train", "--data", data, "--labels", labels, "--out", out};
-  a.insert(a.end(), {"--epochs", args.get("--epochs").value_or(std::to_string(g.train.epochs))});
-  a.insert(a.end(), {"--optimizer", ir::to_string(g.optimizer.kind)});
-  a.insert(a.end(), {"--lr", args.get("--lr").value_or(gen::format_real(g.optimizer.lr))});
-  a.insert(a.end(), {"--momentum", gen::format_real(g.optimizer.momentum)});
-  a.insert(a.end(), {"--seed", args.get("--seed").value_or(std::to_string(g.train.seed))});
-  a.insert(a.end(), {"--shuffle", g.train.shuffle ? "1" : "0"});
-  if (auto init = args.get("--init")) a.insert(a.end(), {"--init", *init});
+  const DataFiles data = args.get("--data") ? resolve(*args.get("--data"), args.get("--data-labels").value_or(""), "")
+                                            : resolve(g.data.train, g.data.train_labels, spec);
+  if (data.data.empty()) throw UsageError("no training data: give --data FILE or [data] train in the spec");
+  const std::string out = args.get("--out").value_or((fs::path("runs") / g.name).string());
+  std::vector<std::string> a = {"train", "--out", out};
+  add(a, "--data", data.data);
+  add(a, "--data-labels", data.labels);
+  add(a, "--labels", args.get("--labels").value_or(joined_labels(g.data.labels)));
+  if (!g.data.test.empty()) {
+    const DataFiles test = resolve(g.data.test, g.data.test_labels, spec);
+    add(a, "--test", test.data);
+    add(a, "--test-labels", test.labels);
+  }
+  add(a, "--init", args.get("--init").value_or(""));
+  add(a, "--save-every", args.get("--save-every").value_or(""));
+  if (args.flag("--resume")) add(a, "--resume", "1");
+  const auto settings = train_arguments(config);
+  a.insert(a.end(), settings.begin(), settings.end());
   exec_runner(runner_for(model), a);
 }
 
 int eval(int argc, char** argv) {
-  const Args args(argc, argv, 2, {"--weights", "--data", "--labels"});
+  const Args args(argc, argv, 2, {"--weights", "--data", "--data-labels", "--labels", "--images"});
   const std::string spec = args.spec();
   const std::string weights = args.require("--weights");
   const gen::GenResult model = load(spec);
   const ir::Graph& g = model.graph;
-  std::string data = args.get("--data").value_or(spec_relative(spec, g.data.test.empty() ? g.data.train : g.data.test));
-  if (data.empty()) throw UsageError("no data: give --data FILE.csv or [data] test in the spec");
-  const std::string labels = labels_of(args, g);
-  exec_runner(runner_for(model), {"eval", "--weights", weights, "--data", data, "--labels", labels});
+  const bool spec_test = !g.data.test.empty();
+  const DataFiles data =
+      args.get("--data") ? resolve(*args.get("--data"), args.get("--data-labels").value_or(""), "")
+                         : resolve(spec_test ? g.data.test : g.data.train, spec_test ? g.data.test_labels : g.data.train_labels, spec);
+  if (data.data.empty()) throw UsageError("no data: give --data FILE or [data] test in the spec");
+  std::vector<std::string> a = {"eval", "--weights", weights};
+  add(a, "--data", data.data);
+  add(a, "--data-labels", data.labels);
+  add(a, "--labels", args.get("--labels").value_or(joined_labels(g.data.labels)));
+  add(a, "--images", args.get("--images").value_or(""));
+  if (g.training.autoencoder) add(a, "--autoencoder", "1");
+  exec_runner(runner_for(model), a);
 }
 
 int predict(int argc, char** argv) {
@@ -92,10 +160,7 @@ int predict(int argc, char** argv) {
   const gen::GenResult model = load(spec);
   std::vector<std::string> a = {"predict", "--weights", weights, "--input", input};
   // Label columns in the input file are ignored: the spec's, unless --labels names others.
-  std::string labels = args.get("--labels").value_or("");
-  if (labels.empty())
-    for (const auto& l : model.graph.data.labels) labels += (labels.empty() ? "" : ",") + l;
-  if (!labels.empty()) a.insert(a.end(), {"--labels", labels});
+  add(a, "--labels", args.get("--labels").value_or(joined_labels(model.graph.data.labels)));
   exec_runner(runner_for(model), a);
 }
 

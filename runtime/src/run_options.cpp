@@ -1,7 +1,8 @@
 // Parsing the runner's command line: `VERB --option value ...`. One table lists every option, the
-// verbs that take it and how its value is read, so the checks (unknown, not for this verb, given
-// twice, malformed) are written once. Values are read whole with std::from_chars: "10x" is an
-// error, not 10.
+// verbs that take it, how its value is read and, for training settings, how it is printed, so the
+// checks (unknown, not for this verb, given twice, malformed) are written once and what
+// train_arguments() prints always parses back to the same settings. Values are read whole with
+// std::from_chars: "10x" is an error, not 10.
 #include <castnet/run_options.hpp>
 
 #include <algorithm>
@@ -35,8 +36,15 @@ std::string_view verb_name(RunOptions::Verb verb) {
 }
 
 [[noreturn]] void bad_value(std::string_view option, std::string_view value, std::string_view what) {
-  throw UsageError(std::string(option) + ": '" + std::string(value) + "' is not " +
-                   std::string(what));
+  throw UsageError(std::string(option) + ": '" + std::string(value) + "' is not " + std::string(what));
+}
+
+constexpr double kHuge = 1e9;  // "no upper bound" for options that have none
+
+// The shortest text that reads back as exactly v.
+std::string show(double v) {
+  char buf[32];
+  return std::string(buf, std::to_chars(buf, buf + sizeof buf, v).ptr);
 }
 
 template <class T>
@@ -45,18 +53,32 @@ bool read_whole(std::string_view text, T& value) {
   return ec == std::errc{} && end == text.data() + text.size();
 }
 
-std::size_t positive_integer(std::string_view option, std::string_view text) {
+std::size_t integer(std::string_view option, std::string_view text, std::size_t low) {
   std::size_t v = 0;
-  if (!read_whole(text, v) || v == 0) bad_value(option, text, "a positive integer");
+  if (!read_whole(text, v) || v < low) bad_value(option, text, low ? "a positive integer" : "an integer >= 0");
   return v;
 }
 
-double number_at_least(std::string_view option, std::string_view text, double low, bool open) {
+// A finite number in [low, high], or (low, high] when `open`.
+double number(std::string_view option, std::string_view text, double low, double high, bool open = false) {
   double v = 0;
-  if (!read_whole(text, v) || !std::isfinite(v) || v < low || (open && v == low)) {
-    bad_value(option, text, open ? "a number > 0" : "a number >= 0");
+  if (!read_whole(text, v) || !std::isfinite(v) || v < low || (open && v == low) || v > high) {
+    if (high >= kHuge) bad_value(option, text, std::string(open ? "a number > " : "a number >= ") + show(low));
+    bad_value(option, text, "a number in " + std::string(open ? "(" : "[") + show(low) + ", " + show(high) + "]");
   }
   return v;
+}
+
+bool flag(std::string_view option, std::string_view text) {
+  if (text != "0" && text != "1") bad_value(option, text, "0 or 1");
+  return text == "1";
+}
+
+template <class E>
+E enum_value(std::string_view option, std::string_view text) {
+  E e{};
+  if (!parse_name(text, e)) bad_value(option, text, "one of " + name_list<E>());
+  return e;
 }
 
 std::vector<std::string> label_list(std::string_view option, std::string_view text) {
@@ -71,48 +93,90 @@ std::vector<std::string> label_list(std::string_view option, std::string_view te
   }
 }
 
+std::string show(std::size_t v) { return std::to_string(v); }
+std::string show_flag(bool v) { return v ? "1" : "0"; }
+
 struct OptionSpec {
   std::string_view name;
   unsigned verbs;
   void (*apply)(RunOptions&, std::string_view name, std::string_view value);
+  std::string (*print)(const TrainConfig&);  // training settings only: its value in train_arguments
 };
 
+using O = RunOptions;
+using C = const TrainConfig&;
+
 constexpr OptionSpec kOptions[] = {
-    {"--data", kTrain | kEval, [](RunOptions& o, auto, auto v) { o.data = v; }},
-    {"--input", kPredict, [](RunOptions& o, auto, auto v) { o.input = v; }},
-    {"--weights", kEval | kPredict, [](RunOptions& o, auto, auto v) { o.weights = v; }},
-    {"--out", kTrain, [](RunOptions& o, auto, auto v) { o.out = v; }},
-    {"--init", kTrain, [](RunOptions& o, auto, auto v) { o.init = v; }},
-    {"--labels", kTrain | kEval | kPredict,
-     [](RunOptions& o, auto n, auto v) { o.labels = label_list(n, v); }},
-    {"--epochs", kTrain, [](RunOptions& o, auto n, auto v) { o.epochs = positive_integer(n, v); }},
-    {"--optimizer", kTrain,
-     [](RunOptions& o, auto n, auto v) {
-       if (v == "sgd") {
-         o.optimizer.kind = OptimizerConfig::Kind::sgd;
-       } else if (v == "momentum") {
-         o.optimizer.kind = OptimizerConfig::Kind::momentum;
-       } else {
-         bad_value(n, v, "sgd or momentum");
-       }
-     }},
-    {"--lr", kTrain,
-     [](RunOptions& o, auto n, auto v) { o.optimizer.lr = number_at_least(n, v, 0.0, true); }},
-    {"--momentum", kTrain,
-     [](RunOptions& o, auto n, auto v) {
-       o.optimizer.momentum = number_at_least(n, v, 0.0, false);
-     }},
+    {"--data", kTrain | kEval, [](O& o, auto, auto v) { o.data = v; }, nullptr},
+    {"--data-labels", kTrain | kEval, [](O& o, auto, auto v) { o.data_labels = v; }, nullptr},
+    {"--test", kTrain, [](O& o, auto, auto v) { o.test = v; }, nullptr},
+    {"--test-labels", kTrain, [](O& o, auto, auto v) { o.test_labels = v; }, nullptr},
+    {"--input", kPredict, [](O& o, auto, auto v) { o.input = v; }, nullptr},
+    {"--weights", kEval | kPredict, [](O& o, auto, auto v) { o.weights = v; }, nullptr},
+    {"--out", kTrain, [](O& o, auto, auto v) { o.out = v; }, nullptr},
+    {"--init", kTrain, [](O& o, auto, auto v) { o.init = v; }, nullptr},
+    {"--images", kEval, [](O& o, auto, auto v) { o.images = v; }, nullptr},
+    {"--labels", kTrain | kEval | kPredict, [](O& o, auto n, auto v) { o.labels = label_list(n, v); }, nullptr},
+    {"--save-every", kTrain, [](O& o, auto n, auto v) { o.save_every = number(n, v, 0, kHuge); }, nullptr},
+    {"--resume", kTrain, [](O& o, auto n, auto v) { o.resume = flag(n, v); }, nullptr},
+    // Training settings (TrainConfig), in the order train_arguments prints them.
+    {"--epochs", kTrain, [](O& o, auto n, auto v) { o.train.epochs = integer(n, v, 1); }, nullptr},
     {"--seed", kTrain,
-     [](RunOptions& o, auto n, auto v) {
-       if (!read_whole(v, o.seed)) bad_value(n, v, "an unsigned 64-bit integer");
-     }},
-    {"--save-every", kTrain,
-     [](RunOptions& o, auto n, auto v) { o.save_every = number_at_least(n, v, 0.0, false); }},
-    {"--shuffle", kTrain,
-     [](RunOptions& o, auto n, auto v) {
-       if (v != "0" && v != "1") bad_value(n, v, "0 or 1");
-       o.shuffle = v == "1";
-     }},
+     [](O& o, auto n, auto v) {
+       if (!read_whole(v, o.train.seed)) bad_value(n, v, "an unsigned 64-bit integer");
+     },
+     [](C c) { return std::to_string(c.seed); }},
+    {"--shuffle", kTrain, [](O& o, auto n, auto v) { o.train.shuffle = flag(n, v); },
+     [](C c) { return show_flag(c.shuffle); }},
+    {"--validation", kTrain, [](O& o, auto n, auto v) { o.train.validation = number(n, v, 0, 0.9); },
+     [](C c) { return show(c.validation); }},
+    {"--early-stopping", kTrain, [](O& o, auto n, auto v) { o.train.early_stopping = integer(n, v, 0); },
+     [](C c) { return show(c.early_stopping); }},
+    {"--l2", kTrain, [](O& o, auto n, auto v) { o.train.l2 = number(n, v, 0, kHuge); },
+     [](C c) { return show(c.l2); }},
+    {"--clip-norm", kTrain, [](O& o, auto n, auto v) { o.train.clip_norm = number(n, v, 0, kHuge); },
+     [](C c) { return show(c.clip_norm); }},
+    {"--input-noise", kTrain, [](O& o, auto n, auto v) { o.train.input_noise = number(n, v, 0, kHuge); },
+     [](C c) { return show(c.input_noise); }},
+    {"--normalize", kTrain, [](O& o, auto n, auto v) { o.train.normalize = enum_value<Normalize>(n, v); },
+     [](C c) { return std::string(name_of(c.normalize)); }},
+    {"--autoencoder", kTrain | kEval, [](O& o, auto n, auto v) { o.train.autoencoder = flag(n, v); },
+     [](C c) { return show_flag(c.autoencoder); }},
+    {"--optimizer", kTrain,
+     [](O& o, auto n, auto v) { o.train.optimizer.kind = enum_value<OptimizerConfig::Kind>(n, v); },
+     [](C c) { return std::string(name_of(c.optimizer.kind)); }},
+    {"--lr", kTrain, [](O& o, auto n, auto v) { o.train.optimizer.lr = number(n, v, 0, kHuge, true); },
+     [](C c) { return show(c.optimizer.lr); }},
+    {"--momentum", kTrain, [](O& o, auto n, auto v) { o.train.optimizer.momentum = number(n, v, 0, 1); },
+     [](C c) { return show(c.optimizer.momentum); }},
+    {"--form", kTrain,
+     [](O& o, auto n, auto v) { o.train.optimizer.form = enum_value<OptimizerConfig::MomentumForm>(n, v); },
+     [](C c) { return std::string(name_of(c.optimizer.form)); }},
+    {"--beta1", kTrain, [](O& o, auto n, auto v) { o.train.optimizer.beta1 = number(n, v, 0, 1); },
+     [](C c) { return show(c.optimizer.beta1); }},
+    {"--beta2", kTrain, [](O& o, auto n, auto v) { o.train.optimizer.beta2 = number(n, v, 0, 1); },
+     [](C c) { return show(c.optimizer.beta2); }},
+    {"--eps", kTrain, [](O& o, auto n, auto v) { o.train.optimizer.eps = number(n, v, 0, 1, true); },
+     [](C c) { return show(c.optimizer.eps); }},
+    {"--alpha", kTrain, [](O& o, auto n, auto v) { o.train.optimizer.alpha = number(n, v, 0, 1); },
+     [](C c) { return show(c.optimizer.alpha); }},
+    {"--weight-decay", kTrain, [](O& o, auto n, auto v) { o.train.optimizer.weight_decay = number(n, v, 0, kHuge); },
+     [](C c) { return show(c.optimizer.weight_decay); }},
+    {"--history", kTrain, [](O& o, auto n, auto v) { o.train.optimizer.history = integer(n, v, 1); },
+     [](C c) { return show(c.optimizer.history); }},
+    {"--schedule", kTrain,
+     [](O& o, auto n, auto v) { o.train.schedule.kind = enum_value<ScheduleConfig::Kind>(n, v); },
+     [](C c) { return std::string(name_of(c.schedule.kind)); }},
+    {"--step-size", kTrain, [](O& o, auto n, auto v) { o.train.schedule.step_size = integer(n, v, 1); },
+     [](C c) { return show(c.schedule.step_size); }},
+    {"--gamma", kTrain, [](O& o, auto n, auto v) { o.train.schedule.gamma = number(n, v, 0, 1, true); },
+     [](C c) { return show(c.schedule.gamma); }},
+    {"--decay", kTrain, [](O& o, auto n, auto v) { o.train.schedule.decay = number(n, v, 0, kHuge); },
+     [](C c) { return show(c.schedule.decay); }},
+    {"--lr-min", kTrain, [](O& o, auto n, auto v) { o.train.schedule.lr_min = number(n, v, 0, kHuge); },
+     [](C c) { return show(c.schedule.lr_min); }},
+    {"--warmup", kTrain, [](O& o, auto n, auto v) { o.train.schedule.warmup = number(n, v, 0, kHuge); },
+     [](C c) { return show(c.schedule.warmup); }},
 };
 
 RunOptions::Verb parse_verb(std::string_view word) {
@@ -127,8 +191,8 @@ RunOptions::Verb parse_verb(std::string_view word) {
 void require(const RunOptions& o, const std::set<std::string_view>& given) {
   std::vector<std::string_view> needed;
   switch (o.verb) {
-    case RunOptions::Verb::train: needed = {"--data", "--labels", "--out"}; break;
-    case RunOptions::Verb::eval: needed = {"--weights", "--data", "--labels"}; break;
+    case RunOptions::Verb::train: needed = {"--data", "--out"}; break;
+    case RunOptions::Verb::eval: needed = {"--weights", "--data"}; break;
     case RunOptions::Verb::predict: needed = {"--weights", "--input"}; break;
     case RunOptions::Verb::help: break;
   }
@@ -152,8 +216,7 @@ RunOptions parse_run_options(int argc, const char* const* argv) {
                                    [&](const OptionSpec& s) { return s.name == name; });
     if (spec == std::end(kOptions)) throw UsageError("unknown option '" + std::string(name) + "'");
     if ((spec->verbs & mask_of(options.verb)) == 0) {
-      throw UsageError(std::string(name) + " does not apply to " +
-                       std::string(verb_name(options.verb)));
+      throw UsageError(std::string(name) + " does not apply to " + std::string(verb_name(options.verb)));
     }
     if (!given.insert(spec->name).second) throw UsageError(std::string(name) + " given twice");
     if (i + 1 >= argc) throw UsageError(std::string(name) + " needs a value");
@@ -163,17 +226,36 @@ RunOptions parse_run_options(int argc, const char* const* argv) {
   return options;
 }
 
+std::vector<std::string> train_arguments(const TrainConfig& config) {
+  std::vector<std::string> args = {"--epochs", std::to_string(config.epochs)};
+  for (const OptionSpec& s : kOptions) {
+    if (s.print) args.insert(args.end(), {std::string(s.name), s.print(config)});
+  }
+  return args;
+}
+
+std::string resume_settings(const TrainConfig& config) {
+  std::string text;
+  for (const OptionSpec& s : kOptions) {
+    if (s.print) text += (text.empty() ? "" : " ") + std::string(s.name) + " " + s.print(config);
+  }
+  return text;
+}
+
 std::string run_usage(std::string_view program) {
   const std::string p(program);
-  const std::string pad(p.size(), ' ');
+  std::string settings;
+  for (const OptionSpec& s : kOptions) {
+    if (s.print) settings += " [" + std::string(s.name) + " X]";
+  }
   return "usage: " + p +
-         " train --data F.csv --labels y[,y2...] --out DIR [--epochs N (1)]\n"
-         "       " + pad +
-         "       [--optimizer sgd|momentum (sgd)] [--lr X (0.001)] [--momentum M (0.9)]\n"
-         "       " + pad + "       [--seed S (0)] [--shuffle 0|1 (1)] [--init W.safetensors]\n"
-         "       " + pad + "       [--save-every SECONDS (1; 0 = after every epoch)]\n"
-         "       " + p + " eval --weights W.safetensors --data F.csv --labels y[,y2...]\n"
-         "       " + p + " predict --weights W.safetensors --input F.csv [--labels y[,y2...]]\n";
+         " train --data F.csv|IMAGES.idx [--data-labels LABELS.idx] [--labels y[,y2...]] --out DIR\n"
+         "         [--test F [--test-labels L]] [--init W.safetensors] [--resume 0|1]\n"
+         "         [--save-every SECONDS (1; 0 = after every epoch)] [--epochs N]" + settings + "\n"
+         "       " + p + " eval --weights W.safetensors --data F [--data-labels L] [--labels y[,y2...]]\n"
+         "         [--autoencoder 0|1] [--images OUT.png]\n"
+         "       " + p + " predict --weights W.safetensors --input F.csv [--labels y[,y2...]]\n"
+         "training settings: see specs/README.md; `castnet train` passes every one of them.\n";
 }
 
 }  // namespace castnet

@@ -386,11 +386,9 @@ class HeaderReader {
       // An empty vector's data() may be null, which memcpy must not receive even for 0 bytes.
       if (count > 0) std::memcpy(t.values.data(), src, static_cast<std::size_t>(end - begin));
     } else {
-      for (std::size_t i = 0; i < t.values.size(); ++i) {
-        double d = 0;
-        std::memcpy(&d, src + i * 8, 8);
-        t.values[i] = static_cast<float>(d);
-      }
+      t.f64.resize(t.values.size());
+      if (count > 0) std::memcpy(t.f64.data(), src, static_cast<std::size_t>(end - begin));
+      for (std::size_t i = 0; i < t.values.size(); ++i) t.values[i] = static_cast<float>(t.f64[i]);
     }
     return t;
   }
@@ -483,8 +481,10 @@ void write_safetensors(const std::filesystem::path& path, const std::vector<Tens
     if (!names.insert(t.name).second) fail("tensor '" + t.name + "' appears twice");
     std::size_t count = 1;
     for (const std::size_t d : t.shape) count *= d;
-    if (count != t.values.size()) {
-      fail("tensor '" + t.name + "' has " + std::to_string(t.values.size()) + " values but its shape " +
+    const bool f64 = !t.f64.empty();
+    const std::size_t held = f64 ? t.f64.size() : t.values.size();
+    if (count != held) {
+      fail("tensor '" + t.name + "' has " + std::to_string(held) + " values but its shape " +
            shape_text(t.shape) + " needs " + std::to_string(count));
     }
     std::string dims;
@@ -492,9 +492,9 @@ void write_safetensors(const std::filesystem::path& path, const std::vector<Tens
       if (!dims.empty()) dims += ',';
       dims += std::to_string(d);
     }
-    const std::size_t end = offset + count * sizeof(float);
+    const std::size_t end = offset + count * (f64 ? sizeof(double) : sizeof(float));
     if (header.size() > 1) header += ',';
-    header += json_string(t.name) + ":{\"dtype\":\"F32\",\"shape\":[" + dims + "],\"data_offsets\":[" +
+    header += json_string(t.name) + ":{\"dtype\":\"" + (f64 ? "F64" : "F32") + "\",\"shape\":[" + dims + "],\"data_offsets\":[" +
               std::to_string(offset) + "," + std::to_string(end) + "]}";
     offset = end;
   }
@@ -508,7 +508,11 @@ void write_safetensors(const std::filesystem::path& path, const std::vector<Tens
   for (std::size_t i = 0; i < kLengthBytes; ++i, length >>= 8) file += static_cast<char>(length & 0xFF);
   file += header;
   for (const TensorData& t : tensors) {
-    file.append(reinterpret_cast<const char*>(t.values.data()), t.values.size() * sizeof(float));
+    if (!t.f64.empty()) {
+      file.append(reinterpret_cast<const char*>(t.f64.data()), t.f64.size() * sizeof(double));
+    } else {
+      file.append(reinterpret_cast<const char*>(t.values.data()), t.values.size() * sizeof(float));
+    }
   }
   write_file_atomic(path, std::string_view(file));
 }

@@ -76,7 +76,7 @@ TEST_CASE("cli: train, eval and predict XOR, compiling the runner once") {
   CHECK(t.out.find("epoch 300/300") != std::string::npos);
   CHECK(fs::exists(cli / "run/weights.safetensors"));
   const std::string metrics = read_file(cli / "run/metrics.csv");
-  CHECK(metrics.rfind("epoch,loss,accuracy,samples_per_s,seconds\n", 0) == 0);
+  CHECK(metrics.rfind("epoch,loss,accuracy,val_loss,val_accuracy,lr,samples_per_s,seconds\n", 0) == 0);
   CHECK(count_lines(metrics, "") == 301);
 
   const auto e = cli({"eval", kXor, "--weights", "run/weights.safetensors"});

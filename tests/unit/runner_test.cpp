@@ -105,24 +105,31 @@ TEST_CASE_METHOD(Fixture, "runner: train fits a linear regression with sgd and w
                                    "--seed", "7"});
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
+  // What it trains on, one line per epoch (not a terminal), then where the files went.
   const auto progress = lines_of(r.out);
-  REQUIRE(progress.size() == 51);  // one line per epoch, then where the files went
-  CHECK(progress[2].starts_with("epoch  3/50  loss "));
-  CHECK(progress[50] == "wrote " + path("out/weights.safetensors") + " and " + path("out/metrics.csv"));
-  CHECK(progress[2].find("samples/s ") != std::string::npos);
-  CHECK(progress[2].find("accuracy") == std::string::npos);  // mse has none
+  REQUIRE(progress.size() == 53);
+  CHECK(progress[0] == "training tiny_linear on 30 rows");
+  CHECK(progress[3].starts_with("epoch  3/50  loss "));
+  CHECK(progress[51] == "wrote " + path("out/weights.safetensors") + ", " + path("out/checkpoint.safetensors") + ",");
+  CHECK(progress[52] == "      " + path("out/metrics.csv") + " and " + path("out/curves.svg"));
+  CHECK(progress[3].find("samples/s ") != std::string::npos);
+  CHECK(progress[3].find("accuracy") == std::string::npos);  // mse has none
+  CHECK(progress[3].find("lr 0.1") != std::string::npos);
 
   // metrics.csv: the header, then one row per epoch; the loss falls below 1e-3.
   const auto metrics = read_metrics(path("out/metrics.csv"));
   REQUIRE(metrics.size() == 51);
-  CHECK(metrics[0] ==
-        std::vector<std::string>{"epoch", "loss", "accuracy", "samples_per_s", "seconds"});
-  for (const auto& row : metrics) REQUIRE(row.size() == 5);
+  CHECK(metrics[0] == std::vector<std::string>{"epoch", "loss", "accuracy", "val_loss", "val_accuracy", "lr",
+                                               "samples_per_s", "seconds"});
+  for (const auto& row : metrics) REQUIRE(row.size() == 8);
   CHECK(metrics[50][0] == "50");
   CHECK(std::stod(metrics[50][1]) < 1e-3);
   CHECK(std::stod(metrics[50][1]) < std::stod(metrics[1][1]));
   CHECK(metrics[50][2].empty());  // no accuracy for mse
-  CHECK(std::stod(metrics[50][3]) > 0);
+  CHECK(metrics[50][3].empty());  // no validation split
+  CHECK(std::stod(metrics[50][5]) == 0.1);
+  CHECK(std::stod(metrics[50][6]) > 0);
+  CHECK(castnet::test::read_file(path("out/curves.svg")).starts_with("<svg"));
 
   // weights.safetensors: torch names and shapes, the learnt function, the metadata.
   const auto weights = castnet::io::read_safetensors(path("out/weights.safetensors"));
@@ -198,21 +205,21 @@ TEST_CASE_METHOD(Fixture, "runner: a diverging loss stops training and keeps the
   CHECK(std::stoi(epoch) >= 1);
   CHECK(r.err.find("at epoch " + std::to_string(std::stoi(epoch) + 1) + " batch ") !=
         std::string::npos);
-  CHECK(r.err.find("; last good weights: " + path("out/weights.safetensors") + " (epoch " +
-                   epoch + ")") != std::string::npos);
+  CHECK(r.err.find("; the last good checkpoint is " + path("out/checkpoint.safetensors") + " (epoch " +
+                   epoch + ", intact; continue with --resume)") != std::string::npos);
   for (const float v : weights.tensors[0].values) CHECK(std::isfinite(v));
   CHECK(read_metrics(path("out/metrics.csv")).size() == std::stoul(epoch) + 1);
 }
 
-TEST_CASE_METHOD(Fixture, "runner: divergence in the first epoch says no weights were written",
+TEST_CASE_METHOD(Fixture, "runner: divergence in the first epoch says no checkpoint was written",
                  "[runner]") {
   const std::string data = write("data.csv", regression_csv());
   const Result r = run<TinyModel>({"train", "--data", data, "--labels", "y", "--out", path("out"),
-                                   "--lr", "1e30"});
+                                   "--lr", "1e8"});
   CHECK(r.exit_code == 1);
   CHECK(r.err.starts_with("error: loss is "));
   CHECK(r.err.find("at epoch 1 batch ") != std::string::npos);
-  CHECK(r.err.find("; no weights were written") != std::string::npos);
+  CHECK(r.err.find("; no checkpoint was written") != std::string::npos);
   CHECK_FALSE(std::filesystem::exists(path("out/weights.safetensors")));
 }
 
@@ -224,17 +231,18 @@ TEST_CASE_METHOD(Fixture, "runner: a softmax classifier reports accuracy and pre
                                     path("out"), "--epochs", "100", "--lr", "0.5"});
   INFO(t.err);
   REQUIRE(t.exit_code == 0);
-  CHECK(lines_of(t.out).end()[-2].find("accuracy ") != std::string::npos);  // the last epoch, before "wrote ..."
-  const auto metrics = castnet::io::read_csv(path("out/metrics.csv"));
-  CHECK(metrics.at(99, metrics.column("accuracy")) >= 0.9);
+  CHECK(lines_of(t.out).end()[-3].find("accuracy ") != std::string::npos);  // the last epoch, before "wrote ..."
+  const auto metrics = castnet::MetricsLog::parse(castnet::test::read_file(path("out/metrics.csv")));
+  CHECK(metrics.epochs().at(99).accuracy.value() >= 0.9);
 
   const Result e = run<Classifier>(
       {"eval", "--weights", path("out/weights.safetensors"), "--data", data, "--labels", "y"});
   REQUIRE(e.exit_code == 0);
   const auto eval_lines = lines_of(e.out);
-  REQUIRE(eval_lines.size() == 2);
+  REQUIRE(eval_lines.size() == 6);  // loss, accuracy, the confusion matrix's title, header and 2 rows
   CHECK(eval_lines[1].starts_with("accuracy "));
-  CHECK(eval_lines[1].ends_with("/30)"));
+  CHECK(eval_lines[1].find("/30), error ") != std::string::npos);
+  CHECK(eval_lines[2].starts_with("confusion matrix"));
 
   const Result p = run<Classifier>(
       {"predict", "--weights", path("out/weights.safetensors"), "--input", data, "--labels", "y"});
@@ -309,8 +317,9 @@ TEST_CASE_METHOD(Fixture, "runner: usage errors exit with 2 and print the usage"
               "--labels: 'y,' is not a comma-separated list of column names");
   check_usage(run<TinyModel>({"train", "--data", data, "--data", data}), "--data given twice");
   check_usage(run<TinyModel>({"predict", "--weights"}), "--weights needs a value");
-  check_usage(run<TinyModel>({"train", "--optimizer", "adam"}),
-              "--optimizer: 'adam' is not sgd or momentum");
+  check_usage(run<TinyModel>({"train", "--optimizer", "adams"}),
+              "--optimizer: 'adams' is not one of sgd, momentum, nesterov, rmsprop, adam, adamw, lbfgs");
+  check_usage(run<TinyModel>({"train", "--validation", "0.95"}), "--validation: '0.95' is not a number in [0, 0.9]");
   CHECK_FALSE(std::filesystem::exists(path("o")));
 
   const Result help = run<TinyModel>({"--help"});
@@ -381,13 +390,21 @@ TEST_CASE("trainer: an epoch is the hand-written loop over batches, partial last
     data.x.push_back(1.0 - 0.2 * static_cast<double>(i));
     data.t.push_back(static_cast<double>(i % 3));
   }
-  const castnet::OptimizerConfig sgd{castnet::OptimizerConfig::Kind::sgd, 0.3, 0.0};
+  castnet::OptimizerConfig sgd;
+  sgd.kind = castnet::OptimizerConfig::Kind::sgd;
+  sgd.lr = 0.3;
 
   auto trained = std::make_unique<M::Params>();
   castnet::init_params<M>(*trained, 1);
   auto expected = std::make_unique<M::Params>(*trained);
   std::ostringstream progress;
-  castnet::train<M>(*trained, data, {1, sgd, 5, true, dir.path()}, progress);
+  castnet::TrainConfig config;
+  config.epochs = 1;
+  config.seed = 5;
+  config.optimizer = sgd;
+  castnet::TrainOutput out;
+  out.dir = dir.path();
+  castnet::train<M>(*trained, data, nullptr, config, out, progress);
 
   std::vector<std::size_t> order(data.rows);
   std::iota(order.begin(), order.end(), std::size_t{0});
@@ -406,7 +423,7 @@ TEST_CASE("trainer: an epoch is the hand-written loop over batches, partial last
       t[i] = data.t[order[first + i]];
     }
     loss_sum += M::train_step(*expected, *ws, x.data(), t.data(), *grads, n) * static_cast<double>(n);
-    optimizer.step(*expected, *grads);
+    optimizer.step(*expected, *grads, 0.3);
   }
   CHECK(trained->weight == expected->weight);
   CHECK(trained->bias == expected->bias);

@@ -1,31 +1,45 @@
-// The epoch loop. Each epoch visits every sample once, in an order reshuffled per epoch by a
+// The epoch loop. Each epoch visits every training row once, in an order reshuffled per epoch by a
 // seeded Fisher-Yates (stream kShuffleStream + epoch, always starting from file order, so an
 // epoch's order depends only on the seed, the epoch and the row count), in batches of kBatch; the
-// last batch may be partial and is trained with n < kBatch rather than dropped.
-// The weights and metrics.csv are written atomically after an epoch once `save_every` seconds
-// have passed since the last save, and always after the last epoch: every epoch of a real data
-// set, but not every one of a toy problem whose epochs take microseconds, where two fsynced
-// writes (~30 ms) would dominate the run. A NaN or infinite batch loss (or non-finite weights
-// when saving) stops training with a castnet::Error that says where it happened and which saved
-// weights are the last good ones; the files already written are left as they were.
+// last batch may be partial and is trained with n < kBatch rather than dropped. Per step: the
+// train_step (dropout key step_key(seed, step)), the L2 penalty, gradient clipping, and the
+// optimizer at the scheduled learning rate. L-BFGS instead takes one full-batch iteration per epoch.
+//
+// After an epoch (once `save_every` seconds have passed since the last save, and always after the
+// last epoch) the weights, a checkpoint, metrics.csv and curves.svg are written atomically. With
+// --resume the checkpoint restores parameters, optimizer state, counters and metrics, and the run
+// continues bit for bit as if it had not stopped. A NaN or infinite loss (or non-finite weights
+// when saving) stops training with a castnet::Error naming the epoch and batch and the last good
+// checkpoint, which is left as it was. With early stopping, the best weights (lowest validation
+// loss) are restored and saved at the end.
 #pragma once
 
+#include <castnet/checkpoint.hpp>
+#include <castnet/config.hpp>
 #include <castnet/dataset.hpp>
 #include <castnet/error.hpp>
 #include <castnet/io/atomic_file.hpp>
+#include <castnet/lbfgs.hpp>
 #include <castnet/loss_outputs.hpp>
 #include <castnet/metrics.hpp>
 #include <castnet/model.hpp>
 #include <castnet/optimizer.hpp>
+#include <castnet/plot.hpp>
+#include <castnet/progress.hpp>
+#include <castnet/regularize.hpp>
 #include <castnet/rng.hpp>
+#include <castnet/schedule.hpp>
 #include <castnet/weights.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <numeric>
+#include <optional>
 #include <ostream>
 #include <span>
 #include <string>
@@ -34,18 +48,32 @@
 
 namespace castnet {
 
-struct TrainOptions {
-  std::size_t epochs = 1;
-  OptimizerConfig optimizer;
-  std::uint64_t seed = 0;  // drives the shuffles (initialisation is the caller's)
-  bool shuffle = true;     // false keeps file order
-  std::filesystem::path out_dir;  // receives weights.safetensors and metrics.csv
-  double save_every = 1.0;        // seconds between saves; 0 saves after every epoch
+// Where and how train() writes, besides the training settings.
+struct TrainOutput {
+  std::filesystem::path dir;     // receives the files named below
+  double save_every = 1.0;       // seconds between saves; 0 saves after every epoch
+  bool resume = false;           // continue from dir's checkpoint
+  bool live = false;             // a live progress bar (a terminal) rather than one line per epoch
+  std::map<std::string, std::string> metadata;  // added to the weights file (normalisation)
+  std::string settings;          // the settings a resume must match (run_options.hpp)
 };
 
-// What train() writes into its output directory.
-inline std::filesystem::path weights_file(const std::filesystem::path& out_dir) { return out_dir / "weights.safetensors"; }
-inline std::filesystem::path metrics_file(const std::filesystem::path& out_dir) { return out_dir / "metrics.csv"; }
+inline std::filesystem::path weights_file(const std::filesystem::path& dir) { return dir / "weights.safetensors"; }
+inline std::filesystem::path metrics_file(const std::filesystem::path& dir) { return dir / "metrics.csv"; }
+inline std::filesystem::path curves_file(const std::filesystem::path& dir) { return dir / "curves.svg"; }
+
+struct TrainResult {
+  std::size_t epochs = 0;         // epochs completed (this run and any resumed one)
+  bool stopped_early = false;
+  std::size_t best_epoch = 0;     // with early stopping: the epoch whose weights were kept
+};
+
+// Loss and accuracy of a model over a data set, one forward_batch per batch.
+struct Evaluation {
+  double loss = 0;
+  std::optional<double> accuracy;
+  std::size_t correct = 0, scored = 0;
+};
 
 // Fisher-Yates over `order` with stream `epoch` of `seed`.
 inline void shuffle_rows(std::vector<std::size_t>& order, std::uint64_t seed, std::size_t epoch) {
@@ -53,90 +81,292 @@ inline void shuffle_rows(std::vector<std::size_t>& order, std::uint64_t seed, st
   for (std::size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[draw.below(i)]);
 }
 
-namespace detail {
-
-inline std::string last_good_weights(const std::filesystem::path& weights, std::size_t epoch) {
-  if (epoch == 0) return "no weights were written";
-  return "last good weights: " + weights.string() + " (epoch " + std::to_string(epoch) + ")";
+// Gathers consecutive batches of `data` in file order, calling on_batch(n) for each.
+template <GeneratedModel M, class F>
+void for_each_batch(const Dataset<typename M::real>& data, Batch<M>& batch, F&& on_batch) {
+  std::vector<std::size_t> order(data.rows);
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  for (std::size_t first = 0; first < data.rows; first += M::kBatch) {
+    const std::size_t n = std::min<std::size_t>(M::kBatch, data.rows - first);
+    batch.gather(data, std::span(order).subspan(first, n));
+    on_batch(n);
+  }
 }
 
 template <GeneratedModel M>
-bool all_finite(typename M::Params& params) {
+Evaluation evaluate(const typename M::Params& params, const Dataset<typename M::real>& data) {
+  const auto workspace = std::make_unique<typename M::Workspace>();
+  const auto batch = std::make_unique<Batch<M>>();
+  Evaluation e;
+  double loss_sum = 0;
+  for_each_batch<M>(data, *batch, [&](std::size_t n) {
+    M::forward_batch(params, *workspace, batch->x.data(), batch->y.data());
+    loss_sum += static_cast<double>(batch_loss<M>(batch->y.data(), batch->t.data(), n)) * static_cast<double>(n);
+    e.correct += count_correct(M::kLoss, batch->y.data(), batch->t.data(), n, M::kOutputs);
+    e.scored += scored_per_batch(M::kLoss, n, M::kOutputs);
+  });
+  e.loss = data.rows ? loss_sum / static_cast<double>(data.rows) : 0.0;
+  if (has_accuracy(M::kLoss) && e.scored > 0) e.accuracy = static_cast<double>(e.correct) / static_cast<double>(e.scored);
+  return e;
+}
+
+namespace detail {
+
+template <GeneratedModel M>
+bool all_finite(const typename M::Params& params) {
   const auto pointers = M::tensors(params);
-  for (std::size_t i = 0; i < M::kTensors.size(); ++i) {
-    for (std::size_t j = 0; j < M::kTensors[i].size; ++j) {
+  for (std::size_t i = 0; i < M::kTensors.size(); ++i)
+    for (std::size_t j = 0; j < M::kTensors[i].size; ++j)
       if (!std::isfinite(pointers[i][j])) return false;
-    }
-  }
   return true;
 }
 
-}  // namespace detail
-
-// Trains `params` (already initialised or loaded) on `data`, printing one progress line per epoch.
+// Adds Gaussian noise of standard deviation `sigma` to the first n rows of x (denoising): stream
+// (seed, kNoiseStream + step), so a resumed run draws the same noise.
 template <GeneratedModel M>
-void train(typename M::Params& params, const Dataset<typename M::real>& data,
-           const TrainOptions& options, std::ostream& progress) {
-  using clock = std::chrono::steady_clock;
-  const auto workspace = std::make_unique<typename M::Workspace>();
-  const auto grads = std::make_unique<typename M::Grads>();
-  const auto batch = std::make_unique<Batch<M>>();
-  Optimizer<M> optimizer(options.optimizer);
-  const std::filesystem::path weights_path = weights_file(options.out_dir);
-  const std::filesystem::path metrics_path = metrics_file(options.out_dir);
-  MetricsLog metrics;
-  std::vector<std::size_t> order(data.rows);
-  std::size_t saved_epoch = 0;
-  auto last_save = clock::now();
+void add_input_noise(typename M::real* x, std::size_t n, double sigma, std::uint64_t seed, std::uint64_t step) {
+  rng::Xoshiro256ss draw(seed, rng::kNoiseStream + step);
+  for (std::size_t i = 0; i < n * M::kInputs; ++i) x[i] += static_cast<typename M::real>(sigma * draw.normal());
+}
 
-  for (std::size_t epoch = 1; epoch <= options.epochs; ++epoch) {
-    std::iota(order.begin(), order.end(), std::size_t{0});
-    if (options.shuffle) shuffle_rows(order, options.seed, epoch);
-    double loss_sum = 0;  // sum over batches of mean loss * rows: the epoch's sample-weighted mean
-    std::size_t correct = 0, scored = 0;
-    const auto start = clock::now();
-    for (std::size_t first = 0, b = 1; first < data.rows; first += M::kBatch, ++b) {
-      const std::size_t n = std::min<std::size_t>(M::kBatch, data.rows - first);
-      batch->gather(data, std::span(order).subspan(first, n));
-      const auto loss = M::train_step(params, *workspace, batch->x.data(), batch->t.data(),
-                                      *grads, n);
-      if constexpr (has_accuracy(M::kLoss)) {
-        // The outputs train_step computed, before this batch's update (as the loss is).
-        correct += count_correct(M::kLoss, M::outputs(*workspace), batch->t.data(), n, M::kOutputs);
-        scored += scored_per_batch(M::kLoss, n, M::kOutputs);
-      }
-      if (!std::isfinite(loss)) {
-        throw Error("error: loss is " + std::string(std::isnan(loss) ? "nan" : "inf") +
-                    " at epoch " + std::to_string(epoch) + " batch " + std::to_string(b) + "; " +
-                    detail::last_good_weights(weights_path, saved_epoch));
-      }
-      optimizer.step(params, *grads);
-      loss_sum += static_cast<double>(loss) * static_cast<double>(n);
+// One epoch's counters for the progress bar and metrics.
+struct EpochTally {
+  double loss_sum = 0;  // sum over batches of mean loss * rows
+  std::size_t rows = 0, correct = 0, scored = 0;
+  double loss() const { return rows ? loss_sum / static_cast<double>(rows) : 0.0; }
+  std::optional<double> accuracy() const {
+    if (scored == 0) return std::nullopt;
+    return static_cast<double>(correct) / static_cast<double>(scored);
+  }
+};
+
+template <GeneratedModel M>
+class Trainer {
+ public:
+  using real = typename M::real;
+  using Params = typename M::Params;
+
+  Trainer(Params& params, const Dataset<real>& data, const Dataset<real>* validation,
+          const TrainConfig& config, const TrainOutput& out, std::ostream& log)
+      : params_(params), data_(data), validation_(validation && validation->rows ? validation : nullptr),
+        config_(config), out_(out), log_(log) {
+    if (config_.optimizer.kind == OptimizerConfig::Kind::lbfgs) {
+      lbfgs_ = std::make_unique<Lbfgs<M>>(config_.optimizer);
+      buffers_ = lbfgs_->state();
+    } else {
+      optimizer_ = std::make_unique<Optimizer<M>>(config_.optimizer);
+      buffers_ = optimizer_->state();
     }
-    const auto end = clock::now();
-    const double seconds = std::chrono::duration<double>(end - start).count();
-    EpochStats stats;
-    stats.epoch = epoch;
-    stats.loss = loss_sum / static_cast<double>(data.rows);
-    if (scored > 0) stats.accuracy = static_cast<double>(correct) / static_cast<double>(scored);
-    stats.seconds = seconds;
-    stats.samples_per_s = static_cast<double>(data.rows) / seconds;
-    metrics.append(stats);
-    progress << progress_line(stats, options.epochs) << std::endl;  // flushed: a live progress bar
-
-    if (epoch == options.epochs ||
-        std::chrono::duration<double>(end - last_save).count() >= options.save_every) {
-      // The last step of an epoch can overflow the weights without any loss having shown it yet.
-      if (!detail::all_finite<M>(params)) {
-        throw Error("error: weights are not finite after epoch " + std::to_string(epoch) + "; " +
-                    detail::last_good_weights(weights_path, saved_epoch));
-      }
-      save_weights<M>(weights_path, params, weights_metadata<M>(epoch));
-      io::write_file_atomic(metrics_path, metrics.csv());
-      saved_epoch = epoch;
-      last_save = clock::now();
+    if (config_.early_stopping > 0) {
+      best_ = std::make_unique<Params>();
+      buffers_.emplace_back("best", best_.get());
     }
   }
+
+  TrainResult run() {
+    const bool resumed = out_.resume && std::filesystem::exists(checkpoint_file(out_.dir));
+    if (resumed) {
+      load_checkpoint<M>(checkpoint_file(out_.dir), params_, buffers_, progress_, out_.settings);
+      if (optimizer_) optimizer_->set_steps(progress_.optimizer_steps);
+      if (lbfgs_) lbfgs_->set_steps(progress_.optimizer_steps);
+      saved_epoch_ = progress_.epoch;
+      log_ << "resuming " << checkpoint_file(out_.dir).string() << " after epoch " << progress_.epoch << '\n';
+    }
+    const std::size_t steps_per_epoch = std::max<std::size_t>(1, (data_.rows + M::kBatch - 1) / M::kBatch);
+    Progress bar(log_, out_.live, config_.epochs, lbfgs_ ? 1 : steps_per_epoch);
+    TrainResult result;
+    auto last_save = std::chrono::steady_clock::now();
+    bool stop = progress_.epoch >= config_.epochs ||
+                (config_.early_stopping > 0 && progress_.bad_epochs >= config_.early_stopping);
+    while (!stop) {
+      const std::size_t epoch = progress_.epoch + 1;
+      const auto start = std::chrono::steady_clock::now();
+      EpochTally tally;
+      double lr = 0;
+      if (lbfgs_) {
+        lr = config_.optimizer.lr;
+        lbfgs_epoch(epoch, tally);
+      } else {
+        lr = sgd_epoch(epoch, steps_per_epoch, tally, bar);
+      }
+      const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      EpochStats stats;
+      stats.epoch = epoch;
+      stats.loss = tally.loss();
+      stats.accuracy = tally.accuracy();
+      stats.lr = lr;
+      stats.seconds = seconds;
+      stats.samples_per_s = seconds > 0 ? static_cast<double>(data_.rows) / seconds : 0.0;
+      if (validation_) {
+        const Evaluation v = evaluate<M>(params_, *validation_);
+        stats.val_loss = v.loss;
+        stats.val_accuracy = v.accuracy;
+        track_best(epoch, v.loss);
+      }
+      progress_.epoch = epoch;
+      progress_.metrics.append(stats);
+      bar.epoch_done(stats);
+
+      stop = epoch >= config_.epochs;
+      if (config_.early_stopping > 0 && progress_.bad_epochs >= config_.early_stopping) {
+        stop = true;
+        result.stopped_early = true;
+        log_ << "early stopping: the validation loss has not improved for " << progress_.bad_epochs
+             << " epochs; keeping the weights of epoch " << progress_.best_epoch << '\n';
+      }
+      const double since = std::chrono::duration<double>(std::chrono::steady_clock::now() - last_save).count();
+      if (stop || since >= out_.save_every) {
+        save(epoch);
+        last_save = std::chrono::steady_clock::now();
+      }
+    }
+    if (best_ && progress_.best_epoch > 0) {
+      params_ = *best_;  // the lowest validation loss, not the last epoch
+      save_weights<M>(weights_file(out_.dir), params_, weights_meta(progress_.best_epoch));
+      result.best_epoch = progress_.best_epoch;
+    }
+    result.epochs = progress_.epoch;
+    return result;
+  }
+
+ private:
+  // One epoch of mini-batch steps; returns the learning rate of its last step.
+  double sgd_epoch(std::size_t epoch, std::size_t steps_per_epoch, EpochTally& tally, Progress& bar) {
+    const auto workspace = std::make_unique<typename M::Workspace>();
+    const auto grads = std::make_unique<typename M::Grads>();
+    const auto batch = std::make_unique<Batch<M>>();
+    std::vector<std::size_t> order(data_.rows);
+    std::iota(order.begin(), order.end(), std::size_t{0});
+    if (config_.shuffle) shuffle_rows(order, config_.seed, epoch);
+    double lr = 0;
+    for (std::size_t first = 0, b = 1; first < data_.rows; first += M::kBatch, ++b) {
+      const std::size_t n = std::min<std::size_t>(M::kBatch, data_.rows - first);
+      batch->gather(data_, std::span(order).subspan(first, n));
+      if (config_.input_noise > 0)
+        add_input_noise<M>(batch->x.data(), n, config_.input_noise, config_.seed, progress_.step);
+      lr = scheduled_lr(config_.schedule, config_.optimizer.lr, epoch - 1, progress_.step, steps_per_epoch,
+                        config_.epochs);
+      double loss = static_cast<double>(M::train_step(params_, *workspace, batch->x.data(), batch->t.data(), *grads, n,
+                                                      rng::step_key(config_.seed, progress_.step)));
+      if constexpr (has_accuracy(M::kLoss)) {
+        // The outputs train_step computed, before this batch's update (as the loss is).
+        tally.correct += count_correct(M::kLoss, M::outputs(*workspace), batch->t.data(), n, M::kOutputs);
+        tally.scored += scored_per_batch(M::kLoss, n, M::kOutputs);
+      }
+      if (config_.l2 > 0) loss += add_l2<M>(params_, *grads, config_.l2);
+      if (!std::isfinite(loss)) diverged(loss, epoch, b);
+      if (config_.clip_norm > 0) clip_grad_norm<M>(*grads, config_.clip_norm);
+      optimizer_->step(params_, *grads, lr);
+      ++progress_.step;
+      tally.loss_sum += loss * static_cast<double>(n);
+      tally.rows += n;
+      bar.batch(epoch, b, tally.rows, tally.loss(), tally.accuracy());
+    }
+    progress_.optimizer_steps = optimizer_->steps();
+    return lr;
+  }
+
+  // One L-BFGS iteration on the full training set (the loss reported is the one before it).
+  void lbfgs_epoch(std::size_t epoch, EpochTally& tally) {
+    const auto workspace = std::make_unique<typename M::Workspace>();
+    const auto batch_grads = std::make_unique<typename M::Grads>();
+    const auto batch = std::make_unique<Batch<M>>();
+    const std::uint64_t key = rng::step_key(config_.seed, progress_.step);
+    bool first = true;
+    auto evaluate_all = [&](const Params& p, typename M::Grads& g) -> double {
+      const auto gs = M::tensors(g);
+      for (std::size_t i = 0; i < M::kTensors.size(); ++i) std::fill_n(gs[i], M::kTensors[i].size, real(0));
+      const auto bs = M::tensors(static_cast<const typename M::Grads&>(*batch_grads));
+      double loss = 0;
+      std::size_t correct = 0, scored = 0;
+      for_each_batch<M>(data_, *batch, [&](std::size_t n) {
+        const double w = static_cast<double>(n) / static_cast<double>(data_.rows);
+        loss += w * static_cast<double>(M::train_step(p, *workspace, batch->x.data(), batch->t.data(), *batch_grads, n, key));
+        for (std::size_t i = 0; i < M::kTensors.size(); ++i)
+          for (std::size_t j = 0; j < M::kTensors[i].size; ++j) gs[i][j] += static_cast<real>(w) * bs[i][j];
+        correct += count_correct(M::kLoss, M::outputs(*workspace), batch->t.data(), n, M::kOutputs);
+        scored += scored_per_batch(M::kLoss, n, M::kOutputs);
+      });
+      if (config_.l2 > 0) loss += add_l2<M>(p, g, config_.l2);
+      if (first) {  // the statistics of the weights the iteration starts from
+        tally.loss_sum = loss * static_cast<double>(data_.rows);
+        tally.rows = data_.rows;
+        tally.correct = correct;
+        tally.scored = has_accuracy(M::kLoss) ? scored : 0;
+        first = false;
+      }
+      if (!std::isfinite(loss)) diverged(loss, epoch, 1);
+      return loss;
+    };
+    lbfgs_->step(params_, evaluate_all);
+    ++progress_.step;
+    progress_.optimizer_steps = lbfgs_->steps();
+  }
+
+  void track_best(std::size_t epoch, double val_loss) {
+    if (!best_) return;
+    if (val_loss < progress_.best_loss) {
+      progress_.best_loss = val_loss;
+      progress_.best_epoch = epoch;
+      progress_.bad_epochs = 0;
+      *best_ = params_;
+    } else {
+      ++progress_.bad_epochs;
+    }
+  }
+
+  std::map<std::string, std::string> weights_meta(std::size_t epoch) const {
+    auto meta = weights_metadata<M>(epoch);
+    meta.insert(out_.metadata.begin(), out_.metadata.end());
+    return meta;
+  }
+
+  std::string last_good() const {
+    if (saved_epoch_ == 0) return "no checkpoint was written";
+    return "the last good checkpoint is " + checkpoint_file(out_.dir).string() + " (epoch " +
+           std::to_string(saved_epoch_) + ", intact; continue with --resume)";
+  }
+
+  [[noreturn]] void diverged(double loss, std::size_t epoch, std::size_t batch) const {
+    throw Error("error: loss is " + std::string(std::isnan(loss) ? "nan" : "inf") + " at epoch " +
+                std::to_string(epoch) + " batch " + std::to_string(batch) + "; " + last_good() +
+                "; try a lower learning rate or gradient clipping (clip_norm)");
+  }
+
+  void save(std::size_t epoch) {
+    // The last step of an epoch can overflow the weights without any loss having shown it yet.
+    if (!all_finite<M>(params_))
+      throw Error("error: weights are not finite after epoch " + std::to_string(epoch) + "; " + last_good());
+    save_checkpoint<M>(checkpoint_file(out_.dir), params_, buffers_, progress_, out_.settings);
+    save_weights<M>(weights_file(out_.dir), params_, weights_meta(epoch));
+    io::write_file_atomic(metrics_file(out_.dir), progress_.metrics.csv());
+    write_curves(curves_file(out_.dir), progress_.metrics.epochs(), M::kName);
+    saved_epoch_ = epoch;
+  }
+
+  Params& params_;
+  const Dataset<real>& data_;
+  const Dataset<real>* validation_;
+  const TrainConfig& config_;
+  const TrainOutput& out_;
+  std::ostream& log_;
+  std::unique_ptr<Optimizer<M>> optimizer_;
+  std::unique_ptr<Lbfgs<M>> lbfgs_;
+  std::unique_ptr<Params> best_;
+  ParamBuffers<M> buffers_;
+  TrainProgress progress_;
+  std::size_t saved_epoch_ = 0;
+};
+
+}  // namespace detail
+
+// Trains `params` (initialised or loaded by the caller) on `data`, watching `validation` (null or
+// empty: none). Writes into out.dir; progress goes to `log`.
+template <GeneratedModel M>
+TrainResult train(typename M::Params& params, const Dataset<typename M::real>& data,
+                  const Dataset<typename M::real>* validation, const TrainConfig& config,
+                  const TrainOutput& out, std::ostream& log) {
+  return detail::Trainer<M>(params, data, validation, config, out, log).run();
 }
 
 }  // namespace castnet

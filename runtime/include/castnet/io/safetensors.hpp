@@ -1,6 +1,6 @@
 // safetensors weight files (https://github.com/huggingface/safetensors): an 8-byte little-endian
 // header length, a JSON header {name: {dtype, shape, data_offsets}, "__metadata__": {...}}, then
-// the raw little-endian tensor bytes. castnet writes F32; it reads F32 and F64.
+// the raw little-endian tensor bytes. castnet writes and reads F32 and F64.
 #pragma once
 
 #include <cstddef>
@@ -15,7 +15,8 @@ namespace castnet::io {
 struct TensorData {
   std::string name;
   std::vector<std::size_t> shape;
-  std::vector<float> values;  // shape's product elements, row-major
+  std::vector<float> values;  // shape's product elements, row-major (an F64 tensor's, rounded)
+  std::vector<double> f64 = {};  // an F64 tensor's exact values; written as F64 when not empty
 };
 
 struct SafetensorsFile {
