@@ -252,6 +252,7 @@ void read_schedule(const Reader& r, const toml::node& n, castnet::TrainConfig& c
   using K = castnet::ScheduleConfig::Kind;
   if (const auto* name = n.as_string()) {
     s.kind = read_enum<K>(r, *name, "schedule");
+    if (s.kind == K::exponential) s.gamma = 0.95;
     return;
   }
   const toml::table& t = r.table(n, "[optimizer] schedule");
@@ -280,8 +281,9 @@ void read_optimizer(const Reader& r, const toml::table& t, castnet::TrainConfig&
   using K = castnet::OptimizerConfig::Kind;
   const SourcePos p = pos_of(t.source());
   o.kind = read_enum<K>(r, *r.string(t, "type", "", p, true), "optimizer");
-  std::vector<std::string_view> keys = {"type", "lr", "l2", "schedule"};
-  if (o.kind != K::lbfgs) keys.push_back("clip_norm");
+  std::vector<std::string_view> keys = {"type", "lr", "l2"};
+  // L-BFGS takes one full-batch iteration per epoch with its own line search: no schedule, no clipping.
+  if (o.kind != K::lbfgs) keys.insert(keys.end(), {"schedule", "clip_norm"});
   switch (o.kind) {
     case K::sgd: break;
     case K::momentum: keys.insert(keys.end(), {"momentum", "form"}); break;
@@ -391,7 +393,12 @@ ir::Graph parse_spec_text(std::string_view text, const std::string& file) {
   if (!loss) fail(file, {1, 1}, "", "missing [loss] table (type = mse | binary_cross_entropy | softmax_cross_entropy)");
   read_loss(r, r.table(*loss, "[loss]"), g);
   if (const toml::node* n = root.get("optimizer")) read_optimizer(r, r.table(*n, "[optimizer]"), g.training);
-  if (const toml::node* n = root.get("train")) read_train(r, r.table(*n, "[train]"), g.training);
+  if (const toml::node* n = root.get("train")) {
+    read_train(r, r.table(*n, "[train]"), g.training);
+    if (g.training.input_noise > 0 && g.training.optimizer.kind == castnet::OptimizerConfig::Kind::lbfgs)
+      r.fail(pos_of(n->as_table()->get("input_noise")->source()), "",
+             "input_noise needs a mini-batch optimizer: lbfgs trains on the whole, noise-free data set");
+  }
   if (const toml::node* n = root.get("data")) read_data(r, r.table(*n, "[data]"), g);
   return g;
 }
