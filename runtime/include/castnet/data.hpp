@@ -38,6 +38,11 @@ template <GeneratedModel M>
 Dataset<typename M::real> load_dataset(const std::filesystem::path& data, const std::filesystem::path& idx_labels,
                                        const std::vector<std::string>& label_columns, bool autoencoder) {
   using real = typename M::real;
+  // An autoencoder's targets are its inputs: they must fit the model's targets (Batch::t).
+  if (autoencoder && (M::kLoss == Loss::softmax_cross_entropy || M::kOutputs != M::kInputs))
+    throw Error("error: --autoencoder 1 needs a model with as many outputs as inputs, trained with mse or "
+                "binary_cross_entropy: this one has " + std::to_string(M::kInputs) + " inputs and " +
+                std::to_string(M::kOutputs) + " outputs");
   if (looks_like_idx(data)) {
     if (autoencoder) return inputs_from_idx<real>(data, M::kInputs);
     if (idx_labels.empty())
