@@ -1,12 +1,15 @@
 // Test support: run a program (no shell involved) in a given directory and capture its exit code,
-// stdout and stderr; and a temporary directory removed at scope exit.
+// stdout and stderr, or start one and wait for it later (spawn, wait_exit); and a temporary
+// directory removed at scope exit.
 #pragma once
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -88,6 +91,47 @@ inline Result run(const std::vector<std::string>& args, const std::filesystem::p
   r.out = read_file(out);
   r.err = read_file(err);
   return r;
+}
+
+// Starts args[0] with args as run() does but returns at once with the child's pid; its stdout and
+// stderr go to the files `out` and `err`. End it with wait_exit() (after kill(), if need be).
+inline pid_t spawn(const std::vector<std::string>& args, const std::filesystem::path& out,
+                   const std::filesystem::path& err, const std::filesystem::path& cwd = {},
+                   const std::vector<std::string>& env = {}) {
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    if (!cwd.empty() && ::chdir(cwd.c_str()) != 0) ::_exit(127);
+    const int o = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    const int e = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ::dup2(o, 1);
+    ::dup2(e, 2);
+    for (const auto& kv : env) ::putenv(const_cast<char*>(kv.c_str()));
+    std::vector<char*> argv;
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  return pid;
+}
+
+// The exit code of a child that has ended, or 128 + the signal that ended it.
+inline int exit_code_of(int status) { return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status); }
+
+// Waits for the child `pid` and returns its exit code as exit_code_of() gives it.
+inline int wait_exit(pid_t pid) {
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return exit_code_of(status);
+}
+
+// Whether the child `pid` has ended, without waiting; if so, reaps it and sets `code`.
+inline bool has_exited(pid_t pid, int& code) {
+  int status = 0;
+  if (::waitpid(pid, &status, WNOHANG) != pid) return false;
+  code = exit_code_of(status);
+  return true;
 }
 
 inline std::string first_line(const std::string& s) { return s.substr(0, s.find('\n')); }

@@ -8,6 +8,7 @@
 
 #include <catch2/catch.hpp>
 #include <support/process.hpp>
+#include <support/runner_harness.hpp>
 #include <support/tiny_model.hpp>
 
 #include <algorithm>
@@ -28,44 +29,13 @@ using Binary = castnet_test::LinearModel<2, 1, Loss::binary_cross_entropy>;
 
 using castnet::test::Result;
 
-// Runs run_model<M> in this process with argv = {"runner", args...}, capturing std::cout and
-// std::cerr.
 template <class M>
 Result run(std::vector<std::string> args) {
-  std::vector<char*> argv;
-  std::string program = "runner";
-  argv.push_back(program.data());
-  for (std::string& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  std::ostringstream out, err;
-  std::streambuf* const old_out = std::cout.rdbuf(out.rdbuf());
-  std::streambuf* const old_err = std::cerr.rdbuf(err.rdbuf());
-  const int code = castnet::run_model<M>(static_cast<int>(argv.size() - 1), argv.data());
-  std::cout.rdbuf(old_out);
-  std::cerr.rdbuf(old_err);
-  return {code, out.str(), err.str()};
+  return castnet::test::run_runner<M>(std::move(args));
 }
 
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) lines.push_back(line);
-  return lines;
-}
-
-// metrics.csv as rows of cells, header included. io::read_csv is for numeric data and rejects
-// the empty accuracy cells an mse model writes.
-std::vector<std::vector<std::string>> read_metrics(const std::filesystem::path& path) {
-  std::vector<std::vector<std::string>> rows;
-  std::ifstream in(path);
-  for (std::string line; std::getline(in, line);) {
-    std::vector<std::string>& row = rows.emplace_back();
-    std::istringstream cells(line);
-    for (std::string cell; std::getline(cells, cell, ',');) row.push_back(cell);
-    if (line.ends_with(',')) row.emplace_back();
-  }
-  return rows;
-}
+using castnet::test::lines_of;
+using castnet::test::read_metrics;
 
 // 30 points of a 6 x 5 grid on [-1, 1]^2 (30 is not a multiple of the batch of 4, so every epoch
 // ends with a partial batch), with a label computed from (x1, x2).

@@ -1,0 +1,182 @@
+// Checkpoints and --resume through the castnet CLI, as a user meets them: a generated model with a
+// hidden layer and dropout, trained with adam, shuffling, input noise, a step schedule, a
+// validation split and standardised inputs, is stopped (by --epochs, or by SIGKILL in the middle
+// of a run that saves after every epoch) and resumed; its final weights must equal those of a run
+// that was never stopped, byte for byte. A resume with other settings is refused.
+//
+// Everything is one test case, in one sequence (no sections, which would start it again), so that
+// the runner is compiled once into this test's own cache and the unbroken run is made once.
+#include <catch2/catch.hpp>
+
+#include <castnet/io/safetensors.hpp>
+
+#include <signal.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "support/process.hpp"
+
+namespace fs = std::filesystem;
+using castnet::test::read_file;
+using castnet::test::TempDir;
+using castnet::test::write_file;
+using Catch::Matchers::Contains;
+
+namespace {
+
+// 400 epochs of 3600 rows, saving after each one, take a few seconds: long enough to be killed.
+constexpr const char* kSpec = R"(name = "resume_net"
+input = [16]
+batch = 32
+
+[[layer]]
+type = "dense"
+units = 64
+activation = "tanh"
+
+[[layer]]
+type = "dropout"
+rate = 0.2
+
+[[layer]]
+type = "dense"
+units = 1
+
+[loss]
+type = "mse"
+
+[optimizer]
+type = "adam"
+lr = 0.003
+schedule = { type = "step", step_size = 100, gamma = 0.5 }
+
+[train]
+epochs = 400
+seed = 3
+validation = 0.1
+input_noise = 0.01
+
+[data]
+train = "data.csv"
+labels = ["y"]
+normalize = "standardize"
+)";
+
+// 4000 rows of 16 inputs and a smooth target.
+std::string data_csv() {
+  std::ostringstream csv;
+  for (int i = 0; i < 16; ++i) csv << 'x' << i << ',';
+  csv << "y\n";
+  csv.precision(6);
+  for (int r = 0; r < 4000; ++r) {
+    double sum = 0;
+    for (int i = 0; i < 16; ++i) {
+      const double x = std::sin(0.37 * r * (i + 1) + i);
+      sum += x * (0.1 * (i % 5) - 0.2);
+      csv << x << ',';
+    }
+    csv << std::tanh(sum) << '\n';
+  }
+  return csv.str();
+}
+
+struct Cli {
+  TempDir dir;  // working directory and compile cache of this test
+  std::vector<std::string> env() const { return {"CASTNET_CACHE_DIR=" + (dir.path() / "cache").string()}; }
+  castnet::test::Result operator()(std::vector<std::string> args) const {
+    args.insert(args.begin(), CASTNET_CLI_EXE);
+    return castnet::test::run(args, dir.path(), env());
+  }
+  fs::path operator/(const std::string& p) const { return dir.path() / p; }
+};
+
+}  // namespace
+
+TEST_CASE("cli resume: stopped, killed and resumed runs end with the weights of an unbroken run") {
+  Cli cli;
+  write_file(cli / "net.toml", kSpec);
+  write_file(cli / "data.csv", data_csv());
+
+  const auto whole = cli({"train", "net.toml", "--out", "whole"});
+  INFO(whole.err);
+  REQUIRE(whole.exit_code == 0);
+  CHECK_THAT(whole.err, Contains("compiling the resume_net runner"));
+  CHECK_THAT(whole.out, Contains("training resume_net on 3600 rows, validating on 400\n"));
+  CHECK_THAT(whole.out, Contains("epoch 400/400"));
+  const std::string expected = read_file(cli / "whole/weights.safetensors");
+  REQUIRE(!expected.empty());
+
+  {  // --epochs, then --resume
+    const auto first = cli({"train", "net.toml", "--out", "parts", "--epochs", "150"});
+    INFO(first.err);
+    REQUIRE(first.exit_code == 0);
+    CHECK(first.err.find("compiling") == std::string::npos);  // the cached runner
+    CHECK(read_file(cli / "parts/weights.safetensors") != expected);
+    const auto rest = cli({"train", "net.toml", "--out", "parts", "--resume"});
+    INFO(rest.err);
+    REQUIRE(rest.exit_code == 0);
+    CHECK_THAT(rest.out, Contains("resuming parts/checkpoint.safetensors after epoch 150\n"));
+    CHECK(rest.out.find("epoch 150/400") == std::string::npos);
+    CHECK_THAT(rest.out, Contains("epoch 151/400"));
+    CHECK(read_file(cli / "parts/weights.safetensors") == expected);
+
+    // Resuming with another learning rate is refused, naming both, and changes nothing.
+    const std::string checkpoint = read_file(cli / "parts/checkpoint.safetensors");
+    const auto other = cli({"train", "net.toml", "--out", "parts", "--resume", "--lr", "0.01", "--epochs", "500"});
+    CHECK(other.exit_code == 1);
+    CHECK_THAT(other.err, Contains("parts/checkpoint.safetensors: error: the checkpoint was made with other training settings"));
+    CHECK_THAT(other.err, Contains("\n  checkpoint: --seed 3 "));
+    CHECK_THAT(other.err, Contains(" --lr 0.003 "));
+    CHECK_THAT(other.err, Contains("\n  now:        --seed 3 "));
+    CHECK_THAT(other.err, Contains(" --lr 0.01 "));
+    CHECK(read_file(cli / "parts/checkpoint.safetensors") == checkpoint);
+    CHECK(read_file(cli / "parts/weights.safetensors") == expected);
+  }
+
+  {  // killed mid-run with SIGKILL, then --resume
+    const fs::path checkpoint = cli / "killed/checkpoint.safetensors";
+    const pid_t pid = castnet::test::spawn({CASTNET_CLI_EXE, "train", "net.toml", "--out", "killed", "--save-every", "0"},
+                                           cli / "killed.out", cli / "killed.err", cli.dir.path(), cli.env());
+    REQUIRE(pid > 0);
+    // Wait for the first checkpoint, let it run a little further, then kill it wherever it is.
+    int code = -1;
+    bool ended = false;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+    while (!fs::exists(checkpoint) && !(ended = castnet::test::has_exited(pid, code)) &&
+           std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    if (!ended) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+      ::kill(pid, SIGKILL);
+      code = castnet::test::wait_exit(pid);
+    }
+    INFO(read_file(cli / "killed.err"));
+    REQUIRE(code == 128 + SIGKILL);  // not finished before the kill (else make the run longer)
+
+    // The checkpoint left behind loads, is mid-run, and the weights beside it evaluate.
+    const auto file = castnet::io::read_safetensors(checkpoint);
+    CHECK(file.metadata.at("castnet_checkpoint") == "1");
+    CHECK(file.metadata.at("castnet_model") == "resume_net");
+    const std::string epoch = file.metadata.at("epoch");
+    CHECK(std::stoi(epoch) >= 1);
+    CHECK(std::stoi(epoch) < 400);
+    CHECK(file.find("adam_m/dense1.weight") != nullptr);
+    const auto e = cli({"eval", "net.toml", "--weights", "killed/weights.safetensors"});
+    INFO(e.err);
+    CHECK(e.exit_code == 0);
+    CHECK_THAT(e.out, Contains("loss "));
+
+    const auto rest = cli({"train", "net.toml", "--out", "killed", "--resume"});
+    INFO(rest.err);
+    REQUIRE(rest.exit_code == 0);
+    CHECK_THAT(rest.out, Contains("resuming killed/checkpoint.safetensors after epoch " + epoch + "\n"));
+    CHECK_THAT(rest.out, Contains("epoch 400/400"));
+    CHECK(read_file(cli / "killed/weights.safetensors") == expected);
+  }
+}

@@ -1,0 +1,57 @@
+// Test support for the runner: run_model<M> driven in this process through argv exactly as the
+// CLI's runner program is, with std::cout and std::cerr captured; and readers for what it prints
+// and writes.
+#pragma once
+
+#include <castnet/runner.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "support/process.hpp"
+
+namespace castnet::test {
+
+// Runs run_model<M> with argv = {"runner", args...}, capturing std::cout and std::cerr.
+template <class M>
+Result run_runner(std::vector<std::string> args) {
+  std::vector<char*> argv;
+  std::string program = "runner";
+  argv.push_back(program.data());
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::ostringstream out, err;
+  std::streambuf* const old_out = std::cout.rdbuf(out.rdbuf());
+  std::streambuf* const old_err = std::cerr.rdbuf(err.rdbuf());
+  const int code = castnet::run_model<M>(static_cast<int>(argv.size() - 1), argv.data());
+  std::cout.rdbuf(old_out);
+  std::cerr.rdbuf(old_err);
+  return {code, out.str(), err.str()};
+}
+
+inline std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+// metrics.csv as rows of cells, header included. io::read_csv is for numeric data and rejects
+// the empty accuracy cells an mse model writes.
+inline std::vector<std::vector<std::string>> read_metrics(const std::filesystem::path& path) {
+  std::vector<std::vector<std::string>> rows;
+  std::ifstream in(path);
+  for (std::string line; std::getline(in, line);) {
+    std::vector<std::string>& row = rows.emplace_back();
+    std::istringstream cells(line);
+    for (std::string cell; std::getline(cells, cell, ',');) row.push_back(cell);
+    if (line.ends_with(',')) row.emplace_back();
+  }
+  return rows;
+}
+
+}  // namespace castnet::test
