@@ -165,6 +165,8 @@ class Trainer {
 
   TrainResult run() {
     const bool resumed = out_.resume && std::filesystem::exists(checkpoint_file(out_.dir));
+    if (out_.resume && !resumed)
+      log_ << "no checkpoint in " << out_.dir.string() << " to resume from: training from the start\n";
     if (resumed) {
       load_checkpoint<M>(checkpoint_file(out_.dir), params_, buffers_, progress_, out_.settings);
       if (optimizer_) optimizer_->set_steps(progress_.optimizer_steps);
@@ -294,9 +296,9 @@ class Trainer {
         tally.correct = correct;
         tally.scored = has_accuracy(M::kLoss) ? scored : 0;
         first = false;
+        if (!std::isfinite(loss)) diverged(loss, epoch, 1);
       }
-      if (!std::isfinite(loss)) diverged(loss, epoch, 1);
-      return loss;
+      return loss;  // a non-finite trial point of the line search is rejected there, not fatal
     };
     lbfgs_->step(params_, evaluate_all);
     ++progress_.step;
