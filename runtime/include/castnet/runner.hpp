@@ -94,7 +94,7 @@ void run_train(const RunOptions& o) {
   out.settings = resume_settings(o.train);
   std::cout << "training " << M::kName << " on " << train_rows.rows << " rows"
             << (validation.rows ? ", validating on " + std::to_string(validation.rows) : std::string()) << '\n';
-  const TrainResult result = train<M>(*params, train_rows, &validation, o.train, out, std::cout);
+  train<M>(*params, train_rows, &validation, o.train, out, std::cout);
   std::cout << "wrote " << weights_file(o.out).string() << ", " << checkpoint_file(o.out).string() << ",\n      "
             << metrics_file(o.out).string() << " and " << curves_file(o.out).string() << '\n';
   if (!o.test.empty()) {
@@ -103,7 +103,6 @@ void run_train(const RunOptions& o) {
     if (autoencoder) use_inputs_as_targets(test);
     print_evaluation("test ", evaluate<M>(*params, test));
   }
-  (void)result;
 }
 
 // Rows: true class; columns: predicted class.
