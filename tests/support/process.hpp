@@ -64,36 +64,8 @@ inline void write_file(const std::filesystem::path& p, const std::string& text) 
   out << text;
 }
 
-// Runs args[0] with args; cwd empty means the current directory. Extra environment entries
-// ("NAME=value") are added to the inherited environment.
-inline Result run(const std::vector<std::string>& args, const std::filesystem::path& cwd = {},
-                  const std::vector<std::string>& env = {}) {
-  TempDir tmp;
-  const auto out = tmp.path() / "out", err = tmp.path() / "err";
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    if (!cwd.empty() && ::chdir(cwd.c_str()) != 0) ::_exit(127);
-    const int o = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    const int e = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    ::dup2(o, 1);
-    ::dup2(e, 2);
-    for (const auto& kv : env) ::putenv(const_cast<char*>(kv.c_str()));
-    std::vector<char*> argv;
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    ::execv(argv[0], argv.data());
-    ::_exit(127);
-  }
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  Result r;
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  r.out = read_file(out);
-  r.err = read_file(err);
-  return r;
-}
-
-// Starts args[0] with args as run() does but returns at once with the child's pid; its stdout and
+// Starts args[0] with args (cwd empty: the current directory; env entries "NAME=value" added to
+// the inherited environment) and returns at once with the child's pid; its stdout and
 // stderr go to the files `out` and `err`. End it with wait_exit() (after kill(), if need be).
 inline pid_t spawn(const std::vector<std::string>& args, const std::filesystem::path& out,
                    const std::filesystem::path& err, const std::filesystem::path& cwd = {},
@@ -132,6 +104,18 @@ inline bool has_exited(pid_t pid, int& code) {
   if (::waitpid(pid, &status, WNOHANG) != pid) return false;
   code = exit_code_of(status);
   return true;
+}
+
+// Runs args[0] with args to its end (cwd and env as for spawn) and returns its exit code and output.
+inline Result run(const std::vector<std::string>& args, const std::filesystem::path& cwd = {},
+                  const std::vector<std::string>& env = {}) {
+  TempDir tmp;
+  const auto out = tmp.path() / "out", err = tmp.path() / "err";
+  Result r;
+  r.exit_code = wait_exit(spawn(args, out, err, cwd, env));
+  r.out = read_file(out);
+  r.err = read_file(err);
+  return r;
 }
 
 inline std::string first_line(const std::string& s) { return s.substr(0, s.find('\n')); }

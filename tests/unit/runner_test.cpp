@@ -37,23 +37,8 @@ Result run(std::vector<std::string> args) {
 using castnet::test::lines_of;
 using castnet::test::read_metrics;
 
-// 30 points of a 6 x 5 grid on [-1, 1]^2 (30 is not a multiple of the batch of 4, so every epoch
-// ends with a partial batch), with a label computed from (x1, x2).
-template <class F>
-std::string grid_csv(F label) {
-  std::string text = "x1,x2,y\n";
-  for (int i = 0; i < 30; ++i) {
-    const double x1 = -1.0 + 0.4 * (i % 6), x2 = -1.0 + 0.5 * (i / 6);
-    std::ostringstream row;
-    row << x1 << ',' << x2 << ',' << label(x1, x2) << '\n';
-    text += row.str();
-  }
-  return text;
-}
-
-std::string regression_csv() {
-  return grid_csv([](double x1, double x2) { return 2 * x1 - x2 + 0.5; });
-}
+using castnet::test::grid_csv;
+using castnet::test::regression_csv;
 
 struct Fixture {
   castnet::test::TempDir dir;

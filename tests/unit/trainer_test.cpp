@@ -71,22 +71,8 @@ Result run(std::vector<std::string> args) {
   return castnet::test::run_runner<M>(std::move(args));
 }
 
-// 30 rows "x1,x2,y" on a 6 x 5 grid of [-1, 1]^2 (not a multiple of the batch of 4).
-template <class F>
-std::string grid_csv(F label) {
-  std::string text = "x1,x2,y\n";
-  for (int i = 0; i < 30; ++i) {
-    const double x1 = -1.0 + 0.4 * (i % 6), x2 = -1.0 + 0.5 * (i / 6);
-    std::ostringstream row;
-    row << x1 << ',' << x2 << ',' << label(x1, x2) << '\n';
-    text += row.str();
-  }
-  return text;
-}
-
-std::string regression_csv() {
-  return grid_csv([](double x1, double x2) { return 2 * x1 - x2 + 0.5; });
-}
+using castnet::test::grid_csv;
+using castnet::test::regression_csv;
 
 double number(const std::string& text) {
   double v = 0;

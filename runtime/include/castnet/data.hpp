@@ -97,8 +97,7 @@ std::pair<Dataset<T>, Dataset<T>> split_validation(const Dataset<T>& all, double
                 std::to_string(all.rows) + " rows leaves " + (held == 0 ? "no validation rows" : "no training rows"));
   std::vector<std::size_t> order(all.rows);
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-  rng::Xoshiro256ss draw(seed, kValidationStream);
-  for (std::size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[draw.below(i)]);
+  rng::shuffle(order, seed, kValidationStream);
   std::vector<std::size_t> val(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(held));
   std::vector<std::size_t> train(order.begin() + static_cast<std::ptrdiff_t>(held), order.end());
   std::sort(val.begin(), val.end());

@@ -8,7 +8,10 @@
 
 #include <bit>
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
+#include <span>
+#include <utility>
 
 namespace castnet::rng {
 
@@ -127,6 +130,12 @@ class Xoshiro256ss {
  private:
   std::uint64_t s_[4];
 };
+
+// Fisher-Yates over `order` with the draws of stream `stream` of `seed`.
+inline void shuffle(std::span<std::size_t> order, std::uint64_t seed, std::uint64_t stream) {
+  Xoshiro256ss draw(seed, stream);
+  for (std::size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[draw.below(i)]);
+}
 
 // Dropout masks are counter-based: whether value i of layer `layer` is kept at a training step is
 // a hash of (the step's key, the layer, i). Masks thus need no generator state (nothing to save in

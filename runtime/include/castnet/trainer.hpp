@@ -77,8 +77,7 @@ struct Evaluation {
 
 // Fisher-Yates over `order` with stream `epoch` of `seed`.
 inline void shuffle_rows(std::vector<std::size_t>& order, std::uint64_t seed, std::size_t epoch) {
-  rng::Xoshiro256ss draw(seed, rng::kShuffleStream + epoch);
-  for (std::size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[draw.below(i)]);
+  rng::shuffle(order, seed, rng::kShuffleStream + epoch);
 }
 
 // Gathers consecutive batches of `data` in file order, calling on_batch(n) for each.
@@ -149,9 +148,11 @@ class Trainer {
   Trainer(Params& params, const Dataset<real>& data, const Dataset<real>* validation,
           const TrainConfig& config, const TrainOutput& out, std::ostream& log)
       : params_(params), data_(data), validation_(validation && validation->rows ? validation : nullptr),
-        config_(config), out_(out), log_(log) {
+        config_(config), out_(out), log_(log), workspace_(std::make_unique<typename M::Workspace>()),
+        grads_(std::make_unique<typename M::Grads>()), batch_(std::make_unique<Batch<M>>()) {
     if (config_.optimizer.kind == OptimizerConfig::Kind::lbfgs) {
       lbfgs_ = std::make_unique<Lbfgs<M>>(config_.optimizer);
+      batch_grads_ = std::make_unique<typename M::Grads>();
       buffers_ = lbfgs_->state();
     } else {
       optimizer_ = std::make_unique<Optimizer<M>>(config_.optimizer);
@@ -234,9 +235,9 @@ class Trainer {
  private:
   // One epoch of mini-batch steps; returns the learning rate of its last step.
   double sgd_epoch(std::size_t epoch, std::size_t steps_per_epoch, EpochTally& tally, Progress& bar) {
-    const auto workspace = std::make_unique<typename M::Workspace>();
-    const auto grads = std::make_unique<typename M::Grads>();
-    const auto batch = std::make_unique<Batch<M>>();
+    auto& workspace = workspace_;
+    auto& grads = grads_;
+    auto& batch = batch_;
     std::vector<std::size_t> order(data_.rows);
     std::iota(order.begin(), order.end(), std::size_t{0});
     if (config_.shuffle) shuffle_rows(order, config_.seed, epoch);
@@ -270,9 +271,9 @@ class Trainer {
 
   // One L-BFGS iteration on the full training set (the loss reported is the one before it).
   void lbfgs_epoch(std::size_t epoch, EpochTally& tally) {
-    const auto workspace = std::make_unique<typename M::Workspace>();
-    const auto batch_grads = std::make_unique<typename M::Grads>();
-    const auto batch = std::make_unique<Batch<M>>();
+    auto& workspace = workspace_;
+    auto& batch_grads = batch_grads_;
+    auto& batch = batch_;
     const std::uint64_t key = rng::step_key(config_.seed, progress_.step);
     bool first = true;
     auto evaluate_all = [&](const Params& p, typename M::Grads& g) -> double {
@@ -352,6 +353,11 @@ class Trainer {
   const TrainConfig& config_;
   const TrainOutput& out_;
   std::ostream& log_;
+  // Buffers of the steps, allocated once (large models have large workspaces).
+  std::unique_ptr<typename M::Workspace> workspace_;
+  std::unique_ptr<typename M::Grads> grads_;
+  std::unique_ptr<Batch<M>> batch_;
+  std::unique_ptr<typename M::Grads> batch_grads_;  // L-BFGS: one batch's share of the full gradient
   std::unique_ptr<Optimizer<M>> optimizer_;
   std::unique_ptr<Lbfgs<M>> lbfgs_;
   std::unique_ptr<Params> best_;
