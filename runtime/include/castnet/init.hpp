@@ -5,6 +5,7 @@
 //   zeros           0
 //   he_normal       N(0, sqrt(2 / fan_in))                 (torch kaiming_normal_, relu gain)
 //   glorot_uniform  U(-a, a), a = sqrt(6 / (fan_in + fan_out))   (torch xavier_uniform_)
+//   prelu_slope     0.25                                   (torch.nn.PReLU's default)
 #pragma once
 
 #include <castnet/model.hpp>
@@ -37,6 +38,9 @@ void init_tensor(std::span<T> values, const TensorInfo& info, std::uint64_t seed
       for (T& v : values) v = static_cast<T>((2.0 * draw.uniform() - 1.0) * a);
       return;
     }
+    case Init::prelu_slope:
+      std::fill(values.begin(), values.end(), T(0.25));
+      return;
   }
 }
 

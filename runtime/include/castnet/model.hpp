@@ -12,7 +12,7 @@
 namespace castnet {
 
 enum class Loss : std::uint8_t { mse, binary_cross_entropy, softmax_cross_entropy };
-enum class Init : std::uint8_t { zeros, he_normal, glorot_uniform };
+enum class Init : std::uint8_t { zeros, he_normal, glorot_uniform, prelu_slope };
 
 // One trainable tensor as PyTorch names and shapes it; the i-th entry pairs with the i-th pointer
 // returned by Model::tensors().

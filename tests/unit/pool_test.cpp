@@ -1,0 +1,172 @@
+// Checks the pooling kernels against naive loops over the windows: square and non-square windows,
+// strides equal to, smaller than (overlapping windows) and larger than the window, floor division
+// of a partial last window, one and several channels and samples; and max pooling's tie rule: the
+// gradient goes to the first maximum of a window in row-major order.
+#include <castnet/pool.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <cstddef>
+#include <limits>
+#include <random>
+#include <type_traits>
+#include <vector>
+
+namespace {
+
+using castnet::Conv2dShape;
+
+template <class T>
+std::vector<T> random_vector(std::size_t n, std::mt19937& rng) {
+  std::uniform_real_distribution<double> dist(-1.0, 1.0);
+  std::vector<T> v(n);
+  for (auto& e : v) e = static_cast<T>(dist(rng));
+  return v;
+}
+
+template <class T>
+std::vector<T> nan_vector(std::size_t n) {
+  return std::vector<T>(n, std::numeric_limits<T>::quiet_NaN());
+}
+
+// One assertion per array, reporting the worst element (a NaN counts as infinitely far off).
+template <class T>
+void require_close(const std::vector<T>& got, const std::vector<double>& want) {
+  const double tol = std::is_same_v<T, float> ? 1e-6 : 1e-14;
+  REQUIRE(got.size() == want.size());
+  std::size_t worst = 0;
+  double worst_ratio = 0;
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    double ratio = std::abs(static_cast<double>(got[i]) - want[i]) / (tol * (1 + std::abs(want[i])));
+    if (std::isnan(ratio)) ratio = std::numeric_limits<double>::infinity();
+    if (ratio > worst_ratio) {
+      worst = i;
+      worst_ratio = ratio;
+    }
+  }
+  INFO("worst index " << worst << ": got " << got[worst] << ", want " << want[worst]);
+  REQUIRE(worst_ratio <= 1.0);
+}
+
+template <class T, std::size_t B, Conv2dShape S>
+void check_pool(bool with_ties) {
+  INFO("B=" << B << " C=" << S.c << " H=" << S.h << " W=" << S.w << " K=" << S.kh << "x" << S.kw
+            << " stride=" << S.sh << "," << S.sw << " ties=" << with_ties << " sizeof(T)=" << sizeof(T));
+  constexpr std::size_t X = B * S.in_size(), Y = B * S.out_size(), OH = S.oh(), OW = S.ow();
+  std::mt19937 rng(static_cast<unsigned>(B * 131 + S.c * 31 + S.h * 7 + S.kh + S.sw));
+  auto x = random_vector<T>(X, rng);
+  // Values from a small set make ties common.
+  if (with_ties)
+    for (auto& v : x) v = static_cast<T>(std::round(v * 2));
+  const auto dy = random_vector<T>(Y, rng);
+  auto y_max = nan_vector<T>(Y), y_avg = nan_vector<T>(Y), dx_max = nan_vector<T>(X), dx_avg = nan_vector<T>(X);
+  castnet::kernels::maxpool2d_forward<T, B, S>(x.data(), y_max.data());
+  castnet::kernels::maxpool2d_backward<T, B, S>(x.data(), dy.data(), dx_max.data());
+  castnet::kernels::avgpool2d_forward<T, B, S>(x.data(), y_avg.data());
+  castnet::kernels::avgpool2d_backward<T, B, S>(dy.data(), dx_avg.data());
+
+  std::vector<double> y_max_ref(Y), y_avg_ref(Y), dx_max_ref(X, 0.0), dx_avg_ref(X, 0.0);
+  for (std::size_t b = 0; b < B; ++b)
+    for (std::size_t c = 0; c < S.c; ++c)
+      for (std::size_t oy = 0; oy < OH; ++oy)
+        for (std::size_t ox = 0; ox < OW; ++ox) {
+          const std::size_t yi = ((b * S.c + c) * OH + oy) * OW + ox;
+          std::size_t arg = 0;
+          double best = -std::numeric_limits<double>::infinity(), sum = 0;
+          for (std::size_t ky = 0; ky < S.kh; ++ky)
+            for (std::size_t kx = 0; kx < S.kw; ++kx) {
+              const std::size_t xi = ((b * S.c + c) * S.h + oy * S.sh + ky) * S.w + ox * S.sw + kx;
+              if (x[xi] > best) {
+                best = x[xi];
+                arg = xi;
+              }
+              sum += x[xi];
+            }
+          y_max_ref[yi] = best;
+          y_avg_ref[yi] = sum / static_cast<double>(S.kh * S.kw);
+          dx_max_ref[arg] += dy[yi];
+          for (std::size_t ky = 0; ky < S.kh; ++ky)
+            for (std::size_t kx = 0; kx < S.kw; ++kx)
+              dx_avg_ref[((b * S.c + c) * S.h + oy * S.sh + ky) * S.w + ox * S.sw + kx] +=
+                  static_cast<double>(dy[yi]) / static_cast<double>(S.kh * S.kw);
+        }
+  {
+    INFO("maxpool forward");
+    require_close(y_max, y_max_ref);
+  }
+  {
+    INFO("maxpool backward");
+    require_close(dx_max, dx_max_ref);
+  }
+  {
+    INFO("avgpool forward");
+    require_close(y_avg, y_avg_ref);
+  }
+  {
+    INFO("avgpool backward");
+    require_close(dx_avg, dx_avg_ref);
+  }
+}
+
+//                              c   h   w  f  kh kw sh sw ph pw
+constexpr Conv2dShape mnist1  {32, 28, 28, 32, 2, 2, 2, 2, 0, 0};
+constexpr Conv2dShape odd_2x2 {3, 7, 9, 3, 2, 2, 2, 2, 0, 0};      // floor: the last row and column are dropped
+constexpr Conv2dShape k3s2    {2, 9, 8, 2, 3, 3, 2, 2, 0, 0};      // overlapping windows
+constexpr Conv2dShape k3s1    {1, 5, 6, 1, 3, 3, 1, 1, 0, 0};      // heavily overlapping, C = 1
+constexpr Conv2dShape k2x3    {4, 6, 7, 4, 2, 3, 1, 2, 0, 0};      // non-square window, mixed strides
+constexpr Conv2dShape gaps    {2, 7, 7, 2, 2, 2, 3, 3, 0, 0};      // stride > window: some inputs unused
+constexpr Conv2dShape global  {5, 4, 3, 5, 4, 3, 1, 1, 0, 0};      // one window covering the plane
+
+template <class T>
+void check_all() {
+  for (const bool ties : {false, true}) {
+    check_pool<T, 2, mnist1>(ties);
+    check_pool<T, 3, odd_2x2>(ties);
+    check_pool<T, 3, k3s2>(ties);
+    check_pool<T, 1, k3s1>(ties);
+    check_pool<T, 3, k2x3>(ties);
+    check_pool<T, 3, gaps>(ties);
+    check_pool<T, 2, global>(ties);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("pool: kernels match naive loops (float)", "[pool]") { check_all<float>(); }
+
+TEST_CASE("pool: kernels match naive loops (double)", "[pool]") { check_all<double>(); }
+
+TEST_CASE("pool: max pooling sends the gradient to the first maximum of a window", "[pool]") {
+  // One 1x4x4 sample, 2x2 windows, stride 2, every window with a tied maximum:
+  //   window 0 (top left)     5 5 / 1 0: 5 at x[0], x[1]          -> x[0]
+  //   window 1 (top right)    1 2 / 3 3: 3 at x[6], x[7]          -> x[6]
+  //   window 2 (bottom left)  0 7 / 7 7: 7 at x[9], x[12], x[13]  -> x[9]
+  //   window 3 (bottom right) 4 1 / 4 4: 4 at x[10], x[14], x[15] -> x[10]
+  constexpr Conv2dShape S{1, 4, 4, 1, 2, 2, 2, 2, 0, 0};
+  const std::vector<float> x = {5, 5, 1, 2,  //
+                                1, 0, 3, 3,  //
+                                0, 7, 4, 1,  //
+                                7, 7, 4, 4};
+  const std::vector<float> dy = {1, 10, 100, 1000};
+  std::vector<float> y(4), dx(16, -1.0f);
+  castnet::kernels::maxpool2d_forward<float, 1, S>(x.data(), y.data());
+  castnet::kernels::maxpool2d_backward<float, 1, S>(x.data(), dy.data(), dx.data());
+  CHECK(y == std::vector<float>{5, 3, 7, 4});
+  const std::vector<float> want = {1, 0, 0, 0,     //
+                                   0, 0, 10, 0,    //
+                                   0, 100, 1000, 0,  //
+                                   0, 0, 0, 0};
+  CHECK(dx == want);
+}
+
+TEST_CASE("pool: overlapping max windows add their gradients", "[pool]") {
+  // A single 1x1x3 row, windows of 1x2 with stride 1: the middle maximum wins both windows.
+  constexpr Conv2dShape S{1, 1, 3, 1, 1, 2, 1, 1, 0, 0};
+  const std::vector<double> x = {1, 9, 2}, dy = {0.5, 0.25};
+  std::vector<double> y(2), dx(3, 42.0);
+  castnet::kernels::maxpool2d_forward<double, 1, S>(x.data(), y.data());
+  castnet::kernels::maxpool2d_backward<double, 1, S>(x.data(), dy.data(), dx.data());
+  CHECK(y == std::vector<double>{9, 9});
+  CHECK(dx == std::vector<double>{0, 0.75, 0});
+}
