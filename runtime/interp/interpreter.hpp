@@ -1,7 +1,9 @@
 // castnet's reference interpreter: runs a graph IR network with plain scalar loops and runtime shapes.
 // Generated SIMD code is tested against it, so it shares no code with the SIMD runtime: every
-// activation, loss and gradient is written out from its formula in interpreter.cpp, following
-// PyTorch's definitions (defaults, conventions at kinks, softplus's threshold, loss reductions).
+// layer, activation, loss and gradient is written out from its formula in interpreter.cpp,
+// following PyTorch's definitions (defaults, conventions at kinks, softplus's threshold, loss
+// reductions, max pooling's ties). The network is a DAG: each layer reads Layer::inputs (empty: the
+// previous layer), and a value read by several layers gets the sum of their gradients.
 // Clarity wins over speed here; it is a reference, not a baseline.
 #pragma once
 
@@ -18,13 +20,15 @@ template <class T>
 class Interpreter {
  public:
   // Keeps a copy of g, whose shapes and params the passes have filled, and zero-initialises the
-  // parameters. Throws std::invalid_argument if the layers' shapes or param tensors do not chain.
+  // parameters. Throws std::invalid_argument if the layers' inputs, shapes or param tensors do not
+  // fit together (each kind's tensors and output shape are checked against its formula).
   explicit Interpreter(const ir::Graph& g);
 
   const ir::Graph& graph() const { return graph_; }
 
   // One vector per ParamTensor, in layer order then tensor order, torch layout
-  // (dense: weight (out, in) row-major, then bias (out)).
+  // (dense: weight (out, in) row-major, then bias (out); conv2d: weight (F, C, KH, KW), bias (F);
+  // glu: weight (2U, in), bias (2U); prelu: weight (C)).
   std::vector<std::vector<T>>& params() { return params_; }
   const std::vector<std::vector<T>>& params() const { return params_; }
 
@@ -49,9 +53,20 @@ class Interpreter {
  private:
   // What the forward pass leaves for the backward pass, per layer: the pre-activation z and the
   // output a, each (n, out_features). For a standalone activation or dropout z is the layer's
-  // input; mask is dropout's factor per value (0 or 1 / (1 - rate)), empty for other layers.
+  // input; mask is dropout's factor per value (0 or 1 / (1 - rate)), empty for other layers; h is
+  // glu's linear output (n, 2U) before the gating, empty for other layers.
   struct Trace {
-    std::vector<std::vector<T>> z, a, mask;
+    std::vector<std::vector<T>> z, a, mask, h;
+  };
+
+  // A layer's inputs as the constructor resolved them: indices into graph_.layers or
+  // ir::kGraphInput (an empty Layer::inputs made explicit), each input's shape and size, and the
+  // output's shape (the IR's, or [features] where a hand-built graph left it empty).
+  struct Wiring {
+    std::vector<std::size_t> inputs;
+    std::vector<ir::Shape> in_shapes;
+    std::vector<std::size_t> in_sizes;
+    ir::Shape out_shape;
   };
 
   Trace run(const T* x, std::size_t n, std::optional<std::uint64_t> dropout_key) const;
@@ -63,6 +78,7 @@ class Interpreter {
   ir::Graph graph_;
   std::vector<std::vector<T>> params_;
   std::vector<std::size_t> first_param_;  // per layer: index in params_ of its first tensor
+  std::vector<Wiring> wiring_;            // per layer
 };
 
 extern template class Interpreter<float>;
