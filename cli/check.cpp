@@ -1,5 +1,6 @@
 // castnet check SPEC [--ir]: validate the spec and print the layer table (name, type, output
-// shape, parameters, FLOPs per sample) with totals; --ir prints the IR after the passes instead.
+// shape, parameters, FLOPs per sample) with totals, the planned memory and the size of the
+// generated source; --ir prints the IR after the passes instead.
 #include <cstdio>
 #include <iostream>
 #include <string>
@@ -15,14 +16,22 @@ namespace castnet::cli {
 int check(int argc, char** argv) {
   const Args args(argc, argv, 2, {}, {"--ir"});
   const std::string spec = args.spec();
-  const ir::Graph g = gen::load_graph(spec);
+  gen::GenRequest req;
+  req.spec = spec;
+  const gen::GenResult r = gen::emit_header(req);
+  const ir::Graph& g = r.graph;
   if (args.flag("--ir")) {
     std::cout << ir::print_ir(g);
     return 0;
   }
-  std::printf("%s: %s, input (%zu), batch %zu\n", spec.c_str(), g.name.c_str(), g.input_features(), g.batch);
+  std::string shape;
+  for (auto d : g.input_shape) shape += (shape.empty() ? "" : ", ") + std::to_string(d);
+  std::printf("%s: %s, input (%s), batch %zu\n", spec.c_str(), g.name.c_str(), shape.c_str(), g.batch);
   for (const auto& row : gen::layer_table(g)) std::printf("%s\n", row.c_str());
   std::printf("loss %s, optimizer %s (lr %g)\n", ir::to_string(g.loss.kind), std::string(castnet::name_of(g.training.optimizer.kind)).c_str(), g.training.optimizer.lr);
+  std::printf("memory: Workspace %zu values (%.1f MB of float), forward() stack %zu values (%.1f KB)\n", g.workspace.size,
+              static_cast<double>(g.workspace.size) * 4 / 1e6, g.one_sample.size, static_cast<double>(g.one_sample.size) * 4 / 1e3);
+  std::printf("generated source: %zu bytes\n", r.header_text.size());
   return 0;
 }
 

@@ -12,6 +12,8 @@
 #include "emit/layer_table.hpp"
 #include "ir/identifier.hpp"
 #include "ops/op_def.hpp"
+#include "ops/shared.hpp"
+#include "passes/passes.hpp"
 
 namespace castnet::gen {
 namespace {
@@ -24,6 +26,7 @@ const char* init_name(ir::Init i) {
     case ir::Init::zeros: return "zeros";
     case ir::Init::he_normal: return "he_normal";
     case ir::Init::glorot_uniform: return "glorot_uniform";
+    case ir::Init::prelu_slope: return "prelu_slope";
   }
   return "zeros";
 }
@@ -60,16 +63,26 @@ class ModelEmitter {
     h.code("param_members", param_members()).code("workspace_members", workspace_members());
     h.num("tensor_count", tensor_count()).code("tensor_infos", tensor_infos()).code("param_pointers", param_pointers());
     h.code("forward_one", forward_one()).code("forward_batch", forward_batch()).code("backward", backward());
-    h.id("output", g_.layers.back().name + "_out");
+    h.id("output", output_buffer());
+    h.num("output_offset", g_.workspace.find(output_buffer())->offset);
+    std::string shape;
+    for (auto d : g_.input_shape) shape += (shape.empty() ? "" : ", ") + std::to_string(d);
+    h.num("input_rank", g_.input_shape.size()).code("input_shape", shape);
     return render("model.hpp.tmpl", h) + "\n";
   }
 
  private:
   static const ops::OpDef& op(const Layer& l) { return ops::op_def(l.kind); }
 
-  // "// fc1: dense 784 -> 512, relu  (mnist.toml:9)"; the spec label is comment-safe text.
-  std::string title(const Layer& l) const {
-    return "// " + checked(l.name) + ": " + op(l).describe(l) + "  (" + comment_text(o_.spec_label) + ":" +
+  // "// fc1: dense 784 -> 512, relu  (mnist.toml:9)"; the spec label is comment-safe text. A layer
+  // that does not read the one before it says what it reads.
+  std::string title(std::size_t i) const {
+    const Layer& l = g_.layers[i];
+    std::string reads;
+    const std::vector<std::size_t> chain = {i == 0 ? ir::kGraphInput : i - 1};
+    if (l.inputs != chain && !op(l).merges())
+      for (const auto& n : l.input_names) reads += (reads.empty() ? ", reads " : ", ") + checked(n);
+    return "// " + checked(l.name) + ": " + op(l).describe(l) + reads + "  (" + comment_text(o_.spec_label) + ":" +
            std::to_string(l.pos.line) + ")";
   }
 
@@ -87,37 +100,37 @@ class ModelEmitter {
 
   std::string param_members() const {
     std::vector<std::string> lines;
-    for (const auto& l : g_.layers) {
+    for (std::size_t i = 0; i < g_.layers.size(); ++i) {
+      const Layer& l = g_.layers[i];
       if (l.params.empty()) continue;
-      lines.push_back(title(l));
+      lines.push_back(title(i));
       for (const auto& p : l.params) {
-        std::string size;
+        std::string size, dims;
         for (auto d : p.shape) size += (size.empty() ? "" : " * ") + std::to_string(d);
-        const char* what = p.shape.size() == 2 ? "  // (out, in)" : "  // (out)";
-        lines.push_back("alignas(64) real " + checked(p.member) + "[" + size + "];" + what);
+        const char* layout = p.shape.size() == 4 ? "(out, in, kh, kw)" : p.shape.size() == 2 ? "(out, in)" : "(out)";
+        if (l.kind == ir::OpKind::prelu) layout = "(channels)";
+        lines.push_back("alignas(64) real " + checked(p.member) + "[" + size + "];  // " + layout);
       }
     }
     return joined(lines);
   }
 
+  // The planned arena and one accessor per buffer, in the order the plan lists them (by layer).
   std::string workspace_members() const {
-    std::vector<std::string> lines;
-    std::size_t widest = g_.output_features();
-    for (const auto& l : g_.layers) {
-      widest = std::max(widest, l.out_features);
-      const std::string n = std::to_string(l.out_features);
-      if (op(l).keeps_pre(l))
-        lines.push_back("alignas(64) real " + checked(l.name + "_pre") + "[kBatch * " + n + "];  // (batch, " + n +
-                        ") before " + ir::to_string(l.activation.kind));
-      lines.push_back("alignas(64) real " + checked(l.name + "_out") + "[kBatch * " + n + "];  // (batch, " + n + ")");
-      for (const auto& b : op(l).extra_buffers(l))
-        lines.push_back("alignas(64) real " + checked(l.name + b.suffix) + "[kBatch * " + n + "];  // " + b.comment);
-    }
-    const std::string w = std::to_string(widest);
-    lines.push_back("alignas(64) real dy[kBatch * kOutputs];  // dLoss/dy of train_step");
-    lines.push_back("alignas(64) real grad_a[kBatch * " + w + "];  // backward scratch: gradients between layers");
-    lines.push_back("alignas(64) real grad_b[kBatch * " + w + "];");
+    std::vector<std::string> lines = {"alignas(64) real buffer[" + std::to_string(g_.workspace.size) + "];"};
+    for (const auto& b : g_.workspace.buffers)
+      lines.push_back("real* " + checked(b.name) + "() noexcept { return buffer + " + std::to_string(b.offset) + "; }  // " +
+                      comment_text(b.comment) + ", " + std::to_string(b.size) + " values, " + steps(b));
     return joined(lines);
+  }
+
+  // "steps 3-12": when a buffer holds data (train_step's steps: layer i forward = i, loss = n,
+  // layer i backward = 2n - i).
+  static std::string steps(const ir::Buffer& b) {
+    std::string s;
+    for (const auto& r : b.live)
+      s += (s.empty() ? (b.live.size() == 1 && r[0] == r[1] ? "step " : "steps ") : " and ") + std::to_string(r[0]) + (r[1] != r[0] ? "-" + std::to_string(r[1]) : "");
+    return s;
   }
 
   std::string tensor_infos() const {
@@ -141,31 +154,66 @@ class ModelEmitter {
     return s;
   }
 
-  // Buffers of the batched pass: where layer i reads its input and writes its output.
-  std::string in_buffer(std::size_t i) const { return i == 0 ? "x" : out_buffer(i - 1); }
-  std::string out_buffer(std::size_t i) const { return "ws." + checked(g_.layers[i].name + "_out"); }
-  std::string pre_buffer(std::size_t i) const {
-    const Layer& l = g_.layers[i];
-    return op(l).keeps_pre(l) ? "ws." + checked(l.name + "_pre") : out_buffer(i);
+  std::string output_buffer() const {
+    const std::size_t s = passes::storage_of(g_, g_.layers.size() - 1, false);
+    return g_.layers[s].name + "_out";
   }
 
-  // One sample: a stack array per layer (the last writes y); activations applied in place. A layer
-  // that is the identity at inference (dropout) reads and writes nothing, except as the last.
+  // Batched passes: the buffer holding the output of layer i (the input's when i passes it on).
+  std::string batch_value(std::size_t i) const {
+    const std::size_t s = i == ir::kGraphInput ? i : passes::storage_of(g_, i, false);
+    return s == ir::kGraphInput ? "x" : ops::workspace_buffer(g_.layers[s], "_out");
+  }
+
+  std::vector<std::string> batch_inputs(const Layer& l) const {
+    std::vector<std::string> xs;
+    for (std::size_t in : l.inputs) xs.push_back(batch_value(in));
+    return xs;
+  }
+
+  std::string optional_buffer(const Layer& l, bool present, const std::string& suffix) const {
+    return present ? ops::workspace_buffer(l, suffix) : "";
+  }
+
+  // One sample: the planned stack arena; each layer's buffers are named pointers into it, and the
+  // last layer writes y. A layer that passes its input on at inference (flatten, dropout) emits
+  // nothing, except as the last, where it copies into y.
   std::string forward_one() const {
     std::vector<std::string> parts;
-    std::string cur = "x";
+    if (g_.one_sample.size > 0)
+      parts.push_back("alignas(64) real buf[" + std::to_string(g_.one_sample.size) + "];  // the planned arena of the layers below");
+    const auto value = [&](std::size_t i) {
+      const std::size_t s = passes::storage_of(g_, i, true);
+      return s == ir::kGraphInput ? std::string("x") : checked(g_.layers[s].name + "_out");
+    };
+    const auto pointer = [&](const std::string& name) {
+      const ir::Buffer* b = g_.one_sample.find(name);
+      return "real* const " + checked(name) + " = buf + " + std::to_string(b->offset) + ";  // " + comment_text(b->comment);
+    };
     for (std::size_t i = 0; i < g_.layers.size(); ++i) {
       const Layer& l = g_.layers[i];
       const bool last = i + 1 == g_.layers.size();
-      if (op(l).identity_at_inference(l)) {
-        const std::string n = std::to_string(l.out_features);
-        parts.push_back(title(l) + "\n" + (last ? "castnet::copy<real, " + n + ">(" + cur + ", y);" : "// the identity at inference"));
+      std::vector<std::string> xs;
+      for (std::size_t in : l.inputs) xs.push_back(value(in));
+      if (op(l).aliases_input(l) || op(l).identity_at_inference(l)) {
+        gen::Holes h;
+        h.num("rows", 1).num("n", l.out_features).code("from", xs[0]).code("to", "y");
+        parts.push_back(title(i) + "\n" + (last ? render("layers/copy.tmpl", h) : "// passes " + xs[0] + " on"));
         continue;
       }
+      std::string code = title(i);
       const std::string out = last ? "y" : checked(l.name + "_out");
-      const std::string decl = last ? "" : "alignas(64) real " + out + "[" + std::to_string(l.out_features) + "];\n";
-      parts.push_back(title(l) + "\n" + decl + op(l).forward(l, {1, cur, out, out, i}));
-      cur = out;
+      if (!last) code += "\n" + pointer(out);
+      std::string pre = out, scratch;
+      if (g_.one_sample.find(l.name + "_pre")) {
+        pre = l.name + "_pre";
+        code += "\n" + pointer(pre);
+      }
+      if (g_.one_sample.find(l.name + "_scratch")) {
+        scratch = l.name + "_scratch";
+        code += "\n" + pointer(scratch);
+      }
+      parts.push_back(code + "\n" + op(l).forward(l, {1, xs, pre, out, scratch, i}));
     }
     return paragraphs(parts);
   }
@@ -174,26 +222,57 @@ class ModelEmitter {
     std::vector<std::string> parts;
     for (std::size_t i = 0; i < g_.layers.size(); ++i) {
       const Layer& l = g_.layers[i];
-      parts.push_back(title(l) + "\n" + op(l).forward(l, {g_.batch, in_buffer(i), pre_buffer(i), out_buffer(i), i}));
+      const auto xs = batch_inputs(l);
+      if (op(l).aliases_input(l)) {
+        parts.push_back(title(i) + "\n// passes " + xs[0] + " on");
+        continue;
+      }
+      const std::string out = ops::workspace_buffer(l, "_out");
+      const std::string pre = op(l).keeps_pre(l) ? ops::workspace_buffer(l, "_pre") : out;
+      const std::string scratch = optional_buffer(l, op(l).scratch_values(l) > 0, "_scratch");
+      parts.push_back(title(i) + "\n" + op(l).forward(l, {g_.batch, xs, pre, out, scratch, i}));
     }
     return paragraphs(parts);
   }
 
-  // Reverse order; `cur` holds dLoss/d(output of layer i). Gradients between layers flow through
-  // two scratch buffers; the first layer writes its input gradient into dx when asked.
+  // Reverse order. Layer i's backward reads dLoss/d(its output) from <layer>_grad (dy for the last)
+  // and writes each input's gradient into that input's _grad buffer: the first writer overwrites,
+  // later ones (a layer read by several) go through a temp and add. The network input's gradient
+  // goes to the caller's dx, when it is not null.
   std::string backward() const {
-    const auto scratch = [](const std::string& a, const std::string& b) {
-      for (const char* s : {"ws.grad_a", "ws.grad_b"})
-        if (a != s && b != s) return std::string(s);
-      throw std::logic_error("emitter: no free gradient buffer");
-    };
+    const auto writes = passes::gradient_writes(g_);
     std::vector<std::string> parts;
-    std::string cur = "dy";
     for (std::size_t i = g_.layers.size(); i-- > 0;) {
       const Layer& l = g_.layers[i];
-      const auto code = op(l).backward(l, {in_buffer(i), pre_buffer(i), out_buffer(i), cur, i == 0, scratch});
-      parts.push_back(title(l) + "\n" + code.code);
-      cur = code.dinput;
+      ops::BackwardSite s;
+      s.xs = batch_inputs(l);
+      s.out = batch_value(i);
+      s.pre = op(l).keeps_pre(l) ? ops::workspace_buffer(l, "_pre") : s.out;
+      s.dout = i + 1 == g_.layers.size() ? "dy" : ops::workspace_buffer(l, "_grad");
+      s.dz = optional_buffer(l, op(l).needs_dz(l), "_dz");
+      s.scratch = optional_buffer(l, op(l).scratch_values(l) > 0, "_scratch");
+      for (const auto& w : writes[i])
+        s.dxs.push_back(w.accumulate ? ops::workspace_buffer(w.temp) : w.graph_input ? "dx" : ops::workspace_buffer(w.target));
+      const ops::BackwardCode code = op(l).backward(l, s);
+      std::vector<std::string> lines = {title(i)};
+      if (!code.params.empty()) lines.push_back(code.params);
+      for (std::size_t k = 0; k < writes[i].size(); ++k) {
+        const auto& w = writes[i][k];
+        std::string input = code.inputs[k];
+        if (w.accumulate) {
+          Holes h;
+          h.num("n", ir::elements(l.in_shapes[k])).code("to", w.graph_input ? "dx" : ops::workspace_buffer(w.target));
+          h.code("from", ops::workspace_buffer(w.temp));
+          input += "\n" + render("layers/accumulate.tmpl", h);
+        }
+        if (w.graph_input) {
+          Holes h;
+          h.code("body", input);
+          input = render("layers/if_dx.tmpl", h);
+        }
+        lines.push_back(input);
+      }
+      parts.push_back(joined(lines));
     }
     return paragraphs(parts);
   }

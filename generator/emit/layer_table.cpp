@@ -11,7 +11,7 @@ namespace {
 std::string row(const std::string& name, const std::string& type, const std::string& output, const std::string& params,
                 const std::string& flops) {
   char buf[256];
-  std::snprintf(buf, sizeof buf, "%-20s %-18s %-10s %12s %14s", name.c_str(), type.c_str(), output.c_str(),
+  std::snprintf(buf, sizeof buf, "%-20s %-18s %-14s %12s %14s", name.c_str(), type.c_str(), output.c_str(),
                 params.c_str(), flops.c_str());
   std::string s = buf;
   while (!s.empty() && s.back() == ' ') s.pop_back();
@@ -27,7 +27,9 @@ std::vector<std::string> layer_table(const ir::Graph& g) {
     std::size_t params = 0;
     for (const auto& p : l.params) params += p.size;
     flops += l.flops;
-    rows.push_back(row(l.name, ops::op_def(l.kind).type_label(l), "(" + std::to_string(l.out_features) + ")",
+    std::string shape;
+    for (auto d : l.out_shape) shape += (shape.empty() ? "(" : ", ") + std::to_string(d);
+    rows.push_back(row(l.name, ops::op_def(l.kind).type_label(l), shape + ")",
                        std::to_string(params), std::to_string(l.flops)));
   }
   rows.push_back(row("total", "", "", std::to_string(g.param_count()), std::to_string(flops)));

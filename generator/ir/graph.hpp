@@ -2,12 +2,16 @@
 // spec parser builds it, the passes complete it, and both the emitter and the interpreter read it.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
 
 #include <castnet/config.hpp>
+
+#include "ir/memory_plan.hpp"
 
 namespace castnet::ir {
 
@@ -45,7 +49,20 @@ enum class Activation : std::uint8_t {
 };
 
 enum class LossKind : std::uint8_t { mse, binary_cross_entropy, softmax_cross_entropy };
-enum class Init : std::uint8_t { zeros, he_normal, glorot_uniform };
+enum class Init : std::uint8_t { zeros, he_normal, glorot_uniform, prelu_slope };
+
+// The shape of one sample: [features] or [channels, height, width] (row-major, channels outermost,
+// as PyTorch's NCHW without the batch).
+using Shape = std::vector<std::size_t>;
+inline std::size_t elements(const Shape& s) {
+  std::size_t n = 1;
+  for (auto d : s) n *= d;
+  return n;
+}
+
+// Layer::inputs entry that names the network's input rather than a layer, and its name in specs.
+inline constexpr std::size_t kGraphInput = std::numeric_limits<std::size_t>::max();
+inline constexpr const char* kInputName = "input";
 
 struct ActivationSpec {
   Activation kind = Activation::identity;
@@ -68,13 +85,29 @@ struct Layer {
   OpKind kind{};
   SourcePos pos;       // the [[layer]] table's position
   SourcePos name_pos;  // the name's position (the table's when the name is a default)
-  // dense
+  // Inputs as the spec names them (`inputs = ["a", "b"]`, "input" for the network's input; empty:
+  // the previous layer), and as resolve_inputs finds them: indices into Graph::layers, or
+  // kGraphInput. An empty `inputs` means the previous layer (layer 0: the network's input), so a
+  // hand-built chain needs none.
+  std::vector<std::string> input_names;
+  std::vector<SourcePos> input_name_pos;  // each name's position in the spec
+  std::vector<std::size_t> inputs;
+  // dense, glu
   std::size_t units = 0;
+  // conv2d: output channels
+  std::size_t filters = 0;
+  // conv2d, maxpool2d, avgpool2d: (height, width) of the window, its step and the zero padding
+  // added on each side (pools: no padding)
+  std::array<std::size_t, 2> kernel{1, 1}, stride{1, 1}, padding{0, 0};
   // dense (fused) or activation (standalone)
   ActivationSpec activation;
   // dropout: the probability of zeroing a value in training, in [0, 1)
   double rate = 0.0;
-  // Filled by infer_shapes: features in and out of this layer (one sample).
+  // Filled by infer_shapes: the shape of each input and of the output (one sample), and their
+  // sizes. in_features is the input's size (concat: the sum over its inputs; add: one input's).
+  // A hand-built chain may leave the shapes empty: they then mean [in_features], [out_features].
+  std::vector<Shape> in_shapes;
+  Shape out_shape;
   std::size_t in_features = 0, out_features = 0;
   // Filled by count: trainable tensors and forward FLOPs per sample.
   std::vector<ParamTensor> params;
@@ -102,10 +135,14 @@ struct Graph {
   std::vector<std::size_t> input_shape;
   SourcePos input_pos;
   std::size_t batch = 1;
-  std::vector<Layer> layers;  // a chain: layer i reads layer i-1 (layer 0 reads the input)
+  // In topological order (resolve_inputs sorts them, keeping the file's order where it can): every
+  // layer comes after the layers it reads, and the last is the network's output.
+  std::vector<Layer> layers;
   Loss loss;
   castnet::TrainConfig training;  // [optimizer], [train] and the settings of [data]
   DataConfig data;
+  // Filled by plan: the Workspace of train_step, and the stack arena of forward() for one sample.
+  MemoryPlan workspace, one_sample;
 
   std::size_t input_features() const {
     std::size_t n = 1;

@@ -14,5 +14,8 @@ inline constexpr std::size_t kMaxSpecBytes = 1u << 20;    // spec file size
 inline constexpr std::uint64_t kMaxParams = 1ull << 28;   // trainable values (1 GiB of float)
 inline constexpr std::uint64_t kMaxWorkspace = 1ull << 28;  // Workspace values (one batch) and its input
 inline constexpr std::uint64_t kMaxStack = 1ull << 18;      // values forward() keeps on the stack for one sample
+inline constexpr std::size_t kMaxFeatures = 1u << 26;       // values of one sample at a layer's output
+inline constexpr std::size_t kMaxWindow = 256;              // conv kernel and pooling window sides, strides, padding
+inline constexpr std::size_t kMaxPatch = 1u << 20;          // conv: input channels x kernel height x kernel width
 
 }  // namespace castnet::ir

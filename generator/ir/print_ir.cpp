@@ -11,6 +11,7 @@ const char* init_name(Init i) {
     case Init::zeros: return "zeros";
     case Init::he_normal: return "he_normal";
     case Init::glorot_uniform: return "glorot_uniform";
+    case Init::prelu_slope: return "prelu_slope";
   }
   return "?";
 }
@@ -27,8 +28,13 @@ std::string print_ir(const Graph& g) {
   std::ostringstream o;
   o << "graph " << g.name << " input " << shape(g.input_shape) << " batch " << g.batch << "\n";
   for (const Layer& l : g.layers) {
-    o << "  layer " << l.name << " (line " << l.pos.line << "): " << to_string(l.kind) << " " << l.in_features << " -> "
-      << l.out_features;
+    o << "  layer " << l.name << " (line " << l.pos.line << "): " << to_string(l.kind) << " ";
+    for (std::size_t k = 0; k < l.in_shapes.size(); ++k) o << (k ? " + " : "") << shape(l.in_shapes[k]);
+    o << " -> " << shape(l.out_shape);
+    if (!l.input_names.empty()) {
+      o << " from";
+      for (const auto& n : l.input_names) o << " " << n;
+    }
     if (l.activation.kind != Activation::identity) {
       o << ", " << to_string(l.activation.kind);
       if (default_alpha(l.activation.kind) != 0.0) o << " (" << l.activation.alpha << ")";

@@ -20,13 +20,6 @@ namespace {
 constexpr std::size_t kUnrollMaxInputs = 8;
 constexpr std::size_t kUnrollMaxWeights = 64;
 
-bool relu_family(ir::Activation a) {
-  using A = ir::Activation;
-  return a == A::relu || a == A::leaky_relu || a == A::elu || a == A::gelu || a == A::silu;
-}
-
-bool has_activation(const ir::Layer& l) { return l.activation.kind != ir::Activation::identity; }
-
 std::string joined(const std::vector<std::string>& lines) {
   std::string s;
   for (const auto& line : lines) s += (s.empty() ? "" : "\n") + line;
@@ -75,18 +68,18 @@ std::string input_grad_lines(const ir::Layer& l) {
 class Dense final : public OpDef {
  public:
   void read(spec::Attributes& a, ir::Layer& l) const override {
-    a.allow({"units", "activation", "alpha", "beta"}, "a dense layer", {"inputs"});
+    a.allow({"units", "activation", "alpha", "beta"}, "a dense layer");
     l.units = a.integer("units", 1, static_cast<std::int64_t>(ir::kMaxUnits));
-    ir::Activation act = ir::Activation::identity;
-    if (const auto name = a.string("activation"); name && !ir::activation_from_string(*name, act))
-      a.fail("activation", "unknown activation '" + *name + "' (expected one of: " + ir::activation_names() + ")");
-    l.activation = read_activation_params(a, act);
+    l.activation = read_fused_activation(a);
   }
 
-  std::size_t out_features(const ir::Layer& l) const override { return l.units; }
+  ir::Shape out_shape(const ir::Layer& l, const LayerError& fail) const override {
+    require_flat(l, fail, "dense");
+    return {l.units};
+  }
 
   void count(ir::Layer& l, ir::Activation after) const override {
-    const ir::Init init = relu_family(after) ? ir::Init::he_normal : ir::Init::glorot_uniform;
+    const ir::Init init = weight_init(after);
     l.params = {{l.name + ".weight", l.name + "_weight", {l.out_features, l.in_features},
                  l.out_features * l.in_features, init, l.in_features, l.out_features},
                 {l.name + ".bias", l.name + "_bias", {l.out_features}, l.out_features, ir::Init::zeros,
@@ -100,6 +93,10 @@ class Dense final : public OpDef {
   }
 
   bool keeps_pre(const ir::Layer& l) const override { return has_activation(l); }
+  bool needs_dz(const ir::Layer& l) const override { return has_activation(l); }
+  BackwardReads backward_reads(const ir::Layer& l) const override {
+    return {true, has_activation(l), has_activation(l)};
+  }
 
   std::string type_label(const ir::Layer& l) const override {
     return has_activation(l) ? std::string("dense+") + ir::to_string(l.activation.kind) : "dense";
@@ -113,7 +110,7 @@ class Dense final : public OpDef {
 
   std::string forward(const ir::Layer& l, const ForwardSite& s) const override {
     gen::Holes h;
-    h.num("rows", s.rows).num("in", l.in_features).num("out", l.out_features).code("x", s.x).code("z", s.pre);
+    h.num("rows", s.rows).num("in", l.in_features).num("out", l.out_features).code("x", s.x()).code("z", s.pre);
     h.code("activation", has_activation(l) ? activation_forward_code(l, s.rows, s.pre, s.out) : "");
     if (l.unrolled) {
       h.code("lines", forward_lines(l));
@@ -125,18 +122,12 @@ class Dense final : public OpDef {
 
   BackwardCode backward(const ir::Layer& l, const BackwardSite& s) const override {
     gen::Holes h;
-    h.num("in", l.in_features).num("out", l.out_features).id("layer", l.name).code("x", s.x);
-    std::string dz = s.dout;
-    if (has_activation(l)) {
-      dz = s.scratch(s.dout, "");
-      h.code("activation", activation_backward_code(l, s.pre, s.out, s.dout, dz));
-    } else {
-      h.code("activation", "");
-    }
+    h.num("in", l.in_features).num("out", l.out_features).id("layer", l.name).code("x", s.x());
+    const std::string dz = has_activation(l) ? s.dz : s.dout;
+    h.code("activation", has_activation(l) ? activation_backward_code(l, s.pre, s.out, s.dout, dz) : "");
     h.code("dz", dz);
-    const std::string dx = s.first ? "dx" : s.scratch(dz, "");
     gen::Holes in;
-    in.num("in", l.in_features).num("out", l.out_features).code("dz", dz).code("dx", dx);
+    in.num("in", l.in_features).num("out", l.out_features).code("dz", dz).code("dx", s.dxs[0]);
     std::string input_grad;
     if (l.unrolled) {
       in.code("lines", input_grad_lines(l));
@@ -146,8 +137,7 @@ class Dense final : public OpDef {
       in.id("layer", l.name);
       input_grad = gen::render("layers/dense_backward_input.tmpl", in);
     }
-    h.code("input_grad", s.first ? if_dx(input_grad) : input_grad);
-    return {gen::render(l.unrolled ? "layers/dense_backward_unrolled.tmpl" : "layers/dense_backward.tmpl", h), dx};
+    return {gen::render(l.unrolled ? "layers/dense_backward_unrolled.tmpl" : "layers/dense_backward.tmpl", h), {input_grad}};
   }
 };
 

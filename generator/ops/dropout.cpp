@@ -10,48 +10,45 @@
 namespace castnet::ops {
 namespace {
 
-std::string mask_of(const ir::Layer& l) { return "ws." + l.name + "_mask"; }
+std::string mask_of(const ir::Layer& l) { return workspace_buffer(l, "_mask"); }
 
 class Dropout final : public OpDef {
  public:
   void read(spec::Attributes& a, ir::Layer& l) const override {
-    a.allow({"rate"}, "a dropout layer", {"inputs"});
+    a.allow({"rate"}, "a dropout layer");
     l.rate = a.real("rate", 0.0, 1.0, false, 0.5);  // torch.nn.Dropout's default p
     if (l.rate >= 1.0) a.fail("rate", "rate must be below 1 (the probability of dropping a value)");
   }
 
-  std::size_t out_features(const ir::Layer& l) const override { return l.in_features; }
+  ir::Shape out_shape(const ir::Layer& l, const LayerError&) const override { return l.in_shapes.front(); }
 
   void count(ir::Layer& l, ir::Activation) const override {
     l.params.clear();
     l.flops = 0;
   }
 
-  bool unrolled(const ir::Layer&) const override { return false; }
-  bool keeps_pre(const ir::Layer&) const override { return false; }
   bool identity_at_inference(const ir::Layer&) const override { return true; }
+  BackwardReads backward_reads(const ir::Layer&) const override { return {false, false, false}; }  // the mask
   std::vector<ExtraBuffer> extra_buffers(const ir::Layer&) const override {
     return {{"_mask", "dropout mask of the last train_step: 0 or 1 / (1 - rate)"}};
   }
   std::string type_label(const ir::Layer&) const override { return "dropout"; }
 
   std::string describe(const ir::Layer& l) const override {
-    return "dropout " + std::to_string(l.out_features) + ", rate " + gen::format_real(l.rate);
+    return "dropout " + shape_text(l.out_shape) + ", rate " + gen::format_real(l.rate);
   }
 
   std::string forward(const ir::Layer& l, const ForwardSite& s) const override {
     gen::Holes h;
-    h.num("rows", s.rows).num("n", l.out_features).code("x", s.x).code("out", s.out).code("mask", mask_of(l));
+    h.num("rows", s.rows).num("n", l.out_features).code("x", s.x()).code("out", s.out).code("mask", mask_of(l));
     h.real("rate", l.rate).num("index", s.index);
     return gen::render("layers/dropout_forward.tmpl", h);
   }
 
   BackwardCode backward(const ir::Layer& l, const BackwardSite& s) const override {
-    const std::string dx = s.first ? "dx" : s.scratch(s.dout, "");
     gen::Holes h;
-    h.num("n", l.out_features).code("dout", s.dout).code("mask", mask_of(l)).code("dx", dx);
-    std::string code = gen::render("layers/dropout_backward.tmpl", h);
-    return {s.first ? if_dx(std::move(code)) : code, dx};
+    h.num("n", l.out_features).code("dout", s.dout).code("mask", mask_of(l)).code("dx", s.dxs[0]);
+    return {"", {gen::render("layers/dropout_backward.tmpl", h)}};
   }
 };
 

@@ -1,13 +1,12 @@
 // What a layer kind is, in one place: how it reads its keys from a spec, its shape rule, its
 // parameters and FLOPs, the plan's choice between straight-line code and a kernel call, and the
 // code of its forward and backward passes. Each kind implements OpDef in its own file
-// (dense.cpp, activation.cpp); registry.cpp maps OpKind to them. Adding a kind: list it in
+// (dense.cpp, conv.cpp, ...); registry.cpp maps OpKind to them. Adding a kind: list it in
 // ir/op_kinds.def, copy the nearest ops/<kind>.cpp, register it, add its templates, and teach the
 // interpreter (runtime/interp) its math: the compiler points at every switch that misses it.
 #pragma once
 
 #include <cstddef>
-#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -21,51 +20,82 @@ namespace castnet::ops {
 // In the batched pass, the variables `training` (train_step, not forward_batch) and `key` (the
 // step's dropout key) are in scope.
 struct ForwardSite {
-  std::size_t rows = 1;  // samples: 1 in forward(), kBatch in forward_batch()
-  std::string x;         // the layer's input
-  std::string pre;       // its pre-activation (the same buffer as `out` when none is kept)
-  std::string out;       // its output
-  std::size_t index = 0; // the layer's position in the graph (streams of random masks)
+  std::size_t rows = 1;         // samples: 1 in forward(), kBatch in forward_batch()
+  std::vector<std::string> xs;  // the layer's inputs, in `inputs` order
+  std::string pre;              // its pre-activation (the same buffer as `out` when none is kept)
+  std::string out;              // its output
+  std::string scratch;          // scratch_values() per sample, when the kind asks for any
+  std::size_t index = 0;        // the layer's position in the graph (streams of random masks)
+  const std::string& x() const { return xs.front(); }
 };
 
 // A workspace buffer of kBatch * out_features values a layer keeps besides its output.
 struct ExtraBuffer {
-  std::string suffix;   // the member is <layer><suffix>
+  std::string suffix;   // the buffer is called <layer><suffix>
   std::string comment;
+};
+
+// Which of its forward buffers a layer's backward pass reads: the memory plan keeps them alive
+// until then and may reuse the others once the forward pass is past them.
+struct BackwardReads {
+  bool inputs = true, pre = true, out = true;
 };
 
 // Where a layer's backward pass reads and writes.
 struct BackwardSite {
-  std::string x, pre, out;  // as in the batched forward pass
-  std::string dout;         // dLoss/d(out), read only
-  bool first = false;       // the first layer: its input gradient goes to the caller's dx, if not null
-  // A gradient scratch buffer that is neither of the two given.
-  std::function<std::string(const std::string&, const std::string&)> scratch;
+  std::vector<std::string> xs;  // as in the batched forward pass
+  std::string pre, out;
+  std::string dout;             // dLoss/d(out), read only
+  std::string dz;               // a buffer of kBatch * pre_features() values, when temp_values() asks for it
+  std::string scratch;          // as in the forward pass
+  std::vector<std::string> dxs; // where dLoss/d(input i) goes (overwritten)
+  const std::string& x() const { return xs.front(); }
 };
 
+// A layer's backward pass: `params` fills its parameter gradients (and whatever the input
+// gradients need first); inputs[i] writes dLoss/d(input i). The emitter may skip an input's part
+// (the network's input when the caller passes no dx) or redirect it to accumulate.
 struct BackwardCode {
-  std::string code;
-  std::string dinput;  // the buffer holding dLoss/d(input) afterwards ("dx" for the first layer)
+  std::string params;
+  std::vector<std::string> inputs;
+};
+
+// A spec error at the layer (file:line:col, the layer's name), for the shape rules.
+struct LayerError {
+  const ir::Graph& g;
+  const ir::Layer& l;
+  [[noreturn]] void operator()(const std::string& message) const;
 };
 
 class OpDef {
  public:
   virtual ~OpDef() = default;
-  // Reads the layer's keys (all but name and type) into l.
+  // Reads the layer's keys (all but name, type and inputs) into l.
   virtual void read(spec::Attributes& attributes, ir::Layer& l) const = 0;
-  // Shape rule: features of one sample out, given l.in_features.
-  virtual std::size_t out_features(const ir::Layer& l) const = 0;
+  // How many inputs the kind reads: 1 for most, 2 or more for add and concat.
+  virtual bool merges() const { return false; }
+  // Shape rule: the output shape of one sample, given l.in_shapes; calls fail when the inputs do
+  // not fit (a conv on flat features, a kernel larger than its padded input, ...).
+  virtual ir::Shape out_shape(const ir::Layer& l, const LayerError& fail) const = 0;
   // Trainable tensors (names, shapes, initialisation) and forward FLOPs per sample. `after` is
   // the activation that follows the layer's affine part (fused or next), which picks the init.
   virtual void count(ir::Layer& l, ir::Activation after) const = 0;
   // Plan: straight-line code instead of a call into a compile-time-sized kernel.
-  virtual bool unrolled(const ir::Layer& l) const = 0;
-  // Whether the batched pass keeps the pre-activation (<name>_pre) beside the output.
-  virtual bool keeps_pre(const ir::Layer& l) const = 0;
-  // Whether inference (forward, forward_batch) passes the input through unchanged: forward()
-  // then emits nothing for the layer.
-  virtual bool identity_at_inference(const ir::Layer&) const { return false; }
+  virtual bool unrolled(const ir::Layer&) const { return false; }
+  // Whether the batched pass keeps the pre-activation (<name>_pre) beside the output, and its
+  // size per sample.
+  virtual bool keeps_pre(const ir::Layer&) const { return false; }
+  virtual std::size_t pre_features(const ir::Layer& l) const { return l.out_features; }
+  // Whether the output is the input itself, in every pass (flatten) or at inference (dropout):
+  // no code is emitted and the output names the input's buffer.
+  virtual bool aliases_input(const ir::Layer&) const { return false; }
+  virtual bool identity_at_inference(const ir::Layer& l) const { return aliases_input(l); }
   virtual std::vector<ExtraBuffer> extra_buffers(const ir::Layer&) const { return {}; }
+  // Values of scratch per sample the forward and backward passes use while the layer runs.
+  virtual std::size_t scratch_values(const ir::Layer&) const { return 0; }
+  // Whether backward needs the dz buffer (kBatch * pre_features()).
+  virtual bool needs_dz(const ir::Layer&) const { return false; }
+  virtual BackwardReads backward_reads(const ir::Layer&) const { return {}; }
   // "dense+relu": the check table's type column.
   virtual std::string type_label(const ir::Layer& l) const = 0;
   // "dense 784 -> 512, relu": comments in generated code.

@@ -1,9 +1,15 @@
 // See shared.hpp.
 #include "ops/shared.hpp"
 
+#include <stdexcept>
+
 #include "emit/code_writer.hpp"
+#include "ir/identifier.hpp"
+#include "support/diagnostic.hpp"
 
 namespace castnet::ops {
+
+void LayerError::operator()(const std::string& message) const { castnet::fail(g.spec_path, l.pos, l.name, message); }
 
 std::string activation_forward_code(const ir::Layer& l, std::size_t rows, const std::string& z, const std::string& a) {
   gen::Holes h;
@@ -32,10 +38,55 @@ ir::ActivationSpec read_activation_params(spec::Attributes& a, ir::Activation ki
   return s;
 }
 
-std::string if_dx(std::string body) {
-  gen::Holes h;
-  h.code("body", std::move(body));
-  return gen::render("layers/if_dx.tmpl", h);
+ir::ActivationSpec read_fused_activation(spec::Attributes& a) {
+  ir::Activation act = ir::Activation::identity;
+  if (const auto name = a.string("activation"); name && !ir::activation_from_string(*name, act))
+    a.fail("activation", "unknown activation '" + *name + "' (expected one of: " + ir::activation_names() + ")");
+  return read_activation_params(a, act);
+}
+
+bool has_activation(const ir::Layer& l) { return l.activation.kind != ir::Activation::identity; }
+
+ir::Init weight_init(ir::Activation after) {
+  using A = ir::Activation;
+  const bool relu_family = after == A::relu || after == A::leaky_relu || after == A::elu || after == A::gelu || after == A::silu;
+  return relu_family ? ir::Init::he_normal : ir::Init::glorot_uniform;
+}
+
+std::string workspace_buffer(const std::string& name) {
+  if (!ir::is_identifier(name)) throw std::logic_error("emitter: '" + name + "' is not a valid identifier");
+  return "ws." + name + "()";
+}
+
+std::string workspace_buffer(const ir::Layer& l, const std::string& suffix) { return workspace_buffer(l.name + suffix); }
+
+std::string shape_text(const ir::Shape& s) {
+  std::string t = "[";
+  for (std::size_t i = 0; i < s.size(); ++i) t += (i ? ", " : "") + std::to_string(s[i]);
+  return t + "]";
+}
+
+std::string pair_text(const std::array<std::size_t, 2>& p) { return std::to_string(p[0]) + "x" + std::to_string(p[1]); }
+
+std::string conv_shape_arg(const ir::Layer& l) {
+  const ir::Shape& in = l.in_shapes.front();
+  auto f = [](const char* k, std::size_t v) { return std::string(".") + k + " = " + std::to_string(v); };
+  return "castnet::Conv2dShape{" + f("c", in[0]) + ", " + f("h", in[1]) + ", " + f("w", in[2]) + ", " +
+         f("f", l.out_shape[0]) + ", " + f("kh", l.kernel[0]) + ", " + f("kw", l.kernel[1]) + ", " +
+         f("sh", l.stride[0]) + ", " + f("sw", l.stride[1]) + ", " + f("ph", l.padding[0]) + ", " +
+         f("pw", l.padding[1]) + "}";
+}
+
+void require_flat(const ir::Layer& l, const LayerError& fail, const std::string& kind) {
+  if (l.in_shapes.front().size() != 1)
+    fail(kind + " needs flat features, but its input is an image " + shape_text(l.in_shapes.front()) +
+         " (add a layer of type \"flatten\" before it)");
+}
+
+void require_image(const ir::Layer& l, const LayerError& fail, const std::string& kind) {
+  if (l.in_shapes.front().size() != 3)
+    fail(kind + " needs an image input [channels, height, width], but its input is " + shape_text(l.in_shapes.front()) +
+         (l.inputs.front() == ir::kGraphInput ? " (write input = [channels, height, width])" : ""));
 }
 
 }  // namespace castnet::ops

@@ -1,11 +1,11 @@
-// Pieces of code several layer kinds emit: an activation's forward and backward call (fused into
-// a dense layer or standing alone), reading an activation's parameter, and the guard around the
-// first layer's input gradient.
+// Pieces several layer kinds share: an activation's forward and backward call (fused into a dense
+// or conv layer, or standing alone), reading an activation and its parameter, and shape checks.
 #pragma once
 
 #include <string>
 
 #include "ir/graph.hpp"
+#include "ops/op_def.hpp"
 #include "spec/attributes.hpp"
 
 namespace castnet::ops {
@@ -17,7 +17,26 @@ std::string activation_backward_code(const ir::Layer& l, const std::string& z, c
                                      const std::string& da, const std::string& dz);
 // `alpha` (leaky_relu, elu) or `beta` (softplus) with torch's defaults; an error on any other activation.
 ir::ActivationSpec read_activation_params(spec::Attributes& a, ir::Activation kind);
-// if (dx != nullptr) { body }
-std::string if_dx(std::string body);
+// The optional `activation` key of a layer with an affine part (dense, conv2d), with its parameter.
+ir::ActivationSpec read_fused_activation(spec::Attributes& a);
+bool has_activation(const ir::Layer& l);
+// He initialisation before the relu family, Glorot otherwise.
+ir::Init weight_init(ir::Activation after);
+
+// The batched pass's expression for the workspace buffer <layer><suffix>: ws.<layer><suffix>().
+std::string workspace_buffer(const ir::Layer& l, const std::string& suffix);
+std::string workspace_buffer(const std::string& name);
+
+// "[512]", "[32, 28, 28]"
+std::string shape_text(const ir::Shape& s);
+// "3x3": a (height, width) pair in messages and comments.
+std::string pair_text(const std::array<std::size_t, 2>& p);
+// "castnet::Conv2dShape{.c = 1, ...}": the conv and pooling kernels' template argument, from the
+// layer's input and output shapes, kernel, stride and padding.
+std::string conv_shape_arg(const ir::Layer& l);
+// Fails unless the layer's input is flat features ("add a flatten layer" otherwise).
+void require_flat(const ir::Layer& l, const LayerError& fail, const std::string& kind);
+// Fails unless the layer's input is an image [channels, height, width].
+void require_image(const ir::Layer& l, const LayerError& fail, const std::string& kind);
 
 }  // namespace castnet::ops

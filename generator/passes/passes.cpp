@@ -2,6 +2,7 @@
 #include "passes/passes.hpp"
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include "ir/limits.hpp"
@@ -13,37 +14,176 @@ namespace {
 
 using ir::Activation;
 
-// The activation that follows layer i's affine part: fused, or a standalone next layer.
+// The activation that follows layer i's affine part: fused, or a standalone next layer reading it.
 Activation activation_after(const ir::Graph& g, std::size_t i) {
   const ir::Layer& l = g.layers[i];
   if (l.activation.kind != Activation::identity) return l.activation.kind;
-  if (i + 1 < g.layers.size() && g.layers[i + 1].kind == ir::OpKind::activation) return g.layers[i + 1].activation.kind;
+  if (i + 1 < g.layers.size()) {
+    const ir::Layer& next = g.layers[i + 1];
+    if (next.kind == ir::OpKind::activation && next.inputs == std::vector<std::size_t>{i}) return next.activation.kind;
+  }
   return Activation::identity;
+}
+
+const ops::OpDef& op(const ir::Layer& l) { return ops::op_def(l.kind); }
+
+// "a -> b -> a": a cycle through `start`, which is on one, following inputs among unsorted layers.
+std::string cycle_text(const ir::Graph& g, std::size_t start, const std::vector<bool>& sorted) {
+  std::vector<std::size_t> path = {start};
+  std::set<std::size_t> seen = {start};
+  std::size_t at = start;
+  for (;;) {
+    std::size_t next = ir::kGraphInput;
+    for (std::size_t in : g.layers[at].inputs)
+      if (in != ir::kGraphInput && !sorted[in]) {
+        next = in;
+        break;
+      }
+    if (next == ir::kGraphInput) break;  // cannot happen for a layer left unsorted
+    if (seen.count(next)) {
+      std::string s = g.layers[next].name;
+      const auto from = std::find(path.begin(), path.end(), next);
+      // Inputs point backwards along the data flow, so print the path reversed: data flows a -> b.
+      std::vector<std::size_t> cycle(from, path.end());
+      std::reverse(cycle.begin(), cycle.end());
+      for (std::size_t k : cycle) s = g.layers[k].name + " -> " + s;
+      return s;
+    }
+    seen.insert(next);
+    path.push_back(next);
+    at = next;
+  }
+  return g.layers[start].name;
 }
 
 }  // namespace
 
+void resolve_inputs(ir::Graph& g) {
+  std::map<std::string, std::size_t> index;
+  for (std::size_t i = 0; i < g.layers.size(); ++i)
+    if (!index.emplace(g.layers[i].name, i).second)
+      fail(g.spec_path, g.layers[i].name_pos, g.layers[i].name,
+           "duplicate layer name (names must be unique; unnamed layers are called <type><index>)");
+
+  for (std::size_t i = 0; i < g.layers.size(); ++i) {
+    ir::Layer& l = g.layers[i];
+    l.inputs.clear();
+    if (l.input_names.empty()) {
+      l.input_names = {i == 0 ? std::string(ir::kInputName) : g.layers[i - 1].name};
+      l.input_name_pos = {l.pos};
+    }
+    for (std::size_t k = 0; k < l.input_names.size(); ++k) {
+      const std::string& name = l.input_names[k];
+      if (name == ir::kInputName) {
+        l.inputs.push_back(ir::kGraphInput);
+        continue;
+      }
+      const auto it = index.find(name);
+      if (it == index.end())
+        fail(g.spec_path, l.input_name_pos[k], l.name,
+             "unknown input '" + name + "': no layer has that name (\"input\" is the network's input)");
+      if (it->second == i) fail(g.spec_path, l.input_name_pos[k], l.name, "a layer cannot read its own output");
+      l.inputs.push_back(it->second);
+    }
+    const std::string kind = ir::to_string(l.kind);
+    if (op(l).merges() && l.inputs.size() < 2)
+      fail(g.spec_path, l.input_name_pos[0], l.name,
+           kind + " needs at least two inputs, got one ('" + l.input_names[0] + "'" +
+               (l.inputs.size() == 1 && l.input_name_pos[0].line == l.pos.line && l.input_name_pos[0].column == l.pos.column
+                    ? ", the previous layer, as `inputs` is not given"
+                    : "") +
+               "): write e.g. inputs = [\"a\", \"b\"]");
+    if (!op(l).merges() && l.inputs.size() != 1)
+      fail(g.spec_path, l.input_name_pos[1], l.name,
+           kind + " reads one input, got " + std::to_string(l.inputs.size()) + " (only add and concat take several)");
+  }
+
+  // Topological order, keeping the file's order where the inputs allow: the ready layer that comes
+  // first in the file goes next.
+  const std::size_t n = g.layers.size();
+  std::vector<bool> sorted(n, false);
+  std::vector<std::size_t> order;
+  while (order.size() < n) {
+    std::size_t next = n;
+    for (std::size_t i = 0; i < n && next == n; ++i) {
+      if (sorted[i]) continue;
+      bool ready = true;
+      for (std::size_t in : g.layers[i].inputs) ready = ready && (in == ir::kGraphInput || sorted[in]);
+      if (ready) next = i;
+    }
+    if (next == n) {
+      std::size_t first = 0;
+      while (sorted[first]) ++first;
+      fail(g.spec_path, g.layers[first].pos, g.layers[first].name,
+           "the layers' inputs form a cycle: " + cycle_text(g, first, sorted));
+    }
+    sorted[next] = true;
+    order.push_back(next);
+  }
+
+  // The last layer in the file is the output; every other layer must lead to it.
+  std::vector<bool> used(n, false);
+  std::vector<std::size_t> stack = {n - 1};
+  used[n - 1] = true;
+  while (!stack.empty()) {
+    const std::size_t at = stack.back();
+    stack.pop_back();
+    for (std::size_t in : g.layers[at].inputs)
+      if (in != ir::kGraphInput && !used[in]) {
+        used[in] = true;
+        stack.push_back(in);
+      }
+  }
+  for (std::size_t i = 0; i < n; ++i)
+    if (!used[i])
+      fail(g.spec_path, g.layers[i].pos, g.layers[i].name,
+           "the output of this layer is never used: every layer must lead to the last one, '" + g.layers[n - 1].name +
+               "', the network's output");
+
+  std::vector<std::size_t> position(n);
+  for (std::size_t k = 0; k < n; ++k) position[order[k]] = k;
+  std::vector<ir::Layer> layers;
+  for (std::size_t k = 0; k < n; ++k) {
+    layers.push_back(std::move(g.layers[order[k]]));
+    for (auto& in : layers.back().inputs)
+      if (in != ir::kGraphInput) in = position[in];
+  }
+  g.layers = std::move(layers);
+}
+
 void infer_shapes(ir::Graph& g) {
-  std::size_t features = g.input_features();
+  if (g.input_features() > ir::kMaxFeatures)
+    fail(g.spec_path, g.input_pos, "",
+         "the input holds " + std::to_string(g.input_features()) + " values per sample, over the limit of " +
+             std::to_string(ir::kMaxFeatures));
   for (ir::Layer& l : g.layers) {
-    l.in_features = features;
-    l.out_features = ops::op_def(l.kind).out_features(l);
-    features = l.out_features;
+    l.in_shapes.clear();
+    for (std::size_t in : l.inputs) l.in_shapes.push_back(in == ir::kGraphInput ? g.input_shape : g.layers[in].out_shape);
+    l.in_features = 0;
+    for (const auto& s : l.in_shapes) l.in_features = l.kind == ir::OpKind::concat ? l.in_features + ir::elements(s) : ir::elements(s);
+    l.out_shape = op(l).out_shape(l, ops::LayerError{g, l});
+    l.out_features = ir::elements(l.out_shape);
+    if (l.out_features > ir::kMaxFeatures)
+      fail(g.spec_path, l.pos, l.name,
+           "the output holds " + std::to_string(l.out_features) + " values per sample, over the limit of " +
+               std::to_string(ir::kMaxFeatures));
   }
 }
 
 void validate(ir::Graph& g) {
-  std::set<std::string> seen;
-  for (const ir::Layer& l : g.layers)
-    if (!seen.insert(l.name).second)
-      fail(g.spec_path, l.name_pos, l.name, "duplicate layer name (names must be unique; unnamed layers are called <type><index>)");
-
   // The activation the network ends with: trailing identity layers change nothing.
   std::size_t end = g.layers.size() - 1;
   while (end > 0 && g.layers[end].kind == ir::OpKind::activation && g.layers[end].activation.kind == Activation::identity)
     --end;
   const ir::Layer& last = g.layers[end];
   const Activation out_act = last.activation.kind;
+  if (g.layers.back().out_shape.size() != 1)
+    fail(g.spec_path, g.layers.back().pos, g.layers.back().name,
+         "the network's output must be flat features, but it is an image " + [&] {
+           std::string s;
+           for (auto d : g.layers.back().out_shape) s += (s.empty() ? "[" : ", ") + std::to_string(d);
+           return s + "]";
+         }() + " (end with a flatten or dense layer)");
   switch (g.loss.kind) {
     case ir::LossKind::mse: break;
     case ir::LossKind::binary_cross_entropy:
@@ -71,44 +211,44 @@ void validate(ir::Graph& g) {
            "targets = \"inputs\" (an autoencoder) needs as many outputs as inputs: the network has " +
                std::to_string(g.input_features()) + " inputs and " + std::to_string(g.output_features()) + " outputs");
   }
-
-  // Memory of one batch: the input, every layer's output and pre-activation, dLoss/dy and the two
-  // gradient buffers (Workspace); and what forward() keeps on the stack for one sample.
-  std::uint64_t widest = 0;
-  for (const ir::Layer& l : g.layers) widest = std::max<std::uint64_t>(widest, l.out_features);
-  std::uint64_t values = g.batch * (g.input_features() + g.output_features() + 2 * widest);
-  std::uint64_t stack = 0;
-  for (std::size_t i = 0; i < g.layers.size(); ++i) {
-    const ir::Layer& l = g.layers[i];
-    const ops::OpDef& op = ops::op_def(l.kind);
-    values += g.batch * l.out_features * (1 + (op.keeps_pre(l) ? 1 : 0) + op.extra_buffers(l).size());
-    if (values > ir::kMaxWorkspace)
-      fail(g.spec_path, l.pos, l.name,
-           "the activations of batch " + std::to_string(g.batch) + " exceed the limit of " +
-               std::to_string(ir::kMaxWorkspace) + " values; use a smaller batch or fewer units");
-    if (i + 1 < g.layers.size()) stack += l.out_features;
-    if (stack > ir::kMaxStack)
-      fail(g.spec_path, l.pos, l.name,
-           "forward() for one sample would keep more than " + std::to_string(ir::kMaxStack) +
-               " values on the stack (limit); use fewer or narrower layers");
-  }
 }
 
 void count(ir::Graph& g) {
   std::uint64_t total = 0;
   for (std::size_t i = 0; i < g.layers.size(); ++i) {
     ir::Layer& l = g.layers[i];
-    ops::op_def(l.kind).count(l, activation_after(g, i));
+    op(l).count(l, activation_after(g, i));
     for (const auto& p : l.params) total += p.size;
     if (total > ir::kMaxParams)
       fail(g.spec_path, l.pos, l.name, "the net would have more than " + std::to_string(ir::kMaxParams) + " parameters (limit)");
   }
   if (total == 0)
-    fail(g.spec_path, g.layers.front().pos, g.layers.front().name, "the net has nothing to train: add a dense layer");
+    fail(g.spec_path, g.layers.front().pos, g.layers.front().name,
+         "the net has nothing to train: add a layer with parameters (dense, conv2d, glu or prelu)");
 }
 
 void plan(ir::Graph& g) {
-  for (ir::Layer& l : g.layers) l.unrolled = ops::op_def(l.kind).unrolled(l);
+  for (ir::Layer& l : g.layers) l.unrolled = op(l).unrolled(l);
+  g.workspace = plan_workspace(g);
+  g.one_sample = plan_one_sample(g);
+  // The trainer's batch of inputs counts with the Workspace.
+  const auto too_big = [&](const ir::MemoryPlan& p, std::uint64_t extra, std::uint64_t limit, const std::string& what,
+                           const std::string& hint) {
+    if (p.size + extra <= limit) return;
+    // Blame the layer that owns the largest buffer.
+    const ir::Buffer* big = &p.buffers.front();
+    for (const auto& b : p.buffers)
+      if (b.size > big->size) big = &b;
+    const ir::Layer* owner = &g.layers.back();
+    for (const auto& l : g.layers)
+      if (big->name.rfind(l.name + "_", 0) == 0) owner = &l;
+    fail(g.spec_path, owner->pos, owner->name,
+         what + " needs " + std::to_string(p.size + extra) + " values, over the limit of " + std::to_string(limit) +
+             " (the largest buffer, " + big->name + ", holds " + std::to_string(big->size) + "); " + hint);
+  };
+  too_big(g.workspace, std::uint64_t{g.batch} * g.input_features(), ir::kMaxWorkspace,
+          "the Workspace of batch " + std::to_string(g.batch) + " and its inputs", "use a smaller batch or fewer units");
+  too_big(g.one_sample, 0, ir::kMaxStack, "forward() for one sample", "use fewer or narrower layers");
 }
 
 }  // namespace castnet::passes

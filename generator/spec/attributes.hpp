@@ -2,6 +2,7 @@
 // error positioned at the offending value and naming the layer. Hides TOML from the layer kinds.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <initializer_list>
 #include <optional>
@@ -24,6 +25,10 @@ class Attributes {
   // A number in [lo, hi] (or (lo, hi] when lo_open); `dflt` when absent.
   virtual double real(std::string_view key, double lo, double hi, bool lo_open, double dflt) = 0;
   virtual std::optional<std::string> string(std::string_view key) = 0;
+  // A (height, width) pair written as one integer (both) or [height, width], each in [lo, hi].
+  virtual std::array<std::size_t, 2> pair(std::string_view key, std::int64_t lo, std::int64_t hi,
+                                          std::optional<std::int64_t> dflt = {}) = 0;
+  virtual bool is_string(std::string_view key) const = 0;
   // An error at the key's value (at the table when the key is absent).
   [[noreturn]] virtual void fail(std::string_view key, const std::string& message) = 0;
 };

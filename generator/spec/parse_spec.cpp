@@ -25,9 +25,6 @@ using ir::SourcePos;
 
 SourcePos pos_of(const toml::source_region& r) { return {r.begin.line, r.begin.column}; }
 
-// Layer types that later issues add: named in errors so users know they are planned, not misspelt.
-constexpr std::string_view kPlannedLayerTypes[] = {"conv2d", "maxpool2d", "avgpool2d", "flatten", "add",    "concat",    "glu",       "prelu"};
-
 std::string join(const std::vector<std::string_view>& items) {
   std::string s;
   for (auto it : items) s += (s.empty() ? "" : ", ") + std::string(it);
@@ -77,7 +74,7 @@ class Reader {
       fail(pos_of(n.source()), layer, std::string(what) + " must be " + range + ", got " + v.str());
     }
     auto i = n.as_integer();
-    if (!i) fail(pos_of(n.source()), layer, std::string(what) + " must be " + range + ", got a " + type_name(n));
+    if (!i) fail(pos_of(n.source()), layer, std::string(what) + " must be " + range + ", got " + type_name(n));
     const std::int64_t v = i->get();
     if (v < lo || v > hi) fail(pos_of(n.source()), layer, std::string(what) + " must be " + range + ", got " + std::to_string(v));
     return static_cast<std::uint64_t>(v);
@@ -149,13 +146,13 @@ class Reader {
 
   static std::string type_name(const toml::node& n) {
     switch (n.type()) {
-      case toml::node_type::string: return "string";
-      case toml::node_type::integer: return "integer";
-      case toml::node_type::floating_point: return "number";
-      case toml::node_type::boolean: return "boolean";
-      case toml::node_type::array: return "array";
-      case toml::node_type::table: return "table";
-      default: return "date/time";
+      case toml::node_type::string: return "a string";
+      case toml::node_type::integer: return "an integer";
+      case toml::node_type::floating_point: return "a number";
+      case toml::node_type::boolean: return "a boolean";
+      case toml::node_type::array: return "an array";
+      case toml::node_type::table: return "a table";
+      default: return "a date/time";
     }
   }
 
@@ -171,7 +168,7 @@ class TableAttributes final : public Attributes {
 
   void allow(std::initializer_list<std::string_view> keys, std::string_view what,
              std::initializer_list<std::string_view> planned) override {
-    std::vector<std::string_view> all = {"name", "type"};
+    std::vector<std::string_view> all = {"name", "type", "inputs"};
     all.insert(all.end(), keys.begin(), keys.end());
     r_.check_keys(t_, all, std::string(what), layer_, planned);
   }
@@ -181,6 +178,24 @@ class TableAttributes final : public Attributes {
   }
   double real(std::string_view key, double lo, double hi, bool lo_open, double dflt) override {
     return r_.real(t_, key, lo, hi, lo_open, layer_, dflt);
+  }
+  std::array<std::size_t, 2> pair(std::string_view key, std::int64_t lo, std::int64_t hi,
+                                  std::optional<std::int64_t> dflt) override {
+    const toml::node* n = t_.get(key);
+    if (!n || !n->is_array()) {
+      const auto v = static_cast<std::size_t>(r_.integer(t_, key, lo, hi, layer_, pos_, dflt));
+      return {v, v};
+    }
+    const auto& arr = *n->as_array();
+    if (arr.size() != 2)
+      r_.fail(pos_of(n->source()), layer_, std::string(key) + " must be one integer or two, [height, width]; got " +
+                                               std::to_string(arr.size()) + " values");
+    return {static_cast<std::size_t>(r_.integer_value(arr[0], key, lo, hi, layer_)),
+            static_cast<std::size_t>(r_.integer_value(arr[1], key, lo, hi, layer_))};
+  }
+  bool is_string(std::string_view key) const override {
+    const toml::node* n = t_.get(key);
+    return n && n->is_string();
   }
   std::optional<std::string> string(std::string_view key) override {
     const auto* s = r_.string(t_, key, layer_, pos_, false);
@@ -198,6 +213,23 @@ class TableAttributes final : public Attributes {
   SourcePos pos_;
 };
 
+// `inputs = ["a", "b"]`: layer names, or "input" for the network's input. Whether they exist and
+// how many a kind takes is the passes' business.
+void read_inputs(const Reader& r, const toml::table& t, ir::Layer& l) {
+  const toml::node* n = t.get("inputs");
+  if (!n) return;
+  const auto* arr = n->as_array();
+  if (!arr || arr->empty()) r.fail(pos_of(n->source()), l.name, "inputs must be a non-empty array of layer names");
+  if (arr->size() > ir::kMaxLayers)
+    r.fail(pos_of(n->source()), l.name, "inputs may name at most " + std::to_string(ir::kMaxLayers) + " layers");
+  for (const auto& e : *arr) {
+    const auto* s = e.as_string();
+    if (!s) r.fail(pos_of(e.source()), l.name, "inputs must hold layer names (strings), got " + Reader::type_name(e));
+    l.input_names.push_back(r.identifier(*s, l.name, ir::kMaxLayerNameLength));
+    l.input_name_pos.push_back(pos_of(e.source()));
+  }
+}
+
 void read_layer(const Reader& r, const toml::table& t, std::size_t index, ir::Graph& g) {
   ir::Layer l;
   l.pos = pos_of(t.source());
@@ -206,19 +238,18 @@ void read_layer(const Reader& r, const toml::table& t, std::size_t index, ir::Gr
   const auto* type = r.string(t, "type", provisional, l.pos, true);
   const std::string& ty = type->get();
   const ops::OpDef* op = ops::op_for_type(ty, l);
-  if (!op) {
-    for (auto planned : kPlannedLayerTypes)
-      if (planned == ty) r.fail(pos_of(type->source()), provisional, "layer type '" + ty + "' is not supported yet");
-    r.fail(pos_of(type->source()), provisional, "unknown layer type '" + ty + "' (expected " + ops::known_types() + ")");
-  }
+  if (!op) r.fail(pos_of(type->source()), provisional, "unknown layer type '" + ty + "' (expected " + ops::known_types() + ")");
 
   if (const auto* name = r.string(t, "name", provisional, l.pos, false)) {
     l.name = r.identifier(*name, provisional, ir::kMaxLayerNameLength);
     l.name_pos = pos_of(name->source());
+    if (l.name == ir::kInputName)
+      r.fail(l.name_pos, provisional, "the name 'input' is reserved for the network's input (as `inputs` name it)");
   } else {
     l.name = ty + std::to_string(index + 1);  // documented default: <type><index>, 1-based
     l.name_pos = l.pos;
   }
+  read_inputs(r, t, l);
   TableAttributes attributes(r, t, l.name, l.pos);
   op->read(attributes, l);
   g.layers.push_back(std::move(l));
@@ -356,8 +387,8 @@ void read_input(const Reader& r, const toml::node& n, ir::Graph& g) {
   if (!arr || arr->empty() || arr->size() > 3)
     r.fail(g.input_pos, "", "input must be an array of 1 to 3 sizes: [features] or [channels, height, width]");
   for (const auto& e : *arr) g.input_shape.push_back(r.integer_value(e, "input sizes", 1, static_cast<std::int64_t>(ir::kMaxUnits), ""));
-  if (g.input_shape.size() != 1)
-    r.fail(g.input_pos, "", "input must be [features] for now: image inputs [channels, height, width] come with conv layers");
+  if (g.input_shape.size() == 2)
+    r.fail(g.input_pos, "", "input must be [features] or [channels, height, width], got two sizes (write [1, height, width] for one channel)");
 }
 
 }  // namespace

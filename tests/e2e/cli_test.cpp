@@ -36,13 +36,15 @@ std::size_t count_lines(const std::string& s, const std::string& prefix) {
 
 }  // namespace
 
-TEST_CASE("cli: check prints the layer table with totals") {
+TEST_CASE("cli: check prints the layer table with totals, the planned memory and the source size") {
   Cli cli;
   const auto r = cli({"check", kXor});
   REQUIRE(r.exit_code == 0);
-  CHECK(r.out.find("hidden               dense+tanh         (2)                   6             10") != std::string::npos);
-  CHECK(r.out.find("out                  dense              (1)                   3              5") != std::string::npos);
-  CHECK(r.out.find("total                                                         9             15") != std::string::npos);
+  CHECK(r.out.find("hidden               dense+tanh         (2)                       6             10") != std::string::npos);
+  CHECK(r.out.find("out                  dense              (1)                       3              5") != std::string::npos);
+  CHECK(r.out.find("total                                                             9             15") != std::string::npos);
+  CHECK(r.out.find("memory: Workspace 80 values") != std::string::npos);
+  CHECK(r.out.find("generated source: ") != std::string::npos);
 }
 
 TEST_CASE("cli: usage errors exit 2") {

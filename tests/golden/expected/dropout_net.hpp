@@ -9,10 +9,15 @@
 #include <string_view>
 
 #include <castnet/activations.hpp>
+#include <castnet/conv.hpp>
 #include <castnet/dropout.hpp>
+#include <castnet/elementwise.hpp>
+#include <castnet/glu.hpp>
 #include <castnet/kernels.hpp>
 #include <castnet/losses.hpp>
 #include <castnet/model.hpp>
+#include <castnet/pool.hpp>
+#include <castnet/prelu.hpp>
 #include <castnet/version.hpp>
 
 static_assert(CASTNET_RUNTIME_ABI == 1, "model dropout_net was generated for castnet runtime ABI 1: regenerate it");
@@ -23,21 +28,23 @@ using real = float;
 
 inline constexpr std::string_view kName = "dropout_net";
 inline constexpr std::string_view kSpecSha256 = "088cc91d2135448071813c3fb56effb0c224f95f99a47922a28ac31b8af5fc0d";
-inline constexpr std::size_t kInputs = 6;    // features of one sample
+inline constexpr std::size_t kInputs = 6;    // values of one sample, shaped kInputShape
+inline constexpr std::array<std::size_t, 1> kInputShape = { 6 };  // [features] or [channels, height, width]
 inline constexpr std::size_t kOutputs = 3;  // network outputs (logits)
 inline constexpr std::size_t kTargets = 1;  // target values per sample (the class index)
 inline constexpr std::size_t kBatch = 2;      // samples per forward_batch and train_step
 inline constexpr std::size_t kParams = 83;    // trainable values
 inline constexpr castnet::Loss kLoss = castnet::Loss::softmax_cross_entropy;
 
-// layer                type               output           params   FLOPs/sample
-// drop_in              dropout            (6)                   0              0
-// hidden               dense+relu         (8)                  56            104
-// drop_hidden          dropout            (8)                   0              0
-// out                  dense              (3)                  27             51
-// total                                                        83            155
+// layer                type               output               params   FLOPs/sample
+// drop_in              dropout            (6)                       0              0
+// hidden               dense+relu         (8)                      56            104
+// drop_hidden          dropout            (8)                       0              0
+// out                  dense              (3)                      27             51
+// total                                                            83            155
 
-// Trainable tensors in PyTorch's layout: dense weights are (out, in), row-major.
+// Trainable tensors in PyTorch's layout, row-major: dense weights are (out, in), conv2d weights
+// (out, in, kh, kw).
 struct Params {
   // hidden: dense 6 -> 8, relu, straight-line  (dropout_net.toml:13)
   alignas(64) real hidden_weight[8 * 6];  // (out, in)
@@ -57,18 +64,25 @@ struct Grads {
   alignas(64) real out_bias[3];  // (out)
 };
 
-// The activations of the last forward_batch (backward reads them) and backward's scratch.
+// The activations of the last forward pass (backward reads them, and they stay valid until the next
+// forward pass) and backward's gradients, in one arena planned by the generator: buffers whose
+// lifetimes (the steps of train_step: layer i's forward = i, the loss = the number of layers n,
+// layer i's backward = 2n - i, after train_step = 2n + 1) do not overlap share memory. Images are
+// (channels, height, width) per sample.
 struct Workspace {
-  alignas(64) real drop_in_out[kBatch * 6];  // (batch, 6)
-  alignas(64) real drop_in_mask[kBatch * 6];  // dropout mask of the last train_step: 0 or 1 / (1 - rate)
-  alignas(64) real hidden_pre[kBatch * 8];  // (batch, 8) before relu
-  alignas(64) real hidden_out[kBatch * 8];  // (batch, 8)
-  alignas(64) real drop_hidden_out[kBatch * 8];  // (batch, 8)
-  alignas(64) real drop_hidden_mask[kBatch * 8];  // dropout mask of the last train_step: 0 or 1 / (1 - rate)
-  alignas(64) real out_out[kBatch * 3];  // (batch, 3)
-  alignas(64) real dy[kBatch * kOutputs];  // dLoss/dy of train_step
-  alignas(64) real grad_a[kBatch * 8];  // backward scratch: gradients between layers
-  alignas(64) real grad_b[kBatch * 8];
+  alignas(64) real buffer[160];
+  real* drop_in_out() noexcept { return buffer + 96; }  // the output (batch, 6), 12 values, steps 0-9
+  real* drop_in_mask() noexcept { return buffer + 112; }  // dropout mask of the last train_step: 0 or 1 / (1 - rate), 12 values, steps 0-9
+  real* drop_in_grad() noexcept { return buffer + 128; }  // dLoss/d(output) (batch, 6), 12 values, steps 7-8
+  real* hidden_out() noexcept { return buffer + 0; }  // the output (batch, 8), 16 values, steps 1-9
+  real* hidden_pre() noexcept { return buffer + 16; }  // before relu (batch, 8), 16 values, steps 1-9
+  real* hidden_grad() noexcept { return buffer + 32; }  // dLoss/d(output) (batch, 8), 16 values, steps 6-7
+  real* hidden_dz() noexcept { return buffer + 48; }  // dLoss/d(pre-activation), 16 values, step 7
+  real* drop_hidden_out() noexcept { return buffer + 64; }  // the output (batch, 8), 16 values, steps 2-9
+  real* drop_hidden_mask() noexcept { return buffer + 80; }  // dropout mask of the last train_step: 0 or 1 / (1 - rate), 16 values, steps 2-9
+  real* drop_hidden_grad() noexcept { return buffer + 48; }  // dLoss/d(output) (batch, 8), 16 values, steps 5-6
+  real* out_out() noexcept { return buffer + 144; }  // the output (batch, 3), 6 values, steps 3-9
+  real* dy() noexcept { return buffer + 32; }  // dLoss/dy of train_step, 6 values, steps 4-5
 };
 
 // Name, shape and initialisation of each tensor; tensors() returns them in this order.
@@ -103,14 +117,16 @@ inline std::array<const real*, 4> tensors(const Grads& p) noexcept {
   };
 }
 
-// One sample: x (kInputs) -> y (kOutputs). No allocation: one stack array per layer (specs are
-// limited to 2^18 such values).
+// One sample: x (kInputs) -> y (kOutputs). No allocation: the layers share one stack arena planned
+// by the generator (specs are limited to 2^18 values of it).
 inline void forward([[maybe_unused]] const Params& p, const real* x, real* y) noexcept {
-  // drop_in: dropout 6, rate 0.2  (dropout_net.toml:8)
-  // the identity at inference
+  alignas(64) real buf[16];  // the planned arena of the layers below
+
+  // drop_in: dropout [6], rate 0.2  (dropout_net.toml:8)
+  // passes x on
 
   // hidden: dense 6 -> 8, relu, straight-line  (dropout_net.toml:13)
-  alignas(64) real hidden_out[8];
+  real* const hidden_out = buf + 0;  // (8)
   for (std::size_t b = 0; b < 1; ++b) {
     const real* xb = x + b * 6;
     real* zb = hidden_out + b * 8;
@@ -125,8 +141,8 @@ inline void forward([[maybe_unused]] const Params& p, const real* x, real* y) no
   }
   castnet::activation_forward<castnet::Act::relu, real, 1, 8>(hidden_out, hidden_out, real(0.0));
 
-  // drop_hidden: dropout 8, rate 0.5  (dropout_net.toml:19)
-  // the identity at inference
+  // drop_hidden: dropout [8], rate 0.5  (dropout_net.toml:19)
+  // passes hidden_out on
 
   // out: dense 8 -> 3, straight-line  (dropout_net.toml:23)
   for (std::size_t b = 0; b < 1; ++b) {
@@ -144,17 +160,17 @@ namespace detail {
 // dropout layers draw their masks from `key`; otherwise they pass their input through.
 inline void forward_ws([[maybe_unused]] const Params& p, Workspace& ws, const real* x,
                        [[maybe_unused]] bool training, [[maybe_unused]] std::uint64_t key) noexcept {
-  // drop_in: dropout 6, rate 0.2  (dropout_net.toml:8)
+  // drop_in: dropout [6], rate 0.2  (dropout_net.toml:8)
   if (training) {
-    castnet::dropout_forward<real, 2 * 6>(x, ws.drop_in_out, ws.drop_in_mask, 0.2, key, 0);
+    castnet::dropout_forward<real, 2 * 6>(x, ws.drop_in_out(), ws.drop_in_mask(), 0.2, key, 0);
   } else {
-    castnet::dropout_identity<real, 2 * 6>(x, ws.drop_in_out, ws.drop_in_mask);
+    castnet::dropout_identity<real, 2 * 6>(x, ws.drop_in_out(), ws.drop_in_mask());
   }
 
   // hidden: dense 6 -> 8, relu, straight-line  (dropout_net.toml:13)
   for (std::size_t b = 0; b < 2; ++b) {
-    const real* xb = ws.drop_in_out + b * 6;
-    real* zb = ws.hidden_pre + b * 8;
+    const real* xb = ws.drop_in_out() + b * 6;
+    real* zb = ws.hidden_pre() + b * 8;
     zb[0] = p.hidden_bias[0] + p.hidden_weight[0] * xb[0] + p.hidden_weight[1] * xb[1] + p.hidden_weight[2] * xb[2] + p.hidden_weight[3] * xb[3] + p.hidden_weight[4] * xb[4] + p.hidden_weight[5] * xb[5];
     zb[1] = p.hidden_bias[1] + p.hidden_weight[6] * xb[0] + p.hidden_weight[7] * xb[1] + p.hidden_weight[8] * xb[2] + p.hidden_weight[9] * xb[3] + p.hidden_weight[10] * xb[4] + p.hidden_weight[11] * xb[5];
     zb[2] = p.hidden_bias[2] + p.hidden_weight[12] * xb[0] + p.hidden_weight[13] * xb[1] + p.hidden_weight[14] * xb[2] + p.hidden_weight[15] * xb[3] + p.hidden_weight[16] * xb[4] + p.hidden_weight[17] * xb[5];
@@ -164,19 +180,19 @@ inline void forward_ws([[maybe_unused]] const Params& p, Workspace& ws, const re
     zb[6] = p.hidden_bias[6] + p.hidden_weight[36] * xb[0] + p.hidden_weight[37] * xb[1] + p.hidden_weight[38] * xb[2] + p.hidden_weight[39] * xb[3] + p.hidden_weight[40] * xb[4] + p.hidden_weight[41] * xb[5];
     zb[7] = p.hidden_bias[7] + p.hidden_weight[42] * xb[0] + p.hidden_weight[43] * xb[1] + p.hidden_weight[44] * xb[2] + p.hidden_weight[45] * xb[3] + p.hidden_weight[46] * xb[4] + p.hidden_weight[47] * xb[5];
   }
-  castnet::activation_forward<castnet::Act::relu, real, 2, 8>(ws.hidden_pre, ws.hidden_out, real(0.0));
+  castnet::activation_forward<castnet::Act::relu, real, 2, 8>(ws.hidden_pre(), ws.hidden_out(), real(0.0));
 
-  // drop_hidden: dropout 8, rate 0.5  (dropout_net.toml:19)
+  // drop_hidden: dropout [8], rate 0.5  (dropout_net.toml:19)
   if (training) {
-    castnet::dropout_forward<real, 2 * 8>(ws.hidden_out, ws.drop_hidden_out, ws.drop_hidden_mask, 0.5, key, 2);
+    castnet::dropout_forward<real, 2 * 8>(ws.hidden_out(), ws.drop_hidden_out(), ws.drop_hidden_mask(), 0.5, key, 2);
   } else {
-    castnet::dropout_identity<real, 2 * 8>(ws.hidden_out, ws.drop_hidden_out, ws.drop_hidden_mask);
+    castnet::dropout_identity<real, 2 * 8>(ws.hidden_out(), ws.drop_hidden_out(), ws.drop_hidden_mask());
   }
 
   // out: dense 8 -> 3, straight-line  (dropout_net.toml:23)
   for (std::size_t b = 0; b < 2; ++b) {
-    const real* xb = ws.drop_hidden_out + b * 8;
-    real* zb = ws.out_out + b * 3;
+    const real* xb = ws.drop_hidden_out() + b * 8;
+    real* zb = ws.out_out() + b * 3;
     zb[0] = p.out_bias[0] + p.out_weight[0] * xb[0] + p.out_weight[1] * xb[1] + p.out_weight[2] * xb[2] + p.out_weight[3] * xb[3] + p.out_weight[4] * xb[4] + p.out_weight[5] * xb[5] + p.out_weight[6] * xb[6] + p.out_weight[7] * xb[7];
     zb[1] = p.out_bias[1] + p.out_weight[8] * xb[0] + p.out_weight[9] * xb[1] + p.out_weight[10] * xb[2] + p.out_weight[11] * xb[3] + p.out_weight[12] * xb[4] + p.out_weight[13] * xb[5] + p.out_weight[14] * xb[6] + p.out_weight[15] * xb[7];
     zb[2] = p.out_bias[2] + p.out_weight[16] * xb[0] + p.out_weight[17] * xb[1] + p.out_weight[18] * xb[2] + p.out_weight[19] * xb[3] + p.out_weight[20] * xb[4] + p.out_weight[21] * xb[5] + p.out_weight[22] * xb[6] + p.out_weight[23] * xb[7];
@@ -188,11 +204,12 @@ inline void forward_ws([[maybe_unused]] const Params& p, Workspace& ws, const re
 // kBatch samples: x (kBatch, kInputs) -> y (kBatch, kOutputs).
 inline void forward_batch(const Params& p, Workspace& ws, const real* x, real* y) noexcept {
   detail::forward_ws(p, ws, x, false, 0);
-  for (std::size_t i = 0; i < kBatch * kOutputs; ++i) y[i] = ws.out_out[i];
+  const real* out = ws.out_out();
+  for (std::size_t i = 0; i < kBatch * kOutputs; ++i) y[i] = out[i];
 }
 
 // The outputs (kBatch, kOutputs) of the last forward_batch or train_step, before any update.
-inline const real* outputs(const Workspace& ws) noexcept { return ws.out_out; }
+inline const real* outputs(const Workspace& ws) noexcept { return ws.buffer + 144; }  // out_out
 
 // Gradients of every parameter into g (overwritten), and of the input into dx (kBatch, kInputs)
 // unless dx is null, given dy = dLoss/dy (kBatch, kOutputs) for the forward_batch just run on x.
@@ -202,7 +219,7 @@ inline void backward([[maybe_unused]] const Params& p, [[maybe_unused]] Workspac
   for (std::size_t i = 0; i < 3 * 8; ++i) g.out_weight[i] = 0;
   for (std::size_t o = 0; o < 3; ++o) g.out_bias[o] = 0;
   for (std::size_t b = 0; b < kBatch; ++b) {
-    const real* xb = ws.drop_hidden_out + b * 8;
+    const real* xb = ws.drop_hidden_out() + b * 8;
     const real* db = dy + b * 3;
     g.out_weight[0] += db[0] * xb[0];
     g.out_weight[1] += db[0] * xb[1];
@@ -234,7 +251,7 @@ inline void backward([[maybe_unused]] const Params& p, [[maybe_unused]] Workspac
   }
   for (std::size_t b = 0; b < kBatch; ++b) {
     const real* db = dy + b * 3;
-    real* dxb = ws.grad_a + b * 8;
+    real* dxb = ws.drop_hidden_grad() + b * 8;
     dxb[0] = db[0] * p.out_weight[0] + db[1] * p.out_weight[8] + db[2] * p.out_weight[16];
     dxb[1] = db[0] * p.out_weight[1] + db[1] * p.out_weight[9] + db[2] * p.out_weight[17];
     dxb[2] = db[0] * p.out_weight[2] + db[1] * p.out_weight[10] + db[2] * p.out_weight[18];
@@ -245,16 +262,16 @@ inline void backward([[maybe_unused]] const Params& p, [[maybe_unused]] Workspac
     dxb[7] = db[0] * p.out_weight[7] + db[1] * p.out_weight[15] + db[2] * p.out_weight[23];
   }
 
-  // drop_hidden: dropout 8, rate 0.5  (dropout_net.toml:19)
-  castnet::dropout_backward<real, kBatch * 8>(ws.grad_a, ws.drop_hidden_mask, ws.grad_b);
+  // drop_hidden: dropout [8], rate 0.5  (dropout_net.toml:19)
+  castnet::dropout_backward<real, kBatch * 8>(ws.drop_hidden_grad(), ws.drop_hidden_mask(), ws.hidden_grad());
 
   // hidden: dense 6 -> 8, relu, straight-line  (dropout_net.toml:13)
-  castnet::activation_backward<castnet::Act::relu, real, kBatch, 8>(ws.hidden_pre, ws.hidden_out, ws.grad_b, ws.grad_a, real(0.0));
+  castnet::activation_backward<castnet::Act::relu, real, kBatch, 8>(ws.hidden_pre(), ws.hidden_out(), ws.hidden_grad(), ws.hidden_dz(), real(0.0));
   for (std::size_t i = 0; i < 8 * 6; ++i) g.hidden_weight[i] = 0;
   for (std::size_t o = 0; o < 8; ++o) g.hidden_bias[o] = 0;
   for (std::size_t b = 0; b < kBatch; ++b) {
-    const real* xb = ws.drop_in_out + b * 6;
-    const real* db = ws.grad_a + b * 8;
+    const real* xb = ws.drop_in_out() + b * 6;
+    const real* db = ws.hidden_dz() + b * 8;
     g.hidden_weight[0] += db[0] * xb[0];
     g.hidden_weight[1] += db[0] * xb[1];
     g.hidden_weight[2] += db[0] * xb[2];
@@ -313,8 +330,8 @@ inline void backward([[maybe_unused]] const Params& p, [[maybe_unused]] Workspac
     g.hidden_bias[7] += db[7];
   }
   for (std::size_t b = 0; b < kBatch; ++b) {
-    const real* db = ws.grad_a + b * 8;
-    real* dxb = ws.grad_b + b * 6;
+    const real* db = ws.hidden_dz() + b * 8;
+    real* dxb = ws.drop_in_grad() + b * 6;
     dxb[0] = db[0] * p.hidden_weight[0] + db[1] * p.hidden_weight[6] + db[2] * p.hidden_weight[12] + db[3] * p.hidden_weight[18] + db[4] * p.hidden_weight[24] + db[5] * p.hidden_weight[30] + db[6] * p.hidden_weight[36] + db[7] * p.hidden_weight[42];
     dxb[1] = db[0] * p.hidden_weight[1] + db[1] * p.hidden_weight[7] + db[2] * p.hidden_weight[13] + db[3] * p.hidden_weight[19] + db[4] * p.hidden_weight[25] + db[5] * p.hidden_weight[31] + db[6] * p.hidden_weight[37] + db[7] * p.hidden_weight[43];
     dxb[2] = db[0] * p.hidden_weight[2] + db[1] * p.hidden_weight[8] + db[2] * p.hidden_weight[14] + db[3] * p.hidden_weight[20] + db[4] * p.hidden_weight[26] + db[5] * p.hidden_weight[32] + db[6] * p.hidden_weight[38] + db[7] * p.hidden_weight[44];
@@ -323,9 +340,9 @@ inline void backward([[maybe_unused]] const Params& p, [[maybe_unused]] Workspac
     dxb[5] = db[0] * p.hidden_weight[5] + db[1] * p.hidden_weight[11] + db[2] * p.hidden_weight[17] + db[3] * p.hidden_weight[23] + db[4] * p.hidden_weight[29] + db[5] * p.hidden_weight[35] + db[6] * p.hidden_weight[41] + db[7] * p.hidden_weight[47];
   }
 
-  // drop_in: dropout 6, rate 0.2  (dropout_net.toml:8)
+  // drop_in: dropout [6], rate 0.2  (dropout_net.toml:8)
   if (dx != nullptr) {
-    castnet::dropout_backward<real, kBatch * 6>(ws.grad_b, ws.drop_in_mask, dx);
+    castnet::dropout_backward<real, kBatch * 6>(ws.drop_in_grad(), ws.drop_in_mask(), dx);
   }
 }
 
@@ -336,8 +353,8 @@ inline void backward([[maybe_unused]] const Params& p, [[maybe_unused]] Workspac
 inline real train_step(const Params& p, Workspace& ws, const real* x, const real* target, Grads& g,
                        std::size_t n = kBatch, std::uint64_t key = 0) noexcept {
   detail::forward_ws(p, ws, x, true, key);
-  const real loss = castnet::losses::softmax_cross_entropy<real, kBatch, kOutputs>(ws.out_out, target, ws.dy, n);
-  backward(p, ws, x, ws.dy, g, nullptr);
+  const real loss = castnet::losses::softmax_cross_entropy<real, kBatch, kOutputs>(ws.out_out(), target, ws.dy(), n);
+  backward(p, ws, x, ws.dy(), g, nullptr);
   return loss;
 }
 

@@ -9,10 +9,15 @@
 #include <string_view>
 
 #include <castnet/activations.hpp>
+#include <castnet/conv.hpp>
 #include <castnet/dropout.hpp>
+#include <castnet/elementwise.hpp>
+#include <castnet/glu.hpp>
 #include <castnet/kernels.hpp>
 #include <castnet/losses.hpp>
 #include <castnet/model.hpp>
+#include <castnet/pool.hpp>
+#include <castnet/prelu.hpp>
 #include <castnet/version.hpp>
 
 static_assert(CASTNET_RUNTIME_ABI == 1, "model local_names was generated for castnet runtime ABI 1: regenerate it");
@@ -23,24 +28,26 @@ using real = float;
 
 inline constexpr std::string_view kName = "local_names";
 inline constexpr std::string_view kSpecSha256 = "9a90b60f400fcc4bc7c469a9fe202871401be58694e178f3aa2c06affa415bc8";
-inline constexpr std::size_t kInputs = 3;    // features of one sample
+inline constexpr std::size_t kInputs = 3;    // values of one sample, shaped kInputShape
+inline constexpr std::array<std::size_t, 1> kInputShape = { 3 };  // [features] or [channels, height, width]
 inline constexpr std::size_t kOutputs = 2;  // network outputs (predictions)
 inline constexpr std::size_t kTargets = 2;  // target values per sample (one per output)
 inline constexpr std::size_t kBatch = 2;      // samples per forward_batch and train_step
 inline constexpr std::size_t kParams = 504;    // trainable values
 inline constexpr castnet::Loss kLoss = castnet::Loss::mse;
 
-// layer                type               output           params   FLOPs/sample
-// x                    dense+tanh         (4)                  16             28
-// p                    dense              (3)                  15             27
-// zb                   relu               (3)                   0              0
-// xb                   dense+elu          (20)                 80            140
-// b                    dense              (17)                357            697
-// dy                   sigmoid            (17)                  0              0
-// ws                   dense              (2)                  36             70
-// total                                                       504            962
+// layer                type               output               params   FLOPs/sample
+// x                    dense+tanh         (4)                      16             28
+// p                    dense              (3)                      15             27
+// zb                   relu               (3)                       0              0
+// xb                   dense+elu          (20)                     80            140
+// b                    dense              (17)                    357            697
+// dy                   sigmoid            (17)                      0              0
+// ws                   dense              (2)                      36             70
+// total                                                           504            962
 
-// Trainable tensors in PyTorch's layout: dense weights are (out, in), row-major.
+// Trainable tensors in PyTorch's layout, row-major: dense weights are (out, in), conv2d weights
+// (out, in, kh, kw).
 struct Params {
   // x: dense 3 -> 4, tanh, straight-line  (local_names.toml:8)
   alignas(64) real x_weight[4 * 3];  // (out, in)
@@ -78,20 +85,31 @@ struct Grads {
   alignas(64) real ws_bias[2];  // (out)
 };
 
-// The activations of the last forward_batch (backward reads them) and backward's scratch.
+// The activations of the last forward pass (backward reads them, and they stay valid until the next
+// forward pass) and backward's gradients, in one arena planned by the generator: buffers whose
+// lifetimes (the steps of train_step: layer i's forward = i, the loss = the number of layers n,
+// layer i's backward = 2n - i, after train_step = 2n + 1) do not overlap share memory. Images are
+// (channels, height, width) per sample.
 struct Workspace {
-  alignas(64) real x_pre[kBatch * 4];  // (batch, 4) before tanh
-  alignas(64) real x_out[kBatch * 4];  // (batch, 4)
-  alignas(64) real p_out[kBatch * 3];  // (batch, 3)
-  alignas(64) real zb_out[kBatch * 3];  // (batch, 3)
-  alignas(64) real xb_pre[kBatch * 20];  // (batch, 20) before elu
-  alignas(64) real xb_out[kBatch * 20];  // (batch, 20)
-  alignas(64) real b_out[kBatch * 17];  // (batch, 17)
-  alignas(64) real dy_out[kBatch * 17];  // (batch, 17)
-  alignas(64) real ws_out[kBatch * 2];  // (batch, 2)
-  alignas(64) real dy[kBatch * kOutputs];  // dLoss/dy of train_step
-  alignas(64) real grad_a[kBatch * 20];  // backward scratch: gradients between layers
-  alignas(64) real grad_b[kBatch * 20];
+  alignas(64) real buffer[384];
+  real* x_out() noexcept { return buffer + 288; }  // the output (batch, 4), 8 values, steps 0-15
+  real* x_pre() noexcept { return buffer + 304; }  // before tanh (batch, 4), 8 values, steps 0-15
+  real* x_grad() noexcept { return buffer + 96; }  // dLoss/d(output) (batch, 4), 8 values, steps 13-14
+  real* x_dz() noexcept { return buffer + 112; }  // dLoss/d(pre-activation), 8 values, step 14
+  real* p_out() noexcept { return buffer + 320; }  // the output (batch, 3), 6 values, steps 1-15
+  real* p_grad() noexcept { return buffer + 112; }  // dLoss/d(output) (batch, 3), 6 values, steps 12-13
+  real* zb_out() noexcept { return buffer + 336; }  // the output (batch, 3), 6 values, steps 2-15
+  real* zb_grad() noexcept { return buffer + 352; }  // dLoss/d(output) (batch, 3), 6 values, steps 11-12
+  real* xb_out() noexcept { return buffer + 0; }  // the output (batch, 20), 40 values, steps 3-15
+  real* xb_pre() noexcept { return buffer + 48; }  // before elu (batch, 20), 40 values, steps 3-15
+  real* xb_grad() noexcept { return buffer + 96; }  // dLoss/d(output) (batch, 20), 40 values, steps 10-11
+  real* xb_dz() noexcept { return buffer + 144; }  // dLoss/d(pre-activation), 40 values, step 11
+  real* b_out() noexcept { return buffer + 192; }  // the output (batch, 17), 34 values, steps 4-15
+  real* b_grad() noexcept { return buffer + 144; }  // dLoss/d(output) (batch, 17), 34 values, steps 9-10
+  real* dy_out() noexcept { return buffer + 240; }  // the output (batch, 17), 34 values, steps 5-15
+  real* dy_grad() noexcept { return buffer + 96; }  // dLoss/d(output) (batch, 17), 34 values, steps 8-9
+  real* ws_out() noexcept { return buffer + 368; }  // the output (batch, 2), 4 values, steps 6-15
+  real* dy() noexcept { return buffer + 144; }  // dLoss/dy of train_step, 4 values, steps 7-8
 };
 
 // Name, shape and initialisation of each tensor; tensors() returns them in this order.
@@ -132,11 +150,13 @@ inline std::array<const real*, 10> tensors(const Grads& p) noexcept {
   };
 }
 
-// One sample: x (kInputs) -> y (kOutputs). No allocation: one stack array per layer (specs are
-// limited to 2^18 such values).
+// One sample: x (kInputs) -> y (kOutputs). No allocation: the layers share one stack arena planned
+// by the generator (specs are limited to 2^18 values of it).
 inline void forward([[maybe_unused]] const Params& p, const real* x, real* y) noexcept {
+  alignas(64) real buf[64];  // the planned arena of the layers below
+
   // x: dense 3 -> 4, tanh, straight-line  (local_names.toml:8)
-  alignas(64) real x_out[4];
+  real* const x_out = buf + 0;  // (4)
   for (std::size_t b = 0; b < 1; ++b) {
     const real* xb = x + b * 3;
     real* zb = x_out + b * 4;
@@ -148,7 +168,7 @@ inline void forward([[maybe_unused]] const Params& p, const real* x, real* y) no
   castnet::activation_forward<castnet::Act::tanh, real, 1, 4>(x_out, x_out, real(0.0));
 
   // p: dense 4 -> 3, straight-line  (local_names.toml:14)
-  alignas(64) real p_out[3];
+  real* const p_out = buf + 16;  // (3)
   for (std::size_t b = 0; b < 1; ++b) {
     const real* xb = x_out + b * 4;
     real* zb = p_out + b * 3;
@@ -157,12 +177,12 @@ inline void forward([[maybe_unused]] const Params& p, const real* x, real* y) no
     zb[2] = p.p_bias[2] + p.p_weight[8] * xb[0] + p.p_weight[9] * xb[1] + p.p_weight[10] * xb[2] + p.p_weight[11] * xb[3];
   }
 
-  // zb: relu 3  (local_names.toml:19)
-  alignas(64) real zb_out[3];
+  // zb: relu [3]  (local_names.toml:19)
+  real* const zb_out = buf + 32;  // (3)
   castnet::activation_forward<castnet::Act::relu, real, 1, 3>(p_out, zb_out, real(0.0));
 
   // xb: dense 3 -> 20, elu, straight-line  (local_names.toml:23)
-  alignas(64) real xb_out[20];
+  real* const xb_out = buf + 0;  // (20)
   for (std::size_t b = 0; b < 1; ++b) {
     const real* xb = zb_out + b * 3;
     real* zb = xb_out + b * 20;
@@ -190,11 +210,11 @@ inline void forward([[maybe_unused]] const Params& p, const real* x, real* y) no
   castnet::activation_forward<castnet::Act::elu, real, 1, 20>(xb_out, xb_out, real(1.0));
 
   // b: dense 20 -> 17  (local_names.toml:29)
-  alignas(64) real b_out[17];
+  real* const b_out = buf + 32;  // (17)
   castnet::kernels::dense_forward<real, 1, 20, 17>(xb_out, p.b_weight, p.b_bias, b_out);
 
-  // dy: sigmoid 17  (local_names.toml:34)
-  alignas(64) real dy_out[17];
+  // dy: sigmoid [17]  (local_names.toml:34)
+  real* const dy_out = buf + 0;  // (17)
   castnet::activation_forward<castnet::Act::sigmoid, real, 1, 17>(b_out, dy_out, real(0.0));
 
   // ws: dense 17 -> 2  (local_names.toml:38)
@@ -210,30 +230,30 @@ inline void forward_ws([[maybe_unused]] const Params& p, Workspace& ws, const re
   // x: dense 3 -> 4, tanh, straight-line  (local_names.toml:8)
   for (std::size_t b = 0; b < 2; ++b) {
     const real* xb = x + b * 3;
-    real* zb = ws.x_pre + b * 4;
+    real* zb = ws.x_pre() + b * 4;
     zb[0] = p.x_bias[0] + p.x_weight[0] * xb[0] + p.x_weight[1] * xb[1] + p.x_weight[2] * xb[2];
     zb[1] = p.x_bias[1] + p.x_weight[3] * xb[0] + p.x_weight[4] * xb[1] + p.x_weight[5] * xb[2];
     zb[2] = p.x_bias[2] + p.x_weight[6] * xb[0] + p.x_weight[7] * xb[1] + p.x_weight[8] * xb[2];
     zb[3] = p.x_bias[3] + p.x_weight[9] * xb[0] + p.x_weight[10] * xb[1] + p.x_weight[11] * xb[2];
   }
-  castnet::activation_forward<castnet::Act::tanh, real, 2, 4>(ws.x_pre, ws.x_out, real(0.0));
+  castnet::activation_forward<castnet::Act::tanh, real, 2, 4>(ws.x_pre(), ws.x_out(), real(0.0));
 
   // p: dense 4 -> 3, straight-line  (local_names.toml:14)
   for (std::size_t b = 0; b < 2; ++b) {
-    const real* xb = ws.x_out + b * 4;
-    real* zb = ws.p_out + b * 3;
+    const real* xb = ws.x_out() + b * 4;
+    real* zb = ws.p_out() + b * 3;
     zb[0] = p.p_bias[0] + p.p_weight[0] * xb[0] + p.p_weight[1] * xb[1] + p.p_weight[2] * xb[2] + p.p_weight[3] * xb[3];
     zb[1] = p.p_bias[1] + p.p_weight[4] * xb[0] + p.p_weight[5] * xb[1] + p.p_weight[6] * xb[2] + p.p_weight[7] * xb[3];
     zb[2] = p.p_bias[2] + p.p_weight[8] * xb[0] + p.p_weight[9] * xb[1] + p.p_weight[10] * xb[2] + p.p_weight[11] * xb[3];
   }
 
-  // zb: relu 3  (local_names.toml:19)
-  castnet::activation_forward<castnet::Act::relu, real, 2, 3>(ws.p_out, ws.zb_out, real(0.0));
+  // zb: relu [3]  (local_names.toml:19)
+  castnet::activation_forward<castnet::Act::relu, real, 2, 3>(ws.p_out(), ws.zb_out(), real(0.0));
 
   // xb: dense 3 -> 20, elu, straight-line  (local_names.toml:23)
   for (std::size_t b = 0; b < 2; ++b) {
-    const real* xb = ws.zb_out + b * 3;
-    real* zb = ws.xb_pre + b * 20;
+    const real* xb = ws.zb_out() + b * 3;
+    real* zb = ws.xb_pre() + b * 20;
     zb[0] = p.xb_bias[0] + p.xb_weight[0] * xb[0] + p.xb_weight[1] * xb[1] + p.xb_weight[2] * xb[2];
     zb[1] = p.xb_bias[1] + p.xb_weight[3] * xb[0] + p.xb_weight[4] * xb[1] + p.xb_weight[5] * xb[2];
     zb[2] = p.xb_bias[2] + p.xb_weight[6] * xb[0] + p.xb_weight[7] * xb[1] + p.xb_weight[8] * xb[2];
@@ -255,16 +275,16 @@ inline void forward_ws([[maybe_unused]] const Params& p, Workspace& ws, const re
     zb[18] = p.xb_bias[18] + p.xb_weight[54] * xb[0] + p.xb_weight[55] * xb[1] + p.xb_weight[56] * xb[2];
     zb[19] = p.xb_bias[19] + p.xb_weight[57] * xb[0] + p.xb_weight[58] * xb[1] + p.xb_weight[59] * xb[2];
   }
-  castnet::activation_forward<castnet::Act::elu, real, 2, 20>(ws.xb_pre, ws.xb_out, real(1.0));
+  castnet::activation_forward<castnet::Act::elu, real, 2, 20>(ws.xb_pre(), ws.xb_out(), real(1.0));
 
   // b: dense 20 -> 17  (local_names.toml:29)
-  castnet::kernels::dense_forward<real, 2, 20, 17>(ws.xb_out, p.b_weight, p.b_bias, ws.b_out);
+  castnet::kernels::dense_forward<real, 2, 20, 17>(ws.xb_out(), p.b_weight, p.b_bias, ws.b_out());
 
-  // dy: sigmoid 17  (local_names.toml:34)
-  castnet::activation_forward<castnet::Act::sigmoid, real, 2, 17>(ws.b_out, ws.dy_out, real(0.0));
+  // dy: sigmoid [17]  (local_names.toml:34)
+  castnet::activation_forward<castnet::Act::sigmoid, real, 2, 17>(ws.b_out(), ws.dy_out(), real(0.0));
 
   // ws: dense 17 -> 2  (local_names.toml:38)
-  castnet::kernels::dense_forward<real, 2, 17, 2>(ws.dy_out, p.ws_weight, p.ws_bias, ws.ws_out);
+  castnet::kernels::dense_forward<real, 2, 17, 2>(ws.dy_out(), p.ws_weight, p.ws_bias, ws.ws_out());
 }
 
 }  // namespace detail
@@ -272,34 +292,35 @@ inline void forward_ws([[maybe_unused]] const Params& p, Workspace& ws, const re
 // kBatch samples: x (kBatch, kInputs) -> y (kBatch, kOutputs).
 inline void forward_batch(const Params& p, Workspace& ws, const real* x, real* y) noexcept {
   detail::forward_ws(p, ws, x, false, 0);
-  for (std::size_t i = 0; i < kBatch * kOutputs; ++i) y[i] = ws.ws_out[i];
+  const real* out = ws.ws_out();
+  for (std::size_t i = 0; i < kBatch * kOutputs; ++i) y[i] = out[i];
 }
 
 // The outputs (kBatch, kOutputs) of the last forward_batch or train_step, before any update.
-inline const real* outputs(const Workspace& ws) noexcept { return ws.ws_out; }
+inline const real* outputs(const Workspace& ws) noexcept { return ws.buffer + 368; }  // ws_out
 
 // Gradients of every parameter into g (overwritten), and of the input into dx (kBatch, kInputs)
 // unless dx is null, given dy = dLoss/dy (kBatch, kOutputs) for the forward_batch just run on x.
 inline void backward([[maybe_unused]] const Params& p, [[maybe_unused]] Workspace& ws, [[maybe_unused]] const real* x,
                      const real* dy, [[maybe_unused]] Grads& g, real* dx) noexcept {
   // ws: dense 17 -> 2  (local_names.toml:38)
-  castnet::kernels::dense_backward_params<real, kBatch, 17, 2>(ws.dy_out, dy, g.ws_weight, g.ws_bias);
-  castnet::kernels::dense_backward_input<real, kBatch, 17, 2>(dy, p.ws_weight, ws.grad_a);
+  castnet::kernels::dense_backward_params<real, kBatch, 17, 2>(ws.dy_out(), dy, g.ws_weight, g.ws_bias);
+  castnet::kernels::dense_backward_input<real, kBatch, 17, 2>(dy, p.ws_weight, ws.dy_grad());
 
-  // dy: sigmoid 17  (local_names.toml:34)
-  castnet::activation_backward<castnet::Act::sigmoid, real, kBatch, 17>(ws.b_out, ws.dy_out, ws.grad_a, ws.grad_b, real(0.0));
+  // dy: sigmoid [17]  (local_names.toml:34)
+  castnet::activation_backward<castnet::Act::sigmoid, real, kBatch, 17>(ws.b_out(), ws.dy_out(), ws.dy_grad(), ws.b_grad(), real(0.0));
 
   // b: dense 20 -> 17  (local_names.toml:29)
-  castnet::kernels::dense_backward_params<real, kBatch, 20, 17>(ws.xb_out, ws.grad_b, g.b_weight, g.b_bias);
-  castnet::kernels::dense_backward_input<real, kBatch, 20, 17>(ws.grad_b, p.b_weight, ws.grad_a);
+  castnet::kernels::dense_backward_params<real, kBatch, 20, 17>(ws.xb_out(), ws.b_grad(), g.b_weight, g.b_bias);
+  castnet::kernels::dense_backward_input<real, kBatch, 20, 17>(ws.b_grad(), p.b_weight, ws.xb_grad());
 
   // xb: dense 3 -> 20, elu, straight-line  (local_names.toml:23)
-  castnet::activation_backward<castnet::Act::elu, real, kBatch, 20>(ws.xb_pre, ws.xb_out, ws.grad_a, ws.grad_b, real(1.0));
+  castnet::activation_backward<castnet::Act::elu, real, kBatch, 20>(ws.xb_pre(), ws.xb_out(), ws.xb_grad(), ws.xb_dz(), real(1.0));
   for (std::size_t i = 0; i < 20 * 3; ++i) g.xb_weight[i] = 0;
   for (std::size_t o = 0; o < 20; ++o) g.xb_bias[o] = 0;
   for (std::size_t b = 0; b < kBatch; ++b) {
-    const real* xb = ws.zb_out + b * 3;
-    const real* db = ws.grad_b + b * 20;
+    const real* xb = ws.zb_out() + b * 3;
+    const real* db = ws.xb_dz() + b * 20;
     g.xb_weight[0] += db[0] * xb[0];
     g.xb_weight[1] += db[0] * xb[1];
     g.xb_weight[2] += db[0] * xb[2];
@@ -382,22 +403,22 @@ inline void backward([[maybe_unused]] const Params& p, [[maybe_unused]] Workspac
     g.xb_bias[19] += db[19];
   }
   for (std::size_t b = 0; b < kBatch; ++b) {
-    const real* db = ws.grad_b + b * 20;
-    real* dxb = ws.grad_a + b * 3;
+    const real* db = ws.xb_dz() + b * 20;
+    real* dxb = ws.zb_grad() + b * 3;
     dxb[0] = db[0] * p.xb_weight[0] + db[1] * p.xb_weight[3] + db[2] * p.xb_weight[6] + db[3] * p.xb_weight[9] + db[4] * p.xb_weight[12] + db[5] * p.xb_weight[15] + db[6] * p.xb_weight[18] + db[7] * p.xb_weight[21] + db[8] * p.xb_weight[24] + db[9] * p.xb_weight[27] + db[10] * p.xb_weight[30] + db[11] * p.xb_weight[33] + db[12] * p.xb_weight[36] + db[13] * p.xb_weight[39] + db[14] * p.xb_weight[42] + db[15] * p.xb_weight[45] + db[16] * p.xb_weight[48] + db[17] * p.xb_weight[51] + db[18] * p.xb_weight[54] + db[19] * p.xb_weight[57];
     dxb[1] = db[0] * p.xb_weight[1] + db[1] * p.xb_weight[4] + db[2] * p.xb_weight[7] + db[3] * p.xb_weight[10] + db[4] * p.xb_weight[13] + db[5] * p.xb_weight[16] + db[6] * p.xb_weight[19] + db[7] * p.xb_weight[22] + db[8] * p.xb_weight[25] + db[9] * p.xb_weight[28] + db[10] * p.xb_weight[31] + db[11] * p.xb_weight[34] + db[12] * p.xb_weight[37] + db[13] * p.xb_weight[40] + db[14] * p.xb_weight[43] + db[15] * p.xb_weight[46] + db[16] * p.xb_weight[49] + db[17] * p.xb_weight[52] + db[18] * p.xb_weight[55] + db[19] * p.xb_weight[58];
     dxb[2] = db[0] * p.xb_weight[2] + db[1] * p.xb_weight[5] + db[2] * p.xb_weight[8] + db[3] * p.xb_weight[11] + db[4] * p.xb_weight[14] + db[5] * p.xb_weight[17] + db[6] * p.xb_weight[20] + db[7] * p.xb_weight[23] + db[8] * p.xb_weight[26] + db[9] * p.xb_weight[29] + db[10] * p.xb_weight[32] + db[11] * p.xb_weight[35] + db[12] * p.xb_weight[38] + db[13] * p.xb_weight[41] + db[14] * p.xb_weight[44] + db[15] * p.xb_weight[47] + db[16] * p.xb_weight[50] + db[17] * p.xb_weight[53] + db[18] * p.xb_weight[56] + db[19] * p.xb_weight[59];
   }
 
-  // zb: relu 3  (local_names.toml:19)
-  castnet::activation_backward<castnet::Act::relu, real, kBatch, 3>(ws.p_out, ws.zb_out, ws.grad_a, ws.grad_b, real(0.0));
+  // zb: relu [3]  (local_names.toml:19)
+  castnet::activation_backward<castnet::Act::relu, real, kBatch, 3>(ws.p_out(), ws.zb_out(), ws.zb_grad(), ws.p_grad(), real(0.0));
 
   // p: dense 4 -> 3, straight-line  (local_names.toml:14)
   for (std::size_t i = 0; i < 3 * 4; ++i) g.p_weight[i] = 0;
   for (std::size_t o = 0; o < 3; ++o) g.p_bias[o] = 0;
   for (std::size_t b = 0; b < kBatch; ++b) {
-    const real* xb = ws.x_out + b * 4;
-    const real* db = ws.grad_b + b * 3;
+    const real* xb = ws.x_out() + b * 4;
+    const real* db = ws.p_grad() + b * 3;
     g.p_weight[0] += db[0] * xb[0];
     g.p_weight[1] += db[0] * xb[1];
     g.p_weight[2] += db[0] * xb[2];
@@ -415,8 +436,8 @@ inline void backward([[maybe_unused]] const Params& p, [[maybe_unused]] Workspac
     g.p_bias[2] += db[2];
   }
   for (std::size_t b = 0; b < kBatch; ++b) {
-    const real* db = ws.grad_b + b * 3;
-    real* dxb = ws.grad_a + b * 4;
+    const real* db = ws.p_grad() + b * 3;
+    real* dxb = ws.x_grad() + b * 4;
     dxb[0] = db[0] * p.p_weight[0] + db[1] * p.p_weight[4] + db[2] * p.p_weight[8];
     dxb[1] = db[0] * p.p_weight[1] + db[1] * p.p_weight[5] + db[2] * p.p_weight[9];
     dxb[2] = db[0] * p.p_weight[2] + db[1] * p.p_weight[6] + db[2] * p.p_weight[10];
@@ -424,12 +445,12 @@ inline void backward([[maybe_unused]] const Params& p, [[maybe_unused]] Workspac
   }
 
   // x: dense 3 -> 4, tanh, straight-line  (local_names.toml:8)
-  castnet::activation_backward<castnet::Act::tanh, real, kBatch, 4>(ws.x_pre, ws.x_out, ws.grad_a, ws.grad_b, real(0.0));
+  castnet::activation_backward<castnet::Act::tanh, real, kBatch, 4>(ws.x_pre(), ws.x_out(), ws.x_grad(), ws.x_dz(), real(0.0));
   for (std::size_t i = 0; i < 4 * 3; ++i) g.x_weight[i] = 0;
   for (std::size_t o = 0; o < 4; ++o) g.x_bias[o] = 0;
   for (std::size_t b = 0; b < kBatch; ++b) {
     const real* xb = x + b * 3;
-    const real* db = ws.grad_b + b * 4;
+    const real* db = ws.x_dz() + b * 4;
     g.x_weight[0] += db[0] * xb[0];
     g.x_weight[1] += db[0] * xb[1];
     g.x_weight[2] += db[0] * xb[2];
@@ -449,7 +470,7 @@ inline void backward([[maybe_unused]] const Params& p, [[maybe_unused]] Workspac
   }
   if (dx != nullptr) {
     for (std::size_t b = 0; b < kBatch; ++b) {
-      const real* db = ws.grad_b + b * 4;
+      const real* db = ws.x_dz() + b * 4;
       real* dxb = dx + b * 3;
       dxb[0] = db[0] * p.x_weight[0] + db[1] * p.x_weight[3] + db[2] * p.x_weight[6] + db[3] * p.x_weight[9];
       dxb[1] = db[0] * p.x_weight[1] + db[1] * p.x_weight[4] + db[2] * p.x_weight[7] + db[3] * p.x_weight[10];
@@ -465,8 +486,8 @@ inline void backward([[maybe_unused]] const Params& p, [[maybe_unused]] Workspac
 inline real train_step(const Params& p, Workspace& ws, const real* x, const real* target, Grads& g,
                        std::size_t n = kBatch, std::uint64_t key = 0) noexcept {
   detail::forward_ws(p, ws, x, true, key);
-  const real loss = castnet::losses::mse<real, kBatch, kOutputs>(ws.ws_out, target, ws.dy, n);
-  backward(p, ws, x, ws.dy, g, nullptr);
+  const real loss = castnet::losses::mse<real, kBatch, kOutputs>(ws.ws_out(), target, ws.dy(), n);
+  backward(p, ws, x, ws.dy(), g, nullptr);
   return loss;
 }
 

@@ -9,10 +9,15 @@
 #include <string_view>
 
 #include <castnet/activations.hpp>
+#include <castnet/conv.hpp>
 #include <castnet/dropout.hpp>
+#include <castnet/elementwise.hpp>
+#include <castnet/glu.hpp>
 #include <castnet/kernels.hpp>
 #include <castnet/losses.hpp>
 #include <castnet/model.hpp>
+#include <castnet/pool.hpp>
+#include <castnet/prelu.hpp>
 #include <castnet/version.hpp>
 
 static_assert(CASTNET_RUNTIME_ABI == 1, "model tiny_classifier was generated for castnet runtime ABI 1: regenerate it");
@@ -23,20 +28,22 @@ using real = float;
 
 inline constexpr std::string_view kName = "tiny_classifier";
 inline constexpr std::string_view kSpecSha256 = "aa69ed47d77dd3a9cca47226b8724ad13167e3e0bd189710a6cb93a86dd6b76e";
-inline constexpr std::size_t kInputs = 12;    // features of one sample
+inline constexpr std::size_t kInputs = 12;    // values of one sample, shaped kInputShape
+inline constexpr std::array<std::size_t, 1> kInputShape = { 12 };  // [features] or [channels, height, width]
 inline constexpr std::size_t kOutputs = 3;  // network outputs (logits)
 inline constexpr std::size_t kTargets = 1;  // target values per sample (the class index)
 inline constexpr std::size_t kBatch = 8;      // samples per forward_batch and train_step
 inline constexpr std::size_t kParams = 259;    // trainable values
 inline constexpr castnet::Loss kLoss = castnet::Loss::softmax_cross_entropy;
 
-// layer                type               output           params   FLOPs/sample
-// fc1                  dense+relu         (16)                208            400
-// act                  leaky_relu         (16)                  0              0
-// head                 dense              (3)                  51             99
-// total                                                       259            499
+// layer                type               output               params   FLOPs/sample
+// fc1                  dense+relu         (16)                    208            400
+// act                  leaky_relu         (16)                      0              0
+// head                 dense              (3)                      51             99
+// total                                                           259            499
 
-// Trainable tensors in PyTorch's layout: dense weights are (out, in), row-major.
+// Trainable tensors in PyTorch's layout, row-major: dense weights are (out, in), conv2d weights
+// (out, in, kh, kw).
 struct Params {
   // fc1: dense 12 -> 16, relu  (tiny_classifier.toml:7)
   alignas(64) real fc1_weight[16 * 12];  // (out, in)
@@ -56,15 +63,21 @@ struct Grads {
   alignas(64) real head_bias[3];  // (out)
 };
 
-// The activations of the last forward_batch (backward reads them) and backward's scratch.
+// The activations of the last forward pass (backward reads them, and they stay valid until the next
+// forward pass) and backward's gradients, in one arena planned by the generator: buffers whose
+// lifetimes (the steps of train_step: layer i's forward = i, the loss = the number of layers n,
+// layer i's backward = 2n - i, after train_step = 2n + 1) do not overlap share memory. Images are
+// (channels, height, width) per sample.
 struct Workspace {
-  alignas(64) real fc1_pre[kBatch * 16];  // (batch, 16) before relu
-  alignas(64) real fc1_out[kBatch * 16];  // (batch, 16)
-  alignas(64) real act_out[kBatch * 16];  // (batch, 16)
-  alignas(64) real head_out[kBatch * 3];  // (batch, 3)
-  alignas(64) real dy[kBatch * kOutputs];  // dLoss/dy of train_step
-  alignas(64) real grad_a[kBatch * 16];  // backward scratch: gradients between layers
-  alignas(64) real grad_b[kBatch * 16];
+  alignas(64) real buffer[672];
+  real* fc1_out() noexcept { return buffer + 0; }  // the output (batch, 16), 128 values, steps 0-7
+  real* fc1_pre() noexcept { return buffer + 128; }  // before relu (batch, 16), 128 values, steps 0-7
+  real* fc1_grad() noexcept { return buffer + 256; }  // dLoss/d(output) (batch, 16), 128 values, steps 5-6
+  real* fc1_dz() noexcept { return buffer + 384; }  // dLoss/d(pre-activation), 128 values, step 6
+  real* act_out() noexcept { return buffer + 512; }  // the output (batch, 16), 128 values, steps 1-7
+  real* act_grad() noexcept { return buffer + 384; }  // dLoss/d(output) (batch, 16), 128 values, steps 4-5
+  real* head_out() noexcept { return buffer + 640; }  // the output (batch, 3), 24 values, steps 2-7
+  real* dy() noexcept { return buffer + 256; }  // dLoss/dy of train_step, 24 values, steps 3-4
 };
 
 // Name, shape and initialisation of each tensor; tensors() returns them in this order.
@@ -99,16 +112,18 @@ inline std::array<const real*, 4> tensors(const Grads& p) noexcept {
   };
 }
 
-// One sample: x (kInputs) -> y (kOutputs). No allocation: one stack array per layer (specs are
-// limited to 2^18 such values).
+// One sample: x (kInputs) -> y (kOutputs). No allocation: the layers share one stack arena planned
+// by the generator (specs are limited to 2^18 values of it).
 inline void forward([[maybe_unused]] const Params& p, const real* x, real* y) noexcept {
+  alignas(64) real buf[32];  // the planned arena of the layers below
+
   // fc1: dense 12 -> 16, relu  (tiny_classifier.toml:7)
-  alignas(64) real fc1_out[16];
+  real* const fc1_out = buf + 0;  // (16)
   castnet::kernels::dense_forward<real, 1, 12, 16>(x, p.fc1_weight, p.fc1_bias, fc1_out);
   castnet::activation_forward<castnet::Act::relu, real, 1, 16>(fc1_out, fc1_out, real(0.0));
 
-  // act: leaky_relu 16  (tiny_classifier.toml:13)
-  alignas(64) real act_out[16];
+  // act: leaky_relu [16]  (tiny_classifier.toml:13)
+  real* const act_out = buf + 16;  // (16)
   castnet::activation_forward<castnet::Act::leaky_relu, real, 1, 16>(fc1_out, act_out, real(0.1));
 
   // head: dense 16 -> 3  (tiny_classifier.toml:18)
@@ -122,14 +137,14 @@ namespace detail {
 inline void forward_ws([[maybe_unused]] const Params& p, Workspace& ws, const real* x,
                        [[maybe_unused]] bool training, [[maybe_unused]] std::uint64_t key) noexcept {
   // fc1: dense 12 -> 16, relu  (tiny_classifier.toml:7)
-  castnet::kernels::dense_forward<real, 8, 12, 16>(x, p.fc1_weight, p.fc1_bias, ws.fc1_pre);
-  castnet::activation_forward<castnet::Act::relu, real, 8, 16>(ws.fc1_pre, ws.fc1_out, real(0.0));
+  castnet::kernels::dense_forward<real, 8, 12, 16>(x, p.fc1_weight, p.fc1_bias, ws.fc1_pre());
+  castnet::activation_forward<castnet::Act::relu, real, 8, 16>(ws.fc1_pre(), ws.fc1_out(), real(0.0));
 
-  // act: leaky_relu 16  (tiny_classifier.toml:13)
-  castnet::activation_forward<castnet::Act::leaky_relu, real, 8, 16>(ws.fc1_out, ws.act_out, real(0.1));
+  // act: leaky_relu [16]  (tiny_classifier.toml:13)
+  castnet::activation_forward<castnet::Act::leaky_relu, real, 8, 16>(ws.fc1_out(), ws.act_out(), real(0.1));
 
   // head: dense 16 -> 3  (tiny_classifier.toml:18)
-  castnet::kernels::dense_forward<real, 8, 16, 3>(ws.act_out, p.head_weight, p.head_bias, ws.head_out);
+  castnet::kernels::dense_forward<real, 8, 16, 3>(ws.act_out(), p.head_weight, p.head_bias, ws.head_out());
 }
 
 }  // namespace detail
@@ -137,28 +152,29 @@ inline void forward_ws([[maybe_unused]] const Params& p, Workspace& ws, const re
 // kBatch samples: x (kBatch, kInputs) -> y (kBatch, kOutputs).
 inline void forward_batch(const Params& p, Workspace& ws, const real* x, real* y) noexcept {
   detail::forward_ws(p, ws, x, false, 0);
-  for (std::size_t i = 0; i < kBatch * kOutputs; ++i) y[i] = ws.head_out[i];
+  const real* out = ws.head_out();
+  for (std::size_t i = 0; i < kBatch * kOutputs; ++i) y[i] = out[i];
 }
 
 // The outputs (kBatch, kOutputs) of the last forward_batch or train_step, before any update.
-inline const real* outputs(const Workspace& ws) noexcept { return ws.head_out; }
+inline const real* outputs(const Workspace& ws) noexcept { return ws.buffer + 640; }  // head_out
 
 // Gradients of every parameter into g (overwritten), and of the input into dx (kBatch, kInputs)
 // unless dx is null, given dy = dLoss/dy (kBatch, kOutputs) for the forward_batch just run on x.
 inline void backward([[maybe_unused]] const Params& p, [[maybe_unused]] Workspace& ws, [[maybe_unused]] const real* x,
                      const real* dy, [[maybe_unused]] Grads& g, real* dx) noexcept {
   // head: dense 16 -> 3  (tiny_classifier.toml:18)
-  castnet::kernels::dense_backward_params<real, kBatch, 16, 3>(ws.act_out, dy, g.head_weight, g.head_bias);
-  castnet::kernels::dense_backward_input<real, kBatch, 16, 3>(dy, p.head_weight, ws.grad_a);
+  castnet::kernels::dense_backward_params<real, kBatch, 16, 3>(ws.act_out(), dy, g.head_weight, g.head_bias);
+  castnet::kernels::dense_backward_input<real, kBatch, 16, 3>(dy, p.head_weight, ws.act_grad());
 
-  // act: leaky_relu 16  (tiny_classifier.toml:13)
-  castnet::activation_backward<castnet::Act::leaky_relu, real, kBatch, 16>(ws.fc1_out, ws.act_out, ws.grad_a, ws.grad_b, real(0.1));
+  // act: leaky_relu [16]  (tiny_classifier.toml:13)
+  castnet::activation_backward<castnet::Act::leaky_relu, real, kBatch, 16>(ws.fc1_out(), ws.act_out(), ws.act_grad(), ws.fc1_grad(), real(0.1));
 
   // fc1: dense 12 -> 16, relu  (tiny_classifier.toml:7)
-  castnet::activation_backward<castnet::Act::relu, real, kBatch, 16>(ws.fc1_pre, ws.fc1_out, ws.grad_b, ws.grad_a, real(0.0));
-  castnet::kernels::dense_backward_params<real, kBatch, 12, 16>(x, ws.grad_a, g.fc1_weight, g.fc1_bias);
+  castnet::activation_backward<castnet::Act::relu, real, kBatch, 16>(ws.fc1_pre(), ws.fc1_out(), ws.fc1_grad(), ws.fc1_dz(), real(0.0));
+  castnet::kernels::dense_backward_params<real, kBatch, 12, 16>(x, ws.fc1_dz(), g.fc1_weight, g.fc1_bias);
   if (dx != nullptr) {
-    castnet::kernels::dense_backward_input<real, kBatch, 12, 16>(ws.grad_a, p.fc1_weight, dx);
+    castnet::kernels::dense_backward_input<real, kBatch, 12, 16>(ws.fc1_dz(), p.fc1_weight, dx);
   }
 }
 
@@ -169,8 +185,8 @@ inline void backward([[maybe_unused]] const Params& p, [[maybe_unused]] Workspac
 inline real train_step(const Params& p, Workspace& ws, const real* x, const real* target, Grads& g,
                        std::size_t n = kBatch, std::uint64_t key = 0) noexcept {
   detail::forward_ws(p, ws, x, true, key);
-  const real loss = castnet::losses::softmax_cross_entropy<real, kBatch, kOutputs>(ws.head_out, target, ws.dy, n);
-  backward(p, ws, x, ws.dy, g, nullptr);
+  const real loss = castnet::losses::softmax_cross_entropy<real, kBatch, kOutputs>(ws.head_out(), target, ws.dy(), n);
+  backward(p, ws, x, ws.dy(), g, nullptr);
   return loss;
 }
 

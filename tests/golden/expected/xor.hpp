@@ -9,10 +9,15 @@
 #include <string_view>
 
 #include <castnet/activations.hpp>
+#include <castnet/conv.hpp>
 #include <castnet/dropout.hpp>
+#include <castnet/elementwise.hpp>
+#include <castnet/glu.hpp>
 #include <castnet/kernels.hpp>
 #include <castnet/losses.hpp>
 #include <castnet/model.hpp>
+#include <castnet/pool.hpp>
+#include <castnet/prelu.hpp>
 #include <castnet/version.hpp>
 
 static_assert(CASTNET_RUNTIME_ABI == 1, "model xor_net was generated for castnet runtime ABI 1: regenerate it");
@@ -23,19 +28,21 @@ using real = float;
 
 inline constexpr std::string_view kName = "xor_net";
 inline constexpr std::string_view kSpecSha256 = "55b6cef550ad6bd83055dffe545b516791575e5cd246c9397b829d8eb6374eb3";
-inline constexpr std::size_t kInputs = 2;    // features of one sample
+inline constexpr std::size_t kInputs = 2;    // values of one sample, shaped kInputShape
+inline constexpr std::array<std::size_t, 1> kInputShape = { 2 };  // [features] or [channels, height, width]
 inline constexpr std::size_t kOutputs = 1;  // network outputs (logits)
 inline constexpr std::size_t kTargets = 1;  // target values per sample (one per output)
 inline constexpr std::size_t kBatch = 4;      // samples per forward_batch and train_step
 inline constexpr std::size_t kParams = 9;    // trainable values
 inline constexpr castnet::Loss kLoss = castnet::Loss::binary_cross_entropy;
 
-// layer                type               output           params   FLOPs/sample
-// hidden               dense+tanh         (2)                   6             10
-// out                  dense              (1)                   3              5
-// total                                                         9             15
+// layer                type               output               params   FLOPs/sample
+// hidden               dense+tanh         (2)                       6             10
+// out                  dense              (1)                       3              5
+// total                                                             9             15
 
-// Trainable tensors in PyTorch's layout: dense weights are (out, in), row-major.
+// Trainable tensors in PyTorch's layout, row-major: dense weights are (out, in), conv2d weights
+// (out, in, kh, kw).
 struct Params {
   // hidden: dense 2 -> 2, tanh, straight-line  (xor.toml:6)
   alignas(64) real hidden_weight[2 * 2];  // (out, in)
@@ -55,14 +62,19 @@ struct Grads {
   alignas(64) real out_bias[1];  // (out)
 };
 
-// The activations of the last forward_batch (backward reads them) and backward's scratch.
+// The activations of the last forward pass (backward reads them, and they stay valid until the next
+// forward pass) and backward's gradients, in one arena planned by the generator: buffers whose
+// lifetimes (the steps of train_step: layer i's forward = i, the loss = the number of layers n,
+// layer i's backward = 2n - i, after train_step = 2n + 1) do not overlap share memory. Images are
+// (channels, height, width) per sample.
 struct Workspace {
-  alignas(64) real hidden_pre[kBatch * 2];  // (batch, 2) before tanh
-  alignas(64) real hidden_out[kBatch * 2];  // (batch, 2)
-  alignas(64) real out_out[kBatch * 1];  // (batch, 1)
-  alignas(64) real dy[kBatch * kOutputs];  // dLoss/dy of train_step
-  alignas(64) real grad_a[kBatch * 2];  // backward scratch: gradients between layers
-  alignas(64) real grad_b[kBatch * 2];
+  alignas(64) real buffer[80];
+  real* hidden_out() noexcept { return buffer + 0; }  // the output (batch, 2), 8 values, steps 0-5
+  real* hidden_pre() noexcept { return buffer + 16; }  // before tanh (batch, 2), 8 values, steps 0-5
+  real* hidden_grad() noexcept { return buffer + 32; }  // dLoss/d(output) (batch, 2), 8 values, steps 3-4
+  real* hidden_dz() noexcept { return buffer + 48; }  // dLoss/d(pre-activation), 8 values, step 4
+  real* out_out() noexcept { return buffer + 64; }  // the output (batch, 1), 4 values, steps 1-5
+  real* dy() noexcept { return buffer + 48; }  // dLoss/dy of train_step, 4 values, steps 2-3
 };
 
 // Name, shape and initialisation of each tensor; tensors() returns them in this order.
@@ -97,11 +109,13 @@ inline std::array<const real*, 4> tensors(const Grads& p) noexcept {
   };
 }
 
-// One sample: x (kInputs) -> y (kOutputs). No allocation: one stack array per layer (specs are
-// limited to 2^18 such values).
+// One sample: x (kInputs) -> y (kOutputs). No allocation: the layers share one stack arena planned
+// by the generator (specs are limited to 2^18 values of it).
 inline void forward([[maybe_unused]] const Params& p, const real* x, real* y) noexcept {
+  alignas(64) real buf[16];  // the planned arena of the layers below
+
   // hidden: dense 2 -> 2, tanh, straight-line  (xor.toml:6)
-  alignas(64) real hidden_out[2];
+  real* const hidden_out = buf + 0;  // (2)
   for (std::size_t b = 0; b < 1; ++b) {
     const real* xb = x + b * 2;
     real* zb = hidden_out + b * 2;
@@ -127,16 +141,16 @@ inline void forward_ws([[maybe_unused]] const Params& p, Workspace& ws, const re
   // hidden: dense 2 -> 2, tanh, straight-line  (xor.toml:6)
   for (std::size_t b = 0; b < 4; ++b) {
     const real* xb = x + b * 2;
-    real* zb = ws.hidden_pre + b * 2;
+    real* zb = ws.hidden_pre() + b * 2;
     zb[0] = p.hidden_bias[0] + p.hidden_weight[0] * xb[0] + p.hidden_weight[1] * xb[1];
     zb[1] = p.hidden_bias[1] + p.hidden_weight[2] * xb[0] + p.hidden_weight[3] * xb[1];
   }
-  castnet::activation_forward<castnet::Act::tanh, real, 4, 2>(ws.hidden_pre, ws.hidden_out, real(0.0));
+  castnet::activation_forward<castnet::Act::tanh, real, 4, 2>(ws.hidden_pre(), ws.hidden_out(), real(0.0));
 
   // out: dense 2 -> 1, straight-line  (xor.toml:12)
   for (std::size_t b = 0; b < 4; ++b) {
-    const real* xb = ws.hidden_out + b * 2;
-    real* zb = ws.out_out + b * 1;
+    const real* xb = ws.hidden_out() + b * 2;
+    real* zb = ws.out_out() + b * 1;
     zb[0] = p.out_bias[0] + p.out_weight[0] * xb[0] + p.out_weight[1] * xb[1];
   }
 }
@@ -146,11 +160,12 @@ inline void forward_ws([[maybe_unused]] const Params& p, Workspace& ws, const re
 // kBatch samples: x (kBatch, kInputs) -> y (kBatch, kOutputs).
 inline void forward_batch(const Params& p, Workspace& ws, const real* x, real* y) noexcept {
   detail::forward_ws(p, ws, x, false, 0);
-  for (std::size_t i = 0; i < kBatch * kOutputs; ++i) y[i] = ws.out_out[i];
+  const real* out = ws.out_out();
+  for (std::size_t i = 0; i < kBatch * kOutputs; ++i) y[i] = out[i];
 }
 
 // The outputs (kBatch, kOutputs) of the last forward_batch or train_step, before any update.
-inline const real* outputs(const Workspace& ws) noexcept { return ws.out_out; }
+inline const real* outputs(const Workspace& ws) noexcept { return ws.buffer + 64; }  // out_out
 
 // Gradients of every parameter into g (overwritten), and of the input into dx (kBatch, kInputs)
 // unless dx is null, given dy = dLoss/dy (kBatch, kOutputs) for the forward_batch just run on x.
@@ -160,7 +175,7 @@ inline void backward([[maybe_unused]] const Params& p, [[maybe_unused]] Workspac
   for (std::size_t i = 0; i < 1 * 2; ++i) g.out_weight[i] = 0;
   for (std::size_t o = 0; o < 1; ++o) g.out_bias[o] = 0;
   for (std::size_t b = 0; b < kBatch; ++b) {
-    const real* xb = ws.hidden_out + b * 2;
+    const real* xb = ws.hidden_out() + b * 2;
     const real* db = dy + b * 1;
     g.out_weight[0] += db[0] * xb[0];
     g.out_weight[1] += db[0] * xb[1];
@@ -168,18 +183,18 @@ inline void backward([[maybe_unused]] const Params& p, [[maybe_unused]] Workspac
   }
   for (std::size_t b = 0; b < kBatch; ++b) {
     const real* db = dy + b * 1;
-    real* dxb = ws.grad_a + b * 2;
+    real* dxb = ws.hidden_grad() + b * 2;
     dxb[0] = db[0] * p.out_weight[0];
     dxb[1] = db[0] * p.out_weight[1];
   }
 
   // hidden: dense 2 -> 2, tanh, straight-line  (xor.toml:6)
-  castnet::activation_backward<castnet::Act::tanh, real, kBatch, 2>(ws.hidden_pre, ws.hidden_out, ws.grad_a, ws.grad_b, real(0.0));
+  castnet::activation_backward<castnet::Act::tanh, real, kBatch, 2>(ws.hidden_pre(), ws.hidden_out(), ws.hidden_grad(), ws.hidden_dz(), real(0.0));
   for (std::size_t i = 0; i < 2 * 2; ++i) g.hidden_weight[i] = 0;
   for (std::size_t o = 0; o < 2; ++o) g.hidden_bias[o] = 0;
   for (std::size_t b = 0; b < kBatch; ++b) {
     const real* xb = x + b * 2;
-    const real* db = ws.grad_b + b * 2;
+    const real* db = ws.hidden_dz() + b * 2;
     g.hidden_weight[0] += db[0] * xb[0];
     g.hidden_weight[1] += db[0] * xb[1];
     g.hidden_bias[0] += db[0];
@@ -189,7 +204,7 @@ inline void backward([[maybe_unused]] const Params& p, [[maybe_unused]] Workspac
   }
   if (dx != nullptr) {
     for (std::size_t b = 0; b < kBatch; ++b) {
-      const real* db = ws.grad_b + b * 2;
+      const real* db = ws.hidden_dz() + b * 2;
       real* dxb = dx + b * 2;
       dxb[0] = db[0] * p.hidden_weight[0] + db[1] * p.hidden_weight[2];
       dxb[1] = db[0] * p.hidden_weight[1] + db[1] * p.hidden_weight[3];
@@ -204,8 +219,8 @@ inline void backward([[maybe_unused]] const Params& p, [[maybe_unused]] Workspac
 inline real train_step(const Params& p, Workspace& ws, const real* x, const real* target, Grads& g,
                        std::size_t n = kBatch, std::uint64_t key = 0) noexcept {
   detail::forward_ws(p, ws, x, true, key);
-  const real loss = castnet::losses::binary_cross_entropy<real, kBatch, kOutputs>(ws.out_out, target, ws.dy, n);
-  backward(p, ws, x, ws.dy, g, nullptr);
+  const real loss = castnet::losses::binary_cross_entropy<real, kBatch, kOutputs>(ws.out_out(), target, ws.dy(), n);
+  backward(p, ws, x, ws.dy(), g, nullptr);
   return loss;
 }
 

@@ -1,0 +1,116 @@
+// conv2d: a 2-d convolution over an image [C, H, W] (torch.nn.Conv2d), weight [F, C, KH, KW] as
+// PyTorch stores it, bias [F], zero padding, stride, and an optional fused activation a = f(y).
+//   forward   y[f][oy][ox] = bias[f] + sum_{c,ky,kx} w[f][c][ky][kx] x[c][oy*SH - PH + ky][ox*SW - PW + kx]
+//   backward  dz = da * f'(z); dW and db sum over the batch and the output positions; dx scatters
+//             dz back through the same windows
+// Every size is a template argument of castnet::kernels' conv kernels (im2col + the register-blocked
+// GEMM engine), so a conv layer is one call in the source whatever its size.
+#include "emit/code_writer.hpp"
+#include "ir/limits.hpp"
+#include "ops/op_def.hpp"
+#include "ops/shared.hpp"
+
+namespace castnet::ops {
+namespace {
+
+std::size_t out_size(std::size_t in, std::size_t pad, std::size_t k, std::size_t stride) {
+  return (in + 2 * pad - k) / stride + 1;
+}
+
+class Conv2d final : public OpDef {
+ public:
+  void read(spec::Attributes& a, ir::Layer& l) const override {
+    a.allow({"filters", "kernel", "stride", "padding", "activation", "alpha", "beta"}, "a conv2d layer");
+    const auto max = static_cast<std::int64_t>(ir::kMaxWindow);
+    l.filters = a.integer("filters", 1, static_cast<std::int64_t>(ir::kMaxUnits));
+    l.kernel = a.pair("kernel", 1, max);
+    l.stride = a.pair("stride", 1, max, 1);
+    if (a.is_string("padding")) {
+      const std::string p = *a.string("padding");
+      if (p == "valid") {
+        l.padding = {0, 0};
+      } else if (p == "same") {
+        // torch's padding="same": the output keeps the input's size, which needs stride 1, and an
+        // odd kernel for the padding to be the same on both sides.
+        if (l.stride != std::array<std::size_t, 2>{1, 1}) a.fail("padding", "padding = \"same\" needs stride 1, got " + pair_text(l.stride));
+        if (l.kernel[0] % 2 == 0 || l.kernel[1] % 2 == 0)
+          a.fail("padding", "padding = \"same\" needs an odd kernel, got " + pair_text(l.kernel));
+        l.padding = {l.kernel[0] / 2, l.kernel[1] / 2};
+      } else {
+        a.fail("padding", "padding must be a number, [height, width], \"same\" or \"valid\", got \"" + p + "\"");
+      }
+    } else {
+      l.padding = a.pair("padding", 0, max, 0);
+    }
+    l.activation = read_fused_activation(a);
+  }
+
+  ir::Shape out_shape(const ir::Layer& l, const LayerError& fail) const override {
+    require_image(l, fail, "conv2d");
+    const ir::Shape& in = l.in_shapes.front();
+    if (in[0] * l.kernel[0] * l.kernel[1] > ir::kMaxPatch)
+      fail("input channels x kernel height x kernel width must be at most " + std::to_string(ir::kMaxPatch) + " (limit), got " +
+           std::to_string(in[0]) + " x " + pair_text(l.kernel));
+    const std::size_t ph = in[1] + 2 * l.padding[0], pw = in[2] + 2 * l.padding[1];
+    if (l.kernel[0] > ph || l.kernel[1] > pw)
+      fail("the kernel " + pair_text(l.kernel) + " is larger than its padded input " + std::to_string(ph) + "x" +
+           std::to_string(pw) + " (input " + shape_text(in) + ", padding " + pair_text(l.padding) + ")");
+    return {l.filters, out_size(in[1], l.padding[0], l.kernel[0], l.stride[0]),
+            out_size(in[2], l.padding[1], l.kernel[1], l.stride[1])};
+  }
+
+  void count(ir::Layer& l, ir::Activation after) const override {
+    const std::size_t c = l.in_shapes.front()[0], f = l.filters, kh = l.kernel[0], kw = l.kernel[1];
+    const std::size_t patch = c * kh * kw, positions = l.out_shape[1] * l.out_shape[2];
+    l.params = {{l.name + ".weight", l.name + "_weight", {f, c, kh, kw}, f * patch, weight_init(after), patch, f * kh * kw},
+                {l.name + ".bias", l.name + "_bias", {f}, f, ir::Init::zeros, patch, f * kh * kw}};
+    l.flops = (2ull * patch + 1) * f * positions;
+  }
+
+  bool keeps_pre(const ir::Layer& l) const override { return has_activation(l); }
+  bool needs_dz(const ir::Layer& l) const override { return has_activation(l); }
+  // One sample's im2col ([C*KH*KW] x [OH*OW]) and a tile of weight gradients: Conv2dShape::scratch().
+  std::size_t scratch_values(const ir::Layer& l) const override {
+    const std::size_t patch = l.in_shapes.front()[0] * l.kernel[0] * l.kernel[1];
+    return patch * l.out_shape[1] * l.out_shape[2] + l.filters * patch;
+  }
+  BackwardReads backward_reads(const ir::Layer& l) const override { return {true, has_activation(l), has_activation(l)}; }
+
+  std::string type_label(const ir::Layer& l) const override {
+    return has_activation(l) ? std::string("conv2d+") + ir::to_string(l.activation.kind) : "conv2d";
+  }
+
+  std::string describe(const ir::Layer& l) const override {
+    std::string d = "conv2d " + shape_text(l.in_shapes.front()) + " -> " + shape_text(l.out_shape) + ", kernel " +
+                    pair_text(l.kernel) + ", stride " + pair_text(l.stride) + ", padding " + pair_text(l.padding);
+    if (has_activation(l)) d += std::string(", ") + ir::to_string(l.activation.kind);
+    return d;
+  }
+
+  std::string forward(const ir::Layer& l, const ForwardSite& s) const override {
+    gen::Holes h;
+    h.num("rows", s.rows).code("shape", conv_shape_arg(l)).id("layer", l.name).code("x", s.x()).code("z", s.pre);
+    h.code("scratch", s.scratch);
+    h.code("activation", has_activation(l) ? activation_forward_code(l, s.rows, s.pre, s.out) : "");
+    return gen::render("layers/conv2d_forward.tmpl", h);
+  }
+
+  BackwardCode backward(const ir::Layer& l, const BackwardSite& s) const override {
+    const std::string dz = has_activation(l) ? s.dz : s.dout;
+    gen::Holes h;
+    h.code("shape", conv_shape_arg(l)).id("layer", l.name).code("x", s.x()).code("dz", dz).code("scratch", s.scratch);
+    h.code("activation", has_activation(l) ? activation_backward_code(l, s.pre, s.out, s.dout, dz) : "");
+    gen::Holes in;
+    in.code("shape", conv_shape_arg(l)).id("layer", l.name).code("dz", dz).code("dx", s.dxs[0]).code("scratch", s.scratch);
+    return {gen::render("layers/conv2d_backward.tmpl", h), {gen::render("layers/conv2d_backward_input.tmpl", in)}};
+  }
+};
+
+}  // namespace
+
+const OpDef& conv2d_op() {
+  static const Conv2d op;
+  return op;
+}
+
+}  // namespace castnet::ops
