@@ -69,10 +69,9 @@ class Conv2d final : public OpDef {
 
   bool keeps_pre(const ir::Layer& l) const override { return has_activation(l); }
   bool needs_dz(const ir::Layer& l) const override { return has_activation(l); }
-  // One sample's im2col ([C*KH*KW] x [OH*OW]) and a tile of weight gradients: Conv2dShape::scratch().
+  // One sample's im2col, [C*KH*KW] x [OH*OW]: Conv2dShape::scratch().
   std::size_t scratch_values(const ir::Layer& l) const override {
-    const std::size_t patch = l.in_shapes.front()[0] * l.kernel[0] * l.kernel[1];
-    return patch * l.out_shape[1] * l.out_shape[2] + l.filters * patch;
+    return l.in_shapes.front()[0] * l.kernel[0] * l.kernel[1] * l.out_shape[1] * l.out_shape[2];
   }
   BackwardReads backward_reads(const ir::Layer& l) const override { return {true, has_activation(l), has_activation(l)}; }
 

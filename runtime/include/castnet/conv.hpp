@@ -35,9 +35,9 @@ struct Conv2dShape {
   constexpr std::size_t in_size() const noexcept { return c * h * w; }
   constexpr std::size_t out_size() const noexcept { return f * oh() * ow(); }
   constexpr std::size_t patch() const noexcept { return c * kh * kw; }
-  // The scratch every conv kernel is given: one sample's im2col matrix plus an F × patch dW tile.
+  // The scratch every conv kernel is given: one sample's im2col matrix (patch × OH·OW).
   // (The kernels below accumulate dW in place and use only the im2col part.)
-  constexpr std::size_t scratch() const noexcept { return patch() * oh() * ow() + f * patch(); }
+  constexpr std::size_t scratch() const noexcept { return patch() * oh() * ow(); }
 };
 
 namespace kernels {
