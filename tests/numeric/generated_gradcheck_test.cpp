@@ -1,5 +1,6 @@
 // Generated backward against central finite differences, in double precision, for every
-// activation (fused and standalone, kernel and straight-line layers) and every loss. Tolerances
+// activation (fused and standalone, kernel and straight-line layers), every loss and every graph
+// spec (conv, pooling, residual adds, concat, glu, prelu). Tolerances
 // are owned by each op (the table below); where two step sizes disagree, the difference
 // straddles a kink (relu at 0, softplus's threshold) and the coordinate is skipped, not failed.
 #include <catch2/catch.hpp>

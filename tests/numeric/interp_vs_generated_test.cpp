@@ -1,7 +1,8 @@
 // Generated code (float) against the plain interpreter (double) on the same random weights and
 // inputs: forward for one sample and for a batch, train_step's loss and every gradient, and the
-// input gradient of backward, for every activation and loss spec and the dropout spec (training
-// passes with the same dropout key on both sides). Relative error at most 1e-5.
+// input gradient of backward, for every activation and loss spec, the dropout spec (training
+// passes with the same dropout key on both sides) and the graph specs (conv, pooling, residual,
+// concat, glu, prelu). Relative error at most 1e-5.
 // Every buffer the generated code writes sits between guard zones that must stay untouched.
 #include <catch2/catch.hpp>
 
