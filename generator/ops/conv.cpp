@@ -4,17 +4,47 @@
 //   backward  dz = da * f'(z); dW and db sum over the batch and the output positions; dx scatters
 //             dz back through the same windows
 // Every size is a template argument of castnet::kernels' conv kernels (im2col + the register-blocked
-// GEMM engine), so a conv layer is one call in the source whatever its size.
+// GEMM engine), so a conv layer is one call in the source whatever its size; a tiny one is
+// straight-line code instead, one line per output with its in-bounds taps.
 #include "emit/code_writer.hpp"
 #include "ir/limits.hpp"
 #include "ops/op_def.hpp"
 #include "ops/shared.hpp"
+#include "ops/straight_line.hpp"
 
 namespace castnet::ops {
 namespace {
 
+// Straight-line when a line holds at most 9 products (a 3x3 kernel over one channel) and the
+// layer at most 32 outputs per sample; kernel calls beyond.
+constexpr std::size_t kUnrollMaxTaps = 9;
+constexpr std::size_t kUnrollMaxOutputs = 32;
+
 std::size_t out_size(std::size_t in, std::size_t pad, std::size_t k, std::size_t stride) {
   return (in + 2 * pad - k) / stride + 1;
+}
+
+// The straight-line form: output (f, oy, ox) reads weight [f][c][ky][kx] times the input at
+// (c, oy*SH - PH + ky, ox*SW - PW + kx), for every such position outside the padding.
+std::vector<LinearOutput> linear_map(const ir::Layer& l) {
+  const ir::Shape& in = l.in_shapes.front();
+  const std::size_t c_in = in[0], h = in[1], w = in[2], oh = l.out_shape[1], ow = l.out_shape[2];
+  std::vector<LinearOutput> outputs;
+  for (std::size_t f = 0; f < l.filters; ++f)
+    for (std::size_t oy = 0; oy < oh; ++oy)
+      for (std::size_t ox = 0; ox < ow; ++ox) {
+        LinearOutput o{f, {}};
+        for (std::size_t c = 0; c < c_in; ++c)
+          for (std::size_t ky = 0; ky < l.kernel[0]; ++ky)
+            for (std::size_t kx = 0; kx < l.kernel[1]; ++kx) {
+              const std::size_t y = oy * l.stride[0] + ky, x = ox * l.stride[1] + kx;  // in the padded input
+              if (y < l.padding[0] || y - l.padding[0] >= h || x < l.padding[1] || x - l.padding[1] >= w) continue;
+              o.taps.push_back({((f * c_in + c) * l.kernel[0] + ky) * l.kernel[1] + kx,
+                                (c * h + y - l.padding[0]) * w + x - l.padding[1]});
+            }
+        outputs.push_back(std::move(o));
+      }
+  return outputs;
 }
 
 class Conv2d final : public OpDef {
@@ -67,10 +97,14 @@ class Conv2d final : public OpDef {
     l.flops = (2ull * patch + 1) * f * positions;
   }
 
+  bool unrolled(const ir::Layer& l) const override {
+    return l.in_shapes.front()[0] * l.kernel[0] * l.kernel[1] <= kUnrollMaxTaps && l.out_features <= kUnrollMaxOutputs;
+  }
   bool keeps_pre(const ir::Layer& l) const override { return has_activation(l); }
   bool needs_dz(const ir::Layer& l) const override { return has_activation(l); }
   // One sample's im2col, [C*KH*KW] x [OH*OW]: Conv2dShape::scratch().
   std::size_t scratch_values(const ir::Layer& l) const override {
+    if (unrolled(l)) return 0;
     return l.in_shapes.front()[0] * l.kernel[0] * l.kernel[1] * l.out_shape[1] * l.out_shape[2];
   }
   BackwardReads backward_reads(const ir::Layer& l) const override { return {true, has_activation(l), has_activation(l)}; }
@@ -83,22 +117,26 @@ class Conv2d final : public OpDef {
     std::string d = "conv2d " + shape_text(l.in_shapes.front()) + " -> " + shape_text(l.out_shape) + ", kernel " +
                     pair_text(l.kernel) + ", stride " + pair_text(l.stride) + ", padding " + pair_text(l.padding);
     if (has_activation(l)) d += std::string(", ") + ir::to_string(l.activation.kind);
-    return d;
+    return l.unrolled ? d + ", straight-line" : d;
   }
 
   std::string forward(const ir::Layer& l, const ForwardSite& s) const override {
+    const std::string activation = has_activation(l) ? activation_forward_code(l, s.rows, s.pre, s.out) : "";
+    if (l.unrolled) return straight_line_forward(l, linear_map(l), s.rows, s.x(), s.pre, activation);
     gen::Holes h;
     h.num("rows", s.rows).code("shape", conv_shape_arg(l)).id("layer", l.name).code("x", s.x()).code("z", s.pre);
     h.code("scratch", s.scratch);
-    h.code("activation", has_activation(l) ? activation_forward_code(l, s.rows, s.pre, s.out) : "");
+    h.code("activation", activation);
     return gen::render("layers/conv2d_forward.tmpl", h);
   }
 
   BackwardCode backward(const ir::Layer& l, const BackwardSite& s) const override {
     const std::string dz = has_activation(l) ? s.dz : s.dout;
+    const std::string activation = has_activation(l) ? activation_backward_code(l, s.pre, s.out, s.dout, dz) : "";
+    if (l.unrolled) return straight_line_backward(l, linear_map(l), s.x(), dz, activation, s.dxs[0]);
     gen::Holes h;
     h.code("shape", conv_shape_arg(l)).id("layer", l.name).code("x", s.x()).code("dz", dz).code("scratch", s.scratch);
-    h.code("activation", has_activation(l) ? activation_backward_code(l, s.pre, s.out, s.dout, dz) : "");
+    h.code("activation", activation);
     gen::Holes in;
     in.code("shape", conv_shape_arg(l)).id("layer", l.name).code("dz", dz).code("dx", s.dxs[0]).code("scratch", s.scratch);
     return {gen::render("layers/conv2d_backward.tmpl", h), {gen::render("layers/conv2d_backward_input.tmpl", in)}};

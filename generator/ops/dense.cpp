@@ -11,6 +11,7 @@
 #include "ir/limits.hpp"
 #include "ops/op_def.hpp"
 #include "ops/shared.hpp"
+#include "ops/straight_line.hpp"
 
 namespace castnet::ops {
 namespace {
@@ -20,49 +21,14 @@ namespace {
 constexpr std::size_t kUnrollMaxInputs = 8;
 constexpr std::size_t kUnrollMaxWeights = 64;
 
-std::string joined(const std::vector<std::string>& lines) {
-  std::string s;
-  for (const auto& line : lines) s += (s.empty() ? "" : "\n") + line;
-  return s;
-}
-
-std::string idx(std::size_t i) { return "[" + std::to_string(i) + "]"; }
-
-// zb[o] = bias[o] + w[o][0] * xb[0] + ...
-std::string forward_lines(const ir::Layer& l) {
-  const std::string w = "p." + l.name + "_weight", b = "p." + l.name + "_bias";
-  std::vector<std::string> lines;
+// The straight-line form: output o reads every input.
+std::vector<LinearOutput> linear_map(const ir::Layer& l) {
+  std::vector<LinearOutput> outputs(l.out_features);
   for (std::size_t o = 0; o < l.out_features; ++o) {
-    std::string s = "zb" + idx(o) + " = " + b + idx(o);
-    for (std::size_t i = 0; i < l.in_features; ++i) s += " + " + w + idx(o * l.in_features + i) + " * xb" + idx(i);
-    lines.push_back(s + ";");
+    outputs[o].bias = o;
+    for (std::size_t i = 0; i < l.in_features; ++i) outputs[o].taps.push_back({o * l.in_features + i, i});
   }
-  return joined(lines);
-}
-
-// g.w[o][i] += db[o] * xb[i]; g.b[o] += db[o]
-std::string param_grad_lines(const ir::Layer& l) {
-  const std::string w = "g." + l.name + "_weight", b = "g." + l.name + "_bias";
-  std::vector<std::string> lines;
-  for (std::size_t o = 0; o < l.out_features; ++o) {
-    for (std::size_t i = 0; i < l.in_features; ++i)
-      lines.push_back(w + idx(o * l.in_features + i) + " += db" + idx(o) + " * xb" + idx(i) + ";");
-    lines.push_back(b + idx(o) + " += db" + idx(o) + ";");
-  }
-  return joined(lines);
-}
-
-// dxb[i] = db[0] * w[0][i] + db[1] * w[1][i] + ...
-std::string input_grad_lines(const ir::Layer& l) {
-  const std::string w = "p." + l.name + "_weight";
-  std::vector<std::string> lines;
-  for (std::size_t i = 0; i < l.in_features; ++i) {
-    std::string s = "dxb" + idx(i) + " =";
-    for (std::size_t o = 0; o < l.out_features; ++o)
-      s += (o ? " + db" : " db") + idx(o) + " * " + w + idx(o * l.in_features + i);
-    lines.push_back(s + ";");
-  }
-  return joined(lines);
+  return outputs;
 }
 
 class Dense final : public OpDef {
@@ -109,35 +75,24 @@ class Dense final : public OpDef {
   }
 
   std::string forward(const ir::Layer& l, const ForwardSite& s) const override {
+    const std::string activation = has_activation(l) ? activation_forward_code(l, s.rows, s.pre, s.out) : "";
+    if (l.unrolled) return straight_line_forward(l, linear_map(l), s.rows, s.x(), s.pre, activation);
     gen::Holes h;
     h.num("rows", s.rows).num("in", l.in_features).num("out", l.out_features).code("x", s.x()).code("z", s.pre);
-    h.code("activation", has_activation(l) ? activation_forward_code(l, s.rows, s.pre, s.out) : "");
-    if (l.unrolled) {
-      h.code("lines", forward_lines(l));
-      return gen::render("layers/dense_forward_unrolled.tmpl", h);
-    }
-    h.id("layer", l.name);
+    h.code("activation", activation).id("layer", l.name);
     return gen::render("layers/dense_forward.tmpl", h);
   }
 
   BackwardCode backward(const ir::Layer& l, const BackwardSite& s) const override {
-    gen::Holes h;
-    h.num("in", l.in_features).num("out", l.out_features).id("layer", l.name).code("x", s.x());
     const std::string dz = has_activation(l) ? s.dz : s.dout;
-    h.code("activation", has_activation(l) ? activation_backward_code(l, s.pre, s.out, s.dout, dz) : "");
-    h.code("dz", dz);
+    const std::string activation = has_activation(l) ? activation_backward_code(l, s.pre, s.out, s.dout, dz) : "";
+    if (l.unrolled) return straight_line_backward(l, linear_map(l), s.x(), dz, activation, s.dxs[0]);
+    gen::Holes h;
+    h.num("in", l.in_features).num("out", l.out_features).id("layer", l.name).code("x", s.x()).code("dz", dz);
+    h.code("activation", activation);
     gen::Holes in;
-    in.num("in", l.in_features).num("out", l.out_features).code("dz", dz).code("dx", s.dxs[0]);
-    std::string input_grad;
-    if (l.unrolled) {
-      in.code("lines", input_grad_lines(l));
-      input_grad = gen::render("layers/dense_backward_input_unrolled.tmpl", in);
-      h.code("param_lines", param_grad_lines(l));
-    } else {
-      in.id("layer", l.name);
-      input_grad = gen::render("layers/dense_backward_input.tmpl", in);
-    }
-    return {gen::render(l.unrolled ? "layers/dense_backward_unrolled.tmpl" : "layers/dense_backward.tmpl", h), {input_grad}};
+    in.num("in", l.in_features).num("out", l.out_features).code("dz", dz).code("dx", s.dxs[0]).id("layer", l.name);
+    return {gen::render("layers/dense_backward.tmpl", h), {gen::render("layers/dense_backward_input.tmpl", in)}};
   }
 };
 

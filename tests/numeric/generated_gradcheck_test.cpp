@@ -119,6 +119,7 @@ TEST_CASE("gradcheck: edge_dropout") { gradcheck<edge_dropout_f64::Model>(kKinke
 // Graph cases (tests/numeric/specs/graph_*.toml): conv with padding and stride, pooling, flatten,
 // residual adds and concat with gradients summed over several consumers, GLU, PReLU.
 TEST_CASE("gradcheck: graph_conv") { gradcheck<graph_conv_f64::Model>(kKinked); }
+TEST_CASE("gradcheck: graph_conv_tiny") { gradcheck<graph_conv_tiny_f64::Model>(kSmooth); }
 TEST_CASE("gradcheck: graph_pool") { gradcheck<graph_pool_f64::Model>(kKinked); }
 TEST_CASE("gradcheck: graph_residual") { gradcheck<graph_residual_f64::Model>(kSmooth); }
 TEST_CASE("gradcheck: graph_concat") { gradcheck<graph_concat_f64::Model>(kKinked); }

@@ -98,6 +98,7 @@ TEST_CASE("parity: edge_narrow_batch1") { compare_with_interpreter<edge_narrow_b
 TEST_CASE("parity: edge_dropout") { compare_with_interpreter<edge_dropout::Model>(); }
 // Graph cases (tests/numeric/specs/graph_*.toml)
 TEST_CASE("parity: graph_conv") { compare_with_interpreter<graph_conv::Model>(); }
+TEST_CASE("parity: graph_conv_tiny") { compare_with_interpreter<graph_conv_tiny::Model>(); }
 TEST_CASE("parity: graph_pool") { compare_with_interpreter<graph_pool::Model>(); }
 TEST_CASE("parity: graph_residual") { compare_with_interpreter<graph_residual::Model>(); }
 TEST_CASE("parity: graph_concat") { compare_with_interpreter<graph_concat::Model>(); }

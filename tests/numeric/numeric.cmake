@@ -30,7 +30,7 @@ endforeach()
 # Edge cases and graph cases (conv, pooling, residual, concat, glu, prelu), plain specs in numeric/specs: copied beside the configured ones so the parity test
 # finds every spec as <CASTNET_NUMERIC_SPEC_DIR>/<name>.toml (and CMake re-runs when one changes).
 set(CASTNET_EDGE_SPECS edge_act_first_last edge_single edge_wide edge_narrow_batch1 edge_dropout
-    graph_conv graph_pool graph_residual graph_concat graph_glu graph_prelu)
+    graph_conv graph_conv_tiny graph_pool graph_residual graph_concat graph_glu graph_prelu)
 foreach(n IN LISTS CASTNET_EDGE_SPECS)
   configure_file(numeric/specs/${n}.toml ${numeric_dir}/${n}.toml COPYONLY)
   list(APPEND numeric_names ${n})
