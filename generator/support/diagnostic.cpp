@@ -1,7 +1,28 @@
 // Formatting of spec diagnostics (the format is part of the CLI contract: tests/errors checks it).
 #include "support/diagnostic.hpp"
 
+#include <cstdio>
+
 namespace castnet {
+namespace {
+
+// Messages quote spec text (a misspelt activation, a padding string): control and non-ASCII bytes
+// are shown as \xNN, so a hostile spec cannot move the cursor or forge lines on a terminal.
+std::string printable(const std::string& text) {
+  std::string out;
+  for (unsigned char c : text) {
+    if (c >= 0x20 && c < 0x7f) {
+      out += static_cast<char>(c);
+    } else {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    }
+  }
+  return out;
+}
+
+}  // namespace
 
 std::string format(const Diagnostic& d) {
   // Line 0: the error is about the file as a whole (unreadable, not a file).
@@ -9,7 +30,7 @@ std::string format(const Diagnostic& d) {
                               : d.file + ":" + std::to_string(d.line) + ":" + std::to_string(d.column) + ": error: ";
   // Unnamed layers are referred to by position ("#2"), named ones by their name.
   if (!d.layer.empty()) s += d.layer[0] == '#' ? "layer " + d.layer + ": " : "layer '" + d.layer + "': ";
-  return s + d.message;
+  return s + printable(d.message);
 }
 
 void fail(const std::string& file, ir::SourcePos pos, const std::string& layer, const std::string& message) {
