@@ -35,8 +35,9 @@ struct ExtraBuffer {
   std::string comment;
 };
 
-// Which of its forward buffers a layer's backward pass reads: the memory plan keeps them alive
-// until then and may reuse the others once the forward pass is past them.
+// Which of its forward buffers a layer's backward pass reads: the memory plan keeps them until the
+// next forward pass (backward() may run more than once) and reuses the others once the forward
+// pass is past them.
 struct BackwardReads {
   bool inputs = true, pre = true, out = true;
 };
@@ -46,7 +47,7 @@ struct BackwardSite {
   std::vector<std::string> xs;  // as in the batched forward pass
   std::string pre, out;
   std::string dout;             // dLoss/d(out), read only
-  std::string dz;               // a buffer of kBatch * pre_features() values, when temp_values() asks for it
+  std::string dz;               // a buffer of kBatch * pre_features() values, when needs_dz()
   std::string scratch;          // as in the forward pass
   std::vector<std::string> dxs; // where dLoss/d(input i) goes (overwritten)
   const std::string& x() const { return xs.front(); }
@@ -72,7 +73,7 @@ class OpDef {
   virtual ~OpDef() = default;
   // Reads the layer's keys (all but name, type and inputs) into l.
   virtual void read(spec::Attributes& attributes, ir::Layer& l) const = 0;
-  // How many inputs the kind reads: 1 for most, 2 or more for add and concat.
+  // Whether the kind reads two or more inputs (add, concat) rather than one.
   virtual bool merges() const { return false; }
   // Shape rule: the output shape of one sample, given l.in_shapes; calls fail when the inputs do
   // not fit (a conv on flat features, a kernel larger than its padded input, ...).
@@ -86,8 +87,8 @@ class OpDef {
   // size per sample.
   virtual bool keeps_pre(const ir::Layer&) const { return false; }
   virtual std::size_t pre_features(const ir::Layer& l) const { return l.out_features; }
-  // Whether the output is the input itself, in every pass (flatten) or at inference (dropout):
-  // no code is emitted and the output names the input's buffer.
+  // Whether the output is the input itself: in every pass (flatten), or in forward() for one
+  // sample (dropout). No code is emitted there and the output names the input's buffer.
   virtual bool aliases_input(const ir::Layer&) const { return false; }
   virtual bool identity_at_inference(const ir::Layer& l) const { return aliases_input(l); }
   virtual std::vector<ExtraBuffer> extra_buffers(const ir::Layer&) const { return {}; }
