@@ -100,14 +100,16 @@ class Conv2d final : public OpDef {
   bool unrolled(const ir::Layer& l) const override {
     return l.in_shapes.front()[0] * l.kernel[0] * l.kernel[1] <= kUnrollMaxTaps && l.out_features <= kUnrollMaxOutputs;
   }
-  bool keeps_pre(const ir::Layer& l) const override { return has_activation(l); }
+  bool keeps_pre(const ir::Layer& l) const override { return keeps_pre_activation(l); }
   bool needs_dz(const ir::Layer& l) const override { return has_activation(l); }
   // One sample's im2col, [C*KH*KW] x [OH*OW]: Conv2dShape::scratch().
   std::size_t scratch_values(const ir::Layer& l) const override {
     if (unrolled(l)) return 0;
     return l.in_shapes.front()[0] * l.kernel[0] * l.kernel[1] * l.out_shape[1] * l.out_shape[2];
   }
-  BackwardReads backward_reads(const ir::Layer& l) const override { return {true, has_activation(l), has_activation(l)}; }
+  BackwardReads backward_reads(const ir::Layer& l) const override {
+    return {true, keeps_pre_activation(l), has_activation(l)};
+  }
 
   std::string type_label(const ir::Layer& l) const override {
     return has_activation(l) ? std::string("conv2d+") + ir::to_string(l.activation.kind) : "conv2d";

@@ -58,10 +58,10 @@ class Dense final : public OpDef {
     return l.in_features <= kUnrollMaxInputs && l.in_features * l.out_features <= kUnrollMaxWeights;
   }
 
-  bool keeps_pre(const ir::Layer& l) const override { return has_activation(l); }
+  bool keeps_pre(const ir::Layer& l) const override { return keeps_pre_activation(l); }
   bool needs_dz(const ir::Layer& l) const override { return has_activation(l); }
   BackwardReads backward_reads(const ir::Layer& l) const override {
-    return {true, has_activation(l), has_activation(l)};
+    return {true, keeps_pre_activation(l), has_activation(l)};
   }
 
   std::string type_label(const ir::Layer& l) const override {

@@ -47,6 +47,22 @@ ir::ActivationSpec read_fused_activation(spec::Attributes& a) {
 
 bool has_activation(const ir::Layer& l) { return l.activation.kind != ir::Activation::identity; }
 
+bool keeps_pre_activation(const ir::Layer& l) {
+  switch (l.activation.kind) {
+    case ir::Activation::identity:
+    case ir::Activation::relu:
+    case ir::Activation::leaky_relu:
+    case ir::Activation::tanh:
+    case ir::Activation::sigmoid:
+    case ir::Activation::softmax: return false;
+    case ir::Activation::elu:
+    case ir::Activation::gelu:
+    case ir::Activation::silu:
+    case ir::Activation::softplus: return true;
+  }
+  return true;
+}
+
 ir::Init weight_init(ir::Activation after) {
   using A = ir::Activation;
   const bool relu_family = after == A::relu || after == A::leaky_relu || after == A::elu || after == A::gelu || after == A::silu;

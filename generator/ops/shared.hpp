@@ -20,6 +20,10 @@ ir::ActivationSpec read_activation_params(spec::Attributes& a, ir::Activation ki
 // The optional `activation` key of a layer with an affine part (dense, conv2d), with its parameter.
 ir::ActivationSpec read_fused_activation(spec::Attributes& a);
 bool has_activation(const ir::Layer& l);
+// Whether a fused activation's backward pass needs its input z, so the layer keeps z beside the
+// output. relu and leaky_relu decide on z > 0, which is out > 0 (their slopes are >= 0); tanh,
+// sigmoid and softmax use the output alone. The others run in place and save the buffer.
+bool keeps_pre_activation(const ir::Layer& l);
 // He initialisation before the relu family, Glorot otherwise.
 ir::Init weight_init(ir::Activation after);
 

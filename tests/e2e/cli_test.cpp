@@ -43,7 +43,7 @@ TEST_CASE("cli: check prints the layer table with totals, the planned memory and
   CHECK(r.out.find("hidden               dense+tanh         (2)                       6             10") != std::string::npos);
   CHECK(r.out.find("out                  dense              (1)                       3              5") != std::string::npos);
   CHECK(r.out.find("total                                                             9             15") != std::string::npos);
-  CHECK(r.out.find("memory: Workspace 80 values") != std::string::npos);
+  CHECK(r.out.find("memory: Workspace 64 values") != std::string::npos);
   CHECK(r.out.find("generated source: ") != std::string::npos);
 }
 

@@ -78,22 +78,21 @@ struct Grads {
 // layer i's backward = 2n - i, after train_step = 2n + 1) do not overlap share memory. Images are
 // (channels, height, width) per sample.
 struct Workspace {
-  alignas(64) real buffer[4912];
+  alignas(64) real buffer[4336];
   real* c1_out() noexcept { return buffer + 1296; }  // the output (batch, 4, 6, 6), 576 values, steps 0-13
-  real* c1_pre() noexcept { return buffer + 1872; }  // before relu (batch, 144), 576 values, steps 0-13
   real* c1_scratch() noexcept { return buffer + 576; }  // scratch of one sample, 324 values, steps 0 and 12
-  real* c1_grad() noexcept { return buffer + 2448; }  // dLoss/d(output) (batch, 4, 6, 6), 576 values, steps 10-12
+  real* c1_grad() noexcept { return buffer + 1872; }  // dLoss/d(output) (batch, 4, 6, 6), 576 values, steps 10-12
   real* c1_dz() noexcept { return buffer + 0; }  // dLoss/d(pre-activation), 576 values, step 12
-  real* c2_out() noexcept { return buffer + 2448; }  // the output (batch, 4, 6, 6), 576 values, steps 1-2
+  real* c2_out() noexcept { return buffer + 1872; }  // the output (batch, 4, 6, 6), 576 values, steps 1-2
   real* c2_scratch() noexcept { return buffer + 0; }  // scratch of one sample, 1296 values, steps 1 and 11
-  real* c2_grad() noexcept { return buffer + 3024; }  // dLoss/d(output) (batch, 4, 6, 6), 576 values, steps 10-11
-  real* c2_dx0() noexcept { return buffer + 3600; }  // dLoss/d(input 0), before it is added to c1_grad, 576 values, step 11
-  real* skip_out() noexcept { return buffer + 4176; }  // the output (batch, 4, 6, 6), 576 values, steps 2-13
+  real* c2_grad() noexcept { return buffer + 2448; }  // dLoss/d(output) (batch, 4, 6, 6), 576 values, steps 10-11
+  real* c2_dx0() noexcept { return buffer + 3024; }  // dLoss/d(input 0), before it is added to c1_grad, 576 values, step 11
+  real* skip_out() noexcept { return buffer + 3600; }  // the output (batch, 4, 6, 6), 576 values, steps 2-13
   real* skip_grad() noexcept { return buffer + 0; }  // dLoss/d(output) (batch, 4, 6, 6), 576 values, steps 9-10
-  real* pool_out() noexcept { return buffer + 4752; }  // the output (batch, 4, 3, 3), 144 values, steps 3-13
+  real* pool_out() noexcept { return buffer + 4176; }  // the output (batch, 4, 3, 3), 144 values, steps 3-13
   real* pool_grad() noexcept { return buffer + 576; }  // dLoss/d(output) (batch, 4, 3, 3), 144 values, steps 8-9
   real* flat_grad() noexcept { return buffer + 0; }  // dLoss/d(output) (batch, 36), 144 values, steps 7-8
-  real* head_out() noexcept { return buffer + 4896; }  // the output (batch, 3), 12 values, steps 5-13
+  real* head_out() noexcept { return buffer + 4320; }  // the output (batch, 3), 12 values, steps 5-13
   real* dy() noexcept { return buffer + 144; }  // dLoss/dy of train_step, 12 values, steps 6-7
 };
 
@@ -169,8 +168,8 @@ namespace detail {
 inline void forward_ws([[maybe_unused]] const Params& p, Workspace& ws, const real* x,
                        [[maybe_unused]] bool training, [[maybe_unused]] std::uint64_t key) noexcept {
   // c1: conv2d [1, 6, 6] -> [4, 6, 6], kernel 3x3, stride 1x1, padding 1x1, relu  (conv_residual.toml:7)
-  castnet::kernels::conv2d_forward<real, 4, castnet::Conv2dShape{.c = 1, .h = 6, .w = 6, .f = 4, .kh = 3, .kw = 3, .sh = 1, .sw = 1, .ph = 1, .pw = 1}>(x, p.c1_weight, p.c1_bias, ws.c1_pre(), ws.c1_scratch());
-  castnet::activation_forward<castnet::Act::relu, real, 4, 144>(ws.c1_pre(), ws.c1_out(), real(0.0));
+  castnet::kernels::conv2d_forward<real, 4, castnet::Conv2dShape{.c = 1, .h = 6, .w = 6, .f = 4, .kh = 3, .kw = 3, .sh = 1, .sw = 1, .ph = 1, .pw = 1}>(x, p.c1_weight, p.c1_bias, ws.c1_out(), ws.c1_scratch());
+  castnet::activation_forward<castnet::Act::relu, real, 4, 144>(ws.c1_out(), ws.c1_out(), real(0.0));
 
   // c2: conv2d [4, 6, 6] -> [4, 6, 6], kernel 3x3, stride 1x1, padding 1x1  (conv_residual.toml:15)
   castnet::kernels::conv2d_forward<real, 4, castnet::Conv2dShape{.c = 4, .h = 6, .w = 6, .f = 4, .kh = 3, .kw = 3, .sh = 1, .sw = 1, .ph = 1, .pw = 1}>(ws.c1_out(), p.c2_weight, p.c2_bias, ws.c2_out(), ws.c2_scratch());
@@ -198,7 +197,7 @@ inline void forward_batch(const Params& p, Workspace& ws, const real* x, real* y
 }
 
 // The outputs (kBatch, kOutputs) of the last forward_batch or train_step, before any update.
-inline const real* outputs(const Workspace& ws) noexcept { return ws.buffer + 4896; }  // head_out
+inline const real* outputs(const Workspace& ws) noexcept { return ws.buffer + 4320; }  // head_out
 
 // Gradients of every parameter into g (overwritten), and of the input into dx (kBatch, kInputs)
 // unless dx is null, given dy = dLoss/dy (kBatch, kOutputs) for the forward_batch just run on x.
@@ -224,7 +223,7 @@ inline void backward([[maybe_unused]] const Params& p, [[maybe_unused]] Workspac
   castnet::accumulate<real, kBatch * 144>(ws.c1_grad(), ws.c2_dx0());
 
   // c1: conv2d [1, 6, 6] -> [4, 6, 6], kernel 3x3, stride 1x1, padding 1x1, relu  (conv_residual.toml:7)
-  castnet::activation_backward<castnet::Act::relu, real, kBatch, 144>(ws.c1_pre(), ws.c1_out(), ws.c1_grad(), ws.c1_dz(), real(0.0));
+  castnet::activation_backward<castnet::Act::relu, real, kBatch, 144>(ws.c1_out(), ws.c1_out(), ws.c1_grad(), ws.c1_dz(), real(0.0));
   castnet::kernels::conv2d_backward_params<real, kBatch, castnet::Conv2dShape{.c = 1, .h = 6, .w = 6, .f = 4, .kh = 3, .kw = 3, .sh = 1, .sw = 1, .ph = 1, .pw = 1}>(x, ws.c1_dz(), g.c1_weight, g.c1_bias, ws.c1_scratch());
   if (dx != nullptr) {
     castnet::kernels::conv2d_backward_input<real, kBatch, castnet::Conv2dShape{.c = 1, .h = 6, .w = 6, .f = 4, .kh = 3, .kw = 3, .sh = 1, .sw = 1, .ph = 1, .pw = 1}>(ws.c1_dz(), p.c1_weight, dx, ws.c1_scratch());

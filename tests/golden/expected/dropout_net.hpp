@@ -70,19 +70,18 @@ struct Grads {
 // layer i's backward = 2n - i, after train_step = 2n + 1) do not overlap share memory. Images are
 // (channels, height, width) per sample.
 struct Workspace {
-  alignas(64) real buffer[160];
-  real* drop_in_out() noexcept { return buffer + 96; }  // the output (batch, 6), 12 values, steps 0-9
-  real* drop_in_mask() noexcept { return buffer + 112; }  // dropout mask of the last train_step: 0 or 1 / (1 - rate), 12 values, steps 0-9
-  real* drop_in_grad() noexcept { return buffer + 128; }  // dLoss/d(output) (batch, 6), 12 values, steps 7-8
+  alignas(64) real buffer[144];
+  real* drop_in_out() noexcept { return buffer + 80; }  // the output (batch, 6), 12 values, steps 0-9
+  real* drop_in_mask() noexcept { return buffer + 96; }  // dropout mask of the last train_step: 0 or 1 / (1 - rate), 12 values, steps 0-9
+  real* drop_in_grad() noexcept { return buffer + 112; }  // dLoss/d(output) (batch, 6), 12 values, steps 7-8
   real* hidden_out() noexcept { return buffer + 0; }  // the output (batch, 8), 16 values, steps 1-9
-  real* hidden_pre() noexcept { return buffer + 16; }  // before relu (batch, 8), 16 values, steps 1-9
-  real* hidden_grad() noexcept { return buffer + 32; }  // dLoss/d(output) (batch, 8), 16 values, steps 6-7
-  real* hidden_dz() noexcept { return buffer + 48; }  // dLoss/d(pre-activation), 16 values, step 7
-  real* drop_hidden_out() noexcept { return buffer + 64; }  // the output (batch, 8), 16 values, steps 2-9
-  real* drop_hidden_mask() noexcept { return buffer + 80; }  // dropout mask of the last train_step: 0 or 1 / (1 - rate), 16 values, steps 2-9
-  real* drop_hidden_grad() noexcept { return buffer + 48; }  // dLoss/d(output) (batch, 8), 16 values, steps 5-6
-  real* out_out() noexcept { return buffer + 144; }  // the output (batch, 3), 6 values, steps 3-9
-  real* dy() noexcept { return buffer + 32; }  // dLoss/dy of train_step, 6 values, steps 4-5
+  real* hidden_grad() noexcept { return buffer + 16; }  // dLoss/d(output) (batch, 8), 16 values, steps 6-7
+  real* hidden_dz() noexcept { return buffer + 32; }  // dLoss/d(pre-activation), 16 values, step 7
+  real* drop_hidden_out() noexcept { return buffer + 48; }  // the output (batch, 8), 16 values, steps 2-9
+  real* drop_hidden_mask() noexcept { return buffer + 64; }  // dropout mask of the last train_step: 0 or 1 / (1 - rate), 16 values, steps 2-9
+  real* drop_hidden_grad() noexcept { return buffer + 32; }  // dLoss/d(output) (batch, 8), 16 values, steps 5-6
+  real* out_out() noexcept { return buffer + 128; }  // the output (batch, 3), 6 values, steps 3-9
+  real* dy() noexcept { return buffer + 16; }  // dLoss/dy of train_step, 6 values, steps 4-5
 };
 
 // Name, shape and initialisation of each tensor; tensors() returns them in this order.
@@ -170,7 +169,7 @@ inline void forward_ws([[maybe_unused]] const Params& p, Workspace& ws, const re
   // hidden: dense 6 -> 8, relu, straight-line  (dropout_net.toml:13)
   for (std::size_t b = 0; b < 2; ++b) {
     const real* xb = ws.drop_in_out() + b * 6;
-    real* zb = ws.hidden_pre() + b * 8;
+    real* zb = ws.hidden_out() + b * 8;
     zb[0] = p.hidden_bias[0] + p.hidden_weight[0] * xb[0] + p.hidden_weight[1] * xb[1] + p.hidden_weight[2] * xb[2] + p.hidden_weight[3] * xb[3] + p.hidden_weight[4] * xb[4] + p.hidden_weight[5] * xb[5];
     zb[1] = p.hidden_bias[1] + p.hidden_weight[6] * xb[0] + p.hidden_weight[7] * xb[1] + p.hidden_weight[8] * xb[2] + p.hidden_weight[9] * xb[3] + p.hidden_weight[10] * xb[4] + p.hidden_weight[11] * xb[5];
     zb[2] = p.hidden_bias[2] + p.hidden_weight[12] * xb[0] + p.hidden_weight[13] * xb[1] + p.hidden_weight[14] * xb[2] + p.hidden_weight[15] * xb[3] + p.hidden_weight[16] * xb[4] + p.hidden_weight[17] * xb[5];
@@ -180,7 +179,7 @@ inline void forward_ws([[maybe_unused]] const Params& p, Workspace& ws, const re
     zb[6] = p.hidden_bias[6] + p.hidden_weight[36] * xb[0] + p.hidden_weight[37] * xb[1] + p.hidden_weight[38] * xb[2] + p.hidden_weight[39] * xb[3] + p.hidden_weight[40] * xb[4] + p.hidden_weight[41] * xb[5];
     zb[7] = p.hidden_bias[7] + p.hidden_weight[42] * xb[0] + p.hidden_weight[43] * xb[1] + p.hidden_weight[44] * xb[2] + p.hidden_weight[45] * xb[3] + p.hidden_weight[46] * xb[4] + p.hidden_weight[47] * xb[5];
   }
-  castnet::activation_forward<castnet::Act::relu, real, 2, 8>(ws.hidden_pre(), ws.hidden_out(), real(0.0));
+  castnet::activation_forward<castnet::Act::relu, real, 2, 8>(ws.hidden_out(), ws.hidden_out(), real(0.0));
 
   // drop_hidden: dropout [8], rate 0.5  (dropout_net.toml:19)
   if (training) {
@@ -209,7 +208,7 @@ inline void forward_batch(const Params& p, Workspace& ws, const real* x, real* y
 }
 
 // The outputs (kBatch, kOutputs) of the last forward_batch or train_step, before any update.
-inline const real* outputs(const Workspace& ws) noexcept { return ws.buffer + 144; }  // out_out
+inline const real* outputs(const Workspace& ws) noexcept { return ws.buffer + 128; }  // out_out
 
 // Gradients of every parameter into g (overwritten), and of the input into dx (kBatch, kInputs)
 // unless dx is null, given dy = dLoss/dy (kBatch, kOutputs) for the forward_batch just run on x.
@@ -266,7 +265,7 @@ inline void backward([[maybe_unused]] const Params& p, [[maybe_unused]] Workspac
   castnet::dropout_backward<real, kBatch * 8>(ws.drop_hidden_grad(), ws.drop_hidden_mask(), ws.hidden_grad());
 
   // hidden: dense 6 -> 8, relu, straight-line  (dropout_net.toml:13)
-  castnet::activation_backward<castnet::Act::relu, real, kBatch, 8>(ws.hidden_pre(), ws.hidden_out(), ws.hidden_grad(), ws.hidden_dz(), real(0.0));
+  castnet::activation_backward<castnet::Act::relu, real, kBatch, 8>(ws.hidden_out(), ws.hidden_out(), ws.hidden_grad(), ws.hidden_dz(), real(0.0));
   for (std::size_t i = 0; i < 8 * 6; ++i) g.hidden_weight[i] = 0;
   for (std::size_t o = 0; o < 8; ++o) g.hidden_bias[o] = 0;
   for (std::size_t b = 0; b < kBatch; ++b) {

@@ -91,15 +91,14 @@ struct Grads {
 // layer i's backward = 2n - i, after train_step = 2n + 1) do not overlap share memory. Images are
 // (channels, height, width) per sample.
 struct Workspace {
-  alignas(64) real buffer[384];
+  alignas(64) real buffer[368];
   real* x_out() noexcept { return buffer + 288; }  // the output (batch, 4), 8 values, steps 0-15
-  real* x_pre() noexcept { return buffer + 304; }  // before tanh (batch, 4), 8 values, steps 0-15
   real* x_grad() noexcept { return buffer + 96; }  // dLoss/d(output) (batch, 4), 8 values, steps 13-14
   real* x_dz() noexcept { return buffer + 112; }  // dLoss/d(pre-activation), 8 values, step 14
-  real* p_out() noexcept { return buffer + 320; }  // the output (batch, 3), 6 values, steps 1-15
+  real* p_out() noexcept { return buffer + 304; }  // the output (batch, 3), 6 values, steps 1-15
   real* p_grad() noexcept { return buffer + 112; }  // dLoss/d(output) (batch, 3), 6 values, steps 12-13
-  real* zb_out() noexcept { return buffer + 336; }  // the output (batch, 3), 6 values, steps 2-15
-  real* zb_grad() noexcept { return buffer + 352; }  // dLoss/d(output) (batch, 3), 6 values, steps 11-12
+  real* zb_out() noexcept { return buffer + 320; }  // the output (batch, 3), 6 values, steps 2-15
+  real* zb_grad() noexcept { return buffer + 336; }  // dLoss/d(output) (batch, 3), 6 values, steps 11-12
   real* xb_out() noexcept { return buffer + 0; }  // the output (batch, 20), 40 values, steps 3-15
   real* xb_pre() noexcept { return buffer + 48; }  // before elu (batch, 20), 40 values, steps 3-15
   real* xb_grad() noexcept { return buffer + 96; }  // dLoss/d(output) (batch, 20), 40 values, steps 10-11
@@ -108,7 +107,7 @@ struct Workspace {
   real* b_grad() noexcept { return buffer + 144; }  // dLoss/d(output) (batch, 17), 34 values, steps 9-10
   real* dy_out() noexcept { return buffer + 240; }  // the output (batch, 17), 34 values, steps 5-15
   real* dy_grad() noexcept { return buffer + 96; }  // dLoss/d(output) (batch, 17), 34 values, steps 8-9
-  real* ws_out() noexcept { return buffer + 368; }  // the output (batch, 2), 4 values, steps 6-15
+  real* ws_out() noexcept { return buffer + 352; }  // the output (batch, 2), 4 values, steps 6-15
   real* dy() noexcept { return buffer + 144; }  // dLoss/dy of train_step, 4 values, steps 7-8
 };
 
@@ -230,13 +229,13 @@ inline void forward_ws([[maybe_unused]] const Params& p, Workspace& ws, const re
   // x: dense 3 -> 4, tanh, straight-line  (local_names.toml:8)
   for (std::size_t b = 0; b < 2; ++b) {
     const real* xb = x + b * 3;
-    real* zb = ws.x_pre() + b * 4;
+    real* zb = ws.x_out() + b * 4;
     zb[0] = p.x_bias[0] + p.x_weight[0] * xb[0] + p.x_weight[1] * xb[1] + p.x_weight[2] * xb[2];
     zb[1] = p.x_bias[1] + p.x_weight[3] * xb[0] + p.x_weight[4] * xb[1] + p.x_weight[5] * xb[2];
     zb[2] = p.x_bias[2] + p.x_weight[6] * xb[0] + p.x_weight[7] * xb[1] + p.x_weight[8] * xb[2];
     zb[3] = p.x_bias[3] + p.x_weight[9] * xb[0] + p.x_weight[10] * xb[1] + p.x_weight[11] * xb[2];
   }
-  castnet::activation_forward<castnet::Act::tanh, real, 2, 4>(ws.x_pre(), ws.x_out(), real(0.0));
+  castnet::activation_forward<castnet::Act::tanh, real, 2, 4>(ws.x_out(), ws.x_out(), real(0.0));
 
   // p: dense 4 -> 3, straight-line  (local_names.toml:14)
   for (std::size_t b = 0; b < 2; ++b) {
@@ -297,7 +296,7 @@ inline void forward_batch(const Params& p, Workspace& ws, const real* x, real* y
 }
 
 // The outputs (kBatch, kOutputs) of the last forward_batch or train_step, before any update.
-inline const real* outputs(const Workspace& ws) noexcept { return ws.buffer + 368; }  // ws_out
+inline const real* outputs(const Workspace& ws) noexcept { return ws.buffer + 352; }  // ws_out
 
 // Gradients of every parameter into g (overwritten), and of the input into dx (kBatch, kInputs)
 // unless dx is null, given dy = dLoss/dy (kBatch, kOutputs) for the forward_batch just run on x.
@@ -445,7 +444,7 @@ inline void backward([[maybe_unused]] const Params& p, [[maybe_unused]] Workspac
   }
 
   // x: dense 3 -> 4, tanh, straight-line  (local_names.toml:8)
-  castnet::activation_backward<castnet::Act::tanh, real, kBatch, 4>(ws.x_pre(), ws.x_out(), ws.x_grad(), ws.x_dz(), real(0.0));
+  castnet::activation_backward<castnet::Act::tanh, real, kBatch, 4>(ws.x_out(), ws.x_out(), ws.x_grad(), ws.x_dz(), real(0.0));
   for (std::size_t i = 0; i < 4 * 3; ++i) g.x_weight[i] = 0;
   for (std::size_t o = 0; o < 4; ++o) g.x_bias[o] = 0;
   for (std::size_t b = 0; b < kBatch; ++b) {

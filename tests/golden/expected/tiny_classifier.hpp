@@ -69,15 +69,14 @@ struct Grads {
 // layer i's backward = 2n - i, after train_step = 2n + 1) do not overlap share memory. Images are
 // (channels, height, width) per sample.
 struct Workspace {
-  alignas(64) real buffer[672];
+  alignas(64) real buffer[544];
   real* fc1_out() noexcept { return buffer + 0; }  // the output (batch, 16), 128 values, steps 0-7
-  real* fc1_pre() noexcept { return buffer + 128; }  // before relu (batch, 16), 128 values, steps 0-7
-  real* fc1_grad() noexcept { return buffer + 256; }  // dLoss/d(output) (batch, 16), 128 values, steps 5-6
-  real* fc1_dz() noexcept { return buffer + 384; }  // dLoss/d(pre-activation), 128 values, step 6
-  real* act_out() noexcept { return buffer + 512; }  // the output (batch, 16), 128 values, steps 1-7
-  real* act_grad() noexcept { return buffer + 384; }  // dLoss/d(output) (batch, 16), 128 values, steps 4-5
-  real* head_out() noexcept { return buffer + 640; }  // the output (batch, 3), 24 values, steps 2-7
-  real* dy() noexcept { return buffer + 256; }  // dLoss/dy of train_step, 24 values, steps 3-4
+  real* fc1_grad() noexcept { return buffer + 128; }  // dLoss/d(output) (batch, 16), 128 values, steps 5-6
+  real* fc1_dz() noexcept { return buffer + 256; }  // dLoss/d(pre-activation), 128 values, step 6
+  real* act_out() noexcept { return buffer + 384; }  // the output (batch, 16), 128 values, steps 1-7
+  real* act_grad() noexcept { return buffer + 256; }  // dLoss/d(output) (batch, 16), 128 values, steps 4-5
+  real* head_out() noexcept { return buffer + 512; }  // the output (batch, 3), 24 values, steps 2-7
+  real* dy() noexcept { return buffer + 128; }  // dLoss/dy of train_step, 24 values, steps 3-4
 };
 
 // Name, shape and initialisation of each tensor; tensors() returns them in this order.
@@ -137,8 +136,8 @@ namespace detail {
 inline void forward_ws([[maybe_unused]] const Params& p, Workspace& ws, const real* x,
                        [[maybe_unused]] bool training, [[maybe_unused]] std::uint64_t key) noexcept {
   // fc1: dense 12 -> 16, relu  (tiny_classifier.toml:7)
-  castnet::kernels::dense_forward<real, 8, 12, 16>(x, p.fc1_weight, p.fc1_bias, ws.fc1_pre());
-  castnet::activation_forward<castnet::Act::relu, real, 8, 16>(ws.fc1_pre(), ws.fc1_out(), real(0.0));
+  castnet::kernels::dense_forward<real, 8, 12, 16>(x, p.fc1_weight, p.fc1_bias, ws.fc1_out());
+  castnet::activation_forward<castnet::Act::relu, real, 8, 16>(ws.fc1_out(), ws.fc1_out(), real(0.0));
 
   // act: leaky_relu [16]  (tiny_classifier.toml:13)
   castnet::activation_forward<castnet::Act::leaky_relu, real, 8, 16>(ws.fc1_out(), ws.act_out(), real(0.1));
@@ -157,7 +156,7 @@ inline void forward_batch(const Params& p, Workspace& ws, const real* x, real* y
 }
 
 // The outputs (kBatch, kOutputs) of the last forward_batch or train_step, before any update.
-inline const real* outputs(const Workspace& ws) noexcept { return ws.buffer + 640; }  // head_out
+inline const real* outputs(const Workspace& ws) noexcept { return ws.buffer + 512; }  // head_out
 
 // Gradients of every parameter into g (overwritten), and of the input into dx (kBatch, kInputs)
 // unless dx is null, given dy = dLoss/dy (kBatch, kOutputs) for the forward_batch just run on x.
@@ -171,7 +170,7 @@ inline void backward([[maybe_unused]] const Params& p, [[maybe_unused]] Workspac
   castnet::activation_backward<castnet::Act::leaky_relu, real, kBatch, 16>(ws.fc1_out(), ws.act_out(), ws.act_grad(), ws.fc1_grad(), real(0.1));
 
   // fc1: dense 12 -> 16, relu  (tiny_classifier.toml:7)
-  castnet::activation_backward<castnet::Act::relu, real, kBatch, 16>(ws.fc1_pre(), ws.fc1_out(), ws.fc1_grad(), ws.fc1_dz(), real(0.0));
+  castnet::activation_backward<castnet::Act::relu, real, kBatch, 16>(ws.fc1_out(), ws.fc1_out(), ws.fc1_grad(), ws.fc1_dz(), real(0.0));
   castnet::kernels::dense_backward_params<real, kBatch, 12, 16>(x, ws.fc1_dz(), g.fc1_weight, g.fc1_bias);
   if (dx != nullptr) {
     castnet::kernels::dense_backward_input<real, kBatch, 12, 16>(ws.fc1_dz(), p.fc1_weight, dx);

@@ -68,13 +68,12 @@ struct Grads {
 // layer i's backward = 2n - i, after train_step = 2n + 1) do not overlap share memory. Images are
 // (channels, height, width) per sample.
 struct Workspace {
-  alignas(64) real buffer[80];
+  alignas(64) real buffer[64];
   real* hidden_out() noexcept { return buffer + 0; }  // the output (batch, 2), 8 values, steps 0-5
-  real* hidden_pre() noexcept { return buffer + 16; }  // before tanh (batch, 2), 8 values, steps 0-5
-  real* hidden_grad() noexcept { return buffer + 32; }  // dLoss/d(output) (batch, 2), 8 values, steps 3-4
-  real* hidden_dz() noexcept { return buffer + 48; }  // dLoss/d(pre-activation), 8 values, step 4
-  real* out_out() noexcept { return buffer + 64; }  // the output (batch, 1), 4 values, steps 1-5
-  real* dy() noexcept { return buffer + 48; }  // dLoss/dy of train_step, 4 values, steps 2-3
+  real* hidden_grad() noexcept { return buffer + 16; }  // dLoss/d(output) (batch, 2), 8 values, steps 3-4
+  real* hidden_dz() noexcept { return buffer + 32; }  // dLoss/d(pre-activation), 8 values, step 4
+  real* out_out() noexcept { return buffer + 48; }  // the output (batch, 1), 4 values, steps 1-5
+  real* dy() noexcept { return buffer + 32; }  // dLoss/dy of train_step, 4 values, steps 2-3
 };
 
 // Name, shape and initialisation of each tensor; tensors() returns them in this order.
@@ -141,11 +140,11 @@ inline void forward_ws([[maybe_unused]] const Params& p, Workspace& ws, const re
   // hidden: dense 2 -> 2, tanh, straight-line  (xor.toml:6)
   for (std::size_t b = 0; b < 4; ++b) {
     const real* xb = x + b * 2;
-    real* zb = ws.hidden_pre() + b * 2;
+    real* zb = ws.hidden_out() + b * 2;
     zb[0] = p.hidden_bias[0] + p.hidden_weight[0] * xb[0] + p.hidden_weight[1] * xb[1];
     zb[1] = p.hidden_bias[1] + p.hidden_weight[2] * xb[0] + p.hidden_weight[3] * xb[1];
   }
-  castnet::activation_forward<castnet::Act::tanh, real, 4, 2>(ws.hidden_pre(), ws.hidden_out(), real(0.0));
+  castnet::activation_forward<castnet::Act::tanh, real, 4, 2>(ws.hidden_out(), ws.hidden_out(), real(0.0));
 
   // out: dense 2 -> 1, straight-line  (xor.toml:12)
   for (std::size_t b = 0; b < 4; ++b) {
@@ -165,7 +164,7 @@ inline void forward_batch(const Params& p, Workspace& ws, const real* x, real* y
 }
 
 // The outputs (kBatch, kOutputs) of the last forward_batch or train_step, before any update.
-inline const real* outputs(const Workspace& ws) noexcept { return ws.buffer + 64; }  // out_out
+inline const real* outputs(const Workspace& ws) noexcept { return ws.buffer + 48; }  // out_out
 
 // Gradients of every parameter into g (overwritten), and of the input into dx (kBatch, kInputs)
 // unless dx is null, given dy = dLoss/dy (kBatch, kOutputs) for the forward_batch just run on x.
@@ -189,7 +188,7 @@ inline void backward([[maybe_unused]] const Params& p, [[maybe_unused]] Workspac
   }
 
   // hidden: dense 2 -> 2, tanh, straight-line  (xor.toml:6)
-  castnet::activation_backward<castnet::Act::tanh, real, kBatch, 2>(ws.hidden_pre(), ws.hidden_out(), ws.hidden_grad(), ws.hidden_dz(), real(0.0));
+  castnet::activation_backward<castnet::Act::tanh, real, kBatch, 2>(ws.hidden_out(), ws.hidden_out(), ws.hidden_grad(), ws.hidden_dz(), real(0.0));
   for (std::size_t i = 0; i < 2 * 2; ++i) g.hidden_weight[i] = 0;
   for (std::size_t o = 0; o < 2; ++o) g.hidden_bias[o] = 0;
   for (std::size_t b = 0; b < kBatch; ++b) {
