@@ -16,17 +16,12 @@
 #include <type_traits>
 #include <vector>
 
+#include "support/kernel_testing.hpp"
+
 namespace {
 
 using castnet::Conv2dShape;
-
-template <class T>
-std::vector<T> random_vector(std::size_t n, std::mt19937& rng) {
-  std::uniform_real_distribution<double> dist(-1.0, 1.0);
-  std::vector<T> v(n);
-  for (auto& e : v) e = static_cast<T>(dist(rng));
-  return v;
-}
+using castnet::test::random_vector;
 
 // An array whose data starts `offset` elements into its storage (1 breaks any alignment the
 // allocator gave), initialised to NaN so a kernel that reads an output before writing it shows.
@@ -42,23 +37,9 @@ struct Buffer {
   std::vector<T> values() const { return {storage.begin() + static_cast<std::ptrdiff_t>(offset), storage.end()}; }
 };
 
-// The error is measured against Σ|terms|, the scale the rounding error is proportional to.
 template <class T>
 void require_close(const std::vector<T>& got, const std::vector<double>& want, const std::vector<double>& scale) {
-  const double tol = std::is_same_v<T, float> ? 1e-5 : 1e-12;
-  REQUIRE(got.size() == want.size());
-  std::size_t worst = 0;
-  double worst_ratio = 0;
-  for (std::size_t k = 0; k < got.size(); ++k) {
-    double ratio = std::abs(static_cast<double>(got[k]) - want[k]) / (tol * std::max(scale[k], 1.0));
-    if (std::isnan(ratio)) ratio = std::numeric_limits<double>::infinity();
-    if (ratio > worst_ratio) {
-      worst = k;
-      worst_ratio = ratio;
-    }
-  }
-  INFO("worst index " << worst << ": got " << got[worst] << ", want " << want[worst]);
-  REQUIRE(worst_ratio <= 1.0);
+  castnet::test::require_close(got, want, scale, std::is_same_v<T, float> ? 1e-5 : 1e-12);
 }
 
 // Calls f(b, f, oy, ox, c, ky, kx, x index, y index, w index) for every term of every output.

@@ -12,35 +12,18 @@
 #include <type_traits>
 #include <vector>
 
+#include "support/kernel_testing.hpp"
+
 namespace {
 
-template <class T>
-std::vector<T> random_vector(std::size_t n, std::mt19937& rng) {
-  std::uniform_real_distribution<double> dist(-1.0, 1.0);
-  std::vector<T> v(n);
-  for (auto& e : v) e = static_cast<T>(dist(rng));
-  return v;
-}
+using castnet::test::random_vector;
 
 // Sums of K products of values in [-1, 1] have magnitude up to K, and cancellation makes the
 // relative error of a small result meaningless, so the error is measured against the scale
 // Σ|terms|, the quantity the rounding error is proportional to.
 template <class T>
 void require_close(const std::vector<T>& got, const std::vector<double>& want, const std::vector<double>& scale) {
-  const double tol = std::is_same_v<T, float> ? 1e-5 : 1e-12;
-  REQUIRE(got.size() == want.size());
-  // One assertion per array, reporting the worst element.
-  std::size_t worst = 0;
-  double worst_ratio = 0;
-  for (std::size_t k = 0; k < got.size(); ++k) {
-    const double ratio = std::abs(static_cast<double>(got[k]) - want[k]) / (tol * std::max(scale[k], 1.0));
-    if (!(ratio <= worst_ratio)) {  // also catches NaN
-      worst = k;
-      worst_ratio = ratio;
-    }
-  }
-  INFO("worst index " << worst << ": got " << got[worst] << ", want " << want[worst]);
-  REQUIRE(worst_ratio <= 1.0);
+  castnet::test::require_close(got, want, scale, std::is_same_v<T, float> ? 1e-5 : 1e-12);
 }
 
 template <class T, std::size_t B, std::size_t In, std::size_t Out>

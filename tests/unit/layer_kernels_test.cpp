@@ -14,39 +14,17 @@
 #include <type_traits>
 #include <vector>
 
+#include "support/kernel_testing.hpp"
+
 namespace {
 
-template <class T>
-std::vector<T> random_vector(std::size_t n, std::mt19937& rng, double scale = 1.0) {
-  std::uniform_real_distribution<double> dist(-scale, scale);
-  std::vector<T> v(n);
-  for (auto& e : v) e = static_cast<T>(dist(rng));
-  return v;
-}
+using castnet::test::nan_vector;
+using castnet::test::random_vector;
 
-template <class T>
-std::vector<T> nan_vector(std::size_t n) {
-  return std::vector<T>(n, std::numeric_limits<T>::quiet_NaN());
-}
-
-// One assertion per array, reporting the worst element (a NaN counts as infinitely far off).
 // `scale` is the size of the terms the result was computed from, which bounds the rounding error.
 template <class T>
 void require_close(const std::vector<T>& got, const std::vector<double>& want, const std::vector<double>& scale) {
-  const double tol = std::is_same_v<T, float> ? 1e-5 : 1e-13;
-  REQUIRE(got.size() == want.size());
-  std::size_t worst = 0;
-  double worst_ratio = 0;
-  for (std::size_t i = 0; i < got.size(); ++i) {
-    double ratio = std::abs(static_cast<double>(got[i]) - want[i]) / (tol * std::max(scale[i], 1.0));
-    if (std::isnan(ratio)) ratio = std::numeric_limits<double>::infinity();
-    if (ratio > worst_ratio) {
-      worst = i;
-      worst_ratio = ratio;
-    }
-  }
-  INFO("worst index " << worst << ": got " << got[worst] << ", want " << want[worst]);
-  REQUIRE(worst_ratio <= 1.0);
+  castnet::test::require_close(got, want, scale, std::is_same_v<T, float> ? 1e-5 : 1e-13);
 }
 
 template <class T>

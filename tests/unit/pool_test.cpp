@@ -13,40 +13,20 @@
 #include <type_traits>
 #include <vector>
 
+#include "support/kernel_testing.hpp"
+
 namespace {
 
 using castnet::Conv2dShape;
+using castnet::test::nan_vector;
+using castnet::test::random_vector;
 
-template <class T>
-std::vector<T> random_vector(std::size_t n, std::mt19937& rng) {
-  std::uniform_real_distribution<double> dist(-1.0, 1.0);
-  std::vector<T> v(n);
-  for (auto& e : v) e = static_cast<T>(dist(rng));
-  return v;
-}
-
-template <class T>
-std::vector<T> nan_vector(std::size_t n) {
-  return std::vector<T>(n, std::numeric_limits<T>::quiet_NaN());
-}
-
-// One assertion per array, reporting the worst element (a NaN counts as infinitely far off).
+// Relative to 1 + |want|.
 template <class T>
 void require_close(const std::vector<T>& got, const std::vector<double>& want) {
-  const double tol = std::is_same_v<T, float> ? 1e-6 : 1e-14;
-  REQUIRE(got.size() == want.size());
-  std::size_t worst = 0;
-  double worst_ratio = 0;
-  for (std::size_t i = 0; i < got.size(); ++i) {
-    double ratio = std::abs(static_cast<double>(got[i]) - want[i]) / (tol * (1 + std::abs(want[i])));
-    if (std::isnan(ratio)) ratio = std::numeric_limits<double>::infinity();
-    if (ratio > worst_ratio) {
-      worst = i;
-      worst_ratio = ratio;
-    }
-  }
-  INFO("worst index " << worst << ": got " << got[worst] << ", want " << want[worst]);
-  REQUIRE(worst_ratio <= 1.0);
+  std::vector<double> scale(want.size());
+  for (std::size_t i = 0; i < want.size(); ++i) scale[i] = 1 + std::abs(want[i]);
+  castnet::test::require_close(got, want, scale, std::is_same_v<T, float> ? 1e-6 : 1e-14);
 }
 
 template <class T, std::size_t B, Conv2dShape S>
