@@ -129,20 +129,7 @@ class Reader {
   }
 
   // A spec string shown in a message: non-ASCII and control bytes as \xNN, long ones cut.
-  static std::string printable(const std::string& s) {
-    std::string out;
-    for (unsigned char c : s) {
-      if (out.size() > 80) return out + "...";
-      if (c >= 0x20 && c < 0x7f) {
-        out += static_cast<char>(c);
-      } else {
-        char buf[8];
-        std::snprintf(buf, sizeof buf, "\\x%02x", c);
-        out += buf;
-      }
-    }
-    return out;
-  }
+  static std::string printable(const std::string& s) { return castnet::printable(s, 80); }
 
   static std::string type_name(const toml::node& n) {
     switch (n.type()) {

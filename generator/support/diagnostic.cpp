@@ -4,13 +4,11 @@
 #include <cstdio>
 
 namespace castnet {
-namespace {
 
-// Messages quote spec text (a misspelt activation, a padding string): control and non-ASCII bytes
-// are shown as \xNN, so a hostile spec cannot move the cursor or forge lines on a terminal.
-std::string printable(const std::string& text) {
+std::string printable(std::string_view text, std::size_t max) {
   std::string out;
   for (unsigned char c : text) {
+    if (out.size() > max) return out + "...";
     if (c >= 0x20 && c < 0x7f) {
       out += static_cast<char>(c);
     } else {
@@ -22,14 +20,14 @@ std::string printable(const std::string& text) {
   return out;
 }
 
-}  // namespace
-
 std::string format(const Diagnostic& d) {
   // Line 0: the error is about the file as a whole (unreadable, not a file).
   std::string s = d.line == 0 ? d.file + ": error: "
                               : d.file + ":" + std::to_string(d.line) + ":" + std::to_string(d.column) + ": error: ";
   // Unnamed layers are referred to by position ("#2"), named ones by their name.
   if (!d.layer.empty()) s += d.layer[0] == '#' ? "layer " + d.layer + ": " : "layer '" + d.layer + "': ";
+  // Messages quote spec text (a misspelt activation, a padding string): escaped, a hostile spec
+  // cannot move the cursor or forge lines on a terminal.
   return s + printable(d.message);
 }
 

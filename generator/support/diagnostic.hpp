@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <exception>
 #include <string>
+#include <string_view>
 
 #include "ir/graph.hpp"
 
@@ -30,6 +31,10 @@ class SpecError : public std::exception {
   Diagnostic diag_;
   std::string text_;
 };
+
+// Spec text fit for a message: control and non-ASCII bytes as \xNN, cut with "..." once longer
+// than `max` characters.
+std::string printable(std::string_view text, std::size_t max = std::string_view::npos);
 
 [[noreturn]] void fail(const std::string& file, ir::SourcePos pos, const std::string& layer, const std::string& message);
 
