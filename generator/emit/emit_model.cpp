@@ -161,7 +161,7 @@ class ModelEmitter {
 
   // Batched passes: the buffer holding the output of layer i (the input's when i passes it on).
   std::string batch_value(std::size_t i) const {
-    const std::size_t s = i == ir::kGraphInput ? i : passes::storage_of(g_, i, false);
+    const std::size_t s = passes::storage_of(g_, i, false);  // kGraphInput stays kGraphInput
     return s == ir::kGraphInput ? "x" : ops::workspace_buffer(g_.layers[s], "_out");
   }
 

@@ -14,6 +14,12 @@ const char* to_string(OpKind k) {
   return "?";
 }
 
+std::string shape_text(const Shape& s) {
+  std::string t = "[";
+  for (std::size_t i = 0; i < s.size(); ++i) t += (i ? ", " : "") + std::to_string(s[i]);
+  return t + "]";
+}
+
 const char* to_string(Activation a) {
   switch (a) {
 #define CASTNET_X(name)     \

@@ -163,6 +163,7 @@ struct Graph {
 };
 
 const char* to_string(OpKind k);
+std::string shape_text(const Shape& s);  // "[512]", "[32, 28, 28]"
 const char* to_string(Activation a);
 const char* to_string(LossKind k);
 bool activation_from_string(const std::string& s, Activation& out);

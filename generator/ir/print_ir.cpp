@@ -16,21 +16,15 @@ const char* init_name(Init i) {
   return "?";
 }
 
-std::string shape(const std::vector<std::size_t>& dims) {
-  std::string s = "[";
-  for (std::size_t i = 0; i < dims.size(); ++i) s += (i ? ", " : "") + std::to_string(dims[i]);
-  return s + "]";
-}
-
 }  // namespace
 
 std::string print_ir(const Graph& g) {
   std::ostringstream o;
-  o << "graph " << g.name << " input " << shape(g.input_shape) << " batch " << g.batch << "\n";
+  o << "graph " << g.name << " input " << shape_text(g.input_shape) << " batch " << g.batch << "\n";
   for (const Layer& l : g.layers) {
     o << "  layer " << l.name << " (line " << l.pos.line << "): " << to_string(l.kind) << " ";
-    for (std::size_t k = 0; k < l.in_shapes.size(); ++k) o << (k ? " + " : "") << shape(l.in_shapes[k]);
-    o << " -> " << shape(l.out_shape);
+    for (std::size_t k = 0; k < l.in_shapes.size(); ++k) o << (k ? " + " : "") << shape_text(l.in_shapes[k]);
+    o << " -> " << shape_text(l.out_shape);
     if (!l.input_names.empty()) {
       o << " from";
       for (const auto& n : l.input_names) o << " " << n;
@@ -41,7 +35,7 @@ std::string print_ir(const Graph& g) {
     }
     o << ", flops " << l.flops << (l.unrolled ? ", straight-line" : "") << "\n";
     for (const ParamTensor& p : l.params)
-      o << "    param " << p.torch_name << " " << shape(p.shape) << " init " << init_name(p.init) << " fan "
+      o << "    param " << p.torch_name << " " << shape_text(p.shape) << " init " << init_name(p.init) << " fan "
         << p.fan_in << "/" << p.fan_out << "\n";
   }
   o << "  loss " << to_string(g.loss.kind) << " targets/sample " << g.targets_per_sample() << "\n";

@@ -26,7 +26,7 @@ class Activation final : public OpDef {
   std::string type_label(const ir::Layer& l) const override { return ir::to_string(l.activation.kind); }
 
   std::string describe(const ir::Layer& l) const override {
-    return std::string(ir::to_string(l.activation.kind)) + " " + shape_text(l.out_shape);
+    return std::string(ir::to_string(l.activation.kind)) + " " + ir::shape_text(l.out_shape);
   }
 
   std::string forward(const ir::Layer& l, const ForwardSite& s) const override {

@@ -84,7 +84,7 @@ class Conv2d final : public OpDef {
     const std::size_t ph = in[1] + 2 * l.padding[0], pw = in[2] + 2 * l.padding[1];
     if (l.kernel[0] > ph || l.kernel[1] > pw)
       fail("the kernel " + pair_text(l.kernel) + " is larger than its padded input " + std::to_string(ph) + "x" +
-           std::to_string(pw) + " (input " + shape_text(in) + ", padding " + pair_text(l.padding) + ")");
+           std::to_string(pw) + " (input " + ir::shape_text(in) + ", padding " + pair_text(l.padding) + ")");
     return {l.filters, out_size(in[1], l.padding[0], l.kernel[0], l.stride[0]),
             out_size(in[2], l.padding[1], l.kernel[1], l.stride[1])};
   }
@@ -116,7 +116,7 @@ class Conv2d final : public OpDef {
   }
 
   std::string describe(const ir::Layer& l) const override {
-    std::string d = "conv2d " + shape_text(l.in_shapes.front()) + " -> " + shape_text(l.out_shape) + ", kernel " +
+    std::string d = "conv2d " + ir::shape_text(l.in_shapes.front()) + " -> " + ir::shape_text(l.out_shape) + ", kernel " +
                     pair_text(l.kernel) + ", stride " + pair_text(l.stride) + ", padding " + pair_text(l.padding);
     if (has_activation(l)) d += std::string(", ") + ir::to_string(l.activation.kind);
     return l.unrolled ? d + ", straight-line" : d;

@@ -35,7 +35,7 @@ class Dropout final : public OpDef {
   std::string type_label(const ir::Layer&) const override { return "dropout"; }
 
   std::string describe(const ir::Layer& l) const override {
-    return "dropout " + shape_text(l.out_shape) + ", rate " + gen::format_real(l.rate);
+    return "dropout " + ir::shape_text(l.out_shape) + ", rate " + gen::format_real(l.rate);
   }
 
   std::string forward(const ir::Layer& l, const ForwardSite& s) const override {

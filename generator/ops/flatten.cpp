@@ -24,7 +24,7 @@ class Flatten final : public OpDef {
   std::string type_label(const ir::Layer&) const override { return "flatten"; }
 
   std::string describe(const ir::Layer& l) const override {
-    return "flatten " + shape_text(l.in_shapes.front()) + " -> " + shape_text(l.out_shape) + ", the same values";
+    return "flatten " + ir::shape_text(l.in_shapes.front()) + " -> " + ir::shape_text(l.out_shape) + ", the same values";
   }
 
   std::string forward(const ir::Layer&, const ForwardSite&) const override { return ""; }

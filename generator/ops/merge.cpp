@@ -15,7 +15,7 @@ namespace {
 std::string input_shapes(const ir::Layer& l) {
   std::string s;
   for (std::size_t i = 0; i < l.in_shapes.size(); ++i)
-    s += (i ? ", " : "") + ("'" + l.input_names[i] + "' gives " + shape_text(l.in_shapes[i]));
+    s += (i ? ", " : "") + ("'" + l.input_names[i] + "' gives " + ir::shape_text(l.in_shapes[i]));
   return s;
 }
 
@@ -41,7 +41,7 @@ class Add final : public OpDef {
   std::string describe(const ir::Layer& l) const override {
     std::string names;
     for (const auto& n : l.input_names) names += (names.empty() ? "" : " + ") + n;
-    return "add " + shape_text(l.out_shape) + ": " + names;
+    return "add " + ir::shape_text(l.out_shape) + ": " + names;
   }
 
   std::string forward(const ir::Layer& l, const ForwardSite& s) const override {
@@ -94,7 +94,7 @@ class Concat final : public OpDef {
   std::string describe(const ir::Layer& l) const override {
     std::string names;
     for (const auto& n : l.input_names) names += (names.empty() ? "" : ", ") + n;
-    return "concat " + shape_text(l.out_shape) + ": " + names;
+    return "concat " + ir::shape_text(l.out_shape) + ": " + names;
   }
 
   std::string forward(const ir::Layer& l, const ForwardSite& s) const override {

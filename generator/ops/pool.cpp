@@ -28,7 +28,7 @@ class Pool2d final : public OpDef {
     require_image(l, fail, name());
     const ir::Shape& in = l.in_shapes.front();
     if (l.kernel[0] > in[1] || l.kernel[1] > in[2])
-      fail("the window " + pair_text(l.kernel) + " is larger than its input " + shape_text(in));
+      fail("the window " + pair_text(l.kernel) + " is larger than its input " + ir::shape_text(in));
     return {in[0], (in[1] - l.kernel[0]) / l.stride[0] + 1, (in[2] - l.kernel[1]) / l.stride[1] + 1};
   }
 
@@ -41,7 +41,7 @@ class Pool2d final : public OpDef {
   std::string type_label(const ir::Layer&) const override { return name(); }
 
   std::string describe(const ir::Layer& l) const override {
-    return std::string(name()) + " " + shape_text(l.in_shapes.front()) + " -> " + shape_text(l.out_shape) + ", size " +
+    return std::string(name()) + " " + ir::shape_text(l.in_shapes.front()) + " -> " + ir::shape_text(l.out_shape) + ", size " +
            pair_text(l.kernel) + ", stride " + pair_text(l.stride);
   }
 

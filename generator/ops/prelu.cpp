@@ -32,7 +32,7 @@ class Prelu final : public OpDef {
   std::string type_label(const ir::Layer&) const override { return "prelu"; }
 
   std::string describe(const ir::Layer& l) const override {
-    return "prelu " + shape_text(l.out_shape) + ", " + std::to_string(channels(l)[0]) + " slopes";
+    return "prelu " + ir::shape_text(l.out_shape) + ", " + std::to_string(channels(l)[0]) + " slopes";
   }
 
   std::string forward(const ir::Layer& l, const ForwardSite& s) const override {

@@ -76,12 +76,6 @@ std::string workspace_buffer(const std::string& name) {
 
 std::string workspace_buffer(const ir::Layer& l, const std::string& suffix) { return workspace_buffer(l.name + suffix); }
 
-std::string shape_text(const ir::Shape& s) {
-  std::string t = "[";
-  for (std::size_t i = 0; i < s.size(); ++i) t += (i ? ", " : "") + std::to_string(s[i]);
-  return t + "]";
-}
-
 std::string pair_text(const std::array<std::size_t, 2>& p) { return std::to_string(p[0]) + "x" + std::to_string(p[1]); }
 
 std::string conv_shape_arg(const ir::Layer& l) {
@@ -95,13 +89,13 @@ std::string conv_shape_arg(const ir::Layer& l) {
 
 void require_flat(const ir::Layer& l, const LayerError& fail, const std::string& kind) {
   if (l.in_shapes.front().size() != 1)
-    fail(kind + " needs flat features, but its input is an image " + shape_text(l.in_shapes.front()) +
+    fail(kind + " needs flat features, but its input is an image " + ir::shape_text(l.in_shapes.front()) +
          " (add a layer of type \"flatten\" before it)");
 }
 
 void require_image(const ir::Layer& l, const LayerError& fail, const std::string& kind) {
   if (l.in_shapes.front().size() != 3)
-    fail(kind + " needs an image input [channels, height, width], but its input is " + shape_text(l.in_shapes.front()) +
+    fail(kind + " needs an image input [channels, height, width], but its input is " + ir::shape_text(l.in_shapes.front()) +
          (l.inputs.front() == ir::kGraphInput ? " (write input = [channels, height, width])" : ""));
 }
 

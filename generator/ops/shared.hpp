@@ -31,8 +31,6 @@ ir::Init weight_init(ir::Activation after);
 std::string workspace_buffer(const ir::Layer& l, const std::string& suffix);
 std::string workspace_buffer(const std::string& name);
 
-// "[512]", "[32, 28, 28]"
-std::string shape_text(const ir::Shape& s);
 // "3x3": a (height, width) pair in messages and comments.
 std::string pair_text(const std::array<std::size_t, 2>& p);
 // "castnet::Conv2dShape{.c = 1, ...}": the conv and pooling kernels' template argument, from the

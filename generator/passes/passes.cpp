@@ -179,11 +179,8 @@ void validate(ir::Graph& g) {
   const Activation out_act = last.activation.kind;
   if (g.layers.back().out_shape.size() != 1)
     fail(g.spec_path, g.layers.back().pos, g.layers.back().name,
-         "the network's output must be flat features, but it is an image " + [&] {
-           std::string s;
-           for (auto d : g.layers.back().out_shape) s += (s.empty() ? "[" : ", ") + std::to_string(d);
-           return s + "]";
-         }() + " (end with a flatten or dense layer)");
+         "the network's output must be flat features, but it is an image " + ir::shape_text(g.layers.back().out_shape) +
+             " (end with a flatten or dense layer)");
   switch (g.loss.kind) {
     case ir::LossKind::mse: break;
     case ir::LossKind::binary_cross_entropy:

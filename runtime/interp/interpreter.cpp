@@ -146,12 +146,6 @@ void activate_backward(const ir::ActivationSpec& act, const T* z, const T* a, co
   }
 }
 
-std::string shape_string(const ir::Shape& s) {
-  std::string out = "[";
-  for (std::size_t i = 0; i < s.size(); i++) out += (i ? ", " : "") + std::to_string(s[i]);
-  return out + "]";
-}
-
 // Whether the layer's param tensors are exactly these shapes, in this order.
 bool params_are(const ir::Layer& layer, const std::vector<ir::Shape>& shapes) {
   if (layer.params.size() != shapes.size()) return false;
@@ -256,7 +250,7 @@ Interpreter<T>::Interpreter(const ir::Graph& g) : graph_(g) {
       // A layer sees its input as the shape it declares: the producer's, or a flat view of it.
       ir::Shape shape = layer.in_shapes.empty() ? ir::Shape{size} : layer.in_shapes[i];
       require(shape == produced || (shape.size() == 1 && shape[0] == size),
-              what + " reads " + shape_string(shape) + " from " + source + ", which gives " + shape_string(produced));
+              what + " reads " + ir::shape_text(shape) + " from " + source + ", which gives " + ir::shape_text(produced));
       wire.in_shapes.push_back(std::move(shape));
       wire.in_sizes.push_back(size);
     }
@@ -265,15 +259,15 @@ Interpreter<T>::Interpreter(const ir::Graph& g) : graph_(g) {
     if (layer.kind == ir::OpKind::add) {
       for (std::size_t i = 0; i < wire.inputs.size(); i++)
         require(wire.in_sizes[i] == in && wire.in_shapes[i] == wire.in_shapes[0],
-                what + " adds inputs of different shapes (" + shape_string(wire.in_shapes[0]) + " and " +
-                    shape_string(wire.in_shapes[i]) + ") or not of its " + std::to_string(in) + " features");
+                what + " adds inputs of different shapes (" + ir::shape_text(wire.in_shapes[0]) + " and " +
+                    ir::shape_text(wire.in_shapes[i]) + ") or not of its " + std::to_string(in) + " features");
     } else {
       // concat reads the sum of its inputs' sizes, every other kind its single input's.
       require(received == in, "layer '" + layer.name + "' reads " + std::to_string(in) + " features but receives " +
                                   std::to_string(received));
     }
     wire.out_shape = layer.out_shape.empty() ? ir::Shape{out} : layer.out_shape;
-    require(ir::elements(wire.out_shape) == out, what + " has out_shape " + shape_string(wire.out_shape) +
+    require(ir::elements(wire.out_shape) == out, what + " has out_shape " + ir::shape_text(wire.out_shape) +
                                                      " but " + std::to_string(out) + " out_features");
     for (const auto& p : layer.params) {
       std::size_t size = 1;
@@ -285,14 +279,14 @@ Interpreter<T>::Interpreter(const ir::Graph& g) : graph_(g) {
     // hold as many values.
     auto expect_out = [&](const ir::Shape& expected) {
       require(layer.out_shape.empty() ? out == ir::elements(expected) : layer.out_shape == expected,
-              what + " outputs " + shape_string(wire.out_shape) + " but its formula gives " + shape_string(expected));
+              what + " outputs " + ir::shape_text(wire.out_shape) + " but its formula gives " + ir::shape_text(expected));
     };
     const ir::Shape& s0 = wire.in_shapes[0];
     switch (layer.kind) {
       case ir::OpKind::dense:
         require(params_are(layer, {{out, in}, {out}}),
-                "dense layer '" + layer.name + "' needs a weight [out, in] = " + shape_string({out, in}) +
-                    " and a bias [out] = " + shape_string({out}));
+                "dense layer '" + layer.name + "' needs a weight [out, in] = " + ir::shape_text({out, in}) +
+                    " and a bias [out] = " + ir::shape_text({out}));
         break;
       case ir::OpKind::activation:
         require(layer.params.empty() && in == out,
@@ -305,20 +299,20 @@ Interpreter<T>::Interpreter(const ir::Graph& g) : graph_(g) {
       case ir::OpKind::conv2d:
       case ir::OpKind::maxpool2d:
       case ir::OpKind::avgpool2d: {
-        require(s0.size() == 3, what + " needs an input [C, H, W], not " + shape_string(s0));
+        require(s0.size() == 3, what + " needs an input [C, H, W], not " + ir::shape_text(s0));
         require(layer.kernel[0] > 0 && layer.kernel[1] > 0 && layer.stride[0] > 0 && layer.stride[1] > 0,
                 what + " needs a kernel and a stride of at least 1");
         require(s0[1] + 2 * layer.padding[0] >= layer.kernel[0] && s0[2] + 2 * layer.padding[1] >= layer.kernel[1],
-                what + ": its kernel " + shape_string({layer.kernel[0], layer.kernel[1]}) +
+                what + ": its kernel " + ir::shape_text({layer.kernel[0], layer.kernel[1]}) +
                     " is larger than its padded input " +
-                    shape_string({s0[1] + 2 * layer.padding[0], s0[2] + 2 * layer.padding[1]}));
+                    ir::shape_text({s0[1] + 2 * layer.padding[0], s0[2] + 2 * layer.padding[1]}));
         const Window win(layer, s0);
         if (layer.kind == ir::OpKind::conv2d) {
           const std::size_t f = layer.filters;
           require(f > 0, what + " needs at least one filter");
           require(params_are(layer, {{f, win.c, win.kh, win.kw}, {f}}),
-                  what + " needs a weight [F, C, KH, KW] = " + shape_string({f, win.c, win.kh, win.kw}) +
-                      " and a bias [F] = " + shape_string({f}));
+                  what + " needs a weight [F, C, KH, KW] = " + ir::shape_text({f, win.c, win.kh, win.kw}) +
+                      " and a bias [F] = " + ir::shape_text({f}));
           expect_out({f, win.oh, win.ow});
         } else {
           require(layer.params.empty() && layer.padding[0] == 0 && layer.padding[1] == 0,
@@ -343,7 +337,7 @@ Interpreter<T>::Interpreter(const ir::Graph& g) : graph_(g) {
           ir::Shape expected{0, s0.size() == 3 ? s0[1] : 0, s0.size() == 3 ? s0[2] : 0};
           for (const auto& s : wire.in_shapes) {
             require(s.size() == 3 && s[1] == expected[1] && s[2] == expected[2],
-                    what + " outputs " + shape_string(layer.out_shape) +
+                    what + " outputs " + ir::shape_text(layer.out_shape) +
                         " but its inputs are not all [C, H, W] with the same H and W");
             expected[0] += s[0];
           }
@@ -357,14 +351,14 @@ Interpreter<T>::Interpreter(const ir::Graph& g) : graph_(g) {
         const std::size_t u = layer.units;
         require(u > 0 && out == u, what + " needs units >= 1 and as many outputs as units");
         require(params_are(layer, {{2 * u, in}, {2 * u}}),
-                what + " needs a weight [2U, in] = " + shape_string({2 * u, in}) + " and a bias [2U] = " +
-                    shape_string({2 * u}));
+                what + " needs a weight [2U, in] = " + ir::shape_text({2 * u, in}) + " and a bias [2U] = " +
+                    ir::shape_text({2 * u}));
         expect_out({u});
         break;
       }
       case ir::OpKind::prelu:
-        require(s0.size() == 1 || s0.size() == 3, what + " needs an input [N] or [C, H, W], not " + shape_string(s0));
-        require(params_are(layer, {{s0[0]}}), what + " needs a weight [C] = " + shape_string({s0[0]}));
+        require(s0.size() == 1 || s0.size() == 3, what + " needs an input [N] or [C, H, W], not " + ir::shape_text(s0));
+        require(params_are(layer, {{s0[0]}}), what + " needs a weight [C] = " + ir::shape_text({s0[0]}));
         expect_out(s0);
         break;
     }
