@@ -52,4 +52,17 @@ std::string Args::spec() const {
   return positional_[0];
 }
 
+std::uint64_t parse_integer(const std::string& option, const std::string& text, bool zero_ok) {
+  std::size_t used = 0;
+  unsigned long long v = 0;
+  try {
+    v = std::stoull(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != text.size() || (v == 0 && !zero_ok) || text.empty() || text[0] == '-')
+    throw UsageError(option + ": '" + text + "' is not " + (zero_ok ? "an integer >= 0" : "a positive integer"));
+  return v;
+}
+
 }  // namespace castnet::cli

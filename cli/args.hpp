@@ -1,6 +1,7 @@
 // Command-line parsing shared by the verbs: positional arguments and --options with values.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <stdexcept>
@@ -13,6 +14,9 @@ namespace castnet::cli {
 struct UsageError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
+
+// The integer (> 0, or >= 0 when zero_ok) an option's text gives, or a usage error naming the option.
+std::uint64_t parse_integer(const std::string& option, const std::string& text, bool zero_ok = false);
 
 class Args {
  public:

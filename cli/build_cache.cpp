@@ -32,6 +32,16 @@ struct Toolchain {
   fs::path runtime_lib;  // libcastnet_runtime.a
 };
 
+// What one runner is made of, besides the runtime: files written beside its main source (the
+// generated headers), that source, and more include folders and (shared) libraries.
+struct Program {
+  std::string name;                                         // the cache folder's prefix
+  std::vector<std::pair<std::string, std::string>> files;   // name, text; the first is the main source
+  std::vector<fs::path> include_dirs;
+  std::vector<fs::path> libs;
+  std::string link_flags;                                   // after the libraries
+};
+
 // An installed castnet keeps its headers and library at the GNUInstallDirs locations it was
 // configured with, relative to the prefix the binary sits in (<prefix>/<bindir>/castnet); a build
 // tree uses the paths CMake baked in. Absolute install dirs are used as they are.
@@ -69,19 +79,25 @@ std::string cpu_identity() {
   return id;
 }
 
-// Everything that goes into the binary: the model, the runner source, the compiler and flags,
-// the host CPU (when compiling for it), the runtime headers and the runtime library.
-std::string cache_key(const Toolchain& t, const std::string& header, const std::string& runner_src) {
+// Everything that goes into the binary: the model headers, the runner source, the compiler and
+// flags, the host CPU (when compiling for it), the headers in the include folders and the libraries.
+std::string cache_key(const Toolchain& t, const Program& prog) {
   std::string material = std::string(CASTNET_CXX) + "\n" + CASTNET_RUNNER_FLAGS + "\n" + CASTNET_VERSION_STRING + "\n";
   if (std::string_view(CASTNET_RUNNER_FLAGS).find("-march=native") != std::string_view::npos)
     material += "cpu:\n" + cpu_identity();
-  material += support::sha256_hex(header) + support::sha256_hex(runner_src);
-  std::vector<fs::path> headers;
-  for (const auto& e : fs::recursive_directory_iterator(t.include_dir))
-    if (e.is_regular_file()) headers.push_back(e.path());
-  std::sort(headers.begin(), headers.end());
-  for (const auto& h : headers) material += h.lexically_relative(t.include_dir).string() + support::sha256_hex(support::read_file(h));
+  for (const auto& [name, text] : prog.files) material += name + support::sha256_hex(text);
+  std::vector<fs::path> dirs{t.include_dir};
+  dirs.insert(dirs.end(), prog.include_dirs.begin(), prog.include_dirs.end());
+  for (const auto& dir : dirs) {
+    std::vector<fs::path> headers;
+    for (const auto& e : fs::recursive_directory_iterator(dir))
+      if (e.is_regular_file() && e.path().extension() == ".hpp") headers.push_back(e.path());
+    std::sort(headers.begin(), headers.end());
+    for (const auto& h : headers)
+      material += h.lexically_relative(dir).string() + support::sha256_hex(support::read_file(h));
+  }
   material += support::sha256_hex(support::read_file(t.runtime_lib));
+  for (const auto& lib : prog.libs) material += support::sha256_hex(support::read_file(lib));
   return support::sha256_hex(material);
 }
 
@@ -107,21 +123,14 @@ fs::path exclusive_temp(const fs::path& dir) {
   return tmp;
 }
 
-}  // namespace
-
-Runner build_runner(const std::string& ns, const std::string& header_text) {
+Runner build(const Program& prog) {
   const Toolchain t = find_toolchain();
-  const std::string header_name = ns + ".hpp";
-  gen::Holes h;
-  h.id("ns", ns).code("header", header_name);
-  const std::string runner_src = gen::render("runner.cpp.tmpl", h) + "\n";
-
-  const std::string key = cache_key(t, header_text, runner_src);
+  const std::string key = cache_key(t, prog);
   const fs::path root = cache_root();
   fs::create_directories(root);
   const fs::path runners = root / "runners";
   private_dir(runners, kRefusal);
-  const fs::path dir = runners / (ns + "-" + key.substr(0, 16));
+  const fs::path dir = runners / (prog.name + "-" + key.substr(0, 16));
   const fs::path exe = dir / "runner";
   if (std::error_code ec; fs::exists(fs::symlink_status(exe, ec))) {
     check_private(dir, true, kRefusal);
@@ -130,16 +139,19 @@ Runner build_runner(const std::string& ns, const std::string& header_text) {
   }
 
   private_dir(dir, kRefusal);
-  support::write_if_changed(dir / header_name, header_text);
-  support::write_if_changed(dir / "runner.cpp", runner_src);
+  for (const auto& [name, text] : prog.files) support::write_if_changed(dir / name, text);
   const fs::path tmp = exclusive_temp(dir);
   const fs::path log = dir / "build.log";
-  const std::string cmd = shell_quote(CASTNET_CXX) + " " + CASTNET_RUNNER_FLAGS + " -I" + shell_quote(dir.string()) +
-                          " -I" + shell_quote(t.include_dir.string()) + " " + shell_quote((dir / "runner.cpp").string()) +
-                          " " + shell_quote(t.runtime_lib.string()) + " -o " + shell_quote(tmp.string());
+  std::string cmd = shell_quote(CASTNET_CXX) + " " + CASTNET_RUNNER_FLAGS + " -I" + shell_quote(dir.string()) + " -I" +
+                    shell_quote(t.include_dir.string());
+  for (const auto& inc : prog.include_dirs) cmd += " -I" + shell_quote(inc.string());
+  cmd += " " + shell_quote((dir / prog.files.front().first).string()) + " " + shell_quote(t.runtime_lib.string());
+  for (const auto& lib : prog.libs)
+    cmd += " " + shell_quote(lib.string()) + " -Wl,-rpath," + shell_quote(lib.parent_path().string());
+  cmd += prog.link_flags + " -o " + shell_quote(tmp.string());
   // The log starts with the command, so which headers and library were used can be seen later.
   support::write_if_changed(log, "$ " + cmd + "\n");
-  std::cerr << "castnet: compiling the " << ns << " runner (cached in " << dir.string() << ")\n";
+  std::cerr << "castnet: compiling the " << prog.name << " runner (cached in " << dir.string() << ")\n";
   const auto start = std::chrono::steady_clock::now();
   try {
     if (std::system((cmd + " >> " + shell_quote(log.string()) + " 2>&1").c_str()) != 0) {
@@ -159,6 +171,45 @@ Runner build_runner(const std::string& ns, const std::string& header_text) {
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::cerr << "castnet: compiled in " << static_cast<int>(secs * 10) / 10.0 << " s\n";
   return {exe, true};
+}
+
+}  // namespace
+
+Runner build_runner(const std::string& ns, const std::string& header_text) {
+  gen::Holes h;
+  h.id("ns", ns).code("header", ns + ".hpp");
+  return build({ns, {{"runner.cpp", gen::render("runner.cpp.tmpl", h) + "\n"}, {ns + ".hpp", header_text}}, {}, {}, ""});
+}
+
+Runner build_bench_runner(const std::string& ns, const std::string& header_text, const std::string& shard_ns,
+                          const std::string& shard_header_text) {
+#ifdef CASTNET_BENCH_LIB
+  gen::Holes h;
+  h.id("ns", ns).code("header", ns + ".hpp");
+  Program prog{ns + "-bench", {{}, {ns + ".hpp", header_text}}, {}, {CASTNET_BENCH_LIB}, " -lbenchmark -pthread"};
+  if (shard_ns.empty()) {
+    h.code("shard_include", "").code("shard_model", "");
+  } else {
+    gen::Holes s;
+    s.id("shard", shard_ns);
+    h.code("shard_include", gen::render_text("#include \"{{shard}}.hpp\"", s, "shard include"))
+        .code("shard_model", gen::render_text(", {{shard}}::Model", s, "shard model"));
+    prog.files.push_back({shard_ns + ".hpp", shard_header_text});
+  }
+  prog.files.front() = {"bench.cpp", gen::render("bench_runner.cpp.tmpl", h) + "\n"};
+  std::string_view dirs = CASTNET_BENCH_INCLUDES;
+  for (std::size_t start = 0; start <= dirs.size();) {
+    const std::size_t end = std::min(dirs.find(':', start), dirs.size());
+    prog.include_dirs.emplace_back(std::string(dirs.substr(start, end - start)));
+    start = end + 1;
+  }
+  return build(prog);
+#else
+  (void)ns, (void)header_text, (void)shard_ns, (void)shard_header_text;
+  throw std::runtime_error(
+      "castnet: error: this castnet was built without the benchmark suite (it needs Google Benchmark, Debian: "
+      "libbenchmark-dev; run ./castnet bench from the repository to install it)");
+#endif
 }
 
 }  // namespace castnet::cli

@@ -1,5 +1,5 @@
 // Compile-and-cache of per-spec runners: the generated header plus a two-line main that hands
-// the command line to castnet::run_model<Model>. Keyed by a hash of everything that goes into
+// the command line to castnet::run_model<Model> (train, eval, predict) or to the bench suite. Keyed by a hash of everything that goes into
 // the binary, so a second run with the same spec does not recompile.
 #pragma once
 
@@ -20,5 +20,11 @@ struct Runner {
 // running or building anything if <cache>/runners or the model's folder in it (or a cached runner)
 // is not the effective user's or is writable by other users.
 Runner build_runner(const std::string& ns, const std::string& header_text);
+
+// The same for `castnet bench`: the suite (bench/harness/run_model.hpp) over the model, and over its
+// shard (the spec generated for half the batch, namespace shard_ns; empty if there is none), linked
+// with the suite's library. Throws if this castnet was built without the suite.
+Runner build_bench_runner(const std::string& ns, const std::string& header_text, const std::string& shard_ns,
+                          const std::string& shard_header_text);
 
 }  // namespace castnet::cli

@@ -9,7 +9,7 @@
 namespace castnet::cli {
 
 int gen(int argc, char** argv) {
-  const Args args(argc, argv, 2, {"-o", "--out", "--real", "--namespace", "--header-name", "--depfile"});
+  const Args args(argc, argv, 2, {"-o", "--out", "--real", "--namespace", "--header-name", "--depfile", "--batch"});
   gen::GenRequest req;
   req.spec = args.spec();
   auto out = args.get("-o");
@@ -22,6 +22,7 @@ int gen(int argc, char** argv) {
   req.ns = args.get("--namespace").value_or("");
   req.header_name = args.get("--header-name").value_or("");
   req.depfile = args.get("--depfile").value_or("");
+  if (const auto batch = args.get("--batch")) req.batch = parse_integer("--batch", *batch);
   gen::GenResult r;
   try {
     r = gen::generate(req);

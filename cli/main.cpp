@@ -13,13 +13,15 @@ namespace {
 constexpr const char* kUsage =
     "usage: castnet <verb> ...\n"
     "  check   SPEC [--ir]                           validate; print the layer table (or the IR)\n"
-    "  gen     SPEC -o DIR [--real float|double] [--namespace NS]\n"
+    "  gen     SPEC -o DIR [--real float|double] [--namespace NS] [--batch N]\n"
     "                                                write the generated header\n"
     "  train   SPEC [--data F.csv] [--labels a,b] [--epochs N] [--init W] [--out DIR]\n"
     "                                                generate, compile (cached), train\n"
     "  eval    SPEC --weights W [--data F.csv] [--labels a,b]\n"
     "                                                mean loss (and accuracy)\n"
-    "  predict SPEC --weights W --input F.csv        one output row per input row\n";
+    "  predict SPEC --weights W --input F.csv        one output row per input row\n"
+    "  bench   SPEC [--workloads latency,batch,step,epoch] [--repetitions N] [--markdown F]\n"
+    "                                                generated code vs the interpreter, Eigen and libtorch\n";
 
 struct Verb {
   const char* name;
@@ -30,7 +32,8 @@ constexpr Verb kVerbs[] = {{"check", castnet::cli::check},
                            {"gen", castnet::cli::gen},
                            {"train", castnet::cli::train},
                            {"eval", castnet::cli::eval},
-                           {"predict", castnet::cli::predict}};
+                           {"predict", castnet::cli::predict},
+                           {"bench", castnet::cli::bench}};
 
 }  // namespace
 
@@ -56,7 +59,7 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
-  if (verb == "export" || verb == "bench")
+  if (verb == "export")
     std::cerr << "castnet " << verb << ": not available yet in this version\n";
   else
     std::cerr << "castnet: unknown verb '" << verb << "'\n" << kUsage;

@@ -60,20 +60,6 @@ void add(std::vector<std::string>& a, const std::string& option, const std::stri
   if (!value.empty()) a.insert(a.end(), {option, value});
 }
 
-// The integer (> 0, or >= 0 when zero_ok) or number an override gives, or a usage error naming it.
-std::uint64_t integer(const std::string& option, const std::string& text, bool zero_ok = false) {
-  std::size_t used = 0;
-  unsigned long long v = 0;
-  try {
-    v = std::stoull(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used != text.size() || (v == 0 && !zero_ok) || text.empty() || text[0] == '-')
-    throw UsageError(option + ": '" + text + "' is not " + (zero_ok ? "an integer >= 0" : "a positive integer"));
-  return v;
-}
-
 double positive_real(const std::string& option, const std::string& text) {
   std::size_t used = 0;
   double v = 0;
@@ -107,9 +93,9 @@ int train(int argc, char** argv) {
   const gen::GenResult model = load(spec);
   const ir::Graph& g = model.graph;
   TrainConfig config = g.training;
-  if (auto v = args.get("--epochs")) config.epochs = integer("--epochs", *v);
+  if (auto v = args.get("--epochs")) config.epochs = parse_integer("--epochs", *v);
   if (auto v = args.get("--lr")) config.optimizer.lr = positive_real("--lr", *v);
-  if (auto v = args.get("--seed")) config.seed = integer("--seed", *v, true);
+  if (auto v = args.get("--seed")) config.seed = parse_integer("--seed", *v, true);
 
   const DataFiles data = args.get("--data") ? resolve(*args.get("--data"), args.get("--data-labels").value_or(""), "")
                                             : resolve(g.data.train, g.data.train_labels, spec);

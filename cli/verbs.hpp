@@ -9,5 +9,6 @@ int gen(int argc, char** argv);
 int train(int argc, char** argv);
 int eval(int argc, char** argv);
 int predict(int argc, char** argv);
+int bench(int argc, char** argv);
 
 }  // namespace castnet::cli

@@ -26,8 +26,9 @@ std::string spec_label(const std::filesystem::path& spec) {
 
 }  // namespace
 
-ir::Graph load_graph(const std::filesystem::path& spec, std::string* spec_text) {
+ir::Graph load_graph(const std::filesystem::path& spec, std::string* spec_text, std::size_t batch) {
   ir::Graph g = spec::parse_spec_file(spec, spec_text);
+  if (batch != 0) g.batch = batch;
   passes::run_passes(g);
   return g;
 }
@@ -35,7 +36,7 @@ ir::Graph load_graph(const std::filesystem::path& spec, std::string* spec_text) 
 GenResult emit_header(const GenRequest& req) {
   GenResult r;
   std::string text;
-  r.graph = load_graph(req.spec, &text);
+  r.graph = load_graph(req.spec, &text, req.batch);
   r.spec_sha256 = support::sha256_hex(text);
   if (!req.ns.empty() && !ir::is_identifier(req.ns))
     throw std::invalid_argument("--namespace '" + req.ns + "': " + ir::identifier_problem(req.ns));
@@ -49,6 +50,7 @@ GenResult emit_header(const GenRequest& req) {
   o.abi = CASTNET_RUNTIME_ABI;
   if (req.real_double) o.gen_flags += " --real double";
   if (!req.ns.empty()) o.gen_flags += " --namespace " + req.ns;
+  if (req.batch != 0) o.gen_flags += " --batch " + std::to_string(req.batch);
   r.header_text = emit_model(r.graph, o);
 
   const std::string name = req.header_name.empty() ? r.graph.name + ".hpp" : req.header_name;

@@ -16,6 +16,8 @@ struct GenRequest {
   std::filesystem::path depfile;     // empty: none. Makefile syntax: the header depends on the spec
   bool real_double = false;
   std::string ns;                    // empty: the spec's name
+  std::size_t batch = 0;             // 0: the spec's batch. Else the model is planned for this batch
+                                     // (castnet bench's data-parallel shards)
 };
 
 struct GenResult {
@@ -33,6 +35,7 @@ GenResult emit_header(const GenRequest& request);
 GenResult generate(const GenRequest& request);
 
 // Parses, validates and emits in memory only (check, tests).
-ir::Graph load_graph(const std::filesystem::path& spec, std::string* spec_text = nullptr);
+// batch, if not 0, replaces the spec's batch before the passes plan the memory.
+ir::Graph load_graph(const std::filesystem::path& spec, std::string* spec_text = nullptr, std::size_t batch = 0);
 
 }  // namespace castnet::gen

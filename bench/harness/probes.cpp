@@ -1,0 +1,53 @@
+// See probes.hpp.
+#include "probes.hpp"
+
+#include <vector>
+
+#include <xsimd/xsimd.hpp>
+
+namespace castnet::bench {
+namespace {
+
+using vec = xsimd::batch<float>;
+
+// Keeps v in a register and opaque to the optimiser, so the chains are neither folded nor dropped.
+inline void opaque(vec& v) noexcept { asm volatile("" : "+v"(v.data)); }
+
+constexpr int kChains = 16, kSteps = 256;
+constexpr std::size_t kReadStep = 4 * vec::size;  // floats per step of read_block
+
+std::size_t read_floats(std::size_t bytes) { return bytes / sizeof(float) / kReadStep * kReadStep; }
+
+}  // namespace
+
+double fma_block_flops() noexcept { return 2.0 * kChains * kSteps * vec::size; }
+double read_block_bytes(std::size_t bytes) noexcept { return static_cast<double>(read_floats(bytes) * sizeof(float)); }
+
+void fma_block() noexcept {
+  vec acc[kChains];
+  for (int i = 0; i < kChains; ++i) acc[i] = vec(1.0f + 1e-3f * static_cast<float>(i));
+  vec a(0.999999f), b(1e-7f);
+  opaque(a);
+  opaque(b);
+  for (int s = 0; s < kSteps; ++s)
+    for (int i = 0; i < kChains; ++i) acc[i] = xsimd::fma(acc[i], a, b);
+  for (int i = 0; i < kChains; ++i) opaque(acc[i]);
+}
+
+void read_block(std::size_t bytes) noexcept {
+  static std::vector<float, xsimd::aligned_allocator<float>> buffer;
+  const std::size_t n = read_floats(bytes);
+  if (buffer.size() != n) buffer.assign(n, 1.0f);
+  vec s0(0.f), s1(0.f), s2(0.f), s3(0.f);
+  const float* p = buffer.data();
+  for (std::size_t i = 0; i < n; i += kReadStep) {
+    s0 += vec::load_aligned(p + i);
+    s1 += vec::load_aligned(p + i + vec::size);
+    s2 += vec::load_aligned(p + i + 2 * vec::size);
+    s3 += vec::load_aligned(p + i + 3 * vec::size);
+  }
+  vec s = (s0 + s1) + (s2 + s3);
+  opaque(s);
+}
+
+}  // namespace castnet::bench

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Writes bench/RESULTS.md: the issue's five workloads (bench/specs/w*.toml), every contender in one
+# process per table, then libtorch again with OPENBLAS_CORETYPE=SkylakeX (OpenBLAS reads it when it
+# loads, so it needs a process of its own; those rows are compared with the generated code of their
+# own run). Run it through `./castnet bench --results`, which installs the peers first.
+#   bench/write_results.sh CASTNET_CLI
+set -euo pipefail
+cli=$1
+bench=$(dirname -- "$(readlink -f -- "${BASH_SOURCE[0]}")")
+specs=$bench/specs
+tables=$(mktemp)
+trap 'rm -f -- "$tables" "$tables.md"' EXIT
+
+run() { "$cli" bench "$@" --markdown "$tables"; }
+
+run "$specs/w1_mlp.toml" --workloads latency --title "W1: MLP 8-32-32-1, tanh, one sample"
+run "$specs/w2_mlp.toml" --workloads latency --title "W2: MLP 784-128-10, ReLU, softmax, one sample"
+run "$specs/w3_mlp.toml" --workloads step --title "W3: MLP 784-512-512-512-10, one SGD step at batch 64"
+run "$specs/w3_mlp.toml" --workloads epoch --repetitions 5 --contenders generated,eigen,torch \
+  --title "W3: one epoch over 60,000 shuffled samples"
+run "$specs/w4_mlp.toml" --workloads batch --title "W4: the W3 net, forward, batch 256"
+run "$specs/w5_cnn.toml" --workloads step --repetitions 7 --min-time 0.5 \
+  --title "W5: ConvNet on 28x28x1, one SGD step at batch 64"
+
+export OPENBLAS_CORETYPE=SkylakeX
+run "$specs/w1_mlp.toml" --workloads latency --contenders generated,torch --title "W1 with libtorch on OpenBLAS SkylakeX"
+run "$specs/w2_mlp.toml" --workloads latency --contenders generated,torch --title "W2 with libtorch on OpenBLAS SkylakeX"
+run "$specs/w3_mlp.toml" --workloads step --contenders generated,torch --title "W3 step with libtorch on OpenBLAS SkylakeX"
+run "$specs/w4_mlp.toml" --workloads batch --contenders generated,torch --title "W4 with libtorch on OpenBLAS SkylakeX"
+run "$specs/w5_cnn.toml" --workloads step --repetitions 7 --min-time 0.5 --contenders generated,torch \
+  --title "W5 with libtorch on OpenBLAS SkylakeX"
+unset OPENBLAS_CORETYPE
+
+version() { dpkg-query -W -f='${Version}' "$1" 2>/dev/null || echo "not installed"; }
+{
+  echo "<!-- Written by \`./castnet bench --results\` (bench/write_results.sh); do not edit by hand. -->"
+  echo "# Benchmark results"
+  echo
+  echo "Run on $(date -u +%Y-%m-%d) by \`./castnet bench --results\`. How to read the tables: bench/README.md."
+  echo
+  echo "- CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(nproc) logical CPUs;" \
+    "$(grep -m1 -o 'avx512f' /proc/cpuinfo >/dev/null && echo AVX-512 || echo 'no AVX-512')"
+  echo "- Compiler: $(g++ --version | head -n1); generated code at -O3 -march=native"
+  echo "- Debian packages: libxsimd-dev $(version libxsimd-dev), libbenchmark-dev $(version libbenchmark-dev)," \
+    "libeigen3-dev $(version libeigen3-dev), libtorch-dev $(version libtorch-dev)," \
+    "libopenblas0-pthread $(version libopenblas0-pthread)"
+  echo "- libblas.so.3 (what libtorch loads): $(readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3 2>/dev/null || echo unknown)"
+  echo
+  cat "$tables"
+} >"$tables.md"
+mv -- "$tables.md" "$bench/RESULTS.md"
+echo "castnet: wrote $bench/RESULTS.md" >&2

@@ -1,0 +1,85 @@
+// castnet bench end to end on XOR: the runner compiles, every workload gets a table with the
+// generated code, its 2-thread form and the interpreter timed (each checked against the generated
+// code first), and bad options are usage errors. Speed is not asserted: that is the suite's job.
+#ifdef CASTNET_HAVE_BENCH
+#include <catch2/catch.hpp>
+
+#include <sstream>
+
+#include "support/process.hpp"
+
+using castnet::test::read_file;
+using castnet::test::run;
+using castnet::test::TempDir;
+
+namespace {
+
+const std::string kXor = std::string(CASTNET_SOURCE_DIR) + "/specs/xor.toml";
+
+// One compile cache for the file: the runner is compiled once.
+const TempDir& dir() {
+  static TempDir d;
+  return d;
+}
+
+castnet::test::Result bench(std::vector<std::string> args) {
+  args.insert(args.begin(), {CASTNET_CLI_EXE, "bench", kXor});
+  return run(args, dir().path(), {"CASTNET_CACHE_DIR=" + (dir().path() / "cache").string()});
+}
+
+// The table row of a contender: "| name | median | min | max | ratio | GFLOP/s | % | notes |".
+std::vector<std::string> row(const std::string& table, const std::string& name) {
+  std::istringstream in(table);
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("| " + name + " |", 0) != 0) continue;
+    std::vector<std::string> cells;
+    std::istringstream cols(line.substr(1));
+    for (std::string c; std::getline(cols, c, '|');) cells.push_back(c.substr(1, c.size() - 2));
+    return cells;
+  }
+  return {};
+}
+
+}  // namespace
+
+TEST_CASE("bench: every workload times the generated code, its 2-thread form and the interpreter") {
+  const auto md = dir() / "results.md";
+  const auto r = bench({"--workloads", "latency,batch,step,epoch", "--contenders", "generated,interpreter",
+                             "--repetitions", "2", "--min-time", "0.002", "--epoch-samples", "64", "--markdown",
+                             md.string()});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  const std::string tables = read_file(md);
+  CHECK(tables.find("Same-run FMA peak, 1 thread") != std::string::npos);
+  for (const char* title : {"Batch-1 latency", "Forward, batch 4", "Training step, batch 4", "Epoch: 64 samples"})
+    CHECK(tables.find(title) != std::string::npos);
+  // The tables in order; the generated row of each is timed with a ratio of 1 to itself.
+  std::size_t at = 0;
+  for (int table = 0; table < 4; ++table) {
+    at = tables.find("| **generated** |", at);
+    REQUIRE(at != std::string::npos);
+    ++at;
+  }
+  const auto gen = row(tables, "**generated**");
+  REQUIRE(gen.size() == 8);
+  CHECK(gen[4] == "1.00×");
+  CHECK(std::stod(gen[1].substr(2)) > 0);
+  const auto two = row(tables.substr(tables.find("Training step")), "generated 2T");
+  REQUIRE(two.size() == 8);
+  CHECK(two[1] != "–");
+  const auto interp = row(tables, "interpreter");
+  REQUIRE(interp.size() == 8);
+  CHECK(interp[1] != "–");
+  // The interpreter runs no whole epochs, and says so.
+  CHECK(tables.find("too slow for whole epochs") != std::string::npos);
+}
+
+TEST_CASE("bench: bad options are usage errors") {
+  const auto r = bench({"--workloads", "latency,speed"});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("--workloads: unknown 'speed'") != std::string::npos);
+  const auto no_spec = run({CASTNET_CLI_EXE, "bench", "--repetitions", "3"}, dir().path());
+  CHECK(no_spec.exit_code == 2);
+  CHECK(no_spec.err.find("the spec comes first") != std::string::npos);
+}
+#endif
