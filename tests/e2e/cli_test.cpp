@@ -68,6 +68,16 @@ TEST_CASE("cli: gen writes a header twice byte-identically") {
   CHECK(read_file(cli / "out/xor_net.hpp") == first);
 }
 
+TEST_CASE("cli: gen --batch plans the model for another batch and says so in the banner") {
+  Cli cli;
+  REQUIRE(cli({"gen", kXor, "-o", "out", "--batch", "2", "--namespace", "xor_half"}).exit_code == 0);
+  const std::string header = read_file(cli / "out/xor_net.hpp");
+  CHECK(header.find("inline constexpr std::size_t kBatch = 2;") != std::string::npos);
+  CHECK(header.find("--namespace xor_half --batch 2") != std::string::npos);
+  CHECK(cli({"gen", kXor, "-o", "out", "--batch", "0"}).exit_code == 2);
+  CHECK(cli({"gen", kXor, "-o", "out", "--batch", "two"}).exit_code == 2);
+}
+
 TEST_CASE("cli: train, eval and predict XOR, compiling the runner once") {
   Cli cli;
   const auto t = cli({"train", kXor, "--out", "run"});
