@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <limits>
 #include <random>
 #include <vector>
 
@@ -53,13 +54,15 @@ std::vector<double> sample_points() {
   return z;
 }
 
-template <Act A>
-void check_forward(double alpha) {
+// Rows = 3 runs on the default batch, Rows = 1 (one sample) on simd::narrow_vec: both are checked.
+template <Act A, std::size_t Rows>
+void check_forward_rows(double alpha) {
+  INFO("rows = " << Rows);
   const auto z = sample_points();
   std::vector<double> a_d(count);
-  castnet::activation_forward<A, double, rows, cols>(z.data(), a_d.data(), alpha);
+  castnet::activation_forward<A, double, Rows, count / Rows>(z.data(), a_d.data(), alpha);
   std::vector<float> z_f(z.begin(), z.end()), a_f(count);
-  castnet::activation_forward<A, float, rows, cols>(z_f.data(), a_f.data(), static_cast<float>(alpha));
+  castnet::activation_forward<A, float, Rows, count / Rows>(z_f.data(), a_f.data(), static_cast<float>(alpha));
   for (std::size_t k = 0; k < count; ++k) {
     INFO("z = " << z[k]);
     const double want = reference(A, z[k], alpha);
@@ -67,6 +70,12 @@ void check_forward(double alpha) {
     const double want_f = reference(A, static_cast<double>(z_f[k]), alpha);
     REQUIRE(a_f[k] == Approx(want_f).epsilon(2e-6).margin(2e-7));
   }
+}
+
+template <Act A>
+void check_forward(double alpha) {
+  check_forward_rows<A, rows>(alpha);
+  check_forward_rows<A, 1>(alpha);
 }
 
 // Whether the forward is non-differentiable within h of z.
@@ -278,4 +287,56 @@ TEST_CASE("activations: saturated values are exact") {
   castnet::activation_forward<Act::softplus, float, 1, 4>(z.data(), a.data(), 1.f);
   CHECK(a[0] == 0.f);
   CHECK(a[1] == 1e4f);
+}
+
+// The float tanh is a rational approximation (activations.hpp): its relative error stays within
+// 4e-7 (3.6e-7 on a dense scan of the floats, worst near 0.08), it is odd and it saturates to exactly
+// ±1 from |z| = 9 on. Both widths (one sample, and a batch) are checked, on a dense sample of
+// [0, 10] and a denser one of [0, 0.25], where the error peaks.
+template <std::size_t Rows>
+void check_float_tanh() {
+  INFO("rows = " << Rows);
+  constexpr std::size_t n = 1 << 16;
+  for (const float range : {10.f, 0.25f}) {
+    std::vector<float> z(n), a(n), neg(n), a_neg(n);
+    for (std::size_t k = 0; k < n; ++k) {
+      z[k] = range * static_cast<float>(k) / n;
+      neg[k] = -z[k];
+    }
+    castnet::activation_forward<Act::tanh, float, Rows, n / Rows>(z.data(), a.data(), 0.f);
+    castnet::activation_forward<Act::tanh, float, Rows, n / Rows>(neg.data(), a_neg.data(), 0.f);
+    double worst = 0;
+    for (std::size_t k = 1; k < n; ++k) {
+      const double want = std::tanh(static_cast<double>(z[k]));
+      worst = std::max(worst, std::abs(a[k] - want) / want);
+      REQUIRE(a_neg[k] == -a[k]);
+      if (z[k] >= 9.f) REQUIRE(a[k] == 1.f);
+    }
+    CHECK(worst <= 4e-7);
+    CHECK(a[0] == 0.f);
+  }
+}
+
+// Specials, as one sample (Rows = 1) and as a batch of single values.
+template <std::size_t Rows>
+void check_float_tanh_specials() {
+  INFO("rows = " << Rows);
+  const std::vector<float> z = {1e-30f, -1e-30f, 8.f, 9.f, std::numeric_limits<float>::infinity(),
+                                -std::numeric_limits<float>::infinity(), std::numeric_limits<float>::quiet_NaN()};
+  std::vector<float> a(z.size());
+  castnet::activation_forward<Act::tanh, float, Rows, 7 / Rows>(z.data(), a.data(), 0.f);
+  CHECK(a[0] == Approx(1e-30).epsilon(2e-7));
+  CHECK(a[1] == Approx(-1e-30).epsilon(2e-7));
+  CHECK(a[2] == Approx(std::tanh(8.0)).epsilon(2e-7));
+  CHECK(a[3] == 1.f);
+  CHECK(a[4] == 1.f);
+  CHECK(a[5] == -1.f);
+  CHECK(std::isnan(a[6]));
+}
+
+TEST_CASE("activations: float tanh's rational approximation") {
+  check_float_tanh<1>();
+  check_float_tanh<4>();
+  check_float_tanh_specials<1>();
+  check_float_tanh_specials<7>();
 }

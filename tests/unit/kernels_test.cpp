@@ -1,6 +1,7 @@
 // Checks the dense kernels against naive triple loops evaluated in double. The shapes cover the
-// blocking edge cases: a single sample, sample counts and row counts that leave partial tiles,
-// and In/Out below, at, and just past multiples of every vector width (SSE2 to AVX-512).
+// blocking edge cases: a single sample (its own kernel, gemv), sample counts and row counts that
+// leave partial tiles, and In/Out below, at, and just past multiples of every vector width (SSE2
+// to AVX-512). Also checks lane_sums, the reduction gemv relies on.
 #include <castnet/kernels.hpp>
 
 #include <catch2/catch.hpp>
@@ -95,8 +96,20 @@ void check_shape() {
 
 template <class T>
 void check_all_shapes() {
+  // One sample: In and Out below, at and past the 2-, 4-, 8- and 16-lane widths (full row tiles,
+  // partial ones, a single row), and the benchmark MLPs' layers.
   check_shape<T, 1, 1, 1>();
   check_shape<T, 1, 3, 5>();
+  check_shape<T, 1, 2, 2>();
+  check_shape<T, 1, 4, 4>();
+  check_shape<T, 1, 7, 9>();
+  check_shape<T, 1, 8, 32>();
+  check_shape<T, 1, 9, 8>();
+  check_shape<T, 1, 16, 15>();
+  check_shape<T, 1, 17, 16>();
+  check_shape<T, 1, 32, 32>();
+  check_shape<T, 1, 32, 1>();
+  check_shape<T, 1, 128, 10>();
   check_shape<T, 1, 784, 128>();
   check_shape<T, 1, 33, 17>();
   check_shape<T, 2, 16, 16>();
@@ -119,6 +132,32 @@ void check_all_shapes() {
 TEST_CASE("kernels: dense kernels match a naive reference (float)") { check_all_shapes<float>(); }
 
 TEST_CASE("kernels: dense kernels match a naive reference (double)") { check_all_shapes<double>(); }
+
+// lane_sums(v)[i] = Σ_l v[i][l], for the single-sample batch (every lane of every input distinct,
+// so a misplaced or dropped sum shows).
+template <class T>
+void check_lane_sums() {
+  using V = castnet::simd::narrow_vec<T>;
+  constexpr std::size_t L = V::size;
+  std::mt19937 rng(5);
+  const auto values = random_vector<T>(L * L, rng);
+  V v[L];
+  for (std::size_t i = 0; i < L; ++i) v[i] = V::load_unaligned(values.data() + i * L);
+  T got[L];
+  castnet::simd::lane_sums(v).store_unaligned(got);
+  for (std::size_t i = 0; i < L; ++i) {
+    double want = 0;
+    for (std::size_t l = 0; l < L; ++l) want += values[i * L + l];
+    INFO("L=" << L << " i=" << i);
+    const double tol = std::is_same_v<T, float> ? 1e-6 : 1e-14;
+    REQUIRE(got[i] == Approx(want).epsilon(tol).margin(tol));
+  }
+}
+
+TEST_CASE("simd: lane_sums puts each vector's sum in its lane") {
+  check_lane_sums<float>();
+  check_lane_sums<double>();
+}
 
 TEST_CASE("kernels: unaligned pointers") {
   // Offsetting every array by one element breaks any alignment the allocator happened to give.

@@ -4,7 +4,8 @@
 // heap and any pointer may be unaligned. Each kernel is register-blocked: a small tile of the
 // result lives in vector registers for a whole reduction, so every value loaded from memory feeds
 // several FMAs. Blocking adapts to the register file (32 vector registers with AVX-512, 16
-// otherwise); the same code serves the SSE2 baseline build.
+// otherwise); the same code serves the SSE2 baseline build. A single sample's forward pass (the
+// generated forward()) has its own latency-minded kernel, gemv.
 #pragma once
 
 #include <cstddef>
@@ -38,12 +39,12 @@ inline constexpr bool wide_register_file = false;
 #endif
 
 // True in the last N lanes: selects the fresh part of a vector loaded so that it ends exactly at
-// the end of a row, overlapping the previous vector by lanes - N values.
-template <class T, std::size_t N>
-inline xsimd::batch_bool<T> last_lanes() noexcept {
-  T index[lanes<T>];
-  for (std::size_t l = 0; l < lanes<T>; ++l) index[l] = static_cast<T>(l);
-  return vec<T>::load_unaligned(index) >= vec<T>(static_cast<T>(lanes<T> - N));
+// the end of a row, overlapping the previous vector by V::size - N values.
+template <class T, std::size_t N, class V = vec<T>>
+inline typename V::batch_bool_type last_lanes() noexcept {
+  T index[V::size];
+  for (std::size_t l = 0; l < V::size; ++l) index[l] = static_cast<T>(l);
+  return V::load_unaligned(index) >= V(static_cast<T>(V::size - N));
 }
 
 // Calls f(0), ..., f(N-1) as straight-line code. Register tiles are arrays indexed by these
@@ -57,9 +58,9 @@ inline void unroll(F&& f) noexcept {
 // Passes v through an empty asm that claims to modify it, so the value exists only in a register.
 // Otherwise GCC folds a load shared by several FMAs into each of them as a memory operand: the
 // dot-product tile then loads once per FMA instead of once per row and runs at a third the speed.
-template <class T>
-inline vec<T> in_register(const vec<T>& v) noexcept {
-  typename vec<T>::register_type r = v;
+template <class V>
+inline V in_register(const V& v) noexcept {
+  typename V::register_type r = v;
 #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
   asm("" : "+v"(r));
 #endif
@@ -113,6 +114,51 @@ inline void dot_rows(const T* x, const T* w, const T* bias, T* y) noexcept {
   std::size_t b = 0;
   for (; b + NB <= B; b += NB) dot_tile<T, In, Out, NB, NO>(x + b * In, w, bias, y + b * Out);
   if constexpr (B % NB != 0) dot_tile<T, In, Out, B % NB, NO>(x + b * In, w, bias, y + b * Out);
+}
+
+// ---- forward, one sample: gemv -----------------------------------------------------------
+// y[o] = bias[o] + x·w[o,:] for R <= V::size consecutive rows. One sample has no reuse of w, and
+// its latency is what counts: the R rows accumulate lane-wise in R vectors (the x chunk loaded once
+// for all), then lane_sums turns them into the vector of their sums, which takes the bias and is
+// stored whole. Missing rows are zero accumulators. V is simd::narrow_vec: see simd_helpers.hpp.
+template <class T, std::size_t In, std::size_t R>
+CASTNET_FLATTEN inline void gemv_tile(const T* x, const T* w, const T* bias, T* y) noexcept {
+  using V = simd::narrow_vec<T>;
+  constexpr std::size_t L = V::size;
+  V acc[L];
+  unroll<L>([&](std::size_t r) { acc[r] = V(T(0)); });
+
+  const auto step = [&](std::size_t i, auto load_x, auto load_w) {
+    const V xv = in_register(load_x(x + i));
+    unroll<R>([&](std::size_t r) { acc[r] = xsimd::fma(load_w(w + r * In + i), xv, acc[r]); });
+  };
+  constexpr auto load_full = [](const T* p) { return V::load_unaligned(p); };
+
+  constexpr std::size_t full = In / L * L;
+  for (std::size_t i = 0; i < full; i += L) step(i, load_full, load_full);
+  if constexpr (In < L) {
+    constexpr auto load_short = [](const T* p) { return load_n<T, In, V>(p); };
+    step(0, load_short, load_short);
+  } else if constexpr (In != full) {
+    // As in dot_tile: the tail vector ends at In, x's stale lanes zeroed.
+    const auto fresh = last_lanes<T, In - full, V>();
+    const auto load_fresh = [&](const T* p) { return xsimd::select(fresh, V::load_unaligned(p), V(T(0))); };
+    step(In - L, load_fresh, load_full);
+  }
+
+  if constexpr (R == 1) {
+    y[0] = bias[0] + xsimd::hadd(acc[0]);
+  } else {
+    store_n<T, R>(y, simd::lane_sums(acc) + load_n<T, R, V>(bias));
+  }
+}
+
+template <class T, std::size_t In, std::size_t Out>
+inline void gemv(const T* x, const T* w, const T* bias, T* y) noexcept {
+  constexpr std::size_t L = simd::narrow_vec<T>::size;
+  std::size_t o = 0;
+  for (; o + L <= Out; o += L) gemv_tile<T, In, L>(x, w + o * In, bias + o, y + o);
+  if constexpr (Out % L != 0) gemv_tile<T, In, Out % L>(x, w + o * In, bias + o, y + o);
 }
 
 // ---- backward: axpy form ------------------------------------------------------------------
@@ -208,17 +254,19 @@ CASTNET_FLATTEN inline void column_sums(const T* dy, T* db) noexcept {
 // y[b*Out + o] = bias[o] + sum_i x[b*In + i] * w[o*In + i]      (b < B)
 template <class T, std::size_t B, std::size_t In, std::size_t Out>
 void dense_forward(const T* x, const T* w, const T* bias, T* y) noexcept {
-  // Tile of NB samples × NO rows = NB·NO accumulators. A single sample has no reuse of w, so it
-  // spends the registers on more rows to keep enough independent FMA chains in flight.
-  constexpr bool wide = detail::wide_register_file;
-  constexpr std::size_t NB = B == 1 ? 1 : (wide ? 4 : 2);
-  constexpr std::size_t NO = B == 1 ? 8 : 4;
-  std::size_t o = 0;
-  for (; o + NO <= Out; o += NO) {
-    detail::dot_rows<T, B, In, Out, NB, NO>(x, w + o * In, bias + o, y + o);
-  }
-  if constexpr (Out % NO != 0) {
-    detail::dot_rows<T, B, In, Out, NB, Out % NO>(x, w + o * In, bias + o, y + o);
+  if constexpr (B == 1) {
+    detail::gemv<T, In, Out>(x, w, bias, y);
+  } else {
+    // Tile of NB samples × NO rows = NB·NO accumulators.
+    constexpr std::size_t NB = detail::wide_register_file ? 4 : 2;
+    constexpr std::size_t NO = 4;
+    std::size_t o = 0;
+    for (; o + NO <= Out; o += NO) {
+      detail::dot_rows<T, B, In, Out, NB, NO>(x, w + o * In, bias + o, y + o);
+    }
+    if constexpr (Out % NO != 0) {
+      detail::dot_rows<T, B, In, Out, NB, Out % NO>(x, w + o * In, bias + o, y + o);
+    }
   }
 }
 

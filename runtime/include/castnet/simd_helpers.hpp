@@ -1,10 +1,12 @@
 // Small xsimd helpers shared by the header-only kernels (kernels.hpp, activations.hpp): the batch
-// type of the build's default architecture and partial loads/stores for arrays shorter than a
-// vector. This header is also where xsimd is included, see below.
+// type of the build's default architecture, the 256-bit batch of the single-sample kernels, partial
+// loads/stores for arrays shorter than a vector and lane_sums, a transpose-and-add reduction. This
+// header is also where xsimd is included, see below.
 #pragma once
 
 #include <cstddef>
 #include <cstring>
+#include <type_traits>
 
 // GCC 12.0-12.2's AVX-512 intrinsics fill don't-care operands with _mm512_undefined_*(), which
 // self-initialises a variable (`__m512 __Y = __Y;`); once inlined, -Wuninitialized and
@@ -31,29 +33,84 @@ using vec = xsimd::batch<T>;
 template <class T>
 inline constexpr std::size_t lanes = vec<T>::size;
 
-// Loads N <= lanes values; the lanes past N read as zero. A full-width load could run past the end
-// of the array and fault, so the partial case goes through a stack buffer.
-template <class T, std::size_t N>
-inline vec<T> load_n(const T* p) noexcept {
-  if constexpr (N == lanes<T>) {
-    return vec<T>::load_unaligned(p);
+// The batch of the single-sample (latency-bound) kernels: 256-bit where the build has AVX-512. Zen 4
+// executes a 512-bit operation as two 256-bit halves, so wider vectors buy no arithmetic, while
+// reducing dot products costs one more shuffle level per doubling of the lanes and rows shorter
+// than a vector need packing: a 32x32 matrix-vector product measured ~25% faster at 256 bits.
+// Elsewhere it is the default batch.
+#if defined(__AVX512F__) && defined(__AVX2__) && defined(__FMA__)
+template <class T>
+using narrow_vec = xsimd::batch<T, xsimd::fma3<xsimd::avx2>>;
+#else
+template <class T>
+using narrow_vec = vec<T>;
+#endif
+
+// Loads N <= V::size values; the lanes past N read as zero. A full-width load could run past the
+// end of the array and fault, so the partial case goes through a stack buffer.
+template <class T, std::size_t N, class V = vec<T>>
+inline V load_n(const T* p) noexcept {
+  if constexpr (N == V::size) {
+    return V::load_unaligned(p);
   } else {
-    T buf[lanes<T>] = {};
+    T buf[V::size] = {};
     std::memcpy(buf, p, N * sizeof(T));
-    return vec<T>::load_unaligned(buf);
+    return V::load_unaligned(buf);
   }
 }
 
-// Stores the first N <= lanes values of v.
-template <class T, std::size_t N>
-inline void store_n(T* p, const vec<T>& v) noexcept {
-  if constexpr (N == lanes<T>) {
+// Stores the first N <= V::size values of v.
+template <class T, std::size_t N, class V>
+inline void store_n(T* p, const V& v) noexcept {
+  if constexpr (N == V::size) {
     v.store_unaligned(p);
   } else {
-    T buf[lanes<T>];
+    T buf[V::size];
     v.store_unaligned(buf);
     std::memcpy(p, buf, N * sizeof(T));
   }
+}
+
+// Lane i of the result is the sum of the lanes of v[i], for V::size vectors v. A transpose-and-add
+// network: each level adds two vectors after moving their halves (then quarters, ...) side by side,
+// halving the lanes each input occupies; about 3 instructions per vector, where a horizontal add
+// of each takes about 7. 256-bit vectors (the AVX branch) need no final permutation: pairing v[i]
+// with v[i + size/2] first leaves the sums in lane order. Other widths use xsimd's haddp, except
+// 512-bit float, where xsimd 8.1's haddp puts some sums in the wrong lanes.
+template <class V>
+inline V lane_sums(const V* v) noexcept {
+  using T = typename V::value_type;
+  static_assert(!(sizeof(typename V::register_type) == 64 && std::is_same_v<T, float>),
+                "lane_sums: no 512-bit float network (xsimd 8.1's haddp is wrong there)");
+#if defined(__AVX__)
+  if constexpr (sizeof(typename V::register_type) == 32 && std::is_same_v<T, float>) {
+    // b[i]: lanes 0-3 hold v[i]'s two halves added, lanes 4-7 v[i + 4]'s (a blend keeps one half
+    // in place, so only the other half crosses lanes).
+    __m256 b[4];
+    for (int i = 0; i < 4; ++i) {
+      b[i] = _mm256_add_ps(_mm256_blend_ps(v[i], v[i + 4], 0xF0), _mm256_permute2f128_ps(v[i], v[i + 4], 0x21));
+    }
+    // c[j]: lanes 0-1 hold v[2j] summed to 2 lanes, 2-3 v[2j + 1], 4-5 v[2j + 4], 6-7 v[2j + 5].
+    __m256 c[2];
+    for (int j = 0; j < 2; ++j) {
+      c[j] = _mm256_add_ps(_mm256_blend_ps(b[2 * j], b[2 * j + 1], 0xCC),
+                           _mm256_shuffle_ps(b[2 * j], b[2 * j + 1], _MM_SHUFFLE(1, 0, 3, 2)));
+    }
+    return _mm256_add_ps(_mm256_shuffle_ps(c[0], c[1], _MM_SHUFFLE(2, 0, 2, 0)),
+                         _mm256_shuffle_ps(c[0], c[1], _MM_SHUFFLE(3, 1, 3, 1)));
+  } else if constexpr (sizeof(typename V::register_type) == 32 && std::is_same_v<T, double>) {
+    // b[i]: lanes 0-1 hold v[i]'s two halves added, lanes 2-3 v[i + 2]'s.
+    __m256d b[2];
+    for (int i = 0; i < 2; ++i) {
+      b[i] = _mm256_add_pd(_mm256_blend_pd(v[i], v[i + 2], 0xC), _mm256_permute2f128_pd(v[i], v[i + 2], 0x21));
+    }
+    return _mm256_add_pd(_mm256_unpacklo_pd(b[0], b[1]), _mm256_unpackhi_pd(b[0], b[1]));
+  } else {
+    return xsimd::haddp(v);
+  }
+#else
+  return xsimd::haddp(v);
+#endif
 }
 
 }  // namespace castnet::simd
