@@ -4,8 +4,9 @@
 //   backward  dz = da * f'(z); dW and db sum over the batch and the output positions; dx scatters
 //             dz back through the same windows
 // Every size is a template argument of castnet::kernels' conv kernels (im2col + the register-blocked
-// GEMM engine), so a conv layer is one call in the source whatever its size; a tiny one is
-// straight-line code instead, one line per output with its in-bounds taps.
+// GEMM engine, or a direct convolution where the channels fill whole vectors), so a conv layer is
+// one call in the source whatever its size; a tiny one is straight-line code instead, one line per
+// output with its in-bounds taps. A ReLU runs inside the kernels (fused_relu).
 #include "emit/code_writer.hpp"
 #include "ir/limits.hpp"
 #include "ops/op_def.hpp"
@@ -101,11 +102,14 @@ class Conv2d final : public OpDef {
     return l.in_shapes.front()[0] * l.kernel[0] * l.kernel[1] <= kUnrollMaxTaps && l.out_features <= kUnrollMaxOutputs;
   }
   bool keeps_pre(const ir::Layer& l) const override { return keeps_pre_activation(l); }
-  bool needs_dz(const ir::Layer& l) const override { return has_activation(l); }
-  // One sample's im2col, [C*KH*KW] x [OH*OW]: Conv2dShape::scratch().
+  bool needs_dz(const ir::Layer& l) const override { return has_activation(l) && !fused_relu(l); }
+  // One sample's im2col, [C*KH*KW] x [OH*OW]: Conv2dShape::scratch(); with a fused ReLU also one
+  // sample's dz, [F] x [OH*OW]: Conv2dShape::relu_scratch().
   std::size_t scratch_values(const ir::Layer& l) const override {
     if (unrolled(l)) return 0;
-    return l.in_shapes.front()[0] * l.kernel[0] * l.kernel[1] * l.out_shape[1] * l.out_shape[2];
+    const std::size_t positions = l.out_shape[1] * l.out_shape[2];
+    const std::size_t im2col = l.in_shapes.front()[0] * l.kernel[0] * l.kernel[1] * positions;
+    return fused_relu(l) ? im2col + l.filters * positions : im2col;
   }
   BackwardReads backward_reads(const ir::Layer& l) const override {
     return {true, keeps_pre_activation(l), has_activation(l)};
@@ -125,10 +129,11 @@ class Conv2d final : public OpDef {
   std::string forward(const ir::Layer& l, const ForwardSite& s) const override {
     const std::string activation = has_activation(l) ? activation_forward_code(l, s.rows, s.pre, s.out) : "";
     if (l.unrolled) return straight_line_forward(l, linear_map(l), s.rows, s.x(), s.pre, activation);
+    const bool fused = fused_relu(l);
     gen::Holes h;
     h.num("rows", s.rows).code("shape", conv_shape_arg(l)).id("layer", l.name).code("x", s.x()).code("z", s.pre);
-    h.code("scratch", s.scratch);
-    h.code("activation", activation);
+    h.code("scratch", s.scratch).code("act", fused ? "relu" : "identity");
+    h.code("activation", fused ? "" : activation);
     return gen::render("layers/conv2d_forward.tmpl", h);
   }
 
@@ -136,13 +141,24 @@ class Conv2d final : public OpDef {
     const std::string dz = has_activation(l) ? s.dz : s.dout;
     const std::string activation = has_activation(l) ? activation_backward_code(l, s.pre, s.out, s.dout, dz) : "";
     if (l.unrolled) return straight_line_backward(l, linear_map(l), s.x(), dz, activation, s.dxs[0]);
+    // The kernels take dz, or with a fused ReLU the output and dout.
+    const bool fused = fused_relu(l);
+    const std::string grad = fused ? s.out + ", " + s.dout : dz;
     gen::Holes h;
-    h.code("shape", conv_shape_arg(l)).id("layer", l.name).code("x", s.x()).code("dz", dz).code("scratch", s.scratch);
-    h.code("activation", activation);
+    h.id("kernel", fused ? "conv2d_relu_backward_params" : "conv2d_backward_params").code("shape", conv_shape_arg(l));
+    h.code("x", s.x()).code("grad", grad).id("layer", l.name).code("scratch", s.scratch);
+    h.code("activation", fused ? "" : activation);
     gen::Holes in;
-    in.code("shape", conv_shape_arg(l)).id("layer", l.name).code("dz", dz).code("dx", s.dxs[0]).code("scratch", s.scratch);
+    in.id("kernel", fused ? "conv2d_relu_backward_input" : "conv2d_backward_input").code("shape", conv_shape_arg(l));
+    in.code("grad", grad).id("layer", l.name).code("dx", s.dxs[0]).code("scratch", s.scratch);
     return {gen::render("layers/conv2d_backward.tmpl", h), {gen::render("layers/conv2d_backward_input.tmpl", in)}};
   }
+
+ private:
+  // A ReLU the kernels apply themselves: the forward kernel as it stores its output, the backward
+  // kernels working out dz from that output (the ReLU ran in place: pre is out) one sample at a
+  // time, so there is no separate pass and no dz buffer. Straight-line layers keep the activation code.
+  bool fused_relu(const ir::Layer& l) const { return l.activation.kind == ir::Activation::relu && !unrolled(l); }
 };
 
 }  // namespace

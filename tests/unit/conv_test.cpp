@@ -2,8 +2,12 @@
 // that reach every branch of im2col/col2im and of the GEMM blocking: 1x1 (pointwise and not),
 // 3x3, 5x5 and non-square kernels, strides 1 and 2, paddings 0 to 2 (including rows and columns
 // that lie entirely in the padding), one and several channels, filter counts that leave partial
-// tiles, odd sizes, and output planes smaller than a vector. The backward kernels are also checked
-// against finite differences of the forward kernel.
+// tiles, odd sizes, and output planes smaller than a vector. The direct kernels (channel counts in
+// whole vectors) get their own geometries: partial pixel, filter and channel-vector tiles, strides,
+// paddings up to KH-1, a channel count that is not a multiple of the lanes where only the forward
+// pass goes direct. Every geometry also runs the kernels with a fused ReLU (forward, and the
+// backward pair that derives dz from the output). The backward kernels are also checked against
+// finite differences of the forward kernel.
 #include <castnet/conv.hpp>
 
 #include <catch2/catch.hpp>
@@ -73,11 +77,19 @@ void check_conv(std::size_t offset) {
   std::mt19937 rng(static_cast<unsigned>(B * 7919 + S.c * 1009 + S.h * 101 + S.w * 31 + S.f * 7 + S.kh + S.sh));
   Buffer<T> x(random_vector<T>(X, rng), offset), w(random_vector<T>(W, rng), offset),
       bias(random_vector<T>(S.f, rng), offset), dy(random_vector<T>(Y, rng), offset);
-  Buffer<T> y(Y, offset), dx(X, offset), dw(W, offset), db(S.f, offset), scratch(S.scratch(), offset);
+  Buffer<T> y(Y, offset), y_relu(Y, offset), dx(X, offset), dw(W, offset), db(S.f, offset), scratch(S.scratch(), offset);
 
   castnet::kernels::conv2d_forward<T, B, S>(x.data(), w.data(), bias.data(), y.data(), scratch.data());
+  castnet::kernels::conv2d_forward<T, B, S, castnet::Act::relu>(x.data(), w.data(), bias.data(), y_relu.data(),
+                                                                scratch.data());
   castnet::kernels::conv2d_backward_params<T, B, S>(x.data(), dy.data(), dw.data(), db.data(), scratch.data());
   castnet::kernels::conv2d_backward_input<T, B, S>(dy.data(), w.data(), dx.data(), scratch.data());
+  // With the ReLU fused: dy is the gradient at the ReLU's output, y_relu.
+  Buffer<T> dx_relu(X, offset), dw_relu(W, offset), db_relu(S.f, offset), relu_scratch(S.relu_scratch(), offset);
+  castnet::kernels::conv2d_relu_backward_params<T, B, S>(x.data(), y_relu.data(), dy.data(), dw_relu.data(),
+                                                         db_relu.data(), relu_scratch.data());
+  castnet::kernels::conv2d_relu_backward_input<T, B, S>(y_relu.data(), dy.data(), w.data(), dx_relu.data(),
+                                                        relu_scratch.data());
 
   std::vector<double> y_ref(Y), y_scale(Y), dx_ref(X, 0.0), dx_scale(X, 0.0), dw_ref(W, 0.0), dw_scale(W, 0.0);
   const T* xv = x.data();
@@ -109,10 +121,31 @@ void check_conv(std::size_t offset) {
         db_ref[o] += d;
         db_scale[o] += std::abs(d);
       }
+  // The fused ReLU's dz keeps dy where the kernel's own output is positive.
+  std::vector<double> dz_ref(Y), dx_relu_ref(X, 0.0), dx_relu_scale(X, 0.0), dw_relu_ref(W, 0.0),
+      dw_relu_scale(W, 0.0), db_relu_ref(S.f, 0.0), db_relu_scale(S.f, 0.0);
+  for (std::size_t i = 0; i < Y; ++i) dz_ref[i] = y_relu.data()[i] > T(0) ? static_cast<double>(dyv[i]) : 0.0;
+  for_each_term<B, S>([&](std::size_t xi, std::size_t yi, std::size_t wi) {
+    dx_relu_ref[xi] += dz_ref[yi] * wv[wi];
+    dx_relu_scale[xi] += std::abs(dz_ref[yi] * wv[wi]);
+    dw_relu_ref[wi] += dz_ref[yi] * xv[xi];
+    dw_relu_scale[wi] += std::abs(dz_ref[yi] * xv[xi]);
+  });
+  for (std::size_t i = 0; i < Y; ++i) {
+    const std::size_t o = i / (S.oh() * S.ow()) % S.f;
+    db_relu_ref[o] += dz_ref[i];
+    db_relu_scale[o] += std::abs(dz_ref[i]);
+  }
 
   {
     INFO("forward");
     require_close(y.values(), y_ref, y_scale);
+  }
+  {
+    INFO("forward with the ReLU fused");
+    std::vector<double> relu_ref(y_ref);
+    for (auto& v : relu_ref) v = std::max(v, 0.0);
+    require_close(y_relu.values(), relu_ref, y_scale);
   }
   {
     INFO("backward_input");
@@ -125,6 +158,15 @@ void check_conv(std::size_t offset) {
   {
     INFO("backward_params: db");
     require_close(db.values(), db_ref, db_scale);
+  }
+  {
+    INFO("relu_backward_input");
+    require_close(dx_relu.values(), dx_relu_ref, dx_relu_scale);
+  }
+  {
+    INFO("relu_backward_params: dw, db");
+    require_close(dw_relu.values(), dw_relu_ref, dw_relu_scale);
+    require_close(db_relu.values(), db_relu_ref, db_relu_scale);
   }
 }
 
@@ -145,6 +187,15 @@ constexpr Conv2dShape k1_s2    {3, 7, 7, 5, 1, 1, 2, 2, 0, 0};   // 1x1 strided:
 constexpr Conv2dShape k1_p1    {2, 3, 4, 3, 1, 1, 1, 1, 1, 1};   // 1x1 padded: border rows are zero
 constexpr Conv2dShape k5_wide  {16, 12, 12, 40, 5, 5, 1, 1, 0, 0};
 constexpr Conv2dShape k3_c17   {17, 6, 6, 33, 3, 3, 1, 1, 1, 1};
+// Direct kernels (with 4, 8 or 16 lanes): which of the three go direct is noted where not all do.
+constexpr Conv2dShape d_k3x2   {32, 5, 6, 16, 3, 2, 1, 1, 2, 1};    // non-square kernel, PH = KH-1
+constexpr Conv2dShape d_f18    {16, 6, 6, 18, 3, 3, 1, 1, 1, 1};    // gradients only: 18 filters
+constexpr Conv2dShape d_c3     {3, 11, 13, 32, 5, 5, 1, 1, 2, 2};   // forward only: 3 channels
+constexpr Conv2dShape d_pad0   {16, 8, 8, 16, 3, 3, 1, 1, 0, 0};
+constexpr Conv2dShape d_pad2   {16, 7, 7, 16, 3, 3, 1, 1, 2, 2};    // dy needs no padding
+constexpr Conv2dShape d_f80    {16, 20, 20, 80, 3, 3, 1, 1, 1, 1};  // 5 (10) vectors of filters
+constexpr Conv2dShape d_s2     {16, 17, 15, 16, 3, 3, 2, 2, 1, 1};  // input gradient via im2col
+constexpr Conv2dShape d_s21    {16, 13, 10, 16, 3, 3, 2, 1, 1, 0};  // input gradient via im2col
 
 template <class T>
 void check_all() {
@@ -166,6 +217,14 @@ void check_all() {
   check_conv<T, 3, k1_p1>(1);
   check_conv<T, 2, k5_wide>(0);
   check_conv<T, 3, k3_c17>(1);
+  check_conv<T, 2, d_k3x2>(1);
+  check_conv<T, 3, d_f18>(0);
+  check_conv<T, 2, d_c3>(1);
+  check_conv<T, 2, d_pad0>(0);
+  check_conv<T, 2, d_pad2>(1);
+  check_conv<T, 1, d_f80>(0);
+  check_conv<T, 2, d_s2>(1);
+  check_conv<T, 2, d_s21>(0);
 }
 
 }  // namespace
@@ -178,10 +237,34 @@ TEST_CASE("conv: Conv2dShape sizes", "[conv]") {
   STATIC_REQUIRE(s.out_size() == 64 * 14 * 14);
   STATIC_REQUIRE(s.patch() == 32 * 9);
   STATIC_REQUIRE(s.scratch() == 32 * 9 * 14 * 14);
+  STATIC_REQUIRE(s.relu_scratch() == 32 * 9 * 14 * 14 + 64 * 14 * 14);
   // Floor division of the last partial step.
   constexpr Conv2dShape t{1, 8, 7, 1, 3, 2, 2, 3, 0, 1};
   STATIC_REQUIRE(t.oh() == 3);  // (8 - 3) / 2 + 1
   STATIC_REQUIRE(t.ow() == 3);  // (7 + 2 - 2) / 3 + 1
+}
+
+TEST_CASE("conv: the shapes meant for the direct kernels take them", "[conv]") {
+  // With any vector width the build may have (4 to 16 floats, 2 to 8 doubles).
+  using namespace castnet::kernels::conv_detail;
+  STATIC_REQUIRE(use_direct_forward<float, mnist2>);
+  STATIC_REQUIRE(use_direct_params<float, mnist2>);
+  STATIC_REQUIRE(use_direct_input<float, mnist2>);
+  STATIC_REQUIRE(use_direct_forward<double, mnist2>);
+  STATIC_REQUIRE(use_direct_params<double, mnist2>);
+  STATIC_REQUIRE(use_direct_input<double, mnist2>);
+  STATIC_REQUIRE(use_direct_forward<float, d_c3>);
+  STATIC_REQUIRE(!use_direct_params<float, d_c3>);
+  STATIC_REQUIRE(!use_direct_forward<float, d_f18>);
+  STATIC_REQUIRE(use_direct_params<float, d_f18>);
+  STATIC_REQUIRE(use_direct_input<float, d_f18>);
+  STATIC_REQUIRE(use_direct_forward<float, d_s2>);
+  STATIC_REQUIRE(use_direct_params<float, d_s2>);
+  STATIC_REQUIRE(!use_direct_input<float, d_s2>);
+  STATIC_REQUIRE(use_direct_input<float, d_pad2>);
+  // conv1 of the MNIST nets: one channel, 9 taps against 32 filters, stays with im2col.
+  STATIC_REQUIRE(!use_direct_forward<float, mnist1>);
+  STATIC_REQUIRE(!use_direct_params<float, mnist1>);
 }
 
 TEST_CASE("conv: kernels match the defining sums (float)", "[conv]") { check_all<float>(); }

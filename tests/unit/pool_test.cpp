@@ -1,7 +1,8 @@
 // Checks the pooling kernels against naive loops over the windows: square and non-square windows,
 // strides equal to, smaller than (overlapping windows) and larger than the window, floor division
-// of a partial last window, one and several channels and samples; and max pooling's tie rule: the
-// gradient goes to the first maximum of a window in row-major order.
+// of a partial last window, one and several channels and samples, rows of 2x2 windows longer than
+// one vector run (16 windows) with a shorter last run; and max pooling's tie rule: the gradient
+// goes to the first maximum of a window in row-major order.
 #include <castnet/pool.hpp>
 
 #include <catch2/catch.hpp>
@@ -97,6 +98,9 @@ constexpr Conv2dShape k3s1    {1, 5, 6, 1, 3, 3, 1, 1, 0, 0};      // heavily ov
 constexpr Conv2dShape k2x3    {4, 6, 7, 4, 2, 3, 1, 2, 0, 0};      // non-square window, mixed strides
 constexpr Conv2dShape gaps    {2, 7, 7, 2, 2, 2, 3, 3, 0, 0};      // stride > window: some inputs unused
 constexpr Conv2dShape global  {5, 4, 3, 5, 4, 3, 1, 1, 0, 0};      // one window covering the plane
+// 2x2 windows with stride 2 over rows of more than 16 windows: whole runs of 16 and a shorter one.
+constexpr Conv2dShape wide_2x2{2, 4, 70, 2, 2, 2, 2, 2, 0, 0};      // 35 windows a row
+constexpr Conv2dShape odd_wide{1, 5, 37, 1, 2, 2, 2, 2, 0, 0};      // 18 windows a row, odd sizes
 
 template <class T>
 void check_all() {
@@ -108,6 +112,8 @@ void check_all() {
     check_pool<T, 3, k2x3>(ties);
     check_pool<T, 3, gaps>(ties);
     check_pool<T, 2, global>(ties);
+    check_pool<T, 2, wide_2x2>(ties);
+    check_pool<T, 3, odd_wide>(ties);
   }
 }
 

@@ -80,9 +80,8 @@ struct Grads {
 struct Workspace {
   alignas(64) real buffer[4336];
   real* c1_out() noexcept { return buffer + 1296; }  // the output (batch, 4, 6, 6), 576 values, steps 0-13
-  real* c1_scratch() noexcept { return buffer + 576; }  // scratch of one sample, 324 values, steps 0 and 12
+  real* c1_scratch() noexcept { return buffer + 0; }  // scratch of one sample, 468 values, steps 0 and 12
   real* c1_grad() noexcept { return buffer + 1872; }  // dLoss/d(output) (batch, 4, 6, 6), 576 values, steps 10-12
-  real* c1_dz() noexcept { return buffer + 0; }  // dLoss/d(pre-activation), 576 values, step 12
   real* c2_out() noexcept { return buffer + 1872; }  // the output (batch, 4, 6, 6), 576 values, steps 1-2
   real* c2_scratch() noexcept { return buffer + 0; }  // scratch of one sample, 1296 values, steps 1 and 11
   real* c2_grad() noexcept { return buffer + 2448; }  // dLoss/d(output) (batch, 4, 6, 6), 576 values, steps 10-11
@@ -138,13 +137,12 @@ inline void forward([[maybe_unused]] const Params& p, const real* x, real* y) no
   // c1: conv2d [1, 6, 6] -> [4, 6, 6], kernel 3x3, stride 1x1, padding 1x1, relu  (conv_residual.toml:7)
   real* const c1_out = buf + 1296;  // (4, 6, 6)
   real* const c1_scratch = buf + 0;  // scratch
-  castnet::kernels::conv2d_forward<real, 1, castnet::Conv2dShape{.c = 1, .h = 6, .w = 6, .f = 4, .kh = 3, .kw = 3, .sh = 1, .sw = 1, .ph = 1, .pw = 1}>(x, p.c1_weight, p.c1_bias, c1_out, c1_scratch);
-  castnet::activation_forward<castnet::Act::relu, real, 1, 144>(c1_out, c1_out, real(0.0));
+  castnet::kernels::conv2d_forward<real, 1, castnet::Conv2dShape{.c = 1, .h = 6, .w = 6, .f = 4, .kh = 3, .kw = 3, .sh = 1, .sw = 1, .ph = 1, .pw = 1}, castnet::Act::relu>(x, p.c1_weight, p.c1_bias, c1_out, c1_scratch);
 
   // c2: conv2d [4, 6, 6] -> [4, 6, 6], kernel 3x3, stride 1x1, padding 1x1  (conv_residual.toml:15)
   real* const c2_out = buf + 1440;  // (4, 6, 6)
   real* const c2_scratch = buf + 0;  // scratch
-  castnet::kernels::conv2d_forward<real, 1, castnet::Conv2dShape{.c = 4, .h = 6, .w = 6, .f = 4, .kh = 3, .kw = 3, .sh = 1, .sw = 1, .ph = 1, .pw = 1}>(c1_out, p.c2_weight, p.c2_bias, c2_out, c2_scratch);
+  castnet::kernels::conv2d_forward<real, 1, castnet::Conv2dShape{.c = 4, .h = 6, .w = 6, .f = 4, .kh = 3, .kw = 3, .sh = 1, .sw = 1, .ph = 1, .pw = 1}, castnet::Act::identity>(c1_out, p.c2_weight, p.c2_bias, c2_out, c2_scratch);
 
   // skip: add [4, 6, 6]: c1 + c2  (conv_residual.toml:22)
   real* const skip_out = buf + 0;  // (4, 6, 6)
@@ -168,11 +166,10 @@ namespace detail {
 inline void forward_ws([[maybe_unused]] const Params& p, Workspace& ws, const real* x,
                        [[maybe_unused]] bool training, [[maybe_unused]] std::uint64_t key) noexcept {
   // c1: conv2d [1, 6, 6] -> [4, 6, 6], kernel 3x3, stride 1x1, padding 1x1, relu  (conv_residual.toml:7)
-  castnet::kernels::conv2d_forward<real, 4, castnet::Conv2dShape{.c = 1, .h = 6, .w = 6, .f = 4, .kh = 3, .kw = 3, .sh = 1, .sw = 1, .ph = 1, .pw = 1}>(x, p.c1_weight, p.c1_bias, ws.c1_out(), ws.c1_scratch());
-  castnet::activation_forward<castnet::Act::relu, real, 4, 144>(ws.c1_out(), ws.c1_out(), real(0.0));
+  castnet::kernels::conv2d_forward<real, 4, castnet::Conv2dShape{.c = 1, .h = 6, .w = 6, .f = 4, .kh = 3, .kw = 3, .sh = 1, .sw = 1, .ph = 1, .pw = 1}, castnet::Act::relu>(x, p.c1_weight, p.c1_bias, ws.c1_out(), ws.c1_scratch());
 
   // c2: conv2d [4, 6, 6] -> [4, 6, 6], kernel 3x3, stride 1x1, padding 1x1  (conv_residual.toml:15)
-  castnet::kernels::conv2d_forward<real, 4, castnet::Conv2dShape{.c = 4, .h = 6, .w = 6, .f = 4, .kh = 3, .kw = 3, .sh = 1, .sw = 1, .ph = 1, .pw = 1}>(ws.c1_out(), p.c2_weight, p.c2_bias, ws.c2_out(), ws.c2_scratch());
+  castnet::kernels::conv2d_forward<real, 4, castnet::Conv2dShape{.c = 4, .h = 6, .w = 6, .f = 4, .kh = 3, .kw = 3, .sh = 1, .sw = 1, .ph = 1, .pw = 1}, castnet::Act::identity>(ws.c1_out(), p.c2_weight, p.c2_bias, ws.c2_out(), ws.c2_scratch());
 
   // skip: add [4, 6, 6]: c1 + c2  (conv_residual.toml:22)
   castnet::add<real, 4 * 144>(ws.c1_out(), ws.c2_out(), ws.skip_out());
@@ -223,10 +220,9 @@ inline void backward([[maybe_unused]] const Params& p, [[maybe_unused]] Workspac
   castnet::accumulate<real, kBatch * 144>(ws.c1_grad(), ws.c2_dx0());
 
   // c1: conv2d [1, 6, 6] -> [4, 6, 6], kernel 3x3, stride 1x1, padding 1x1, relu  (conv_residual.toml:7)
-  castnet::activation_backward<castnet::Act::relu, real, kBatch, 144>(ws.c1_out(), ws.c1_out(), ws.c1_grad(), ws.c1_dz(), real(0.0));
-  castnet::kernels::conv2d_backward_params<real, kBatch, castnet::Conv2dShape{.c = 1, .h = 6, .w = 6, .f = 4, .kh = 3, .kw = 3, .sh = 1, .sw = 1, .ph = 1, .pw = 1}>(x, ws.c1_dz(), g.c1_weight, g.c1_bias, ws.c1_scratch());
+  castnet::kernels::conv2d_relu_backward_params<real, kBatch, castnet::Conv2dShape{.c = 1, .h = 6, .w = 6, .f = 4, .kh = 3, .kw = 3, .sh = 1, .sw = 1, .ph = 1, .pw = 1}>(x, ws.c1_out(), ws.c1_grad(), g.c1_weight, g.c1_bias, ws.c1_scratch());
   if (dx != nullptr) {
-    castnet::kernels::conv2d_backward_input<real, kBatch, castnet::Conv2dShape{.c = 1, .h = 6, .w = 6, .f = 4, .kh = 3, .kw = 3, .sh = 1, .sw = 1, .ph = 1, .pw = 1}>(ws.c1_dz(), p.c1_weight, dx, ws.c1_scratch());
+    castnet::kernels::conv2d_relu_backward_input<real, kBatch, castnet::Conv2dShape{.c = 1, .h = 6, .w = 6, .f = 4, .kh = 3, .kw = 3, .sh = 1, .sw = 1, .ph = 1, .pw = 1}>(ws.c1_out(), ws.c1_grad(), p.c1_weight, dx, ws.c1_scratch());
   }
 }
 
