@@ -1,7 +1,7 @@
 // Checks the dense kernels against naive triple loops evaluated in double. The shapes cover the
 // blocking edge cases: a single sample (its own kernel, gemv), sample counts and row counts that
 // leave partial tiles, and In/Out below, at, and just past multiples of every vector width (SSE2
-// to AVX-512). Also checks lane_sums, the reduction gemv relies on.
+// to AVX-512). Also checks lane_sums, the reduction gemv and the batch forward rely on.
 #include <castnet/kernels.hpp>
 
 #include <catch2/catch.hpp>
@@ -133,11 +133,10 @@ TEST_CASE("kernels: dense kernels match a naive reference (float)") { check_all_
 
 TEST_CASE("kernels: dense kernels match a naive reference (double)") { check_all_shapes<double>(); }
 
-// lane_sums(v)[i] = Σ_l v[i][l], for the single-sample batch (every lane of every input distinct,
-// so a misplaced or dropped sum shows).
-template <class T>
+// lane_sums(v)[i] = Σ_l v[i][l], for the single-sample vectors and the full-width ones (every lane
+// of every input distinct, so a misplaced or dropped sum shows).
+template <class T, class V>
 void check_lane_sums() {
-  using V = castnet::simd::narrow_vec<T>;
   constexpr std::size_t L = V::size;
   std::mt19937 rng(5);
   const auto values = random_vector<T>(L * L, rng);
@@ -155,8 +154,10 @@ void check_lane_sums() {
 }
 
 TEST_CASE("simd: lane_sums puts each vector's sum in its lane") {
-  check_lane_sums<float>();
-  check_lane_sums<double>();
+  check_lane_sums<float, castnet::simd::narrow_vec<float>>();
+  check_lane_sums<double, castnet::simd::narrow_vec<double>>();
+  check_lane_sums<float, castnet::simd::vec<float>>();
+  check_lane_sums<double, castnet::simd::vec<double>>();
 }
 
 TEST_CASE("kernels: unaligned pointers") {

@@ -198,54 +198,14 @@ inline vec<T> partial_sums(const T* row) noexcept {
   return acc;
 }
 
-// sums[i] = Σ of the lanes of v[i], for lanes<T> vectors at once. A transpose-and-add network
-// costs about 3 instructions per vector, a horizontal add about 7. Each accumulator of the dot
-// GEMM below takes only K / lanes FMAs (13 for a 14x14 image), so the reductions are a sizeable
-// share of its work: reducing one at a time made the params gradient ~25% slower.
-#if defined(__GNUC__) && !defined(__clang__)
-// GCC 12's _mm512_shuffle_* fill their don't-care operand with _mm512_undefined_ps(): see the
-// note in simd_helpers.hpp.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
+// sums[i] = Σ of the lanes of v[i], for lanes<T> vectors at once (simd::lane_sums). Each
+// accumulator of the dot GEMM below takes only K / lanes FMAs (13 for a 14x14 image), so the
+// reductions are a sizeable share of its work: one horizontal add each made the params gradient
+// ~25% slower.
 template <class T>
 inline void transpose_sums(const vec<T>* v, T* sums) noexcept {
-#if defined(__AVX512F__)
-  if constexpr (std::is_same_v<T, float> && lanes<T> == 16) {
-    // xsimd 8.1's AVX-512 haddp for float returns some sums in the wrong lanes (those of v[2..5]
-    // and v[10..13] swap in pairs), hence this network. Each level adds pairs of vectors after
-    // shuffling them, halving the lanes each input occupies.
-    __m512 a[16], b[8], c[4], d[2];
-    for (int i = 0; i < 16; ++i) a[i] = v[i];
-    // b[i]: 128-bit blocks 0-1 hold v[2i]'s two half sums, blocks 2-3 v[2i+1]'s.
-    for (int i = 0; i < 8; ++i) {
-      b[i] = _mm512_add_ps(_mm512_shuffle_f32x4(a[2 * i], a[2 * i + 1], _MM_SHUFFLE(1, 0, 1, 0)),
-                           _mm512_shuffle_f32x4(a[2 * i], a[2 * i + 1], _MM_SHUFFLE(3, 2, 3, 2)));
-    }
-    // c[j]: block q holds v[4j + q] summed down to 4 lanes.
-    for (int j = 0; j < 4; ++j) {
-      c[j] = _mm512_add_ps(_mm512_shuffle_f32x4(b[2 * j], b[2 * j + 1], _MM_SHUFFLE(2, 0, 2, 0)),
-                           _mm512_shuffle_f32x4(b[2 * j], b[2 * j + 1], _MM_SHUFFLE(3, 1, 3, 1)));
-    }
-    // d[m]: block q holds v[8m + q] in lanes 0-1 and v[8m + 4 + q] in lanes 2-3, 2 lanes each.
-    for (int m = 0; m < 2; ++m) {
-      d[m] = _mm512_add_ps(_mm512_shuffle_ps(c[2 * m], c[2 * m + 1], _MM_SHUFFLE(1, 0, 1, 0)),
-                           _mm512_shuffle_ps(c[2 * m], c[2 * m + 1], _MM_SHUFFLE(3, 2, 3, 2)));
-    }
-    // Lane 4q + r: the sum of v[4r + q]; one permutation puts lane i at v[i].
-    const __m512 e = _mm512_add_ps(_mm512_shuffle_ps(d[0], d[1], _MM_SHUFFLE(2, 0, 2, 0)),
-                                   _mm512_shuffle_ps(d[0], d[1], _MM_SHUFFLE(3, 1, 3, 1)));
-    const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
-    _mm512_storeu_ps(sums, _mm512_permutexvar_ps(order, e));
-    return;
-  }
-#endif
-  xsimd::haddp(v).store_unaligned(sums);
+  simd::lane_sums(v).store_unaligned(sums);
 }
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
 
 // ---- dot GEMM: c[m][n] (+)= Σ_k a[m·K + k] · bm[n·K + k] ----------------------------------
 // Both operands run along k contiguously (dy and col both along the output pixels), so a tile of
@@ -358,7 +318,7 @@ inline constexpr bool use_direct_input = !pointwise<S> && S.c % lanes<T> == 0 &&
 
 // Calls store(k, v) with v = column k of the lanes × lanes block whose row m is load(m).
 #if defined(__GNUC__) && !defined(__clang__)
-// GCC 12's _mm512_shuffle_*: see transpose_sums.
+// GCC 12's _mm512_shuffle_*: see simd::lane_sums.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"

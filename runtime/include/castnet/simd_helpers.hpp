@@ -75,15 +75,47 @@ inline void store_n(T* p, const V& v) noexcept {
 // network: each level adds two vectors after moving their halves (then quarters, ...) side by side,
 // halving the lanes each input occupies; about 3 instructions per vector, where a horizontal add
 // of each takes about 7. 256-bit vectors (the AVX branch) need no final permutation: pairing v[i]
-// with v[i + size/2] first leaves the sums in lane order. Other widths use xsimd's haddp, except
-// 512-bit float, where xsimd 8.1's haddp puts some sums in the wrong lanes.
+// with v[i + size/2] first leaves the sums in lane order. 512-bit float has its own network, as
+// xsimd 8.1's AVX-512 haddp puts some sums in the wrong lanes (those of v[2..5] and v[10..13] swap
+// in pairs); other widths use xsimd's haddp.
+#if defined(__GNUC__) && !defined(__clang__)
+// GCC 12's _mm512_shuffle_* fill their don't-care operand with _mm512_undefined_ps(): see above.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 template <class V>
 inline V lane_sums(const V* v) noexcept {
   using T = typename V::value_type;
-  static_assert(!(sizeof(typename V::register_type) == 64 && std::is_same_v<T, float>),
-                "lane_sums: no 512-bit float network (xsimd 8.1's haddp is wrong there)");
+#if defined(__AVX512F__)
+  if constexpr (sizeof(typename V::register_type) == 64 && std::is_same_v<T, float>) {
+    // b[i]: 128-bit blocks 0-1 hold v[2i]'s two half sums, blocks 2-3 v[2i+1]'s.
+    __m512 b[8], c[4], d[2];
+    for (int i = 0; i < 8; ++i) {
+      b[i] = _mm512_add_ps(_mm512_shuffle_f32x4(v[2 * i], v[2 * i + 1], _MM_SHUFFLE(1, 0, 1, 0)),
+                           _mm512_shuffle_f32x4(v[2 * i], v[2 * i + 1], _MM_SHUFFLE(3, 2, 3, 2)));
+    }
+    // c[j]: block q holds v[4j + q] summed down to 4 lanes.
+    for (int j = 0; j < 4; ++j) {
+      c[j] = _mm512_add_ps(_mm512_shuffle_f32x4(b[2 * j], b[2 * j + 1], _MM_SHUFFLE(2, 0, 2, 0)),
+                           _mm512_shuffle_f32x4(b[2 * j], b[2 * j + 1], _MM_SHUFFLE(3, 1, 3, 1)));
+    }
+    // d[m]: block q holds v[8m + q] in lanes 0-1 and v[8m + 4 + q] in lanes 2-3, 2 lanes each.
+    for (int m = 0; m < 2; ++m) {
+      d[m] = _mm512_add_ps(_mm512_shuffle_ps(c[2 * m], c[2 * m + 1], _MM_SHUFFLE(1, 0, 1, 0)),
+                           _mm512_shuffle_ps(c[2 * m], c[2 * m + 1], _MM_SHUFFLE(3, 2, 3, 2)));
+    }
+    // Lane 4q + r: the sum of v[4r + q]; one permutation puts lane i at v[i].
+    const __m512 e = _mm512_add_ps(_mm512_shuffle_ps(d[0], d[1], _MM_SHUFFLE(2, 0, 2, 0)),
+                                   _mm512_shuffle_ps(d[0], d[1], _MM_SHUFFLE(3, 1, 3, 1)));
+    const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+    return _mm512_permutexvar_ps(order, e);
+  }
+#endif
 #if defined(__AVX__)
-  if constexpr (sizeof(typename V::register_type) == 32 && std::is_same_v<T, float>) {
+  if constexpr (sizeof(typename V::register_type) == 64) {
+    return xsimd::haddp(v);  // double: correct in xsimd 8.1; float was handled above
+  } else if constexpr (sizeof(typename V::register_type) == 32 && std::is_same_v<T, float>) {
     // b[i]: lanes 0-3 hold v[i]'s two halves added, lanes 4-7 v[i + 4]'s (a blend keeps one half
     // in place, so only the other half crosses lanes).
     __m256 b[4];
@@ -112,5 +144,8 @@ inline V lane_sums(const V* v) noexcept {
   return xsimd::haddp(v);
 #endif
 }
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 
 }  // namespace castnet::simd
