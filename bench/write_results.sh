@@ -6,8 +6,11 @@
 #   bench/write_results.sh CASTNET_CLI
 set -euo pipefail
 cli=$1
+cli=$(readlink -f -- "$cli")
 bench=$(dirname -- "$(readlink -f -- "${BASH_SOURCE[0]}")")
-specs=$bench/specs
+# The tables name the specs relative to the repository.
+cd -- "$bench/.."
+specs=bench/specs
 tables=$(mktemp)
 trap 'rm -f -- "$tables" "$tables.md"' EXIT
 
