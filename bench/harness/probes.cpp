@@ -1,6 +1,8 @@
 // See probes.hpp.
 #include "probes.hpp"
 
+#include <algorithm>
+
 #include <vector>
 
 #include <xsimd/xsimd.hpp>
@@ -16,7 +18,10 @@ inline void opaque(vec& v) noexcept { asm volatile("" : "+v"(v.data)); }
 constexpr int kChains = 16, kSteps = 256;
 constexpr std::size_t kReadStep = 4 * vec::size;  // floats per step of read_block
 
-std::size_t read_floats(std::size_t bytes) { return bytes / sizeof(float) / kReadStep * kReadStep; }
+// Whole steps, at least one: a tiny model still gets a (cache-resident) bandwidth.
+std::size_t read_floats(std::size_t bytes) {
+  return std::max<std::size_t>(1, (bytes / sizeof(float) + kReadStep - 1) / kReadStep) * kReadStep;
+}
 
 }  // namespace
 

@@ -12,8 +12,8 @@ namespace castnet::bench {
 void fma_block() noexcept;
 double fma_block_flops() noexcept;
 
-// Reads a buffer of about `bytes` (set up by the first call with that size, kept across calls) with
-// several accumulators of full-width vectors: read_block_bytes(bytes) bytes.
+// Reads a buffer of `bytes` rounded up to whole steps (set up by the first call with that size, kept
+// across calls) with several accumulators of full-width vectors: read_block_bytes(bytes) bytes.
 void read_block(std::size_t bytes) noexcept;
 double read_block_bytes(std::size_t bytes) noexcept;
 
