@@ -69,9 +69,12 @@ inline std::string update_mismatch(const std::vector<std::vector<float>>& before
   for (float w : want) scale = std::max(scale, static_cast<double>(std::fabs(w)));
   double worst = 0;
   std::size_t at = 0;
-  for (std::size_t i = 0; i < got.size(); ++i)
-    if (const double d = std::fabs(static_cast<double>(got[i]) - want[i]); d > worst) worst = d, at = i;
-  if (!(worst <= 1e-3 * scale + 1e-9) || std::isnan(worst))
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    const double d = std::fabs(static_cast<double>(got[i]) - want[i]);
+    if (std::isnan(d)) return "parameter update is NaN at flat index " + std::to_string(i);
+    if (d > worst) worst = d, at = i;
+  }
+  if (!(worst <= 1e-3 * scale + 1e-9))
     return "parameter update differs by " + std::to_string(worst) + " at flat index " + std::to_string(at) +
            " (largest update " + std::to_string(scale) + ")";
   return "";
