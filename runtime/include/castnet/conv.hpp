@@ -198,87 +198,6 @@ inline vec<T> partial_sums(const T* row) noexcept {
   return acc;
 }
 
-// sums[i] = Σ of the lanes of v[i], for lanes<T> vectors at once (simd::lane_sums). Each
-// accumulator of the dot GEMM below takes only K / lanes FMAs (13 for a 14x14 image), so the
-// reductions are a sizeable share of its work: one horizontal add each made the params gradient
-// ~25% slower.
-template <class T>
-inline void transpose_sums(const vec<T>* v, T* sums) noexcept {
-  simd::lane_sums(v).store_unaligned(sums);
-}
-
-// ---- dot GEMM: c[m][n] (+)= Σ_k a[m·K + k] · bm[n·K + k] ----------------------------------
-// Both operands run along k contiguously (dy and col both along the output pixels), so a tile of
-// NM × NN accumulators sums lane-wise and is reduced once at the end, like dense_forward's
-// dot_tile; but the tile is added to c (Acc) or overwrites it, with no bias.
-template <class T, std::size_t K, std::size_t N, std::size_t NM, std::size_t NN, bool Acc>
-CASTNET_FLATTEN inline void dot_tile(const T* a, const T* bm, T* c) noexcept {
-  using kernels::detail::in_register;
-  using kernels::detail::unroll;
-  constexpr std::size_t L = lanes<T>;
-  vec<T> acc[NM * NN];
-  unroll<NM * NN>([&](std::size_t i) { acc[i] = vec<T>(T(0)); });
-
-  const auto step = [&](std::size_t k, auto load_a, auto load_b) {
-    vec<T> av[NM];
-    unroll<NM>([&](std::size_t m) { av[m] = in_register(load_a(a + m * K + k)); });
-    unroll<NN>([&](std::size_t n) {
-      const vec<T> bv = in_register(load_b(bm + n * K + k));
-      unroll<NM>([&](std::size_t m) { acc[m * NN + n] = xsimd::fma(av[m], bv, acc[m * NN + n]); });
-    });
-  };
-  constexpr auto load_full = [](const T* p) { return vec<T>::load_unaligned(p); };
-
-  constexpr std::size_t full = K / L * L;
-  for (std::size_t k = 0; k < full; k += L) step(k, load_full, load_full);
-  if constexpr (K < L) {
-    constexpr auto load_short = [](const T* p) { return load_n<T, K>(p); };
-    step(0, load_short, load_short);
-  } else if constexpr (K != full) {
-    // The tail vector ends at K, overlapping the last full one; a's stale lanes are zeroed.
-    const auto fresh = kernels::detail::last_lanes<T, K - full>();
-    const auto load_fresh = [&](const T* p) {
-      return xsimd::select(fresh, vec<T>::load_unaligned(p), vec<T>(T(0)));
-    };
-    step(K - L, load_fresh, load_full);
-  }
-
-  const auto put = [&](std::size_t i, T sum) {
-    T& dst = c[i / NN * N + i % NN];
-    if constexpr (Acc) {
-      dst += sum;
-    } else {
-      dst = sum;
-    }
-  };
-  if constexpr (NM * NN % L == 0) {
-    unroll<NM * NN / L>([&](std::size_t g) {
-      T sums[L];
-      transpose_sums<T>(acc + g * L, sums);
-      unroll<L>([&](std::size_t l) { put(g * L + l, sums[l]); });
-    });
-  } else {
-    unroll<NM * NN>([&](std::size_t i) { put(i, xsimd::hadd(acc[i])); });
-  }
-}
-
-// NN columns of c (rows of bm), all M rows of a; bm's NN rows stay in L1 while a streams.
-template <class T, std::size_t M, std::size_t N, std::size_t K, std::size_t NM, std::size_t NN, bool Acc>
-inline void dot_columns(const T* a, const T* bm, T* c) noexcept {
-  std::size_t m = 0;
-  for (; m + NM <= M; m += NM) dot_tile<T, K, N, NM, NN, Acc>(a + m * K, bm, c + m * N);
-  if constexpr (M % NM != 0) dot_tile<T, K, N, M % NM, NN, Acc>(a + m * K, bm, c + m * N);
-}
-
-template <class T, std::size_t M, std::size_t N, std::size_t K, bool Acc>
-inline void dot_gemm(const T* a, const T* bm, T* c) noexcept {
-  constexpr std::size_t NM = kernels::detail::wide_register_file ? 4 : 2;
-  constexpr std::size_t NN = 4;
-  std::size_t n = 0;
-  for (; n + NN <= N; n += NN) dot_columns<T, M, N, K, NM, NN, Acc>(a, bm + n * K, c + n);
-  if constexpr (N % NN != 0) dot_columns<T, M, N, K, NM, N % NN, Acc>(a, bm + n * K, c + n);
-}
-
 // ---- direct convolution: channels in vector lanes -----------------------------------------
 // im2col copies each input value KH·KW times, and its GEMM rounds every row of P output pixels up
 // to whole vectors. The direct kernels read the (padded) input in place instead: with channels
@@ -593,10 +512,11 @@ inline void backward_params(const T* x, DzOf&& dz_of, T* dw, T* db, T* scratch) 
         im2col<T, S>(xb, scratch);
         col = scratch;
       }
+      using kernels::detail::Epilogue;
       if (b == 0) {
-        dot_gemm<T, S.f, patch, P, false>(dzb, col, dw);
+        kernels::detail::dot_gemm<T, S.f, patch, P, Epilogue::overwrite>(dzb, col, nullptr, dw);
       } else {
-        dot_gemm<T, S.f, patch, P, true>(dzb, col, dw);
+        kernels::detail::dot_gemm<T, S.f, patch, P, Epilogue::accumulate>(dzb, col, nullptr, dw);
       }
     }
     for (std::size_t f = 0; f < S.f; ++f) {

@@ -67,62 +67,83 @@ inline V in_register(const V& v) noexcept {
   return r;
 }
 
-// ---- forward: dot-product form ------------------------------------------------------------
-// y[b][o] = bias[o] + x[b,:]·w[o,:] for NB samples × NO output rows. Both operands run along In
-// contiguously, so each of the NB·NO accumulators sums lane-wise over In and is reduced once.
-template <class T, std::size_t In, std::size_t Out, std::size_t NB, std::size_t NO>
-CASTNET_FLATTEN inline void dot_tile(const T* x, const T* w, const T* bias, T* y) noexcept {
-  constexpr std::size_t L = lanes<T>;
-  vec<T> acc[NB][NO];
-  unroll<NB>([&](std::size_t b) {
-    unroll<NO>([&](std::size_t o) { acc[b][o] = vec<T>(T(0)); });
-  });
+// ---- dot GEMM: c[m][n] = (bias[n] +) Σ_k a[m·K + k] · bm[n·K + k], or c[m][n] += that sum -----
+// Both operands run along k contiguously, so a tile of NM × NN accumulators sums lane-wise over K
+// and is reduced once at the end. Serves the dense forward (a = x, bm = w, with a bias) and the
+// conv parameter gradient (a = dz, bm = im2col, overwriting or accumulating over samples).
+enum class Epilogue { overwrite, accumulate, bias };
 
-  const auto step = [&](std::size_t i, auto load_x, auto load_w) {
-    vec<T> xv[NB];
-    unroll<NB>([&](std::size_t b) { xv[b] = in_register(load_x(x + b * In + i)); });
-    unroll<NO>([&](std::size_t o) {
-      const vec<T> wv = in_register(load_w(w + o * In + i));
-      unroll<NB>([&](std::size_t b) { acc[b][o] = xsimd::fma(xv[b], wv, acc[b][o]); });
+template <class T, std::size_t K, std::size_t N, std::size_t NM, std::size_t NN, Epilogue E>
+CASTNET_FLATTEN inline void dot_tile(const T* a, const T* bm, const T* bias, T* c) noexcept {
+  constexpr std::size_t L = lanes<T>;
+  vec<T> acc[NM * NN];
+  unroll<NM * NN>([&](std::size_t i) { acc[i] = vec<T>(T(0)); });
+
+  const auto step = [&](std::size_t k, auto load_a, auto load_b) {
+    vec<T> av[NM];
+    unroll<NM>([&](std::size_t m) { av[m] = in_register(load_a(a + m * K + k)); });
+    unroll<NN>([&](std::size_t n) {
+      const vec<T> bv = in_register(load_b(bm + n * K + k));
+      unroll<NM>([&](std::size_t m) { acc[m * NN + n] = xsimd::fma(av[m], bv, acc[m * NN + n]); });
     });
   };
   constexpr auto load_full = [](const T* p) { return vec<T>::load_unaligned(p); };
 
-  constexpr std::size_t full = In / L * L;
-  for (std::size_t i = 0; i < full; i += L) step(i, load_full, load_full);
-  if constexpr (In < L) {
-    constexpr auto load_short = [](const T* p) { return load_n<T, In>(p); };
+  constexpr std::size_t full = K / L * L;
+  for (std::size_t k = 0; k < full; k += L) step(k, load_full, load_full);
+  if constexpr (K < L) {
+    constexpr auto load_short = [](const T* p) { return load_n<T, K>(p); };
     step(0, load_short, load_short);
-  } else if constexpr (In != full) {
-    // The tail vector ends at In, overlapping the last full one; zeroing x's stale lanes keeps
+  } else if constexpr (K != full) {
+    // The tail vector ends at K, overlapping the last full one; zeroing a's stale lanes keeps
     // those products out of the sums without touching memory past the row.
-    const auto fresh = last_lanes<T, In - full>();
+    const auto fresh = last_lanes<T, K - full>();
     const auto load_fresh = [&](const T* p) {
       return xsimd::select(fresh, vec<T>::load_unaligned(p), vec<T>(T(0)));
     };
-    step(In - L, load_fresh, load_full);
+    step(K - L, load_fresh, load_full);
   }
 
-  if constexpr (NB * NO == L) {
-    // A whole tile reduces at once (simd::lane_sums), several times cheaper than an hadd each.
-    T sums[L];
-    simd::lane_sums(&acc[0][0]).store_unaligned(sums);
-    unroll<NB>([&](std::size_t b) {
-      unroll<NO>([&](std::size_t o) { y[b * Out + o] = bias[o] + sums[b * NO + o]; });
+  const auto put = [&](std::size_t i, T sum) {
+    T& dst = c[i / NN * N + i % NN];
+    if constexpr (E == Epilogue::accumulate) {
+      dst += sum;
+    } else if constexpr (E == Epilogue::bias) {
+      dst = bias[i % NN] + sum;
+    } else {
+      dst = sum;
+    }
+  };
+  if constexpr (NM * NN % L == 0) {
+    // Whole groups of L accumulators reduce at once (simd::lane_sums), several times cheaper than
+    // an hadd each: each accumulator takes only K / L FMAs (13 for a conv over 14x14 pixels).
+    unroll<NM * NN / L>([&](std::size_t g) {
+      T sums[L];
+      simd::lane_sums(acc + g * L).store_unaligned(sums);
+      unroll<L>([&](std::size_t l) { put(g * L + l, sums[l]); });
     });
   } else {
-    unroll<NB>([&](std::size_t b) {
-      unroll<NO>([&](std::size_t o) { y[b * Out + o] = bias[o] + xsimd::hadd(acc[b][o]); });
-    });
+    unroll<NM * NN>([&](std::size_t i) { put(i, xsimd::hadd(acc[i])); });
   }
 }
 
-// All B samples against NO output rows; o-tiles outermost keeps those rows in L1 while x streams.
-template <class T, std::size_t B, std::size_t In, std::size_t Out, std::size_t NB, std::size_t NO>
-inline void dot_rows(const T* x, const T* w, const T* bias, T* y) noexcept {
-  std::size_t b = 0;
-  for (; b + NB <= B; b += NB) dot_tile<T, In, Out, NB, NO>(x + b * In, w, bias, y + b * Out);
-  if constexpr (B % NB != 0) dot_tile<T, In, Out, B % NB, NO>(x + b * In, w, bias, y + b * Out);
+// NN columns of c (rows of bm), all M rows of a; bm's NN rows stay in L1 while a streams.
+template <class T, std::size_t M, std::size_t N, std::size_t K, std::size_t NM, std::size_t NN, Epilogue E>
+inline void dot_columns(const T* a, const T* bm, const T* bias, T* c) noexcept {
+  std::size_t m = 0;
+  for (; m + NM <= M; m += NM) dot_tile<T, K, N, NM, NN, E>(a + m * K, bm, bias, c + m * N);
+  if constexpr (M % NM != 0) dot_tile<T, K, N, M % NM, NN, E>(a + m * K, bm, bias, c + m * N);
+}
+
+// c is M × N; bias (Epilogue::bias only, else unused) has N entries.
+template <class T, std::size_t M, std::size_t N, std::size_t K, Epilogue E>
+inline void dot_gemm(const T* a, const T* bm, const T* bias, T* c) noexcept {
+  constexpr std::size_t NM = wide_register_file ? 4 : 2;
+  constexpr std::size_t NN = 4;
+  const auto bias_at = [&](std::size_t n) { return E == Epilogue::bias ? bias + n : nullptr; };
+  std::size_t n = 0;
+  for (; n + NN <= N; n += NN) dot_columns<T, M, N, K, NM, NN, E>(a, bm + n * K, bias_at(n), c + n);
+  if constexpr (N % NN != 0) dot_columns<T, M, N, K, NM, N % NN, E>(a, bm + n * K, bias_at(n), c + n);
 }
 
 // ---- forward, one sample: gemv -----------------------------------------------------------
@@ -266,16 +287,7 @@ void dense_forward(const T* x, const T* w, const T* bias, T* y) noexcept {
   if constexpr (B == 1) {
     detail::gemv<T, In, Out>(x, w, bias, y);
   } else {
-    // Tile of NB samples × NO rows = NB·NO accumulators.
-    constexpr std::size_t NB = detail::wide_register_file ? 4 : 2;
-    constexpr std::size_t NO = 4;
-    std::size_t o = 0;
-    for (; o + NO <= Out; o += NO) {
-      detail::dot_rows<T, B, In, Out, NB, NO>(x, w + o * In, bias + o, y + o);
-    }
-    if constexpr (Out % NO != 0) {
-      detail::dot_rows<T, B, In, Out, NB, Out % NO>(x, w + o * In, bias + o, y + o);
-    }
+    detail::dot_gemm<T, B, Out, In, detail::Epilogue::bias>(x, w, bias, y);
   }
 }
 
