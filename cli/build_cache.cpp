@@ -186,7 +186,7 @@ Runner build_bench_runner(const std::string& ns, const std::string& header_text,
 #ifdef CASTNET_BENCH_LIB
   gen::Holes h;
   h.id("ns", ns).code("header", ns + ".hpp");
-  Program prog{ns + "-bench", {{}, {ns + ".hpp", header_text}}, {}, {CASTNET_BENCH_LIB}, " -lbenchmark -pthread"};
+  std::vector<std::pair<std::string, std::string>> headers{{ns + ".hpp", header_text}};
   if (shard_ns.empty()) {
     h.code("shard_include", "").code("shard_model", "");
   } else {
@@ -194,9 +194,11 @@ Runner build_bench_runner(const std::string& ns, const std::string& header_text,
     s.id("shard", shard_ns);
     h.code("shard_include", gen::render_text("#include \"{{shard}}.hpp\"", s, "shard include"))
         .code("shard_model", gen::render_text(", {{shard}}::Model", s, "shard model"));
-    prog.files.push_back({shard_ns + ".hpp", shard_header_text});
+    headers.push_back({shard_ns + ".hpp", shard_header_text});
   }
-  prog.files.front() = {"bench.cpp", gen::render("bench_runner.cpp.tmpl", h) + "\n"};
+  Program prog{ns + "-bench", {{"bench.cpp", gen::render("bench_runner.cpp.tmpl", h) + "\n"}}, {}, {CASTNET_BENCH_LIB},
+               " -lbenchmark -pthread"};
+  prog.files.insert(prog.files.end(), headers.begin(), headers.end());
   std::string_view dirs = CASTNET_BENCH_INCLUDES;
   for (std::size_t start = 0; start <= dirs.size();) {
     const std::size_t end = std::min(dirs.find(':', start), dirs.size());

@@ -254,14 +254,15 @@ int run_model(int argc, char** argv) {
     return why.empty() ? why : "a training step differs from the generated code: " + why;
   };
 
-  // A step function per contender: (x, target) -> loss, updating its own weights.
+  // A step function per contender: (x, target) -> loss, updating its own weights. The step and epoch
+  // tables share them (and their check against the generated step).
   using StepFn = std::function<float(const float*, const float*)>;
   struct StepContender {
     std::string name, refused;
     StepFn fn;
     std::function<void()> activate = [] {};
   };
-  auto step_contenders = [&]() {
+  const std::vector<StepContender> step_contenders = [&] {
     std::vector<StepContender> out;
     if (suite.wants_contender("generated")) {
       auto p = std::shared_ptr<typename M::Params>(new typename M::Params(*p0));
@@ -315,13 +316,13 @@ int run_model(int argc, char** argv) {
       out.push_back(std::move(c));
     }
     return out;
-  };
+  }();
 
   if (step) {
     suite.add_workload({"step", "Training step, batch " + std::to_string(B) + " (forward, backward, SGD update)",
                         training_flops(g) * B, 0});
     auto x = std::make_shared<Data>(data);
-    for (auto& c : step_contenders()) {
+    for (const auto& c : step_contenders) {
       if (!c.fn || !c.refused.empty()) {
         suite.refuse("step", c.name, c.refused);
         continue;
@@ -339,7 +340,7 @@ int run_model(int argc, char** argv) {
                                      " batches of " + std::to_string(B) + " gathered row by row",
                         training_flops(g) * static_cast<double>(batches * B), 0});
     auto set = std::make_shared<Data>(make_data(g, n, 3));
-    for (auto& c : step_contenders()) {
+    for (const auto& c : step_contenders) {
       if (c.name == "interpreter") {
         suite.refuse("epoch", c.name, "too slow for whole epochs; see the step table");
         continue;
