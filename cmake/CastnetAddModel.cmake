@@ -2,7 +2,9 @@
 #
 #   castnet_add_model(<name> SPEC <file.toml>
 #                     [REAL float|double]            # scalar type of the generated code
-#                     [NAMESPACE <ns>])              # C++ namespace (default: the spec's `name`)
+#                     [NAMESPACE <ns>]               # C++ namespace (default: the spec's `name`)
+#                     [BATCH <n>])                   # plan for n samples per step, not the spec's
+#                                                    # batch (a data-parallel worker's shard)
 #
 # WEIGHTS <file> (trained weights baked into the header) is not supported yet: castnet-gen cannot
 # embed weights until `castnet export` exists, so passing it is a configure-time error.
@@ -29,7 +31,7 @@ if(POLICY CMP0116)
 endif()
 
 function(castnet_add_model name)
-  cmake_parse_arguments(PARSE_ARGV 1 arg "" "SPEC;WEIGHTS;REAL;NAMESPACE" "")
+  cmake_parse_arguments(PARSE_ARGV 1 arg "" "SPEC;WEIGHTS;REAL;NAMESPACE;BATCH" "")
   if(arg_UNPARSED_ARGUMENTS)
     message(FATAL_ERROR "castnet_add_model(${name}): unexpected arguments: ${arg_UNPARSED_ARGUMENTS}")
   endif()
@@ -64,6 +66,12 @@ function(castnet_add_model name)
   endif()
   if(DEFINED arg_NAMESPACE)
     list(APPEND gen_args --namespace "${arg_NAMESPACE}")
+  endif()
+  if(DEFINED arg_BATCH)
+    if(NOT arg_BATCH MATCHES "^[1-9][0-9]*$")
+      message(FATAL_ERROR "castnet_add_model(${name}): BATCH must be a positive integer, not '${arg_BATCH}'")
+    endif()
+    list(APPEND gen_args --batch "${arg_BATCH}")
   endif()
 
   set(outdir "${CMAKE_CURRENT_BINARY_DIR}/castnet_generated/${name}")

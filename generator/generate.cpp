@@ -3,8 +3,12 @@
 
 #include <castnet/version.hpp>
 
+#include <stdexcept>
+#include <string>
+
 #include "emit/emit_model.hpp"
 #include "ir/identifier.hpp"
+#include "ir/limits.hpp"
 #include "passes/passes.hpp"
 #include "spec/parse_spec.hpp"
 #include "support/diagnostic.hpp"
@@ -27,6 +31,9 @@ std::string spec_label(const std::filesystem::path& spec) {
 }  // namespace
 
 ir::Graph load_graph(const std::filesystem::path& spec, std::string* spec_text, std::size_t batch) {
+  if (batch > ir::kMaxBatch)
+    throw std::invalid_argument("--batch " + std::to_string(batch) + " exceeds the largest batch, " +
+                                std::to_string(ir::kMaxBatch));
   ir::Graph g = spec::parse_spec_file(spec, spec_text);
   if (batch != 0) g.batch = batch;
   passes::run_passes(g);

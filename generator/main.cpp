@@ -1,5 +1,5 @@
 // castnet-gen: the generator as CMake's castnet_add_model() runs it. Argument parsing only.
-//   castnet-gen SPEC -o DIR [--header-name FILE] [--depfile FILE] [--real float|double] [--namespace NS]
+//   castnet-gen SPEC -o DIR [--header-name FILE] [--depfile FILE] [--real float|double] [--namespace NS] [--batch N]
 // Exit codes: 0 ok, 1 spec error (file:line:col message on stderr), 2 usage.
 #include <cstdio>
 #include <iostream>
@@ -12,7 +12,7 @@ namespace {
 
 int usage(const std::string& why) {
   std::cerr << "castnet-gen: " << why << "\n"
-            << "usage: castnet-gen SPEC -o DIR [--header-name FILE] [--depfile FILE] [--real float|double] [--namespace NS]\n";
+            << "usage: castnet-gen SPEC -o DIR [--header-name FILE] [--depfile FILE] [--real float|double] [--namespace NS] [--batch N]\n";
   return 2;
 }
 
@@ -43,6 +43,12 @@ int main(int argc, char** argv) {
       req.real_double = v == "double";
     } else if (a == "--namespace") {
       if (!value(req.ns)) return usage("--namespace needs a name");
+    } else if (a == "--batch") {
+      // At most 9 digits here; load_graph checks the limit on batches.
+      if (!value(v) || v.empty() || v.find_first_not_of("0123456789") != std::string::npos || v.size() > 9 ||
+          std::stoul(v) == 0)
+        return usage("--batch takes a positive integer");
+      req.batch = std::stoul(v);
     } else if (!a.empty() && a[0] == '-') {
       return usage("unknown option " + a);
     } else if (req.spec.empty()) {

@@ -69,7 +69,7 @@ struct LinearModel {
   static const real* outputs(const Workspace& ws) { return ws.z.data(); }
 
   static real train_step(const Params& p, Workspace& ws, const real* x, const real* t, Grads& g,
-                         std::size_t n, std::uint64_t /*key: no dropout here*/ = 0) {
+                         std::size_t n, std::uint64_t /*key*/ = 0, std::size_t /*first_row: no dropout here*/ = 0) {
     for (std::size_t r = 0; r < n; ++r) forward(p, x + r * I, ws.z.data() + r * K);
     const real loss = loss_and_gradient(ws.z.data(), t, ws.dz.data(), n);
     g.weight.fill(0);

@@ -57,9 +57,9 @@ struct WatchingModel : TinyModel {
   static inline fs::path watched;
   static inline std::string seen;
   static real train_step(const Params& p, Workspace& ws, const real* x, const real* t, Grads& g, std::size_t n,
-                         std::uint64_t key = 0) {
+                         std::uint64_t key = 0, std::size_t first_row = 0) {
     if (!watched.empty() && fs::exists(watched)) seen = read_file(watched);
-    return TinyModel::train_step(p, ws, x, t, g, n, key);
+    return TinyModel::train_step(p, ws, x, t, g, n, key, first_row);
   }
 };
 

@@ -2,7 +2,8 @@
 // `rate` and the survivors are scaled by 1 / (1 - rate), so inference is the identity. The mask
 // (0 or the scale, per value) stays in the workspace for the backward pass, dx = dout * mask.
 // Which values are dropped is castnet::rng::dropout_keep's counter-based hash of the step key, the
-// layer's index and the value's index in the (batch, features) buffer.
+// layer's index and the value's index in the (batch, features) buffer. A data-parallel shard passes
+// `first`, the index its buffer starts at in the whole batch's, to draw the whole batch's masks.
 #pragma once
 
 #include <castnet/rng.hpp>
@@ -14,12 +15,12 @@ namespace castnet {
 
 template <class T, std::size_t N>
 void dropout_forward(const T* x, T* out, T* mask, double rate, std::uint64_t key,
-                     std::uint64_t layer) noexcept {
+                     std::uint64_t layer, std::uint64_t first = 0) noexcept {
   const std::uint64_t base = rng::dropout_base(key, layer);
   const std::uint32_t threshold = rng::dropout_threshold(rate);
   const T scale = static_cast<T>(1.0 / (1.0 - rate));
   for (std::size_t i = 0; i < N; ++i) {
-    mask[i] = rng::dropout_keep(base, i, threshold) ? scale : T(0);
+    mask[i] = rng::dropout_keep(base, first + i, threshold) ? scale : T(0);
     out[i] = x[i] * mask[i];
   }
 }

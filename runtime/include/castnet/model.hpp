@@ -47,7 +47,7 @@ concept GeneratedModel = requires(typename M::Params& p, const typename M::Param
   M::forward(cp, x, y);
   M::forward_batch(cp, ws, x, y);
   { M::outputs(static_cast<const typename M::Workspace&>(ws)) } -> std::same_as<const typename M::real*>;
-  { M::train_step(cp, ws, x, x, g, std::size_t{}, std::uint64_t{}) } -> std::same_as<typename M::real>;
+  { M::train_step(cp, ws, x, x, g, std::size_t{}, std::uint64_t{}, std::size_t{}) } -> std::same_as<typename M::real>;
 };
 
 }  // namespace castnet

@@ -20,7 +20,7 @@
 #include <castnet/prelu.hpp>
 #include <castnet/version.hpp>
 
-static_assert(CASTNET_RUNTIME_ABI == 1, "model dropout_net was generated for castnet runtime ABI 1: regenerate it");
+static_assert(CASTNET_RUNTIME_ABI == 2, "model dropout_net was generated for castnet runtime ABI 2: regenerate it");
 
 namespace dropout_net {
 
@@ -156,12 +156,13 @@ inline void forward([[maybe_unused]] const Params& p, const real* x, real* y) no
 namespace detail {
 
 // kBatch samples through every layer; the activations stay in ws for backward. In training,
-// dropout layers draw their masks from `key`; otherwise they pass their input through.
-inline void forward_ws([[maybe_unused]] const Params& p, Workspace& ws, const real* x,
-                       [[maybe_unused]] bool training, [[maybe_unused]] std::uint64_t key) noexcept {
+// dropout layers draw their masks from `key` and the rows' places in the whole batch (x's first
+// row is row `first_row` of it); otherwise they pass their input through.
+inline void forward_ws([[maybe_unused]] const Params& p, Workspace& ws, const real* x, [[maybe_unused]] bool training,
+                       [[maybe_unused]] std::uint64_t key, [[maybe_unused]] std::size_t first_row) noexcept {
   // drop_in: dropout [6], rate 0.2  (dropout_net.toml:8)
   if (training) {
-    castnet::dropout_forward<real, 2 * 6>(x, ws.drop_in_out(), ws.drop_in_mask(), 0.2, key, 0);
+    castnet::dropout_forward<real, 2 * 6>(x, ws.drop_in_out(), ws.drop_in_mask(), 0.2, key, 0, first_row * 6);
   } else {
     castnet::dropout_identity<real, 2 * 6>(x, ws.drop_in_out(), ws.drop_in_mask());
   }
@@ -183,7 +184,7 @@ inline void forward_ws([[maybe_unused]] const Params& p, Workspace& ws, const re
 
   // drop_hidden: dropout [8], rate 0.5  (dropout_net.toml:19)
   if (training) {
-    castnet::dropout_forward<real, 2 * 8>(ws.hidden_out(), ws.drop_hidden_out(), ws.drop_hidden_mask(), 0.5, key, 2);
+    castnet::dropout_forward<real, 2 * 8>(ws.hidden_out(), ws.drop_hidden_out(), ws.drop_hidden_mask(), 0.5, key, 2, first_row * 8);
   } else {
     castnet::dropout_identity<real, 2 * 8>(ws.hidden_out(), ws.drop_hidden_out(), ws.drop_hidden_mask());
   }
@@ -202,7 +203,7 @@ inline void forward_ws([[maybe_unused]] const Params& p, Workspace& ws, const re
 
 // kBatch samples: x (kBatch, kInputs) -> y (kBatch, kOutputs).
 inline void forward_batch(const Params& p, Workspace& ws, const real* x, real* y) noexcept {
-  detail::forward_ws(p, ws, x, false, 0);
+  detail::forward_ws(p, ws, x, false, 0, 0);
   const real* out = ws.out_out();
   for (std::size_t i = 0; i < kBatch * kOutputs; ++i) y[i] = out[i];
 }
@@ -348,10 +349,11 @@ inline void backward([[maybe_unused]] const Params& p, [[maybe_unused]] Workspac
 // The training pass on x (kBatch, kInputs): the mean softmax_cross_entropy over its first n samples against
 // target (kBatch, kTargets), and the gradients of that loss into g. Rows from n on are padding.
 // `key` picks the dropout masks (castnet::rng::step_key(seed, step) in the trainer); equal keys
-// give equal masks.
+// give equal masks. A data-parallel shard of a larger batch passes the index of its first row in
+// that batch as first_row, and so draws the masks one train_step over the whole batch would.
 inline real train_step(const Params& p, Workspace& ws, const real* x, const real* target, Grads& g,
-                       std::size_t n = kBatch, std::uint64_t key = 0) noexcept {
-  detail::forward_ws(p, ws, x, true, key);
+                       std::size_t n = kBatch, std::uint64_t key = 0, std::size_t first_row = 0) noexcept {
+  detail::forward_ws(p, ws, x, true, key, first_row);
   const real loss = castnet::losses::softmax_cross_entropy<real, kBatch, kOutputs>(ws.out_out(), target, ws.dy(), n);
   backward(p, ws, x, ws.dy(), g, nullptr);
   return loss;
@@ -385,8 +387,8 @@ struct Model {
     dropout_net::backward(p, ws, x, dy, g, dx);
   }
   static real train_step(const Params& p, Workspace& ws, const real* x, const real* target, Grads& g,
-                         std::size_t n = kBatch, std::uint64_t key = 0) noexcept {
-    return dropout_net::train_step(p, ws, x, target, g, n, key);
+                         std::size_t n = kBatch, std::uint64_t key = 0, std::size_t first_row = 0) noexcept {
+    return dropout_net::train_step(p, ws, x, target, g, n, key, first_row);
   }
 };
 

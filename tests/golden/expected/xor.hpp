@@ -20,7 +20,7 @@
 #include <castnet/prelu.hpp>
 #include <castnet/version.hpp>
 
-static_assert(CASTNET_RUNTIME_ABI == 1, "model xor_net was generated for castnet runtime ABI 1: regenerate it");
+static_assert(CASTNET_RUNTIME_ABI == 2, "model xor_net was generated for castnet runtime ABI 2: regenerate it");
 
 namespace xor_net {
 
@@ -134,9 +134,10 @@ inline void forward([[maybe_unused]] const Params& p, const real* x, real* y) no
 namespace detail {
 
 // kBatch samples through every layer; the activations stay in ws for backward. In training,
-// dropout layers draw their masks from `key`; otherwise they pass their input through.
-inline void forward_ws([[maybe_unused]] const Params& p, Workspace& ws, const real* x,
-                       [[maybe_unused]] bool training, [[maybe_unused]] std::uint64_t key) noexcept {
+// dropout layers draw their masks from `key` and the rows' places in the whole batch (x's first
+// row is row `first_row` of it); otherwise they pass their input through.
+inline void forward_ws([[maybe_unused]] const Params& p, Workspace& ws, const real* x, [[maybe_unused]] bool training,
+                       [[maybe_unused]] std::uint64_t key, [[maybe_unused]] std::size_t first_row) noexcept {
   // hidden: dense 2 -> 2, tanh, straight-line  (xor.toml:6)
   for (std::size_t b = 0; b < 4; ++b) {
     const real* xb = x + b * 2;
@@ -158,7 +159,7 @@ inline void forward_ws([[maybe_unused]] const Params& p, Workspace& ws, const re
 
 // kBatch samples: x (kBatch, kInputs) -> y (kBatch, kOutputs).
 inline void forward_batch(const Params& p, Workspace& ws, const real* x, real* y) noexcept {
-  detail::forward_ws(p, ws, x, false, 0);
+  detail::forward_ws(p, ws, x, false, 0, 0);
   const real* out = ws.out_out();
   for (std::size_t i = 0; i < kBatch * kOutputs; ++i) y[i] = out[i];
 }
@@ -214,10 +215,11 @@ inline void backward([[maybe_unused]] const Params& p, [[maybe_unused]] Workspac
 // The training pass on x (kBatch, kInputs): the mean binary_cross_entropy over its first n samples against
 // target (kBatch, kTargets), and the gradients of that loss into g. Rows from n on are padding.
 // `key` picks the dropout masks (castnet::rng::step_key(seed, step) in the trainer); equal keys
-// give equal masks.
+// give equal masks. A data-parallel shard of a larger batch passes the index of its first row in
+// that batch as first_row, and so draws the masks one train_step over the whole batch would.
 inline real train_step(const Params& p, Workspace& ws, const real* x, const real* target, Grads& g,
-                       std::size_t n = kBatch, std::uint64_t key = 0) noexcept {
-  detail::forward_ws(p, ws, x, true, key);
+                       std::size_t n = kBatch, std::uint64_t key = 0, std::size_t first_row = 0) noexcept {
+  detail::forward_ws(p, ws, x, true, key, first_row);
   const real loss = castnet::losses::binary_cross_entropy<real, kBatch, kOutputs>(ws.out_out(), target, ws.dy(), n);
   backward(p, ws, x, ws.dy(), g, nullptr);
   return loss;
@@ -251,8 +253,8 @@ struct Model {
     xor_net::backward(p, ws, x, dy, g, dx);
   }
   static real train_step(const Params& p, Workspace& ws, const real* x, const real* target, Grads& g,
-                         std::size_t n = kBatch, std::uint64_t key = 0) noexcept {
-    return xor_net::train_step(p, ws, x, target, g, n, key);
+                         std::size_t n = kBatch, std::uint64_t key = 0, std::size_t first_row = 0) noexcept {
+    return xor_net::train_step(p, ws, x, target, g, n, key, first_row);
   }
 };
 
