@@ -89,14 +89,22 @@ class Optimizer {
 
   // One update of `p` from `g` (the gradients of the last train_step) with learning rate `lr`.
   void step(Params& p, const Grads& g, double lr) {
+    update(p, g, lr, 0, 1);
+    finish_step();
+  }
+
+  // Part `part` of `parts` of step()'s update: the values [size * part / parts, size * (part + 1) /
+  // parts) of every tensor, so that threads can share one step (the update is element-wise).
+  // Once every part is done, finish_step() counts the step.
+  void update(Params& p, const Grads& g, double lr, std::size_t part, std::size_t parts) {
     const auto pt = M::tensors(p);
     const auto gt = M::tensors(g);
     for (std::size_t i = 0; i < M::kTensors.size(); ++i) {
-      const std::size_t n = M::kTensors[i].size;
-      real* pi = pt[i];
-      const real* gi = gt[i];
-      real* a = first_ ? M::tensors(*first_)[i] : nullptr;
-      real* b = second_ ? M::tensors(*second_)[i] : nullptr;
+      const std::size_t size = M::kTensors[i].size, begin = size * part / parts, n = size * (part + 1) / parts - begin;
+      real* pi = pt[i] + begin;
+      const real* gi = gt[i] + begin;
+      real* a = first_ ? M::tensors(*first_)[i] + begin : nullptr;
+      real* b = second_ ? M::tensors(*second_)[i] + begin : nullptr;
       switch (config_.kind) {
         case Kind::sgd: sgd(pi, gi, n, lr); break;
         case Kind::momentum: momentum(pi, gi, a, n, lr); break;
@@ -112,8 +120,8 @@ class Optimizer {
         case Kind::lbfgs: break;  // rejected by the constructor
       }
     }
-    ++steps_;
   }
+  void finish_step() { ++steps_; }
 
   std::vector<std::pair<std::string, Params*>> state() {
     switch (config_.kind) {

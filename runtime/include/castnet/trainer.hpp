@@ -12,10 +12,16 @@
 // when saving) stops training with a castnet::Error naming the epoch and batch and the last good
 // checkpoint, which is left as it was. With early stopping, the best weights (lowest validation
 // loss) are restored and saved at the end.
+//
+// Every step goes through a DataParallelStep (data_parallel.hpp): the batch may be shared among
+// threads and among the ranks of an MPI job (Parallel). Under MPI every rank trains, the weights are
+// checked to be identical on all ranks after every epoch, and rank 0 alone writes files.
 #pragma once
 
 #include <castnet/checkpoint.hpp>
+#include <castnet/collective.hpp>
 #include <castnet/config.hpp>
+#include <castnet/data_parallel.hpp>
 #include <castnet/dataset.hpp>
 #include <castnet/error.hpp>
 #include <castnet/io/atomic_file.hpp>
@@ -61,6 +67,13 @@ struct TrainOutput {
 inline std::filesystem::path weights_file(const std::filesystem::path& dir) { return dir / "weights.safetensors"; }
 inline std::filesystem::path metrics_file(const std::filesystem::path& dir) { return dir / "metrics.csv"; }
 inline std::filesystem::path curves_file(const std::filesystem::path& dir) { return dir / "curves.svg"; }
+
+// How a run is shared out (data_parallel.hpp). M is then planned for one worker's shard.
+struct Parallel {
+  std::size_t global_batch = 0;   // rows per step: the spec's batch; 0: M::kBatch
+  std::size_t threads = 1;        // in this process
+  Collective* group = nullptr;    // the ranks of an MPI job; null: this process alone
+};
 
 struct TrainResult {
   std::size_t epochs = 0;         // epochs completed (this run and any resumed one)
@@ -120,14 +133,6 @@ bool all_finite(const typename M::Params& params) {
   return true;
 }
 
-// Adds Gaussian noise of standard deviation `sigma` to the first n rows of x (denoising): stream
-// (seed, kNoiseStream + step), so a resumed run draws the same noise.
-template <GeneratedModel M>
-void add_input_noise(typename M::real* x, std::size_t n, double sigma, std::uint64_t seed, std::uint64_t step) {
-  rng::Xoshiro256ss draw(seed, rng::kNoiseStream + step);
-  for (std::size_t i = 0; i < n * M::kInputs; ++i) x[i] += static_cast<typename M::real>(sigma * draw.normal());
-}
-
 // One epoch's counters for the progress bar and metrics.
 struct EpochTally {
   double loss_sum = 0;  // sum over batches of mean loss * rows
@@ -146,13 +151,14 @@ class Trainer {
   using Params = typename M::Params;
 
   Trainer(Params& params, const Dataset<real>& data, const Dataset<real>* validation,
-          const TrainConfig& config, const TrainOutput& out, std::ostream& log)
+          const TrainConfig& config, const TrainOutput& out, std::ostream& log, const Parallel& parallel)
       : params_(params), data_(data), validation_(validation && validation->rows ? validation : nullptr),
-        config_(config), out_(out), log_(log), workspace_(std::make_unique<typename M::Workspace>()),
-        grads_(std::make_unique<typename M::Grads>()), batch_(std::make_unique<Batch<M>>()) {
+        config_(config), out_(out), log_(log),
+        group_(parallel.group && parallel.group->size() > 1 ? parallel.group : nullptr),
+        writer_(!parallel.group || parallel.group->rank() == 0),
+        step_(parallel.global_batch ? parallel.global_batch : M::kBatch, parallel.threads, parallel.group) {
     if (config_.optimizer.kind == OptimizerConfig::Kind::lbfgs) {
       lbfgs_ = std::make_unique<Lbfgs<M>>(config_.optimizer);
-      batch_grads_ = std::make_unique<typename M::Grads>();
       buffers_ = lbfgs_->state();
     } else {
       optimizer_ = std::make_unique<Optimizer<M>>(config_.optimizer);
@@ -175,7 +181,8 @@ class Trainer {
       saved_epoch_ = progress_.epoch;
       log_ << "resuming " << checkpoint_file(out_.dir).string() << " after epoch " << progress_.epoch << '\n';
     }
-    const std::size_t steps_per_epoch = std::max<std::size_t>(1, (data_.rows + M::kBatch - 1) / M::kBatch);
+    const std::size_t batch = step_.global_batch();
+    const std::size_t steps_per_epoch = std::max<std::size_t>(1, (data_.rows + batch - 1) / batch);
     Progress bar(log_, out_.live, config_.epochs, lbfgs_ ? 1 : steps_per_epoch);
     TrainResult result;
     auto last_save = std::chrono::steady_clock::now();
@@ -206,6 +213,7 @@ class Trainer {
         stats.val_accuracy = v.accuracy;
         track_best(epoch, v.loss);
       }
+      if (group_) check_replicas<M>(*group_, params_, epoch);
       progress_.epoch = epoch;
       progress_.metrics.append(stats);
       bar.epoch_done(stats);
@@ -225,7 +233,7 @@ class Trainer {
     }
     if (best_ && progress_.best_epoch > 0) {
       params_ = *best_;  // the lowest validation loss, not the last epoch
-      save_weights<M>(weights_file(out_.dir), params_, weights_meta(progress_.best_epoch));
+      if (writer_) save_weights<M>(weights_file(out_.dir), params_, weights_meta(progress_.best_epoch));
       result.best_epoch = progress_.best_epoch;
     }
     result.epochs = progress_.epoch;
@@ -235,31 +243,26 @@ class Trainer {
  private:
   // One epoch of mini-batch steps; returns the learning rate of its last step.
   double sgd_epoch(std::size_t epoch, std::size_t steps_per_epoch, EpochTally& tally, Progress& bar) {
-    auto& workspace = workspace_;
-    auto& grads = grads_;
-    auto& batch = batch_;
     std::vector<std::size_t> order(data_.rows);
     std::iota(order.begin(), order.end(), std::size_t{0});
     if (config_.shuffle) shuffle_rows(order, config_.seed, epoch);
+    const std::size_t batch = step_.global_batch();
     double lr = 0;
-    for (std::size_t first = 0, b = 1; first < data_.rows; first += M::kBatch, ++b) {
-      const std::size_t n = std::min<std::size_t>(M::kBatch, data_.rows - first);
-      batch->gather(data_, std::span(order).subspan(first, n));
-      if (config_.input_noise > 0)
-        add_input_noise<M>(batch->x.data(), n, config_.input_noise, config_.seed, progress_.step);
+    for (std::size_t first = 0, b = 1; first < data_.rows; first += batch, ++b) {
+      const std::size_t n = std::min(batch, data_.rows - first);
       lr = scheduled_lr(config_.schedule, config_.optimizer.lr, epoch - 1, progress_.step, steps_per_epoch,
                         config_.epochs);
-      double loss = static_cast<double>(M::train_step(params_, *workspace, batch->x.data(), batch->t.data(), *grads, n,
-                                                      rng::step_key(config_.seed, progress_.step)));
-      if constexpr (has_accuracy(M::kLoss)) {
-        // The outputs train_step computed, before this batch's update (as the loss is).
-        tally.correct += count_correct(M::kLoss, M::outputs(*workspace), batch->t.data(), n, M::kOutputs);
-        tally.scored += scored_per_batch(M::kLoss, n, M::kOutputs);
-      }
-      if (config_.l2 > 0) loss += add_l2<M>(params_, *grads, config_.l2);
+      // The accuracy is that of the outputs before this batch's update, as the loss is.
+      const auto totals = step_.compute(params_, data_, std::span(order).subspan(first, n),
+                                        rng::step_key(config_.seed, progress_.step),
+                                        InputNoise{config_.input_noise, config_.seed, progress_.step});
+      double loss = totals.loss;
+      tally.correct += totals.correct;
+      tally.scored += totals.scored;
+      if (config_.l2 > 0) loss += add_l2<M>(params_, step_.grads(), config_.l2);
       if (!std::isfinite(loss)) diverged(loss, epoch, b);
-      if (config_.clip_norm > 0) clip_grad_norm<M>(*grads, config_.clip_norm);
-      optimizer_->step(params_, *grads, lr);
+      if (config_.clip_norm > 0) clip_grad_norm<M>(step_.grads(), config_.clip_norm);
+      step_.update(*optimizer_, params_, lr);
       ++progress_.step;
       tally.loss_sum += loss * static_cast<double>(n);
       tally.rows += n;
@@ -271,31 +274,33 @@ class Trainer {
 
   // One L-BFGS iteration on the full training set (the loss reported is the one before it).
   void lbfgs_epoch(std::size_t epoch, EpochTally& tally) {
-    auto& workspace = workspace_;
-    auto& batch_grads = batch_grads_;
-    auto& batch = batch_;
     const std::uint64_t key = rng::step_key(config_.seed, progress_.step);
+    std::vector<std::size_t> order(data_.rows);
+    std::iota(order.begin(), order.end(), std::size_t{0});
+    const std::size_t batch = step_.global_batch();
     bool first = true;
     auto evaluate_all = [&](const Params& p, typename M::Grads& g) -> double {
       const auto gs = M::tensors(g);
       for (std::size_t i = 0; i < M::kTensors.size(); ++i) std::fill_n(gs[i], M::kTensors[i].size, real(0));
-      const auto bs = M::tensors(static_cast<const typename M::Grads&>(*batch_grads));
+      const auto bs = M::tensors(static_cast<const typename M::Grads&>(step_.grads()));
       double loss = 0;
       std::size_t correct = 0, scored = 0;
-      for_each_batch<M>(data_, *batch, [&](std::size_t n) {
+      for (std::size_t start = 0; start < data_.rows; start += batch) {  // file order
+        const std::size_t n = std::min(batch, data_.rows - start);
+        const auto totals = step_.compute(p, data_, std::span(order).subspan(start, n), key);
         const double w = static_cast<double>(n) / static_cast<double>(data_.rows);
-        loss += w * static_cast<double>(M::train_step(p, *workspace, batch->x.data(), batch->t.data(), *batch_grads, n, key));
+        loss += w * totals.loss;
         for (std::size_t i = 0; i < M::kTensors.size(); ++i)
           for (std::size_t j = 0; j < M::kTensors[i].size; ++j) gs[i][j] += static_cast<real>(w) * bs[i][j];
-        correct += count_correct(M::kLoss, M::outputs(*workspace), batch->t.data(), n, M::kOutputs);
-        scored += scored_per_batch(M::kLoss, n, M::kOutputs);
-      });
+        correct += totals.correct;
+        scored += totals.scored;
+      }
       if (config_.l2 > 0) loss += add_l2<M>(p, g, config_.l2);
       if (first) {  // the statistics of the weights the iteration starts from
         tally.loss_sum = loss * static_cast<double>(data_.rows);
         tally.rows = data_.rows;
         tally.correct = correct;
-        tally.scored = has_accuracy(M::kLoss) ? scored : 0;
+        tally.scored = scored;
         first = false;
         if (!std::isfinite(loss)) diverged(loss, epoch, 1);
       }
@@ -340,10 +345,12 @@ class Trainer {
     // The last step of an epoch can overflow the weights without any loss having shown it yet.
     if (!all_finite<M>(params_))
       throw Error("error: weights are not finite after epoch " + std::to_string(epoch) + "; " + last_good());
-    save_checkpoint<M>(checkpoint_file(out_.dir), params_, buffers_, progress_, out_.settings);
-    save_weights<M>(weights_file(out_.dir), params_, weights_meta(epoch));
-    io::write_file_atomic(metrics_file(out_.dir), progress_.metrics.csv());
-    write_curves(curves_file(out_.dir), progress_.metrics.epochs(), M::kName);
+    if (writer_) {
+      save_checkpoint<M>(checkpoint_file(out_.dir), params_, buffers_, progress_, out_.settings);
+      save_weights<M>(weights_file(out_.dir), params_, weights_meta(epoch));
+      io::write_file_atomic(metrics_file(out_.dir), progress_.metrics.csv());
+      write_curves(curves_file(out_.dir), progress_.metrics.epochs(), M::kName);
+    }
     saved_epoch_ = epoch;
   }
 
@@ -353,11 +360,9 @@ class Trainer {
   const TrainConfig& config_;
   const TrainOutput& out_;
   std::ostream& log_;
-  // Buffers of the steps, allocated once (large models have large workspaces).
-  std::unique_ptr<typename M::Workspace> workspace_;
-  std::unique_ptr<typename M::Grads> grads_;
-  std::unique_ptr<Batch<M>> batch_;
-  std::unique_ptr<typename M::Grads> batch_grads_;  // L-BFGS: one batch's share of the full gradient
+  Collective* const group_;  // null unless there are several ranks
+  const bool writer_;        // this process writes the files (rank 0)
+  DataParallelStep<M> step_;  // the buffers of the steps, allocated once
   std::unique_ptr<Optimizer<M>> optimizer_;
   std::unique_ptr<Lbfgs<M>> lbfgs_;
   std::unique_ptr<Params> best_;
@@ -369,12 +374,12 @@ class Trainer {
 }  // namespace detail
 
 // Trains `params` (initialised or loaded by the caller) on `data`, watching `validation` (null or
-// empty: none). Writes into out.dir; progress goes to `log`.
+// empty: none). Writes into out.dir; progress goes to `log`. `parallel` shares the steps out.
 template <GeneratedModel M>
 TrainResult train(typename M::Params& params, const Dataset<typename M::real>& data,
                   const Dataset<typename M::real>* validation, const TrainConfig& config,
-                  const TrainOutput& out, std::ostream& log) {
-  return detail::Trainer<M>(params, data, validation, config, out, log).run();
+                  const TrainOutput& out, std::ostream& log, const Parallel& parallel = {}) {
+  return detail::Trainer<M>(params, data, validation, config, out, log, parallel).run();
 }
 
 }  // namespace castnet
