@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <fstream>
 #include <iostream>
 #include <stdexcept>
@@ -30,7 +31,14 @@ namespace {
 struct Toolchain {
   fs::path include_dir;  // castnet runtime headers
   fs::path runtime_lib;  // libcastnet_runtime.a
+  fs::path mpi_lib;      // libcastnet_mpi.so; empty if castnet was built without MPI
 };
+
+#ifdef CASTNET_BUILD_MPI_LIB
+constexpr const char* kBuildMpiLib = CASTNET_BUILD_MPI_LIB;
+#else
+constexpr const char* kBuildMpiLib = "";
+#endif
 
 // What one runner is made of, besides the runtime: files written beside its main source (the
 // generated headers), that source, and more include folders and (shared) libraries.
@@ -53,10 +61,12 @@ Toolchain find_toolchain() {
     fs::path prefix = exe.parent_path();
     for (const auto& part : bindir)
       if (!part.empty() && part != ".") prefix = prefix.parent_path();
-    Toolchain t{prefix / CASTNET_INSTALL_INCLUDEDIR, prefix / CASTNET_INSTALL_LIBDIR / "libcastnet_runtime.a"};
+    const fs::path libdir = prefix / CASTNET_INSTALL_LIBDIR;
+    Toolchain t{prefix / CASTNET_INSTALL_INCLUDEDIR, libdir / "libcastnet_runtime.a", libdir / "libcastnet_mpi.so"};
+    if (!fs::exists(t.mpi_lib)) t.mpi_lib.clear();
     if (fs::exists(t.include_dir / "castnet" / "runner.hpp") && fs::exists(t.runtime_lib)) return t;
   }
-  return {CASTNET_BUILD_INCLUDE_DIR, CASTNET_BUILD_RUNTIME_LIB};
+  return {CASTNET_BUILD_INCLUDE_DIR, CASTNET_BUILD_RUNTIME_LIB, kBuildMpiLib};
 }
 
 // Empty if the file cannot be read.
@@ -123,8 +133,23 @@ fs::path exclusive_temp(const fs::path& dir) {
   return tmp;
 }
 
-Runner build(const Program& prog) {
-  const Toolchain t = find_toolchain();
+// Held while a runner is looked up and built: the ranks of an MPI job start the same build at once.
+class BuildLock {
+ public:
+  explicit BuildLock(const fs::path& file) : fd_(::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600)) {
+    if (fd_ >= 0) ::flock(fd_, LOCK_EX);  // without a lock the builds still work, only twice
+  }
+  ~BuildLock() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  BuildLock(const BuildLock&) = delete;
+  BuildLock& operator=(const BuildLock&) = delete;
+
+ private:
+  int fd_;
+};
+
+Runner build(const Toolchain& t, const Program& prog) {
   const std::string key = cache_key(t, prog);
   const fs::path root = cache_root();
   fs::create_directories(root);
@@ -132,6 +157,7 @@ Runner build(const Program& prog) {
   private_dir(runners, kRefusal);
   const fs::path dir = runners / (prog.name + "-" + key.substr(0, 16));
   const fs::path exe = dir / "runner";
+  const BuildLock lock(runners / (prog.name + "-" + key.substr(0, 16) + ".lock"));
   if (std::error_code ec; fs::exists(fs::symlink_status(exe, ec))) {
     check_private(dir, true, kRefusal);
     check_private(exe, false, kRefusal);
@@ -175,10 +201,30 @@ Runner build(const Program& prog) {
 
 }  // namespace
 
-Runner build_runner(const std::string& ns, const std::string& header_text) {
+Runner build_runner(const std::string& ns, const std::string& header_text, const Sharded& sharded) {
+  const Toolchain t = find_toolchain();
   gen::Holes h;
   h.id("ns", ns).code("header", ns + ".hpp");
-  return build({ns, {{"runner.cpp", gen::render("runner.cpp.tmpl", h) + "\n"}, {ns + ".hpp", header_text}}, {}, {}, ""});
+  Program prog{ns, {}, {}, {}, " -pthread"};
+  if (sharded.global_batch == 0) {
+    h.code("mpi_include", "").code("sharding", "");
+  } else {
+    gen::Holes s;
+    s.num("batch", sharded.global_batch).code("connect", sharded.mpi ? "&castnet::connect_mpi" : "nullptr");
+    h.code("mpi_include", sharded.mpi ? "#include <castnet/mpi.hpp>\n" : "")
+        .code("sharding", gen::render_text(", castnet::Sharding({{batch}}, {{connect}})", s, "runner sharding"));
+    prog.name += "-" + std::to_string(sharded.global_batch);
+  }
+  if (sharded.mpi) {
+    if (t.mpi_lib.empty())
+      throw std::runtime_error(
+          "castnet: error: this castnet was built without MPI, so it cannot train under mpirun or with "
+          "--distributed (Debian: apt-get install libopenmpi-dev openmpi-bin, then rebuild; ./castnet does both)");
+    prog.libs.push_back(t.mpi_lib);
+    prog.name += "-mpi";
+  }
+  prog.files = {{"runner.cpp", gen::render("runner.cpp.tmpl", h) + "\n"}, {ns + ".hpp", header_text}};
+  return build(t, prog);
 }
 
 Runner build_bench_runner(const std::string& ns, const std::string& header_text, const std::string& shard_ns,
@@ -205,7 +251,7 @@ Runner build_bench_runner(const std::string& ns, const std::string& header_text,
     prog.include_dirs.emplace_back(std::string(dirs.substr(start, end - start)));
     start = end + 1;
   }
-  return build(prog);
+  return build(find_toolchain(), prog);
 #else
   (void)ns, (void)header_text, (void)shard_ns, (void)shard_header_text;
   throw std::runtime_error(

@@ -3,6 +3,7 @@
 // the binary, so a second run with the same spec does not recompile.
 #pragma once
 
+#include <cstddef>
 #include <filesystem>
 #include <string>
 
@@ -15,11 +16,19 @@ struct Runner {
   bool compiled = false;  // false: found in the cache
 };
 
+// A runner for data-parallel training (castnet train --threads, mpirun): its model is planned for
+// one worker's shard of the spec's batch.
+struct Sharded {
+  std::size_t global_batch = 0;  // the spec's batch; 0: not sharded
+  bool mpi = false;              // joins an MPI job: links libcastnet_mpi
+};
+
 // Builds (or finds) the runner for `header_text`, a header generated for namespace `ns`.
-// Throws std::runtime_error with the compiler's output tail if compilation fails, and before
-// running or building anything if <cache>/runners or the model's folder in it (or a cached runner)
-// is not the effective user's or is writable by other users.
-Runner build_runner(const std::string& ns, const std::string& header_text);
+// Throws std::runtime_error with the compiler's output tail if compilation fails, if an MPI runner
+// is asked of a castnet built without MPI, and before running or building anything if
+// <cache>/runners or the model's folder in it (or a cached runner) is not the effective user's or
+// is writable by other users. Concurrent builds of one runner (the ranks of an MPI job) compile once.
+Runner build_runner(const std::string& ns, const std::string& header_text, const Sharded& sharded = {});
 
 // The same for `castnet bench`: the suite (bench/harness/run_model.hpp) over the model, and over its
 // shard (the spec generated for half the batch, namespace shard_ns; empty if there is none), linked

@@ -2,6 +2,10 @@
 // hand over to it with every setting spelt out on its command line. The spec's [train],
 // [optimizer] and [data] tables supply the settings; command-line options override a few. Data
 // names (mnist:train, mnist:test) are resolved here, fetching MNIST into the cache once.
+// Data-parallel training (--threads N; mpirun, or --distributed) runs a runner built for the spec
+// planned for one worker's shard of its batch (data_parallel.hpp).
+#include <algorithm>
+#include <cstdlib>
 #include <iostream>
 #include <string>
 #include <unistd.h>
@@ -27,6 +31,36 @@ gen::GenResult load(const std::string& spec) {
 }
 
 fs::path runner_for(const gen::GenResult& r) { return build_runner(r.graph.name, r.header_text).exe; }
+
+// The number of processes of the MPI job this process belongs to, from the launcher's environment
+// (Open MPI's mpirun, or a PMI launcher such as MPICH's); 0 when not started by one.
+std::size_t mpi_job_size() {
+  for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE"}) {
+    const char* v = std::getenv(name);
+    if (!v) continue;
+    try {
+      return parse_integer(name, v);
+    } catch (const UsageError&) {
+      throw UsageError(std::string("the environment variable ") + name + "='" + v + "' is not a positive integer");
+    }
+  }
+  return 0;
+}
+
+// The runner for training: the spec's own model, or for `workers` > 1 or MPI the spec planned for
+// one worker's shard of the batch (ceil(batch / workers) rows).
+fs::path train_runner(const std::string& spec, const gen::GenResult& model, std::size_t workers, bool mpi) {
+  if (workers == 1 && !mpi) return runner_for(model);
+  const std::size_t batch = model.graph.batch, shard = (batch + workers - 1) / workers;
+  if (workers > batch)
+    std::cerr << "castnet: note: " << workers << " workers share a batch of " << batch << ": "
+              << workers - batch << " of them will have no rows\n";
+  gen::GenRequest req;
+  req.spec = spec;
+  req.batch = shard;
+  const gen::GenResult sharded = gen::emit_header(req);
+  return build_runner(sharded.graph.name, sharded.header_text, {batch, mpi}).exe;
+}
 
 // Paths written in a spec are relative to the spec's folder.
 std::string spec_relative(const std::string& spec, const std::string& path) {
@@ -87,8 +121,9 @@ double positive_real(const std::string& option, const std::string& text) {
 
 int train(int argc, char** argv) {
   const Args args(argc, argv, 2,
-                  {"--data", "--data-labels", "--labels", "--epochs", "--init", "--out", "--seed", "--lr", "--save-every"},
-                  {"--resume"});
+                  {"--data", "--data-labels", "--labels", "--epochs", "--init", "--out", "--seed", "--lr", "--save-every",
+                   "--threads"},
+                  {"--resume", "--distributed"});
   const std::string spec = args.spec();
   const gen::GenResult model = load(spec);
   const ir::Graph& g = model.graph;
@@ -96,6 +131,10 @@ int train(int argc, char** argv) {
   if (auto v = args.get("--epochs")) config.epochs = parse_integer("--epochs", *v);
   if (auto v = args.get("--lr")) config.optimizer.lr = positive_real("--lr", *v);
   if (auto v = args.get("--seed")) config.seed = parse_integer("--seed", *v, true);
+  const std::size_t threads = args.get("--threads") ? parse_integer("--threads", *args.get("--threads")) : 1;
+  if (threads > kMaxThreads) throw UsageError("--threads: at most " + std::to_string(kMaxThreads));
+  const std::size_t ranks = mpi_job_size();
+  const bool mpi = ranks > 0 || args.flag("--distributed");
 
   const DataFiles data = args.get("--data") ? resolve(*args.get("--data"), args.get("--data-labels").value_or(""), "")
                                             : resolve(g.data.train, g.data.train_labels, spec);
@@ -113,9 +152,10 @@ int train(int argc, char** argv) {
   add(a, "--init", args.get("--init").value_or(""));
   add(a, "--save-every", args.get("--save-every").value_or(""));
   if (args.flag("--resume")) add(a, "--resume", "1");
+  if (threads > 1) add(a, "--threads", std::to_string(threads));
   const auto settings = train_arguments(config);
   a.insert(a.end(), settings.begin(), settings.end());
-  exec_runner(runner_for(model), a);
+  exec_runner(train_runner(spec, model, threads * std::max<std::size_t>(ranks, 1), mpi), a);
 }
 
 int eval(int argc, char** argv) {

@@ -1,7 +1,7 @@
 # Installation and the find_package(castnet) package. Included at the end of the top-level
 # CMakeLists.txt, once every target exists. `cmake --install <build> --prefix <dir>` then gives
 #   <dir>/<bindir>/{castnet-gen,castnet}, <dir>/<includedir>/castnet/...,
-#   <dir>/<libdir>/libcastnet_runtime.a,
+#   <dir>/<libdir>/libcastnet_runtime.a (and libcastnet_mpi.so where MPI was found),
 #   <dir>/<libdir>/cmake/castnet/{castnetConfig,castnetConfigVersion,castnetTargets,CastnetAddModel}.cmake
 # so that find_package(castnet) imports castnet::gen, castnet::simd, castnet::runtime,
 # castnet::warnings and castnet_add_model().
@@ -33,6 +33,10 @@ install(DIRECTORY ${PROJECT_SOURCE_DIR}/runtime/include/castnet
 # library relative to its own location through the same GNUInstallDirs values (cli/CMakeLists.txt).
 if(TARGET castnet_cli)
   install(TARGETS castnet_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+endif()
+# The CLI's MPI runners link libcastnet_mpi (where MPI was found); it too is found beside the prefix.
+if(TARGET castnet_mpi)
+  install(TARGETS castnet_mpi LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
 endif()
 
 set(CASTNET_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/castnet)

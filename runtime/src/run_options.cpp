@@ -119,6 +119,12 @@ constexpr OptionSpec kOptions[] = {
     {"--labels", kTrain | kEval | kPredict, [](O& o, auto n, auto v) { o.labels = label_list(n, v); }, nullptr},
     {"--save-every", kTrain, [](O& o, auto n, auto v) { o.save_every = number(n, v, 0, kHuge); }, nullptr},
     {"--resume", kTrain, [](O& o, auto n, auto v) { o.resume = flag(n, v); }, nullptr},
+    {"--threads", kTrain,
+     [](O& o, auto n, auto v) {
+       o.threads = integer(n, v, 1);
+       if (o.threads > kMaxThreads) bad_value(n, v, "a number of threads up to " + std::to_string(kMaxThreads));
+     },
+     nullptr},
     // Training settings (TrainConfig), in the order train_arguments prints them.
     {"--epochs", kTrain, [](O& o, auto n, auto v) { o.train.epochs = integer(n, v, 1); }, nullptr},
     {"--seed", kTrain,
@@ -251,7 +257,7 @@ std::string run_usage(std::string_view program) {
   return "usage: " + p +
          " train --data F.csv|IMAGES.idx [--data-labels LABELS.idx] [--labels y[,y2...]] --out DIR\n"
          "         [--test F [--test-labels L]] [--init W.safetensors] [--resume 0|1]\n"
-         "         [--save-every SECONDS (1; 0 = after every epoch)] [--epochs N]" + settings + "\n"
+         "         [--save-every SECONDS (1; 0 = after every epoch)] [--threads N (1)] [--epochs N]" + settings + "\n"
          "       " + p + " eval --weights W.safetensors --data F [--data-labels L] [--labels y[,y2...]]\n"
          "         [--autoencoder 0|1] [--images OUT.png]\n"
          "       " + p + " predict --weights W.safetensors --input F.csv [--labels y[,y2...]]\n"

@@ -21,6 +21,9 @@ struct UsageError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// --threads at most this (a sanity bound: each thread has its own workspace).
+inline constexpr std::size_t kMaxThreads = 1024;
+
 struct RunOptions {
   enum class Verb { train, eval, predict, help };
   Verb verb = Verb::help;
@@ -37,6 +40,7 @@ struct RunOptions {
   TrainConfig train;                  // train: every training setting
   double save_every = 1.0;            // --save-every: seconds between saves (see trainer.hpp)
   bool resume = false;                // --resume 1: continue from --out's checkpoint
+  std::size_t threads = 1;            // --threads: share each batch among this many threads
 };
 
 // Parses argv[1..argc). Throws UsageError for an unknown verb or option, an option the verb does

@@ -7,10 +7,14 @@
 //            for classifiers; --images draws inputs beside outputs (autoencoders)
 //   predict  a header row, then one comma-separated row of outputs per input row
 // eval and predict normalise inputs as training did, from the weights file's metadata.
+// Data-parallel training (--threads N, and mpirun for runners built with Sharding::connect) shares
+// each batch of the spec's size among workers running M, the spec planned for one worker's shard
+// (data_parallel.hpp). Under MPI only rank 0 prints and writes; an error on any rank ends the job.
 // Exit codes (DESIGN.md): 0 success, 1 user error (castnet::Error: its message on stderr),
 // 2 usage error (the problem and the usage on stderr).
 #pragma once
 
+#include <castnet/collective.hpp>
 #include <castnet/data.hpp>
 #include <castnet/dataset.hpp>
 #include <castnet/error.hpp>
@@ -41,6 +45,15 @@
 #include <vector>
 
 namespace castnet {
+
+// What a runner built for data-parallel training passes to run_model (the CLI writes it into the
+// runner's main).
+struct Sharding {
+  std::size_t global_batch = 0;  // rows per step (the spec's batch); 0: M::kBatch
+  // Runners for mpirun: joins the job (connect_mpi, mpi.hpp). Null: this process alone.
+  std::unique_ptr<Collective> (*connect)(int& argc, char**& argv) = nullptr;
+};
+
 namespace detail {
 
 // "loss 0.0123", then for classifiers "accuracy 98.40% (9840/10000)" and "error 1.60%".
@@ -56,7 +69,10 @@ inline void print_evaluation(const std::string& what, const Evaluation& e) {
 }
 
 template <GeneratedModel M>
-void run_train(const RunOptions& o) {
+void run_train(const RunOptions& o, const Parallel& parallel) {
+  const bool writer = !parallel.group || parallel.group->rank() == 0;
+  std::ostream silent(nullptr);  // the other ranks' progress: rank 0 reports for all
+  std::ostream& log = writer ? std::cout : silent;
   using real = typename M::real;
   const bool autoencoder = o.train.autoencoder;
   Dataset<real> all = load_dataset<M>(o.data, o.data_labels, o.labels, autoencoder);
@@ -92,9 +108,17 @@ void run_train(const RunOptions& o) {
   out.live = ::isatty(STDOUT_FILENO) == 1;
   out.metadata = norm.metadata();
   out.settings = resume_settings(o.train);
-  std::cout << "training " << M::kName << " on " << train_rows.rows << " rows"
-            << (validation.rows ? ", validating on " + std::to_string(validation.rows) : std::string()) << '\n';
-  train<M>(*params, train_rows, &validation, o.train, out, std::cout);
+  log << "training " << M::kName << " on " << train_rows.rows << " rows"
+      << (validation.rows ? ", validating on " + std::to_string(validation.rows) : std::string());
+  const std::size_t ranks = parallel.group ? parallel.group->size() : 1;
+  if (parallel.threads > 1 || ranks > 1) {
+    log << ", batches of " << (parallel.global_batch ? parallel.global_batch : M::kBatch) << " shared by ";
+    if (ranks > 1) log << ranks << " processes x ";
+    log << parallel.threads << (parallel.threads == 1 ? " thread" : " threads");
+  }
+  log << '\n';
+  train<M>(*params, train_rows, &validation, o.train, out, log, parallel);
+  if (!writer) return;
   std::cout << "wrote " << weights_file(o.out).string() << ", " << checkpoint_file(o.out).string() << ",\n      "
             << metrics_file(o.out).string() << " and " << curves_file(o.out).string() << '\n';
   if (!o.test.empty()) {
@@ -231,39 +255,58 @@ void run_predict(const RunOptions& o) {
   });
 }
 
+// Under MPI: prints the error (rank 0 as it is, others naming their rank) and ends the whole job.
+inline int fail(Collective* group, const std::string& message, int code) {
+  std::cout.flush();
+  if (group && group->rank() > 0) {
+    std::cerr << "rank " << group->rank() << ": " << message << '\n';
+  } else {
+    std::cerr << message << '\n';
+  }
+  if (group && group->size() > 1) {
+    std::cerr.flush();
+    group->abort(code);
+  }
+  return code;
+}
+
 }  // namespace detail
 
 // Runs one verb of the runner's command line for model M; returns the process exit code.
 template <GeneratedModel M>
-int run_model(int argc, char** argv) {
+int run_model(int argc, char** argv, const Sharding& sharding = {}) {
   static_assert(M::kTargets == (M::kLoss == Loss::softmax_cross_entropy ? 1 : M::kOutputs),
                 "kTargets must be 1 (a class index) for softmax_cross_entropy, else kOutputs");
   const std::string program =
       argc > 0 ? std::filesystem::path(argv[0]).filename().string() : "runner";
+  std::unique_ptr<Collective> group;
+  try {
+    if (sharding.connect) group = sharding.connect(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << e.what() << '\n';
+    return 1;
+  }
   RunOptions options;
   try {
     options = parse_run_options(argc, argv);
   } catch (const UsageError& e) {
-    std::cerr << "error: " << e.what() << '\n' << run_usage(program);
-    return 2;
+    return detail::fail(group.get(), "error: " + std::string(e.what()) + '\n' + run_usage(program), 2);
   }
   try {
     switch (options.verb) {
-      case RunOptions::Verb::train: detail::run_train<M>(options); break;
+      case RunOptions::Verb::train:
+        detail::run_train<M>(options, {sharding.global_batch, options.threads, group.get()});
+        break;
       case RunOptions::Verb::eval: detail::run_eval<M>(options); break;
       case RunOptions::Verb::predict: detail::run_predict<M>(options); break;
       case RunOptions::Verb::help: std::cout << run_usage(program); break;
     }
     return 0;
   } catch (const Error& e) {
-    std::cout.flush();
-    std::cerr << e.what() << '\n';
-    return 1;
+    return detail::fail(group.get(), e.what(), 1);
   } catch (const std::exception& e) {
     // Not a castnet::Error, e.g. out of memory for a large data set: still a clean exit 1.
-    std::cout.flush();
-    std::cerr << "error: " << e.what() << '\n';
-    return 1;
+    return detail::fail(group.get(), "error: " + std::string(e.what()), 1);
   }
 }
 
