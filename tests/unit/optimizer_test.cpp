@@ -439,3 +439,32 @@ TEST_CASE("optimizer: every kind fits a linear regression", "[optimizer]") {
     CHECK(loss < 1e-2 * initial);
   }
 }
+
+TEST_CASE("optimizer: a step shared in parts (threads) equals the whole step, bit for bit", "[optimizer]") {
+  auto c_ema = config(Kind::momentum);
+  c_ema.form = Form::ema;
+  auto c_classic = config(Kind::momentum);
+  c_classic.form = Form::classic;
+  for (const auto& c : {config(Kind::sgd), config(Kind::momentum), c_ema, c_classic, config(Kind::nesterov),
+                        config(Kind::rmsprop), config(Kind::adam), config(Kind::adamw)}) {
+    // 2 parts split fc.weight (2 values) in halves; 3 and 5 leave some parts of each tensor empty.
+    for (const std::size_t parts : {2u, 3u, 5u}) {
+      INFO(castnet::to_string(c.kind) << " " << castnet::to_string(c.form) << " in " << parts << " parts");
+      State whole, shared;
+      set(*whole.params, kStart);
+      set(*shared.params, kStart);
+      castnet::Optimizer<Model> a(c), b(c);
+      for (std::size_t t = 0; t < 3; ++t) {
+        set(*whole.grads, kGrads[t]);
+        set(*shared.grads, kGrads[t]);
+        a.step(*whole.params, *whole.grads, kLr[t]);
+        for (std::size_t k = parts; k-- > 0;) b.update(*shared.params, *shared.grads, kLr[t], k, parts);  // any order
+        b.finish_step();
+      }
+      CHECK(b.steps() == 3);
+      const auto pa = values(*whole.params), pb = values(*shared.params);
+      CHECK(std::memcmp(pa.data(), pb.data(), sizeof(pa)) == 0);
+      CHECK(pa != kStart);
+    }
+  }
+}
