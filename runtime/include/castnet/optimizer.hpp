@@ -167,10 +167,22 @@ class Optimizer {
   void momentum(real* p, const real* g, real* v, std::size_t n, double lr_d) const {
     const real lr = static_cast<real>(lr_d);
     switch (config_.form) {
-      case Form::torch:
-        torch_velocity(g, v, n);
-        for (std::size_t j = 0; j < n; ++j) p[j] -= lr * v[j];
+      case Form::torch: {
+        // One pass over p, v and g (torch_velocity, then p -= lr * v, value by value).
+        const real mu = static_cast<real>(config_.momentum);
+        if (steps_ == 0) {
+          for (std::size_t j = 0; j < n; ++j) {
+            v[j] = g[j];
+            p[j] -= lr * v[j];
+          }
+        } else {
+          for (std::size_t j = 0; j < n; ++j) {
+            v[j] = v[j] * mu + g[j];
+            p[j] -= lr * v[j];
+          }
+        }
         break;
+      }
       case Form::ema: {
         const real b = static_cast<real>(config_.momentum);
         const real one_minus_b = static_cast<real>(1.0 - config_.momentum);
