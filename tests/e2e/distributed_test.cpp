@@ -21,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "support/cli_sandbox.hpp"
 #include "support/process.hpp"
 
 #ifndef CASTNET_MPIEXEC
@@ -29,7 +30,6 @@
 
 namespace fs = std::filesystem;
 using castnet::test::read_file;
-using castnet::test::TempDir;
 using castnet::test::write_file;
 using Catch::Matchers::Contains;
 
@@ -85,27 +85,18 @@ std::string data_csv() {
   return csv.str();
 }
 
-struct Cli {
-  TempDir dir;  // working directory of this test
-  std::vector<std::string> env() const {
-    // The test cases share their compiled runners (concurrent builds of one runner wait for each
-    // other). Open MPI refuses to start as root unless told; CI containers run as root.
-    const fs::path cache = fs::path(CASTNET_BINARY_DIR) / "tests" / "distributed_cache";
-    return {"CASTNET_CACHE_DIR=" + cache.string(), "OMPI_ALLOW_RUN_AS_ROOT=1",
-            "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1", "OMPI_MCA_rmaps_base_oversubscribe=1"};
-  }
-  castnet::test::Result operator()(std::vector<std::string> args) const {
-    args.insert(args.begin(), CASTNET_CLI_EXE);
-    return castnet::test::run(args, dir.path(), env());
+// The test cases share their compiled runners (concurrent builds of one runner wait for each
+// other). Open MPI refuses to start as root unless told; CI containers run as root.
+struct Cli : castnet::test::CliSandbox {
+  Cli() : CliSandbox(fs::path(CASTNET_BINARY_DIR) / "tests" / "distributed_cache") {
+    env.insert(env.end(), {"OMPI_ALLOW_RUN_AS_ROOT=1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1",
+                           "OMPI_MCA_rmaps_base_oversubscribe=1"});
+    write_file(dir.path() / "net.toml", kSpec);
+    write_file(dir.path() / "data.csv", data_csv());
   }
   castnet::test::Result mpirun(std::size_t ranks, std::vector<std::string> args) const {
     args.insert(args.begin(), {CASTNET_MPIEXEC, "--oversubscribe", "-np", std::to_string(ranks), CASTNET_CLI_EXE});
-    return castnet::test::run(args, dir.path(), env());
-  }
-  fs::path operator/(const std::string& p) const { return dir.path() / p; }
-  Cli() {
-    write_file(dir.path() / "net.toml", kSpec);
-    write_file(dir.path() / "data.csv", data_csv());
+    return castnet::test::run(args, dir.path(), env);
   }
 };
 
@@ -179,7 +170,7 @@ TEST_CASE("cli threads: --threads N ends with the 1-thread weights, the same byt
   CHECK_THAT(bad.err, Contains("--threads"));
 }
 
-TEST_CASE("cli mpi: mpirun -np 2 ends with the single-process weights; rank 0 alone reports") {
+TEST_CASE("cli mpi: mpirun -np 2 ends with the single-process weights and rank 0 alone reports") {
   if (const std::string why = mpi_missing(); !why.empty()) {
     WARN("skipped: " << why);
     return;
@@ -210,7 +201,7 @@ TEST_CASE("cli mpi: mpirun -np 2 ends with the single-process weights; rank 0 al
   CHECK(read_file(cli / "alone/weights.safetensors") == read_file(cli / "one/weights.safetensors"));
 }
 
-TEST_CASE("cli mpi: a rank killed mid-run ends the job; the checkpoint is intact and resumes under mpirun") {
+TEST_CASE("cli mpi: a rank killed mid-run ends the job, and its intact checkpoint resumes under mpirun") {
   if (const std::string why = mpi_missing(); !why.empty()) {
     WARN("skipped: " << why);
     return;
@@ -219,7 +210,7 @@ TEST_CASE("cli mpi: a rank killed mid-run ends the job; the checkpoint is intact
   const fs::path checkpoint = cli / "killed/checkpoint.safetensors";
   std::vector<std::string> args = {CASTNET_MPIEXEC, "--oversubscribe", "-np", "2", CASTNET_CLI_EXE, "train",
                                    "net.toml",      "--out",          "killed", "--epochs", "4000", "--save-every", "0"};
-  const pid_t job = castnet::test::spawn(args, cli / "job.out", cli / "job.err", cli.dir.path(), cli.env());
+  const pid_t job = castnet::test::spawn(args, cli / "job.out", cli / "job.err", cli.dir.path(), cli.env);
   REQUIRE(job > 0);
   int code = -1;
   bool ended = false;

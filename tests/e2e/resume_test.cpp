@@ -20,11 +20,11 @@
 #include <thread>
 #include <vector>
 
+#include "support/cli_sandbox.hpp"
 #include "support/process.hpp"
 
 namespace fs = std::filesystem;
 using castnet::test::read_file;
-using castnet::test::TempDir;
 using castnet::test::write_file;
 using Catch::Matchers::Contains;
 
@@ -86,20 +86,10 @@ std::string data_csv() {
   return csv.str();
 }
 
-struct Cli {
-  TempDir dir;  // working directory and compile cache of this test
-  std::vector<std::string> env() const { return {"CASTNET_CACHE_DIR=" + (dir.path() / "cache").string()}; }
-  castnet::test::Result operator()(std::vector<std::string> args) const {
-    args.insert(args.begin(), CASTNET_CLI_EXE);
-    return castnet::test::run(args, dir.path(), env());
-  }
-  fs::path operator/(const std::string& p) const { return dir.path() / p; }
-};
-
 }  // namespace
 
 TEST_CASE("cli resume: stopped, killed and resumed runs end with the weights of an unbroken run") {
-  Cli cli;
+  castnet::test::CliSandbox cli;  // its own compile cache
   write_file(cli / "net.toml", kSpec);
   write_file(cli / "data.csv", data_csv());
 
@@ -142,7 +132,7 @@ TEST_CASE("cli resume: stopped, killed and resumed runs end with the weights of 
   {  // killed mid-run with SIGKILL, then --resume
     const fs::path checkpoint = cli / "killed/checkpoint.safetensors";
     const pid_t pid = castnet::test::spawn({CASTNET_CLI_EXE, "train", "net.toml", "--out", "killed", "--save-every", "0"},
-                                           cli / "killed.out", cli / "killed.err", cli.dir.path(), cli.env());
+                                           cli / "killed.out", cli / "killed.err", cli.dir.path(), cli.env);
     REQUIRE(pid > 0);
     // Wait for the first checkpoint, let it run a little further, then kill it wherever it is.
     int code = -1;
