@@ -119,7 +119,7 @@ TEST_CASE("data-parallel: threads end with the single-thread weights, and the sa
   SECTION("ConvNet, 2 threads of 8 rows, rmsprop") { threads_match<train_bars::Model, train_bars_b8::Model>(2, Kind::rmsprop, 40); }
 }
 
-TEST_CASE("data-parallel: ranks end with the single-process weights; rank 0 alone writes") {
+TEST_CASE("data-parallel: ranks end with the single-process weights, and rank 0 alone writes") {
   using Full = edge_dropout::Model;
   const auto data = labelled_noise(27, Full::kInputs, Full::kOutputs);
   const auto c = settings(castnet::OptimizerConfig::Kind::momentum);

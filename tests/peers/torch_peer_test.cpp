@@ -143,7 +143,7 @@ TEST_CASE("torch peer: bench and example MLPs train as the interpreter does") {
   check_train(std::string(CASTNET_SOURCE_DIR) + "/specs/residual_mlp.toml");
 }
 
-TEST_CASE("torch peer: mnist_cnn forward; its dropout keeps it from training") {
+TEST_CASE("torch peer: mnist_cnn forward, whose dropout keeps it from training") {
   const std::string spec = std::string(CASTNET_SOURCE_DIR) + "/specs/mnist_cnn.toml";
   check_forward(spec, 4);
   const auto g = castnet::gen::load_graph(spec);

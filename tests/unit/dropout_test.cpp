@@ -56,7 +56,7 @@ TEST_CASE("dropout: the mask depends on the key and the layer, and on nothing el
   CHECK(std::abs(static_cast<double>(same) / kN - 0.5) < 0.01);
 }
 
-TEST_CASE("dropout: backward multiplies by the mask; inference is the identity with a mask of ones",
+TEST_CASE("dropout: backward multiplies by the mask, and inference is the identity with a mask of ones",
           "[dropout]") {
   std::array<double, 8> x{1, -2, 3, -4, 5, -6, 7, -8}, out{}, mask{}, dx{};
   castnet::dropout_forward<double, 8>(x.data(), out.data(), mask.data(), 0.5, 99, 0);

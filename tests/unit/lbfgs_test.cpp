@@ -326,7 +326,7 @@ TEST_CASE("lbfgs: iterations match a hand-written two-loop L-BFGS", "[lbfgs]") {
   }
 }
 
-TEST_CASE("lbfgs: state() names its buffers; unused slots stay zero", "[lbfgs]") {
+TEST_CASE("lbfgs: state() names its buffers, unused slots stay zero", "[lbfgs]") {
   const auto t = targets();
   Evaluate<Reg> evaluate{t.data()};
   auto p = std::make_unique<Reg::Params>();

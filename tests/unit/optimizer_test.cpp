@@ -101,7 +101,7 @@ TEST_CASE("optimizer: sgd is p -= lr * g with the step's lr", "[optimizer]") {
   check_steps(config(Kind::sgd), expected);
 }
 
-TEST_CASE("optimizer: momentum, form torch (v = g, then v = mu v + g; p -= lr v)",
+TEST_CASE("optimizer: momentum, form torch (v = g, then v = mu v + g, p -= lr v)",
           "[optimizer]") {
   const double mu = 0.9;
   std::array<Values, 3> expected;
@@ -118,7 +118,7 @@ TEST_CASE("optimizer: momentum, form torch (v = g, then v = mu v + g; p -= lr v)
   check_steps(c, expected);
 }
 
-TEST_CASE("optimizer: momentum, form ema (v = b v + (1 - b) g from 0; p -= lr v)",
+TEST_CASE("optimizer: momentum, form ema (v = b v + (1 - b) g from 0, p -= lr v)",
           "[optimizer]") {
   const double b = 0.8;
   std::array<Values, 3> expected;
@@ -136,7 +136,7 @@ TEST_CASE("optimizer: momentum, form ema (v = b v + (1 - b) g from 0; p -= lr v)
   check_steps(c, expected);
 }
 
-TEST_CASE("optimizer: momentum, form classic (v = m v - lr g from 0; p += v)", "[optimizer]") {
+TEST_CASE("optimizer: momentum, form classic (v = m v - lr g from 0, p += v)", "[optimizer]") {
   const double m = 0.7;
   std::array<Values, 3> expected;
   Values p = kStart, v{};
@@ -189,7 +189,7 @@ TEST_CASE("optimizer: momentum 0 (form torch) is plain sgd", "[optimizer]") {
   CHECK(values(*a.params) == values(*b.params));
 }
 
-TEST_CASE("optimizer: nesterov (torch v; p -= lr (g + mu v))", "[optimizer]") {
+TEST_CASE("optimizer: nesterov (torch v, p -= lr (g + mu v))", "[optimizer]") {
   const double mu = 0.9;
   std::array<Values, 3> expected;
   Values p = kStart, v{};
@@ -205,7 +205,7 @@ TEST_CASE("optimizer: nesterov (torch v; p -= lr (g + mu v))", "[optimizer]") {
   check_steps(c, expected);
 }
 
-TEST_CASE("optimizer: rmsprop (v = alpha v + (1 - alpha) g^2; p -= lr g / (sqrt v + eps))",
+TEST_CASE("optimizer: rmsprop (v = alpha v + (1 - alpha) g^2, p -= lr g / (sqrt v + eps))",
           "[optimizer]") {
   const double alpha = 0.9, eps = 1e-3;  // eps large enough to be visible
   std::array<Values, 3> expected;
