@@ -90,7 +90,8 @@ std::string cpu_identity() {
 }
 
 // Everything that goes into the binary: the model headers, the runner source, the compiler and
-// flags, the host CPU (when compiling for it), the headers in the include folders and the libraries.
+// flags, the host CPU (when compiling for it), the headers in the include folders, the libraries
+// and the link flags.
 std::string cache_key(const Toolchain& t, const Program& prog) {
   std::string material = std::string(CASTNET_CXX) + "\n" + CASTNET_RUNNER_FLAGS + "\n" + CASTNET_VERSION_STRING + "\n";
   if (std::string_view(CASTNET_RUNNER_FLAGS).find("-march=native") != std::string_view::npos)
@@ -108,6 +109,7 @@ std::string cache_key(const Toolchain& t, const Program& prog) {
   }
   material += support::sha256_hex(support::read_file(t.runtime_lib));
   for (const auto& lib : prog.libs) material += support::sha256_hex(support::read_file(lib));
+  material += "link:" + prog.link_flags + "\n";
   return support::sha256_hex(material);
 }
 
