@@ -83,7 +83,6 @@ class DataParallelStep {
   }
 
   std::size_t global_batch() const noexcept { return global_batch_; }
-  std::size_t threads() const noexcept { return pool_.size(); }
 
   // The loss over `rows` of `data` (at most the global batch; this order is the batch's) and its
   // gradient into grads(). Outputs of each worker's train_step stay in its workspace.

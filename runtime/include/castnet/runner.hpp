@@ -70,7 +70,7 @@ inline void print_evaluation(const std::string& what, const Evaluation& e) {
 
 template <GeneratedModel M>
 void run_train(const RunOptions& o, const Parallel& parallel) {
-  const bool writer = !parallel.group || parallel.group->rank() == 0;
+  const bool writer = parallel.writes();
   std::ostream silent(nullptr);  // the other ranks' progress: rank 0 reports for all
   std::ostream& log = writer ? std::cout : silent;
   using real = typename M::real;

@@ -73,6 +73,9 @@ struct Parallel {
   std::size_t global_batch = 0;   // rows per step: the spec's batch; 0: M::kBatch
   std::size_t threads = 1;        // in this process
   Collective* group = nullptr;    // the ranks of an MPI job; null: this process alone
+
+  // This process prints and writes the files: rank 0, or the only process.
+  bool writes() const { return !group || group->rank() == 0; }
 };
 
 struct TrainResult {
@@ -155,7 +158,7 @@ class Trainer {
       : params_(params), data_(data), validation_(validation && validation->rows ? validation : nullptr),
         config_(config), out_(out), log_(log),
         group_(parallel.group && parallel.group->size() > 1 ? parallel.group : nullptr),
-        writer_(!parallel.group || parallel.group->rank() == 0),
+        writer_(parallel.writes()),
         step_(parallel.global_batch ? parallel.global_batch : M::kBatch, parallel.threads, parallel.group) {
     if (config_.optimizer.kind == OptimizerConfig::Kind::lbfgs) {
       lbfgs_ = std::make_unique<Lbfgs<M>>(config_.optimizer);
