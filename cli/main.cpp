@@ -22,6 +22,8 @@ constexpr const char* kUsage =
     "  eval    SPEC --weights W [--data F.csv] [--labels a,b]\n"
     "                                                mean loss (and accuracy)\n"
     "  predict SPEC --weights W --input F.csv        one output row per input row\n"
+    "  export  SPEC --weights W -o FILE.hpp [--namespace NS]\n"
+    "                                                a standalone inference header, weights baked in\n"
     "  bench   SPEC [--workloads latency,batch,step,epoch] [--repetitions N] [--markdown F]\n"
     "                                                generated code vs the interpreter, Eigen and libtorch\n";
 
@@ -35,6 +37,7 @@ constexpr Verb kVerbs[] = {{"check", castnet::cli::check},
                            {"train", castnet::cli::train},
                            {"eval", castnet::cli::eval},
                            {"predict", castnet::cli::predict},
+                           {"export", castnet::cli::export_model},
                            {"bench", castnet::cli::bench}};
 
 }  // namespace
@@ -61,9 +64,6 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
-  if (verb == "export")
-    std::cerr << "castnet " << verb << ": not available yet in this version\n";
-  else
-    std::cerr << "castnet: unknown verb '" << verb << "'\n" << kUsage;
+  std::cerr << "castnet: unknown verb '" << verb << "'\n" << kUsage;
   return 2;
 }

@@ -9,6 +9,7 @@ int gen(int argc, char** argv);
 int train(int argc, char** argv);
 int eval(int argc, char** argv);
 int predict(int argc, char** argv);
+int export_model(int argc, char** argv);  // `castnet export`
 int bench(int argc, char** argv);
 
 }  // namespace castnet::cli

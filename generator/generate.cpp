@@ -1,11 +1,15 @@
 // See generate.hpp.
 #include "generate.hpp"
 
+#include <castnet/io/safetensors.hpp>
+#include <castnet/normalize.hpp>
 #include <castnet/version.hpp>
 
 #include <stdexcept>
 #include <string>
+#include <vector>
 
+#include "emit/emit_export.hpp"
 #include "emit/emit_model.hpp"
 #include "ir/identifier.hpp"
 #include "ir/limits.hpp"
@@ -28,6 +32,43 @@ std::string spec_label(const std::filesystem::path& spec) {
   return spec.filename().generic_string();
 }
 
+// The training header (templates/model.hpp.tmpl).
+std::string training_text(const ir::Graph& g, const GenRequest& req, const std::string& spec_sha256) {
+  EmitOptions o;
+  o.real_double = req.real_double;
+  o.ns = req.ns;
+  o.spec_label = spec_label(req.spec);
+  o.sha256 = spec_sha256;
+  o.version = CASTNET_VERSION_STRING;
+  o.abi = CASTNET_RUNTIME_ABI;
+  if (req.real_double) o.gen_flags += " --real double";
+  if (!req.ns.empty()) o.gen_flags += " --namespace " + req.ns;
+  if (req.batch != 0) o.gen_flags += " --batch " + std::to_string(req.batch);
+  return emit_model(g, o);
+}
+
+// The standalone inference header: the weights must hold the spec's tensors, names and shapes.
+std::string export_text(const ir::Graph& g, const GenRequest& req, const std::string& spec_sha256) {
+  if (req.real_double) throw std::invalid_argument("--real double: an exported model computes in float");
+  if (req.batch != 0) throw std::invalid_argument("--batch: an exported model has no batch (predict_batch takes any n)");
+  const io::SafetensorsFile file = io::read_safetensors(req.weights);
+  std::vector<io::ExpectedTensor> expected;
+  for (const auto& l : g.layers)
+    for (const auto& p : l.params) expected.push_back({p.torch_name, p.shape});
+  io::check_tensors(file, req.weights, expected);
+  const Normalization norm = Normalization::from_metadata(file.metadata, g.input_features(), req.weights);
+
+  ExportOptions o;
+  o.ns = req.ns;
+  o.spec_label = spec_label(req.spec);
+  o.weights_label = spec_label(req.weights);
+  o.sha256 = spec_sha256;
+  o.weights_sha256 = support::sha256_file_hex(req.weights);
+  o.version = CASTNET_VERSION_STRING;
+  if (!req.ns.empty()) o.gen_flags += " --namespace " + req.ns;
+  return emit_export(g, file, norm, o);
+}
+
 }  // namespace
 
 ir::Graph load_graph(const std::filesystem::path& spec, std::string* spec_text, std::size_t batch) {
@@ -48,17 +89,8 @@ GenResult emit_header(const GenRequest& req) {
   if (!req.ns.empty() && !ir::is_identifier(req.ns))
     throw std::invalid_argument("--namespace '" + req.ns + "': " + ir::identifier_problem(req.ns));
 
-  EmitOptions o;
-  o.real_double = req.real_double;
-  o.ns = req.ns;
-  o.spec_label = spec_label(req.spec);
-  o.sha256 = r.spec_sha256;
-  o.version = CASTNET_VERSION_STRING;
-  o.abi = CASTNET_RUNTIME_ABI;
-  if (req.real_double) o.gen_flags += " --real double";
-  if (!req.ns.empty()) o.gen_flags += " --namespace " + req.ns;
-  if (req.batch != 0) o.gen_flags += " --batch " + std::to_string(req.batch);
-  r.header_text = emit_model(r.graph, o);
+  r.header_text = req.weights.empty() ? training_text(r.graph, req, r.spec_sha256)
+                                      : export_text(r.graph, req, r.spec_sha256);
 
   const std::string name = req.header_name.empty() ? r.graph.name + ".hpp" : req.header_name;
   if (name.find('/') != std::string::npos || name.find('\\') != std::string::npos || name.empty() || name[0] == '.')
@@ -70,8 +102,10 @@ GenResult emit_header(const GenRequest& req) {
 GenResult generate(const GenRequest& req) {
   GenResult r = emit_header(req);
   r.changed = support::write_if_changed(r.header, r.header_text);
+  std::vector<std::filesystem::path> deps = {req.spec};
+  if (!req.weights.empty()) deps.push_back(req.weights);
   if (!req.depfile.empty())
-    support::write_if_changed(req.depfile, support::make_depfile(r.header, {req.spec}));
+    support::write_if_changed(req.depfile, support::make_depfile(r.header, deps));
   return r;
 }
 

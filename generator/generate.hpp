@@ -18,6 +18,8 @@ struct GenRequest {
   std::string ns;                    // empty: the spec's name
   std::size_t batch = 0;             // 0: the spec's batch. Else the model is planned for this batch
                                      // (castnet bench's data-parallel shards)
+  std::filesystem::path weights;     // not empty: the standalone inference header with these
+                                     // weights baked in (castnet export), not the training header
 };
 
 struct GenResult {
@@ -29,6 +31,8 @@ struct GenResult {
 };
 
 // Parses and validates (throws castnet::SpecError) and emits into header_text; writes nothing.
+// With weights, reads them and throws castnet::Error naming the file and the tensor when they do
+// not fit the spec.
 // out_dir and depfile are ignored; header is the path generate() would write.
 GenResult emit_header(const GenRequest& request);
 // emit_header, then writes the header (only if its bytes changed) and the depfile.

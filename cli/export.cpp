@@ -1,0 +1,37 @@
+// castnet export SPEC --weights W -o FILE.hpp: the standalone inference header, weights baked in
+// (written only if its bytes changed).
+#include <filesystem>
+#include <iostream>
+#include <stdexcept>
+
+#include "args.hpp"
+#include "generate.hpp"
+#include "verbs.hpp"
+
+namespace castnet::cli {
+
+int export_model(int argc, char** argv) {
+  const Args args(argc, argv, 2, {"--weights", "-o", "--out", "--namespace"});
+  gen::GenRequest req;
+  req.spec = args.spec();
+  req.weights = args.require("--weights");
+  auto out = args.get("-o");
+  if (!out) out = args.get("--out");
+  if (!out) throw UsageError("no output file given (-o FILE.hpp)");
+  const std::filesystem::path file = *out;
+  if (file.filename().empty() || std::filesystem::is_directory(file))
+    throw UsageError("-o takes the header's file name (-o DIR/model.hpp), not a directory: '" + *out + "'");
+  req.out_dir = file.parent_path();
+  req.header_name = file.filename().string();
+  req.ns = args.get("--namespace").value_or("");
+  gen::GenResult r;
+  try {
+    r = gen::generate(req);
+  } catch (const std::invalid_argument& e) {  // a bad --namespace or file name
+    throw UsageError(e.what());
+  }
+  std::cout << r.header.string() << (r.changed ? "" : " (unchanged)") << "\n";
+  return 0;
+}
+
+}  // namespace castnet::cli
