@@ -1,0 +1,309 @@
+#!/usr/bin/python3
+"""A torch.nn twin of a castnet spec: DESIGN.md's interop contract, seen from PyTorch.
+
+The twin reads the spec's TOML itself and builds one torch.nn module per layer with parameters,
+registered under the layer's name, so castnet's weights.safetensors loads with
+load_state_dict(strict=True) and the twin's own weights save under the names castnet expects.
+Its verbs take castnet's arguments and print what castnet prints:
+
+  torch_twin.py predict SPEC --weights W --input X.csv   castnet predict's header and rows
+  torch_twin.py eval SPEC --weights W --data D.csv       "loss L" (torch's default reductions)
+  torch_twin.py train SPEC --data D.csv --out W [--seed S] [--steps N] [--lr LR]
+      torch's default initialisation from the seed, N full-batch Adam steps, then W: the
+      parameters, and the spec's input normalisation fitted on D in castnet's metadata
+
+Inputs are normalised as castnet does (runtime/include/castnet/normalize.hpp): x' = (x - offset)
+* scale in double from float inputs, with the statistics in the weights' metadata. No package
+beyond torch is needed: safetensors is read and written here (Debian has no python3-safetensors).
+Needs Python 3.11 (tomllib) and torch; tests/e2e/torch_twin_test.cpp runs it.
+"""
+import argparse
+import csv
+import json
+import math
+import struct
+import tomllib
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+# ---- safetensors: an 8-byte little-endian header length, a JSON header, then the raw data ----
+
+DTYPES = {"F32": (torch.float32, 4), "F64": (torch.float64, 8)}  # dtype, bytes per value
+
+
+def read_safetensors(path):
+    """Returns ({name: tensor}, metadata); F32 and F64 tensors, as castnet writes them."""
+    with open(path, "rb") as f:
+        blob = bytearray(f.read())  # writable, so torch.frombuffer shares it without a warning
+    (length,) = struct.unpack_from("<Q", blob, 0)
+    header = json.loads(blob[8 : 8 + length])
+    metadata = header.pop("__metadata__", {})
+    tensors = {}
+    for name, info in header.items():
+        begin, end = (8 + length + o for o in info["data_offsets"])
+        dtype, size = DTYPES[info["dtype"]]
+        # x86 and the file are both little-endian, so the bytes are the values
+        values = torch.frombuffer(blob, dtype=dtype, count=(end - begin) // size, offset=begin)
+        tensors[name] = values.reshape(info["shape"]).clone()
+    return tensors, metadata
+
+
+def write_safetensors(path, tensors, metadata):
+    """Writes {name: float32 tensor} and string metadata."""
+    header, chunks, offset = {"__metadata__": metadata}, [], 0
+    for name, t in tensors.items():
+        data = t.detach().to(torch.float32).contiguous().numpy().tobytes()
+        header[name] = {"dtype": "F32", "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
+        chunks.append(data)
+        offset += len(data)
+    text = json.dumps(header).encode()
+    text += b" " * (-len(text) % 8)  # the format's recommended alignment of the data
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(text)) + text + b"".join(chunks))
+
+
+# ---- the spec: shapes and modules ----
+
+
+def pair(v):
+    return (v, v) if isinstance(v, int) else tuple(v)
+
+
+def activation(kind, layer):
+    """The activation as a function, with castnet's defaults, which are torch's."""
+    alpha = layer.get("alpha")
+    return {
+        "identity": lambda z: z,
+        "relu": torch.relu,
+        "leaky_relu": lambda z: F.leaky_relu(z, 0.01 if alpha is None else alpha),
+        "elu": lambda z: F.elu(z, 1.0 if alpha is None else alpha),
+        "gelu": F.gelu,  # exact (erf)
+        "silu": F.silu,
+        "tanh": torch.tanh,
+        "sigmoid": torch.sigmoid,
+        "softplus": lambda z: F.softplus(z, layer.get("beta", 1.0), 20),
+        # castnet's softmax runs over all of a sample's values, an image's [C, H, W] included
+        "softmax": lambda z: torch.softmax(z.flatten(1), 1).view_as(z),
+    }[kind]
+
+
+ACTIVATIONS = ("identity", "relu", "leaky_relu", "elu", "gelu", "silu", "tanh", "sigmoid", "softplus", "softmax")
+
+
+class Twin(nn.Module):
+    def __init__(self, spec):
+        super().__init__()
+        layers = spec["layer"]
+        for i, layer in enumerate(layers):
+            layer.setdefault("name", f"{layer['type']}{i + 1}")  # castnet's default, 1-based
+            layer.setdefault("inputs", [layers[i - 1]["name"] if i else "input"])
+        # Internal attributes start with "_", which no castnet layer name does (specs/README.md).
+        self._layers = {layer["name"]: layer for layer in layers}
+        self._output = layers[-1]["name"]
+        self._input_shape = tuple(spec["input"])
+        self._ops = {}  # name -> (function of the input tensors, input names)
+        self._shapes = {"input": self._input_shape}
+        self._shape(self._output)
+
+    def _shape(self, name):
+        """Builds `name`'s module (after its inputs') and returns its output shape (one sample)."""
+        if name in self._shapes:
+            return self._shapes[name]
+        layer = self._layers[name]
+        ins = [self._shape(i) for i in layer["inputs"]]
+        kind, shape = layer["type"], ins[0]
+        act = activation(layer.get("activation", "identity"), layer)
+        if kind == "dense":
+            module = self._add(name, nn.Linear(shape[0], layer["units"]))
+            op, out = lambda x: act(module(x)), (layer["units"],)
+        elif kind == "glu":
+            module = self._add(name, nn.Linear(shape[0], 2 * layer["units"]))
+            op, out = lambda x: F.glu(module(x), -1), (layer["units"],)
+        elif kind == "conv2d":
+            (kh, kw), (sh, sw) = pair(layer["kernel"]), pair(layer.get("stride", 1))
+            padding = layer.get("padding", 0)
+            if padding == "same":
+                ph, pw = kh // 2, kw // 2
+            else:
+                ph, pw = pair(0 if padding == "valid" else padding)
+            module = self._add(name, nn.Conv2d(shape[0], layer["filters"], (kh, kw), (sh, sw), (ph, pw)))
+            op = lambda x: act(module(x))
+            out = (layer["filters"], (shape[1] + 2 * ph - kh) // sh + 1, (shape[2] + 2 * pw - kw) // sw + 1)
+        elif kind in ("maxpool2d", "avgpool2d"):
+            kh, kw = pair(layer["size"])
+            sh, sw = pair(layer.get("stride", layer["size"]))
+            pool = nn.MaxPool2d if kind == "maxpool2d" else nn.AvgPool2d
+            op = pool((kh, kw), (sh, sw))
+            out = (shape[0], (shape[1] - kh) // sh + 1, (shape[2] - kw) // sw + 1)
+        elif kind == "prelu":
+            op, out = self._add(name, nn.PReLU(shape[0])), shape
+        elif kind == "flatten":
+            op, out = lambda x: x.flatten(1), (math.prod(shape),)
+        elif kind == "dropout":
+            op, out = lambda x: x, shape  # inference: the identity (training refuses dropout)
+        elif kind in ACTIVATIONS:
+            op, out = activation(kind, layer), shape
+        elif kind == "add":
+            op, out = lambda *xs: sum(xs[1:], xs[0]), shape
+        elif kind == "concat":
+            if len(shape) == 3:  # images join along channels
+                op, out = lambda *xs: torch.cat(xs, 1), (sum(s[0] for s in ins),) + shape[1:]
+            else:
+                op, out = lambda *xs: torch.cat([x.flatten(1) for x in xs], 1), (sum(math.prod(s) for s in ins),)
+        else:
+            raise SystemExit(f"torch_twin: layer '{name}': type '{kind}' is not supported")
+        self._ops[name] = (op, layer["inputs"])
+        self._shapes[name] = out
+        return out
+
+    def _add(self, name, module):
+        self.add_module(name, module)  # state_dict keys: <layer>.weight, <layer>.bias
+        return module
+
+    def forward(self, x):
+        values = {"input": x.reshape((x.shape[0],) + self._input_shape)}
+
+        def value(name):
+            if name not in values:
+                op, inputs = self._ops[name]
+                values[name] = op(*(value(i) for i in inputs))
+            return values[name]
+
+        return value(self._output).reshape(x.shape[0], -1)
+
+
+# ---- data, normalisation and losses as castnet has them ----
+
+
+def read_csv(path, labels):
+    """(inputs, targets) as float32 tensors: every column but `labels`, and `labels`."""
+    with open(path, newline="") as f:
+        rows = list(csv.reader(f))
+    header, rows = rows[0], [r for r in rows[1:] if r]
+    columns = [i for i, h in enumerate(header) if h not in labels]
+    target_columns = [header.index(label) for label in labels if label in header]
+    x = torch.tensor([[float(r[i]) for i in columns] for r in rows], dtype=torch.float32)
+    t = torch.tensor([[float(r[i]) for i in target_columns] for r in rows], dtype=torch.float32)
+    return x, t
+
+
+def fit_normalization(kind, x):
+    """castnet's Normalization::fit: (offset, scale) as lists of floats, or None."""
+    x = x.double()
+    if kind == "scale":
+        lo, hi = x.min().item(), x.max().item()
+        return [lo], [1.0 / (hi - lo) if hi > lo else 1.0]
+    if kind == "standardize":
+        mean = x.mean(0)
+        sd = ((x - mean) ** 2).mean(0).sqrt()
+        return mean.tolist(), [1.0 / s if s > 1e-12 else 1.0 for s in sd.tolist()]
+    return None
+
+
+def normalize(x, metadata):
+    """Applies the normalisation in castnet's weights metadata, in double as castnet does."""
+    if "castnet_normalize" not in metadata:
+        return x
+    offset = torch.tensor([float(v) for v in metadata["castnet_normalize_offset"].split(",")], dtype=torch.float64)
+    scale = torch.tensor([float(v) for v in metadata["castnet_normalize_scale"].split(",")], dtype=torch.float64)
+    return ((x.double() - offset) * scale).float()
+
+
+def loss_of(kind, y, t):
+    """castnet's losses are torch's with their default reductions; computed in double."""
+    y, t = y.double(), t.double()
+    if kind == "mse":
+        return F.mse_loss(y, t)
+    if kind == "binary_cross_entropy":
+        return F.binary_cross_entropy_with_logits(y, t)
+    return F.cross_entropy(y, t.reshape(-1).long())
+
+
+# ---- verbs ----
+
+
+def load_twin(spec, weights):
+    twin = Twin(spec)
+    tensors, metadata = read_safetensors(weights)
+    twin.load_state_dict(tensors, strict=True)
+    return twin.eval(), metadata
+
+
+def predict(spec, args):
+    twin, metadata = load_twin(spec, args.weights)
+    x, _ = read_csv(args.input, spec.get("data", {}).get("labels", []))
+    with torch.no_grad():
+        y = twin(normalize(x, metadata)).double()
+    kind = spec["loss"]["type"]
+    if kind == "mse":
+        print(",".join(f"y{k}" for k in range(y.shape[1])))
+        values = y
+    elif kind == "binary_cross_entropy":
+        print(",".join(f"p{k}" for k in range(y.shape[1])))
+        values = torch.sigmoid(y)
+    else:
+        print(",".join(f"p{k}" for k in range(y.shape[1])) + ",class")
+        values = torch.cat([torch.softmax(y, 1), y.argmax(1, keepdim=True).double()], 1)
+    for row in values.tolist():
+        print(",".join(f"{v:.9g}" for v in row))
+
+
+def evaluate(spec, args):
+    twin, metadata = load_twin(spec, args.weights)
+    x, t = read_csv(args.data, spec["data"]["labels"])
+    with torch.no_grad():
+        print(f"loss {loss_of(spec['loss']['type'], twin(normalize(x, metadata)), t).item():.9g}")
+
+
+def train(spec, args):
+    if any(layer["type"] == "dropout" for layer in spec["layer"]):
+        raise SystemExit("torch_twin: train: torch's dropout masks are not castnet's")
+    torch.manual_seed(args.seed)
+    twin = Twin(spec)
+    x, t = read_csv(args.data, spec["data"]["labels"])
+    stats = fit_normalization(spec["data"].get("normalize", "none"), x)
+    metadata = {}
+    if stats:
+        metadata = {"castnet_normalize": spec["data"]["normalize"],
+                    "castnet_normalize_offset": ",".join(repr(v) for v in stats[0]),
+                    "castnet_normalize_scale": ",".join(repr(v) for v in stats[1])}
+    x = normalize(x, metadata)
+    adam = torch.optim.Adam(twin.parameters(), lr=args.lr)
+    for _ in range(args.steps):
+        adam.zero_grad()
+        loss_of(spec["loss"]["type"], twin(x), t).backward()
+        adam.step()
+    write_safetensors(args.out, twin.state_dict(), metadata)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    verbs = parser.add_subparsers(dest="verb", required=True)
+    p = verbs.add_parser("predict")
+    p.add_argument("--weights", required=True)
+    p.add_argument("--input", required=True)
+    p.set_defaults(run=predict)
+    e = verbs.add_parser("eval")
+    e.add_argument("--weights", required=True)
+    e.add_argument("--data", required=True)
+    e.set_defaults(run=evaluate)
+    t = verbs.add_parser("train")
+    t.add_argument("--data", required=True)
+    t.add_argument("--out", required=True)
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--steps", type=int, default=20)
+    t.add_argument("--lr", type=float, default=0.01)
+    t.set_defaults(run=train)
+    for v in (p, e, t):
+        v.add_argument("spec")
+    args = parser.parse_args()
+    with open(args.spec, "rb") as f:
+        spec = tomllib.load(f)
+    torch.set_num_threads(1)  # small nets; and the test suite shares the machine
+    args.run(spec, args)
+
+
+if __name__ == "__main__":
+    main()
