@@ -3,22 +3,23 @@
 #   castnet_add_model(<name> SPEC <file.toml>
 #                     [REAL float|double]            # scalar type of the generated code
 #                     [NAMESPACE <ns>]               # C++ namespace (default: the spec's `name`)
-#                     [BATCH <n>])                   # plan for n samples per step, not the spec's
+#                     [BATCH <n>]                    # plan for n samples per step, not the spec's
 #                                                    # batch (a data-parallel worker's shard)
-#
-# WEIGHTS <file> (trained weights baked into the header) is not supported yet: castnet-gen cannot
-# embed weights until `castnet export` exists, so passing it is a configure-time error.
+#                     [WEIGHTS <file.safetensors>])  # the standalone inference header instead,
+#                                                    # these weights baked in (castnet export)
 #
 # Creates
 #   <name>         INTERFACE library: link it, then `#include "<name>.hpp"`; brings castnet::simd
+#                  (with WEIGHTS: nothing, the header needs only the standard library, C++17)
 #   <name>_gen     the custom target that runs the generator
 #   <name>.update  runs the generator unconditionally (e.g. `ninja <name>.update`)
 #
 # The header is <current binary dir>/castnet_generated/<name>/<name>.hpp. It is regenerated when
-# the spec or the generator change (the templates are embedded in the generator, so the generator
+# the spec, the weights or the generator change (the templates are embedded in the generator, so the generator
 # target covers them); castnet-gen writes a depfile naming every file it read and rewrites the
 # header only when its bytes change, so an unchanged spec never causes a recompile. A relative
-# SPEC path is relative to CMAKE_CURRENT_SOURCE_DIR. Works in the castnet build tree
+# SPEC or WEIGHTS path is relative to CMAKE_CURRENT_SOURCE_DIR; the weights may be the OUTPUT of
+# another custom command (a training step). Works in the castnet build tree
 # (castnet::gen is a build target) and through find_package(castnet) (an imported one).
 # Uses target-scoped commands only.
 
@@ -38,10 +39,8 @@ function(castnet_add_model name)
   if(NOT name MATCHES "^[A-Za-z_][A-Za-z0-9_]*$")
     message(FATAL_ERROR "castnet_add_model(${name}): the name must be an identifier ([A-Za-z_][A-Za-z0-9_]*)")
   endif()
-  # Parsed (above) only to say so clearly rather than as "unexpected arguments".
-  if(DEFINED arg_WEIGHTS OR "WEIGHTS" IN_LIST arg_KEYWORDS_MISSING_VALUES)
-    message(FATAL_ERROR "castnet_add_model(${name}): WEIGHTS is not supported yet "
-                        "(baked-in weights come with `castnet export`)")
+  if("WEIGHTS" IN_LIST arg_KEYWORDS_MISSING_VALUES)
+    message(FATAL_ERROR "castnet_add_model(${name}): WEIGHTS needs a safetensors file")
   endif()
   if(NOT arg_SPEC)
     message(FATAL_ERROR "castnet_add_model(${name}): SPEC <file> is required")
@@ -58,6 +57,22 @@ function(castnet_add_model name)
   endif()
 
   set(gen_args "")
+  set(weights "")
+  set(weights_comment "")
+  if(DEFINED arg_WEIGHTS)
+    if(DEFINED arg_REAL OR DEFINED arg_BATCH)
+      message(FATAL_ERROR "castnet_add_model(${name}): REAL and BATCH do not apply with WEIGHTS "
+                          "(an exported model computes in float, one sample or any number at a time)")
+    endif()
+    cmake_path(ABSOLUTE_PATH arg_WEIGHTS BASE_DIRECTORY "${CMAKE_CURRENT_SOURCE_DIR}" NORMALIZE
+               OUTPUT_VARIABLE weights)
+    get_source_file_property(weights_generated "${weights}" GENERATED)
+    if(NOT EXISTS "${weights}" AND NOT weights_generated)
+      message(FATAL_ERROR "castnet_add_model(${name}): weights not found: ${weights}")
+    endif()
+    list(APPEND gen_args --weights "${weights}")
+    set(weights_comment " with the weights of ${arg_WEIGHTS}")
+  endif()
   if(DEFINED arg_REAL)
     if(NOT arg_REAL MATCHES "^(float|double)$")
       message(FATAL_ERROR "castnet_add_model(${name}): REAL must be float or double, not '${arg_REAL}'")
@@ -90,11 +105,11 @@ function(castnet_add_model name)
   add_custom_command(
     OUTPUT "${header}"
     COMMAND ${command}
-    DEPENDS castnet::gen "${spec}"
+    DEPENDS castnet::gen "${spec}" ${weights}
     ${depfile_args}
     # From the source dir, the header's banner names the spec relative to the project.
     WORKING_DIRECTORY "${CMAKE_CURRENT_SOURCE_DIR}"
-    COMMENT "castnet: generating ${name}.hpp from ${arg_SPEC}"
+    COMMENT "castnet: generating ${name}.hpp from ${arg_SPEC}${weights_comment}"
     VERBATIM)
   add_custom_target(${name}_gen DEPENDS "${header}")
 
@@ -107,6 +122,10 @@ function(castnet_add_model name)
 
   add_library(${name} INTERFACE)
   target_include_directories(${name} INTERFACE "${outdir}")
-  target_link_libraries(${name} INTERFACE castnet::simd)
+  if(weights)
+    target_compile_features(${name} INTERFACE cxx_std_17)
+  else()
+    target_link_libraries(${name} INTERFACE castnet::simd)
+  endif()
   add_dependencies(${name} ${name}_gen)
 endfunction()

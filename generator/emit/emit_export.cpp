@@ -5,6 +5,7 @@
 
 #include <castnet/error.hpp>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <initializer_list>
@@ -77,7 +78,7 @@ class ExportEmitter {
                              : classifier ? "class probabilities (softmax of the logits)"
                                           : "probabilities (sigmoid of each logit)");
     h.comment("y_is", g_.loss.kind == ir::LossKind::mse ? "" : classifier ? ": class probabilities" : ": probabilities");
-    h.num("stack_bytes", plan_.size * sizeof(float));
+    h.num("stack_bytes", plan_.size * sizeof(float) + kernel_stack_bytes());
     std::vector<std::string> table;
     for (const auto& r : layer_table(g_)) table.push_back("// " + comment_text(r));
     h.code("layer_table", joined(table));
@@ -115,6 +116,20 @@ class ExportEmitter {
       for (std::size_t in : g_.layers[i].inputs) use(in, i + 1);
     if (n > 0) use(n - 1, n + 1);
     ir::assign_offsets(plan_, 16);  // 64-byte aligned buffers
+  }
+
+  // The largest array of double sums a kernel keeps on the stack: dense's outputs, or one conv2d
+  // output channel.
+  std::size_t kernel_stack_bytes() const {
+    std::size_t most = 0;
+    for (const Layer& l : g_.layers) {
+      std::size_t sums = 0;
+      if (l.kind == OpKind::dense) sums = l.out_features;
+      if (l.kind == OpKind::glu) sums = 2 * l.units;
+      if (l.kind == OpKind::conv2d) sums = l.out_features / l.filters;
+      most = std::max(most, sums * sizeof(double));
+    }
+    return most;
   }
 
   // The C++ expression for the value of layer `i` (or the graph's input).
