@@ -23,7 +23,9 @@ constexpr const char* kUsage =
     "                                                mean loss (and accuracy)\n"
     "  predict SPEC --weights W --input F.csv        one output row per input row\n"
     "  bench   SPEC [--workloads latency,batch,step,epoch] [--repetitions N] [--markdown F]\n"
-    "                                                generated code vs the interpreter, Eigen and libtorch\n";
+    "                                                generated code vs the interpreter, Eigen and libtorch\n"
+    "  import  MODEL.onnx -o SPEC.toml [--weights W.safetensors]\n"
+    "                                                an ONNX model as a spec and its weights\n";
 
 struct Verb {
   const char* name;
@@ -35,7 +37,8 @@ constexpr Verb kVerbs[] = {{"check", castnet::cli::check},
                            {"train", castnet::cli::train},
                            {"eval", castnet::cli::eval},
                            {"predict", castnet::cli::predict},
-                           {"bench", castnet::cli::bench}};
+                           {"bench", castnet::cli::bench},
+                           {"import", castnet::cli::import_model}};
 
 }  // namespace
 

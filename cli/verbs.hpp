@@ -10,5 +10,6 @@ int train(int argc, char** argv);
 int eval(int argc, char** argv);
 int predict(int argc, char** argv);
 int bench(int argc, char** argv);
+int import_model(int argc, char** argv);  // `castnet import` (`import` starts a C++20 module import)
 
 }  // namespace castnet::cli
