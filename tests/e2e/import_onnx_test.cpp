@@ -97,6 +97,14 @@ struct Model {
     t->set_raw_data(std::string(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(float)));
   }
 
+  void int64s(const std::string& name, const std::vector<std::int64_t>& values) {
+    auto* t = g->add_initializer();
+    t->set_name(name);
+    t->set_data_type(pb::TensorProto_DataType_INT64);
+    t->add_dims(static_cast<std::int64_t>(values.size()));
+    for (auto v : values) t->add_int64_data(v);
+  }
+
   pb::NodeProto& node(const std::string& op, const std::vector<std::string>& in, const std::string& out,
                       const std::string& name = "") {
     auto* n = g->add_node();
@@ -268,7 +276,10 @@ Imported run_imported(const TempDir& dir, const fs::path& spec, const fs::path& 
   const std::size_t outs = r.graph.output_features();
   Vec y(kSamples * outs);
   net.forward(x.data(), kSamples, y.data());
-  r.outputs = r.graph.loss.kind == castnet::ir::LossKind::softmax_cross_entropy ? softmax_rows(y, outs) : y;
+  using castnet::ir::LossKind;
+  if (r.graph.loss.kind == LossKind::softmax_cross_entropy) y = softmax_rows(y, outs);
+  if (r.graph.loss.kind == LossKind::binary_cross_entropy) y = each(y, [](double v) { return 1 / (1 + std::exp(-v)); });
+  r.outputs = y;
   return r;
 }
 
@@ -483,6 +494,49 @@ TEST_CASE("onnx import: LeakyRelu and Elu keep their alpha, PRelu its slopes") {
   CHECK_THAT(r.spec_text, Contains("alpha = 0.2\n"));
   CHECK_THAT(r.spec_text, Contains("alpha = 0.5\n"));
   CHECK(r.weights.find("act.weight")->values == slope);
+}
+
+TEST_CASE("onnx import: GlobalAveragePool, Reshape, Gelu (opset 20), Dropout and a final Sigmoid") {
+  TempDir dir;
+  std::mt19937 rng(6);
+  const Image in{2, 4, 4};
+  const Vec x = random_values(kSamples * 2 * 4 * 4, rng);
+  const Vec wc = random_values(3 * 2, rng), bc = random_values(3, rng);
+  const Vec w1 = random_values(5 * 3, rng), b1 = random_values(5, rng);
+  const Vec w2 = random_values(2 * 5, rng), b2 = random_values(2, rng);
+  Model m({2, 4, 4}, 20);
+  m.weight("wc", {3, 2, 1, 1}, wc);
+  m.weight("bc", {3}, bc);
+  m.weight("w1", {3, 5}, transpose(w1, 5, 3));
+  m.weight("b1", {5}, b1);
+  m.weight("w2", {2, 5}, w2);
+  m.weight("b2", {2}, b2);
+  m.weight("ratio", {}, {0.25f});
+  m.int64s("shape", {0, -1});
+  m.node("Conv", {"x", "wc", "bc"}, "c");
+  m.node("GlobalAveragePool", {"c"}, "g");
+  m.node("Reshape", {"g", "shape"}, "f");
+  m.node("Gemm", {"f", "w1", "b1"}, "h");
+  m.node("Gelu", {"h"}, "a");
+  m.node("Dropout", {"a", "ratio"}, "d");
+  attr(m.node("Gemm", {"d", "w2", "b2"}, "z"), "transB", std::int64_t{1});
+  m.node("Sigmoid", {"z"}, "y");
+  m.output("y");
+  const Imported r = import_with_library(dir, m.save(dir, "gap.onnx"), x);
+
+  Image ci{};
+  const Vec c = conv(x, in, wc, bc, 3, 1, 1, 0, ci);
+  Vec pooled(kSamples * 3, 0.0f);
+  for (std::size_t i = 0; i < c.size(); ++i) pooled[i / 16] += c[i] / 16;
+  const Vec a = each(linear(pooled, w1, b1, 3, 5), [](double v) { return 0.5 * v * (1 + std::erf(v / std::sqrt(2.0))); });
+  require_close(r.outputs, each(linear(a, w2, b2, 5, 2), [](double v) { return 1 / (1 + std::exp(-v)); }));
+  CHECK(r.graph.loss.kind == castnet::ir::LossKind::binary_cross_entropy);
+  REQUIRE(r.graph.layers.size() == 6);  // conv, pool, flatten, fc (gelu fused), dropout, fc
+  CHECK(r.graph.layers[1].kind == castnet::ir::OpKind::avgpool2d);
+  CHECK(r.graph.layers[1].kernel == std::array<std::size_t, 2>{4, 4});
+  CHECK(r.graph.layers[3].activation.kind == castnet::ir::Activation::gelu);
+  CHECK(r.graph.layers[4].kind == castnet::ir::OpKind::dropout);
+  CHECK(r.graph.layers[4].rate == 0.25);
 }
 
 TEST_CASE("onnx import: an operator castnet has no layer for is an error naming the file, the node and the operator") {
