@@ -301,8 +301,8 @@ class Importer {
     const std::string previous = layers.empty() ? ir::kInputName : layers.back().name;
     if (inputs.size() != 1 || inputs[0] != previous || l.kind == ir::OpKind::add || l.kind == ir::OpKind::concat)
       l.input_names = inputs;
-    const bool foldable = l.kind == ir::OpKind::dense || l.kind == ir::OpKind::conv2d;
-    values_[n.output(0)] = {l.name, std::move(out), foldable ? std::optional<std::size_t>(layers.size()) : std::nullopt};
+    const bool can_fold = l.kind == ir::OpKind::dense || l.kind == ir::OpKind::conv2d;
+    values_[n.output(0)] = {l.name, std::move(out), can_fold ? std::optional<std::size_t>(layers.size()) : std::nullopt};
     m_.graph.layers.push_back(std::move(l));
     bias_open_.push_back(false);
     return m_.graph.layers.size() - 1;
