@@ -25,7 +25,9 @@ constexpr const char* kUsage =
     "  export  SPEC --weights W -o FILE.hpp [--namespace NS]\n"
     "                                                a standalone inference header, weights baked in\n"
     "  bench   SPEC [--workloads latency,batch,step,epoch] [--repetitions N] [--markdown F]\n"
-    "                                                generated code vs the interpreter, Eigen and libtorch\n";
+    "                                                generated code vs the interpreter, Eigen and libtorch\n"
+    "  import  MODEL.onnx -o SPEC.toml [--weights W.safetensors]\n"
+    "                                                an ONNX model as a spec and its weights\n";
 
 struct Verb {
   const char* name;
@@ -38,7 +40,8 @@ constexpr Verb kVerbs[] = {{"check", castnet::cli::check},
                            {"eval", castnet::cli::eval},
                            {"predict", castnet::cli::predict},
                            {"export", castnet::cli::export_model},
-                           {"bench", castnet::cli::bench}};
+                           {"bench", castnet::cli::bench},
+                           {"import", castnet::cli::import_model}};
 
 }  // namespace
 

@@ -11,5 +11,6 @@ int eval(int argc, char** argv);
 int predict(int argc, char** argv);
 int export_model(int argc, char** argv);  // `castnet export`
 int bench(int argc, char** argv);
+int import_model(int argc, char** argv);  // `castnet import` (`import` starts a C++20 module import)
 
 }  // namespace castnet::cli
