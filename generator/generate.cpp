@@ -55,9 +55,11 @@ GenResult emit_header(const GenRequest& req) {
   o.sha256 = r.spec_sha256;
   o.version = CASTNET_VERSION_STRING;
   o.abi = CASTNET_RUNTIME_ABI;
+  o.arch = req.arch;
   if (req.real_double) o.gen_flags += " --real double";
   if (!req.ns.empty()) o.gen_flags += " --namespace " + req.ns;
   if (req.batch != 0) o.gen_flags += " --batch " + std::to_string(req.batch);
+  if (!req.arch.empty()) o.gen_flags += " --arch " + req.arch;
   r.header_text = emit_model(r.graph, o);
 
   const std::string name = req.header_name.empty() ? r.graph.name + ".hpp" : req.header_name;

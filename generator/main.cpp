@@ -1,5 +1,6 @@
 // castnet-gen: the generator as CMake's castnet_add_model() runs it. Argument parsing only.
 //   castnet-gen SPEC -o DIR [--header-name FILE] [--depfile FILE] [--real float|double] [--namespace NS] [--batch N]
+//                     [--arch native|avx512|avx2|sse4|neon|scalar]
 // Exit codes: 0 ok, 1 spec error (file:line:col message on stderr), 2 usage.
 #include <cstdio>
 #include <iostream>
@@ -12,7 +13,8 @@ namespace {
 
 int usage(const std::string& why) {
   std::cerr << "castnet-gen: " << why << "\n"
-            << "usage: castnet-gen SPEC -o DIR [--header-name FILE] [--depfile FILE] [--real float|double] [--namespace NS] [--batch N]\n";
+            << "usage: castnet-gen SPEC -o DIR [--header-name FILE] [--depfile FILE] [--real float|double] [--namespace NS] [--batch N]\n"
+            << "                   [--arch native|avx512|avx2|sse4|neon|scalar]\n";
   return 2;
 }
 
@@ -43,6 +45,8 @@ int main(int argc, char** argv) {
       req.real_double = v == "double";
     } else if (a == "--namespace") {
       if (!value(req.ns)) return usage("--namespace needs a name");
+    } else if (a == "--arch") {
+      if (!value(req.arch)) return usage("--arch needs an instruction set");  // checked by generate()
     } else if (a == "--batch") {
       // At most 9 digits here; load_graph checks the limit on batches.
       if (!value(v) || v.empty() || v.find_first_not_of("0123456789") != std::string::npos || v.size() > 9 ||
