@@ -3,8 +3,9 @@
 #   castnet_add_model(<name> SPEC <file.toml>
 #                     [REAL float|double]            # scalar type of the generated code
 #                     [NAMESPACE <ns>]               # C++ namespace (default: the spec's `name`)
-#                     [BATCH <n>])                   # plan for n samples per step, not the spec's
+#                     [BATCH <n>]                    # plan for n samples per step, not the spec's
 #                                                    # batch (a data-parallel worker's shard)
+#                     [ARCH native|avx512|avx2|sse4|neon|scalar])  # instruction set, see below
 #
 # WEIGHTS <file> (trained weights baked into the header) is not supported yet: castnet-gen cannot
 # embed weights until `castnet export` exists, so passing it is a configure-time error.
@@ -13,6 +14,17 @@
 #   <name>         INTERFACE library: link it, then `#include "<name>.hpp"`; brings castnet::simd
 #   <name>_gen     the custom target that runs the generator
 #   <name>.update  runs the generator unconditionally (e.g. `ninja <name>.update`)
+#
+# ARCH generates the header with `--arch` (it then refuses to compile without that instruction set)
+# and adds the compile flags to the target: avx512 -mavx512f -mavx512bw -mavx512dq -mavx512vl -mfma
+# -mavx2; avx2 -mavx2 -mfma -mno-avx512f; sse4 -msse4.2 -mno-avx; native -march=native; neon none
+# (AArch64 only); scalar defines CASTNET_SIMD_SCALAR (plain C++ kernels, castnet/simd_scalar.hpp).
+# The -mno-* flags cap the vector width even beside CASTNET_NATIVE's -march=native (GCC and Clang
+# let an explicit -m flag win over -march in any order); for a binary that runs on other machines,
+# configure castnet with -DCASTNET_NATIVE=OFF as well. The flags reach every file that links the
+# target, so models with different ARCH go into different targets (and translation units); the
+# runtime's kernels are named per instruction set (simd_helpers.hpp), so they can share a program.
+# Without ARCH the compile flags alone decide, as before.
 #
 # The header is <current binary dir>/castnet_generated/<name>/<name>.hpp. It is regenerated when
 # the spec or the generator change (the templates are embedded in the generator, so the generator
@@ -31,7 +43,7 @@ if(POLICY CMP0116)
 endif()
 
 function(castnet_add_model name)
-  cmake_parse_arguments(PARSE_ARGV 1 arg "" "SPEC;WEIGHTS;REAL;NAMESPACE;BATCH" "")
+  cmake_parse_arguments(PARSE_ARGV 1 arg "" "SPEC;WEIGHTS;REAL;NAMESPACE;BATCH;ARCH" "")
   if(arg_UNPARSED_ARGUMENTS)
     message(FATAL_ERROR "castnet_add_model(${name}): unexpected arguments: ${arg_UNPARSED_ARGUMENTS}")
   endif()
@@ -73,6 +85,35 @@ function(castnet_add_model name)
     endif()
     list(APPEND gen_args --batch "${arg_BATCH}")
   endif()
+  set(arch_options "")
+  set(arch_definitions "")
+  if(DEFINED arg_ARCH OR "ARCH" IN_LIST arg_KEYWORDS_MISSING_VALUES)
+    if(arg_ARCH STREQUAL "avx512")
+      set(arch_options -mavx512f -mavx512bw -mavx512dq -mavx512vl -mfma -mavx2)
+    elseif(arg_ARCH STREQUAL "avx2")
+      set(arch_options -mavx2 -mfma -mno-avx512f)
+    elseif(arg_ARCH STREQUAL "sse4")
+      set(arch_options -msse4.2 -mno-avx)
+    elseif(arg_ARCH STREQUAL "native")
+      set(arch_options -march=native)
+    elseif(arg_ARCH STREQUAL "scalar")
+      set(arch_definitions CASTNET_SIMD_SCALAR)
+    elseif(NOT arg_ARCH STREQUAL "neon")
+      message(FATAL_ERROR "castnet_add_model(${name}): ARCH must be one of native, avx512, avx2, sse4, neon, "
+                          "scalar, not '${arg_ARCH}'")
+    endif()
+    if(arg_ARCH MATCHES "^(avx512|avx2|sse4)$" AND
+       NOT CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64|i[3-6]86|x86)$")
+      message(FATAL_ERROR "castnet_add_model(${name}): ARCH ${arg_ARCH} is an x86 instruction set, but the "
+                          "target processor is '${CMAKE_SYSTEM_PROCESSOR}' (use neon, native or scalar)")
+    endif()
+    if(arg_ARCH STREQUAL "neon" AND NOT CMAKE_SYSTEM_PROCESSOR MATCHES "^(aarch64|arm64|ARM64)$")
+      message(FATAL_ERROR "castnet_add_model(${name}): ARCH neon needs an AArch64 target, but the target "
+                          "processor is '${CMAKE_SYSTEM_PROCESSOR}' (cross-compile with an AArch64 toolchain "
+                          "file, or use native, avx512, avx2, sse4 or scalar)")
+    endif()
+    list(APPEND gen_args --arch "${arg_ARCH}")
+  endif()
 
   set(outdir "${CMAKE_CURRENT_BINARY_DIR}/castnet_generated/${name}")
   set(header "${outdir}/${name}.hpp")
@@ -108,5 +149,7 @@ function(castnet_add_model name)
   add_library(${name} INTERFACE)
   target_include_directories(${name} INTERFACE "${outdir}")
   target_link_libraries(${name} INTERFACE castnet::simd)
+  target_compile_options(${name} INTERFACE ${arch_options})
+  target_compile_definitions(${name} INTERFACE ${arch_definitions})
   add_dependencies(${name} ${name}_gen)
 endfunction()
