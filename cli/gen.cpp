@@ -9,7 +9,7 @@
 namespace castnet::cli {
 
 int gen(int argc, char** argv) {
-  const Args args(argc, argv, 2, {"-o", "--out", "--real", "--namespace", "--header-name", "--depfile", "--batch"});
+  const Args args(argc, argv, 2, {"-o", "--out", "--real", "--namespace", "--header-name", "--depfile", "--batch", "--arch"});
   gen::GenRequest req;
   req.spec = args.spec();
   auto out = args.get("-o");
@@ -22,11 +22,12 @@ int gen(int argc, char** argv) {
   req.ns = args.get("--namespace").value_or("");
   req.header_name = args.get("--header-name").value_or("");
   req.depfile = args.get("--depfile").value_or("");
+  req.arch = args.get("--arch").value_or("");
   if (const auto batch = args.get("--batch")) req.batch = parse_integer("--batch", *batch);
   gen::GenResult r;
   try {
     r = gen::generate(req);
-  } catch (const std::invalid_argument& e) {  // a bad --namespace or --header-name
+  } catch (const std::invalid_argument& e) {  // a bad --namespace, --header-name or --arch
     throw UsageError(e.what());
   }
   std::cout << r.header.string() << (r.changed ? "" : " (unchanged)") << "\n";

@@ -5,6 +5,7 @@
 #                     [NAMESPACE <ns>]               # C++ namespace (default: the spec's `name`)
 #                     [BATCH <n>]                    # plan for n samples per step, not the spec's
 #                                                    # batch (a data-parallel worker's shard)
+#                     [ARCH native|avx512|avx2|sse4|neon|scalar]  # instruction set, see below
 #                     [WEIGHTS <file.safetensors>])  # the standalone inference header instead,
 #                                                    # these weights baked in (castnet export)
 #
@@ -14,9 +15,20 @@
 #   <name>_gen     the custom target that runs the generator
 #   <name>.update  runs the generator unconditionally (e.g. `ninja <name>.update`)
 #
+# ARCH generates the header with `--arch` (it then refuses to compile without that instruction set)
+# and adds the compile flags to the target: avx512 -mavx512f -mavx512bw -mavx512dq -mavx512vl -mfma
+# -mavx2; avx2 -mavx2 -mfma -mno-avx512f; sse4 -msse4.2 -mno-avx; native -march=native; neon none
+# (AArch64 only); scalar defines CASTNET_SIMD_SCALAR (plain C++ kernels, castnet/simd_scalar.hpp).
+# The -mno-* flags cap the vector width even beside CASTNET_NATIVE's -march=native (GCC and Clang
+# let an explicit -m flag win over -march in any order); for a binary that runs on other machines,
+# configure castnet with -DCASTNET_NATIVE=OFF as well. The flags reach every file that links the
+# target, so models with different ARCH go into different targets (and translation units); the
+# runtime's kernels are named per instruction set (simd_helpers.hpp), so they can share a program.
+# Without ARCH the compile flags alone decide, as before.
+#
 # The header is <current binary dir>/castnet_generated/<name>/<name>.hpp. It is regenerated when
-# the spec, the weights or the generator change (the templates are embedded in the generator, so the generator
-# target covers them); castnet-gen writes a depfile naming every file it read and rewrites the
+# the spec, the weights or the generator change (the templates are embedded in the generator, so
+# the generator target covers them); castnet-gen writes a depfile naming every file it read and rewrites the
 # header only when its bytes change, so an unchanged spec never causes a recompile. A relative
 # SPEC or WEIGHTS path is relative to CMAKE_CURRENT_SOURCE_DIR; the weights may be the OUTPUT of
 # another custom command (a training step). Works in the castnet build tree
@@ -32,7 +44,7 @@ if(POLICY CMP0116)
 endif()
 
 function(castnet_add_model name)
-  cmake_parse_arguments(PARSE_ARGV 1 arg "" "SPEC;WEIGHTS;REAL;NAMESPACE;BATCH" "")
+  cmake_parse_arguments(PARSE_ARGV 1 arg "" "SPEC;WEIGHTS;REAL;NAMESPACE;BATCH;ARCH" "")
   if(arg_UNPARSED_ARGUMENTS)
     message(FATAL_ERROR "castnet_add_model(${name}): unexpected arguments: ${arg_UNPARSED_ARGUMENTS}")
   endif()
@@ -60,9 +72,10 @@ function(castnet_add_model name)
   set(weights "")
   set(weights_comment "")
   if(DEFINED arg_WEIGHTS)
-    if(DEFINED arg_REAL OR DEFINED arg_BATCH)
-      message(FATAL_ERROR "castnet_add_model(${name}): REAL and BATCH do not apply with WEIGHTS "
-                          "(an exported model computes in float, one sample or any number at a time)")
+    if(DEFINED arg_REAL OR DEFINED arg_BATCH OR DEFINED arg_ARCH)
+      message(FATAL_ERROR "castnet_add_model(${name}): REAL, BATCH and ARCH do not apply with WEIGHTS "
+                          "(an exported model is portable C++ in float, for one sample or any number; "
+                          "compile it with the flags of your choice)")
     endif()
     cmake_path(ABSOLUTE_PATH arg_WEIGHTS BASE_DIRECTORY "${CMAKE_CURRENT_SOURCE_DIR}" NORMALIZE
                OUTPUT_VARIABLE weights)
@@ -87,6 +100,35 @@ function(castnet_add_model name)
       message(FATAL_ERROR "castnet_add_model(${name}): BATCH must be a positive integer, not '${arg_BATCH}'")
     endif()
     list(APPEND gen_args --batch "${arg_BATCH}")
+  endif()
+  set(arch_options "")
+  set(arch_definitions "")
+  if(DEFINED arg_ARCH OR "ARCH" IN_LIST arg_KEYWORDS_MISSING_VALUES)
+    if(arg_ARCH STREQUAL "avx512")
+      set(arch_options -mavx512f -mavx512bw -mavx512dq -mavx512vl -mfma -mavx2)
+    elseif(arg_ARCH STREQUAL "avx2")
+      set(arch_options -mavx2 -mfma -mno-avx512f)
+    elseif(arg_ARCH STREQUAL "sse4")
+      set(arch_options -msse4.2 -mno-avx)
+    elseif(arg_ARCH STREQUAL "native")
+      set(arch_options -march=native)
+    elseif(arg_ARCH STREQUAL "scalar")
+      set(arch_definitions CASTNET_SIMD_SCALAR)
+    elseif(NOT arg_ARCH STREQUAL "neon")
+      message(FATAL_ERROR "castnet_add_model(${name}): ARCH must be one of native, avx512, avx2, sse4, neon, "
+                          "scalar, not '${arg_ARCH}'")
+    endif()
+    if(arg_ARCH MATCHES "^(avx512|avx2|sse4)$" AND
+       NOT CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64|i[3-6]86|x86)$")
+      message(FATAL_ERROR "castnet_add_model(${name}): ARCH ${arg_ARCH} is an x86 instruction set, but the "
+                          "target processor is '${CMAKE_SYSTEM_PROCESSOR}' (use neon, native or scalar)")
+    endif()
+    if(arg_ARCH STREQUAL "neon" AND NOT CMAKE_SYSTEM_PROCESSOR MATCHES "^(aarch64|arm64|ARM64)$")
+      message(FATAL_ERROR "castnet_add_model(${name}): ARCH neon needs an AArch64 target, but the target "
+                          "processor is '${CMAKE_SYSTEM_PROCESSOR}' (cross-compile with an AArch64 toolchain "
+                          "file, or use native, avx512, avx2, sse4 or scalar)")
+    endif()
+    list(APPEND gen_args --arch "${arg_ARCH}")
   endif()
 
   set(outdir "${CMAKE_CURRENT_BINARY_DIR}/castnet_generated/${name}")
@@ -126,6 +168,8 @@ function(castnet_add_model name)
     target_compile_features(${name} INTERFACE cxx_std_17)
   else()
     target_link_libraries(${name} INTERFACE castnet::simd)
+    target_compile_options(${name} INTERFACE ${arch_options})
+    target_compile_definitions(${name} INTERFACE ${arch_definitions})
   endif()
   add_dependencies(${name} ${name}_gen)
 endfunction()

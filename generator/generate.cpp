@@ -41,9 +41,11 @@ std::string training_text(const ir::Graph& g, const GenRequest& req, const std::
   o.sha256 = spec_sha256;
   o.version = CASTNET_VERSION_STRING;
   o.abi = CASTNET_RUNTIME_ABI;
+  o.arch = req.arch;
   if (req.real_double) o.gen_flags += " --real double";
   if (!req.ns.empty()) o.gen_flags += " --namespace " + req.ns;
   if (req.batch != 0) o.gen_flags += " --batch " + std::to_string(req.batch);
+  if (!req.arch.empty()) o.gen_flags += " --arch " + req.arch;
   return emit_model(g, o);
 }
 
@@ -51,6 +53,8 @@ std::string training_text(const ir::Graph& g, const GenRequest& req, const std::
 std::string export_text(const ir::Graph& g, const GenRequest& req, const std::string& spec_sha256) {
   if (req.real_double) throw std::invalid_argument("--real double: an exported model computes in float");
   if (req.batch != 0) throw std::invalid_argument("--batch: an exported model has no batch (predict_batch takes any n)");
+  if (!req.arch.empty())
+    throw std::invalid_argument("--arch: an exported header is portable C++; compile it with the flags of your choice");
   const io::SafetensorsFile file = io::read_safetensors(req.weights);
   std::vector<io::ExpectedTensor> expected;
   for (const auto& l : g.layers)

@@ -16,6 +16,9 @@ struct GenRequest {
   std::filesystem::path depfile;     // empty: none. Makefile syntax: the header depends on the spec
   bool real_double = false;
   std::string ns;                    // empty: the spec's name
+  std::string arch;                  // empty: none (the compile flags decide). Else one of
+                                     // emit/arch.hpp's arch_names(): the header checks (scalar:
+                                     // selects) the instruction set before its includes
   std::size_t batch = 0;             // 0: the spec's batch. Else the model is planned for this batch
                                      // (castnet bench's data-parallel shards)
   std::filesystem::path weights;     // not empty: the standalone inference header with these

@@ -1,6 +1,8 @@
 // castnet-gen: the generator as CMake's castnet_add_model() runs it. Argument parsing only.
 //   castnet-gen SPEC -o DIR [--header-name FILE] [--depfile FILE] [--real float|double] [--namespace NS] [--batch N]
-//              [--weights W]   (the standalone inference header, weights baked in: castnet export)
+//                     [--arch native|avx512|avx2|sse4|neon|scalar]
+//   castnet-gen SPEC -o DIR --weights W ...   the standalone inference header, weights baked in
+//                                             (castnet export)
 // Exit codes: 0 ok, 1 spec error (file:line:col message on stderr), 2 usage.
 #include <cstdio>
 #include <iostream>
@@ -14,6 +16,7 @@ namespace {
 int usage(const std::string& why) {
   std::cerr << "castnet-gen: " << why << "\n"
             << "usage: castnet-gen SPEC -o DIR [--header-name FILE] [--depfile FILE] [--real float|double] [--namespace NS] [--batch N]\n"
+            << "                   [--arch native|avx512|avx2|sse4|neon|scalar]\n"
             << "       castnet-gen SPEC -o DIR --weights W [--header-name FILE] [--depfile FILE] [--namespace NS]\n";
   return 2;
 }
@@ -48,6 +51,8 @@ int main(int argc, char** argv) {
     } else if (a == "--weights") {
       if (!value(v)) return usage("--weights needs a safetensors file");
       req.weights = v;
+    } else if (a == "--arch") {
+      if (!value(req.arch)) return usage("--arch needs an instruction set");  // checked by generate()
     } else if (a == "--batch") {
       // At most 9 digits here; load_graph checks the limit on batches.
       if (!value(v) || v.empty() || v.find_first_not_of("0123456789") != std::string::npos || v.size() > 9 ||

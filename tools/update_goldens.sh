@@ -46,6 +46,8 @@ for spec in "${golden_specs[@]}"; do
   "$cli" check "$spec" --ir > "$ir"
   mv -f "$ir" "$root/tests/golden/expected/$name.ir.txt"
 done
+# Goldens of options: golden_test.cpp's kVariants, the same list.
+"$gen" xor.toml -o "$root/tests/golden/expected" --header-name xor_arch_scalar.hpp --arch scalar
 
 cd "$root/tests/errors/specs"
 error_specs=(*.toml)

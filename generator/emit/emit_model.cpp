@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "emit/arch.hpp"
 #include "emit/code_writer.hpp"
 #include "emit/layer_table.hpp"
 #include "ir/identifier.hpp"
@@ -54,6 +55,7 @@ class ModelEmitter {
     Holes h;
     h.comment("version", o_.version).comment("spec", o_.spec_label).comment("sha256", o_.sha256);
     h.comment("gen_flags", o_.gen_flags).num("abi", o_.abi).id("ns", ns).code("real", o_.real_double ? "double" : "float");
+    h.code("arch_guard", arch_guard(ns));
     h.id("name", g_.name);
     h.num("inputs", g_.input_features()).num("outputs", g_.output_features()).num("targets", g_.targets_per_sample());
     h.num("batch", g_.batch).num("params", g_.param_count()).code("loss", ir::to_string(g_.loss.kind));
@@ -73,6 +75,21 @@ class ModelEmitter {
 
  private:
   static const ops::OpDef& op(const Layer& l) { return ops::op_def(l.kind); }
+
+  // What the header checks (or, for scalar, defines) before its includes; empty without --arch.
+  // It ends with a newline, which leaves a blank line above the includes.
+  std::string arch_guard(const std::string& ns) const {
+    if (o_.arch.empty()) return "";
+    const Arch* arch = find_arch(o_.arch);
+    if (arch == nullptr) throw std::invalid_argument("--arch '" + o_.arch + "': must be one of " + arch_names());
+    Holes h;
+    h.id("ns", ns);
+    if (arch->name == "scalar") return render("arch_scalar.tmpl", h) + "\n";
+    h.comment("arch", arch->name).comment("flags", arch->flags);
+    std::string check;
+    if (!arch->condition.empty()) check = render("arch_check.tmpl", Holes(h).code("condition", std::string(arch->condition)));
+    return render("arch_isa.tmpl", h.code("isa_check", check)) + "\n";
+  }
 
   // "// fc1: dense 784 -> 512, relu  (mnist.toml:9)"; the spec label is comment-safe text. A layer
   // that does not read the one before it says what it reads.

@@ -14,6 +14,7 @@ struct EmitOptions {
   std::string spec_label;    // how the banner names the spec (no absolute paths: output stays reproducible)
   std::string sha256;        // of the spec's bytes
   std::string version;       // castnet-gen version
+  std::string arch;          // --arch: one of arch_names() (emit/arch.hpp); empty: none, no guard
   std::string gen_flags;     // the options beyond the defaults, for the banner's "regenerate" line
   std::uint32_t abi = 1;     // must equal CASTNET_RUNTIME_ABI
 };

@@ -67,5 +67,15 @@ endforeach()
 string(APPEND models_hpp "#define CASTNET_NUMERIC_SPEC_DIR \"${numeric_dir}\"\n")
 file(GENERATE OUTPUT ${CMAKE_CURRENT_BINARY_DIR}/numeric_models.hpp CONTENT "${models_hpp}")
 
+# ISA parity (isa_parity_test.cpp): one spec generated for the scalar backend and for the building
+# machine's widest instruction set, each compiled in a translation unit of its own, since ARCH's
+# flags (and the scalar define) apply to whole translation units.
+foreach(isa IN ITEMS scalar native)
+  castnet_add_model(isa_mix_${isa} SPEC numeric/specs/isa_mix.toml NAMESPACE isa_mix_${isa} ARCH ${isa})
+  add_library(castnet_isa_${isa} OBJECT numeric/isa_parity/${isa}.cpp)
+  target_include_directories(castnet_isa_${isa} PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
+  target_link_libraries(castnet_isa_${isa} PRIVATE isa_mix_${isa} castnet_warnings)
+endforeach()
+
 castnet_test_folder(numeric numeric)
-target_link_libraries(castnet_numeric_tests PRIVATE ${numeric_models})
+target_link_libraries(castnet_numeric_tests PRIVATE ${numeric_models} castnet_isa_scalar castnet_isa_native)

@@ -21,6 +21,10 @@ enum class Act : std::uint8_t {
   identity, relu, leaky_relu, elu, gelu, silu, tanh, sigmoid, softplus, softmax
 };
 
+}  // namespace castnet
+
+namespace castnet::inline CASTNET_SIMD_ISA {
+
 namespace activation_detail {
 
 // f and dz = da·f'(z) for one batch V; `a` is f(z), `alpha` the activation's parameter.
@@ -267,4 +271,4 @@ void activation_backward(const T* z, const T* a, const T* da, T* dz, T alpha) no
   }
 }
 
-}  // namespace castnet
+}  // namespace castnet::inline CASTNET_SIMD_ISA

@@ -48,7 +48,9 @@ struct Conv2dShape {
   constexpr std::size_t relu_scratch() const noexcept { return scratch() + out_size(); }
 };
 
-namespace kernels {
+}  // namespace castnet
+
+namespace castnet::inline CASTNET_SIMD_ISA::kernels {
 namespace conv_detail {
 
 using simd::lanes;
@@ -648,5 +650,4 @@ void conv2d_relu_backward_input(const T* y, const T* dy, const T* w, T* dx, T* s
   conv_detail::backward_input<T, B, S>(conv_detail::relu_dz<T, S>(y, dy, scratch), w, dx, scratch);
 }
 
-}  // namespace kernels
-}  // namespace castnet
+}  // namespace castnet::inline CASTNET_SIMD_ISA::kernels

@@ -9,7 +9,7 @@
 
 #include "castnet/activations.hpp"
 
-namespace castnet {
+namespace castnet::inline CASTNET_SIMD_ISA {
 
 // out[i] = a[i] + b[i] for i < N; out may be a or b.
 template <class T, std::size_t N>
@@ -41,4 +41,4 @@ void copy_from_rows(const T* src, T* dst) noexcept {
   for (std::size_t r = 0; r < Rows; ++r) std::memcpy(dst + r * N, src + r * Stride + Offset, N * sizeof(T));
 }
 
-}  // namespace castnet
+}  // namespace castnet::inline CASTNET_SIMD_ISA

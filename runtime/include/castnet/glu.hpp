@@ -11,7 +11,7 @@
 
 #include "castnet/activations.hpp"
 
-namespace castnet {
+namespace castnet::inline CASTNET_SIMD_ISA {
 
 // out (Rows × U) from z (Rows × 2U).
 template <class T, std::size_t Rows, std::size_t U>
@@ -52,4 +52,4 @@ void glu_backward(const T* z, const T* dout, T* dz) noexcept {
   }
 }
 
-}  // namespace castnet
+}  // namespace castnet::inline CASTNET_SIMD_ISA

@@ -24,7 +24,7 @@
 #define CASTNET_FLATTEN
 #endif
 
-namespace castnet::kernels {
+namespace castnet::inline CASTNET_SIMD_ISA::kernels {
 namespace detail {
 
 using simd::lanes;
@@ -306,4 +306,4 @@ void dense_backward_params(const T* x, const T* dy, T* dw, T* db) noexcept {
   detail::column_sums<T, B, Out>(dy, db);
 }
 
-}  // namespace castnet::kernels
+}  // namespace castnet::inline CASTNET_SIMD_ISA::kernels

@@ -18,7 +18,7 @@
 
 #include "castnet/conv.hpp"
 
-namespace castnet::kernels {
+namespace castnet::inline CASTNET_SIMD_ISA::kernels {
 namespace pool_detail {
 
 template <Conv2dShape S>
@@ -214,4 +214,4 @@ void avgpool2d_backward(const T* dy, T* dx) noexcept {
       dx);
 }
 
-}  // namespace castnet::kernels
+}  // namespace castnet::inline CASTNET_SIMD_ISA::kernels

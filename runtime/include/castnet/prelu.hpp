@@ -11,7 +11,7 @@
 
 #include "castnet/activations.hpp"
 
-namespace castnet {
+namespace castnet::inline CASTNET_SIMD_ISA {
 namespace prelu_detail {
 
 // Σ_i f(a[i], b[i]) for i < N as a vector of partial sums; padding lanes load as 0, and f(0, 0)
@@ -88,4 +88,4 @@ void prelu_backward_input(const T* x, const T* w, const T* dout, T* dx) noexcept
   }
 }
 
-}  // namespace castnet
+}  // namespace castnet::inline CASTNET_SIMD_ISA

@@ -2,6 +2,10 @@
 // type of the build's default architecture, the 256-bit batch of the single-sample kernels, partial
 // loads/stores for arrays shorter than a vector and lane_sums, a transpose-and-add reduction. This
 // header is also where xsimd is included, see below.
+//
+// With CASTNET_SIMD_SCALAR defined before the first castnet include, vec<T> is a one-lane type
+// (simd_scalar.hpp) and every kernel runs as plain scalar C++ (what a model generated with
+// `--arch scalar` asks for).
 #pragma once
 
 #include <cstddef>
@@ -25,10 +29,54 @@
 #include <xsimd/xsimd.hpp>
 #endif
 
-namespace castnet::simd {
+// Everything whose meaning depends on the vector width lives in an inline namespace named after the
+// instruction set the translation unit is compiled for (xsimd's default architecture, or scalar).
+// The kernels are inline templates: two translation units built for different instruction sets (a
+// scalar model beside an AVX-512 one, or models generated with different --arch) would otherwise
+// define the same instantiation twice, differently, and the linker would keep one of them. Units
+// of one instruction set built with different extra flags (-march=native beside -mavx512f ...)
+// still share names; their kernels are the same code at the same width.
+#if defined(CASTNET_SIMD_SCALAR)
+#define CASTNET_SIMD_ISA isa_scalar
+#elif defined(__AVX512BW__)
+#define CASTNET_SIMD_ISA isa_avx512bw
+#elif defined(__AVX512DQ__)
+#define CASTNET_SIMD_ISA isa_avx512dq
+#elif defined(__AVX512F__)
+#define CASTNET_SIMD_ISA isa_avx512f
+#elif defined(__AVX2__) && defined(__FMA__)
+#define CASTNET_SIMD_ISA isa_fma3_avx2
+#elif defined(__AVX2__)
+#define CASTNET_SIMD_ISA isa_avx2
+#elif defined(__AVX__)
+#define CASTNET_SIMD_ISA isa_avx
+#elif defined(__SSE4_2__)
+#define CASTNET_SIMD_ISA isa_sse4_2
+#elif defined(__SSE4_1__)
+#define CASTNET_SIMD_ISA isa_sse4_1
+#elif defined(__SSE2__)
+#define CASTNET_SIMD_ISA isa_sse2
+#elif defined(__aarch64__)
+#define CASTNET_SIMD_ISA isa_neon64
+#elif defined(__ARM_NEON)
+#define CASTNET_SIMD_ISA isa_neon
+#else
+#define CASTNET_SIMD_ISA isa_other
+#endif
 
+#if defined(CASTNET_SIMD_SCALAR)
+#include "castnet/simd_scalar.hpp"
+#endif
+
+namespace castnet::inline CASTNET_SIMD_ISA::simd {
+
+#if defined(CASTNET_SIMD_SCALAR)
+template <class T>
+using vec = one_lane<T>;
+#else
 template <class T>
 using vec = xsimd::batch<T>;
+#endif
 
 template <class T>
 inline constexpr std::size_t lanes = vec<T>::size;
@@ -38,7 +86,7 @@ inline constexpr std::size_t lanes = vec<T>::size;
 // reducing dot products costs one more shuffle level per doubling of the lanes and rows shorter
 // than a vector need packing: a 32x32 matrix-vector product measured ~25% faster at 256 bits.
 // Elsewhere it is the default batch.
-#if defined(__AVX512F__) && defined(__AVX2__) && defined(__FMA__)
+#if defined(__AVX512F__) && defined(__AVX2__) && defined(__FMA__) && !defined(CASTNET_SIMD_SCALAR)
 template <class T>
 using narrow_vec = xsimd::batch<T, xsimd::fma3<xsimd::avx2>>;
 #else
@@ -86,7 +134,7 @@ inline void store_n(T* p, const V& v) noexcept {
 #endif
 template <class V>
 inline V lane_sums(const V* v) noexcept {
-  using T = typename V::value_type;
+  using T [[maybe_unused]] = typename V::value_type;  // only the AVX branches need it
 #if defined(__AVX512F__)
   if constexpr (sizeof(typename V::register_type) == 64 && std::is_same_v<T, float>) {
     // b[i]: 128-bit blocks 0-1 hold v[2i]'s two half sums, blocks 2-3 v[2i+1]'s.
@@ -148,4 +196,12 @@ inline V lane_sums(const V* v) noexcept {
 #pragma GCC diagnostic pop
 #endif
 
-}  // namespace castnet::simd
+#if defined(CASTNET_SIMD_SCALAR)
+// One lane: the sum of v[0]'s only lane is v[0].
+template <class T>
+inline one_lane<T> lane_sums(const one_lane<T>* v) noexcept {
+  return v[0];
+}
+#endif
+
+}  // namespace castnet::inline CASTNET_SIMD_ISA::simd

@@ -1,0 +1,40 @@
+// See arch.hpp.
+#include "emit/arch.hpp"
+
+#include <array>
+
+namespace castnet::gen {
+namespace {
+
+// native cannot be checked: no macro says that -march=native was given; scalar needs no flag, the
+// header defines CASTNET_SIMD_SCALAR itself. The AVX-512 set is the
+// one simd_helpers.hpp's narrow (256-bit) batch needs beside the 512-bit one. NEON means AArch64,
+// where it is always present; xsimd 8.1's 32-bit NEON has no double vectors.
+constexpr std::array kArchs = {
+    Arch{"native", "", "-march=native"},
+    Arch{"avx512",
+         "defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512DQ__) && defined(__AVX512VL__) && "
+         "defined(__AVX2__) && defined(__FMA__)",
+         "-mavx512f -mavx512bw -mavx512dq -mavx512vl -mfma -mavx2"},
+    Arch{"avx2", "defined(__AVX2__) && defined(__FMA__)", "-mavx2 -mfma"},
+    Arch{"sse4", "defined(__SSE4_2__)", "-msse4.2"},
+    Arch{"neon", "defined(__aarch64__) && defined(__ARM_NEON)", "an AArch64 compiler (NEON is always on there)"},
+    Arch{"scalar", "", ""},
+};
+
+}  // namespace
+
+const Arch* find_arch(std::string_view name) {
+  for (const Arch& a : kArchs) {
+    if (a.name == name) return &a;
+  }
+  return nullptr;
+}
+
+std::string arch_names() {
+  std::string names;
+  for (const Arch& a : kArchs) names += (names.empty() ? "" : "|") + std::string(a.name);
+  return names;
+}
+
+}  // namespace castnet::gen

@@ -1,0 +1,21 @@
+// The instruction sets `castnet gen --arch` targets, and what a header generated for one checks.
+// cmake/CastnetAddModel.cmake's ARCH argument gives the same flags: keep the two lists in step.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace castnet::gen {
+
+struct Arch {
+  std::string_view name;       // as --arch and castnet_add_model(... ARCH) spell it
+  std::string_view condition;  // preprocessor test that the translation unit targets it; empty: none
+  std::string_view flags;      // the g++/clang++ flags that target it
+};
+
+// nullptr when `name` is none of arch_names().
+const Arch* find_arch(std::string_view name);
+// "native|avx512|avx2|sse4|neon|scalar", for messages.
+std::string arch_names();
+
+}  // namespace castnet::gen

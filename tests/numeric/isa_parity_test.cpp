@@ -1,0 +1,44 @@
+// The scalar and the widest vector emission of one spec agree (isa_parity/isa_parity.hpp): forward
+// of each sample, forward_batch, train_step's loss and every gradient, on the same parameters and
+// data. Not bit for bit: the vector kernels sum in a different order (per lane, then across lanes;
+// register tiles over k) and use xsimd's exp/erfc/... approximations where the scalar backend calls
+// the C library, so the two differ by float rounding. Each buffer's largest difference, relative to
+// its largest value, must stay within kTolerance: rounding leaves ~1e-6, a wrong lane, tail or
+// reduction leaves far more.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+
+#include "numeric/isa_parity/isa_parity.hpp"
+#include "support/model_testing.hpp"
+
+namespace {
+
+constexpr double kTolerance = 1e-5;
+
+void check(const char* what, const std::vector<float>& scalar, const std::vector<float>& vector) {
+  REQUIRE(scalar.size() == vector.size());
+  const auto m = castnet::test::relative_error(vector.data(), scalar.data(), scalar.size());
+  INFO(what << ": " << castnet::test::describe(m) << " (vector vs scalar)");
+  CHECK(m.rel <= kTolerance);
+}
+
+}  // namespace
+
+TEST_CASE("isa parity: scalar and native emissions of isa_mix agree") {
+  const IsaRun scalar = run_scalar();
+  const IsaRun vector = run_native();
+  INFO("scalar: " << scalar.isa << ", " << scalar.lanes << " lane(s); native: " << vector.isa << ", " << vector.lanes
+                  << " lanes");
+  // Two instruction sets, so two sets of kernels (simd_helpers.hpp names them apart).
+  CHECK(scalar.isa == "isa_scalar");
+  CHECK(scalar.lanes == 1);
+  CHECK(vector.isa != scalar.isa);
+  CHECK(vector.lanes > 1);
+
+  check("forward", scalar.forward, vector.forward);
+  check("forward_batch", scalar.forward_batch, vector.forward_batch);
+  INFO("loss " << scalar.loss << " vs " << vector.loss);
+  CHECK(std::abs(double(vector.loss) - scalar.loss) <= kTolerance * std::abs(double(scalar.loss)));
+  check("gradients", scalar.grads, vector.grads);
+}
