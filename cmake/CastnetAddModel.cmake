@@ -28,11 +28,11 @@
 #
 # The header is <current binary dir>/castnet_generated/<name>/<name>.hpp. It is regenerated when
 # the spec, the weights or the generator change (the templates are embedded in the generator, so
-# the generator target covers them); castnet-gen writes a depfile naming every file it read and rewrites the
-# header only when its bytes change, so an unchanged spec never causes a recompile. A relative
-# SPEC or WEIGHTS path is relative to CMAKE_CURRENT_SOURCE_DIR; the weights may be the OUTPUT of
-# another custom command (a training step). Works in the castnet build tree
-# (castnet::gen is a build target) and through find_package(castnet) (an imported one).
+# the generator target covers them); castnet-gen writes a depfile naming every file it read and
+# rewrites the header only when its bytes change, so an unchanged spec never causes a recompile. A
+# relative SPEC or WEIGHTS path is relative to CMAKE_CURRENT_SOURCE_DIR; the weights may be the
+# OUTPUT of another custom command (a training step). Works in the castnet build tree (castnet::gen
+# is a build target) and through find_package(castnet) (an imported one).
 # Uses target-scoped commands only.
 
 include_guard(GLOBAL)
