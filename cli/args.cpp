@@ -2,8 +2,19 @@
 #include "args.hpp"
 
 #include <algorithm>
+#include <stdexcept>
 
 namespace castnet::cli {
+
+ir::Limits limits_option(const Args& args) {
+  try {
+    ir::Limits limits = ir::limits_from_environment();
+    if (const auto v = args.get("--limit")) limits = ir::parse_limits(*v, limits);
+    return limits;
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(args.get("--limit") ? "--limit / " + std::string(e.what()) : std::string(e.what()));
+  }
+}
 
 Args::Args(int argc, char** argv, int first, const std::vector<std::string>& with_value,
            const std::vector<std::string>& flags) {

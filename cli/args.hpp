@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "ir/limits.hpp"
+
 namespace castnet::cli {
 
 // A usage error: the CLI prints it with the verb's usage line and exits 2.
@@ -35,5 +37,9 @@ class Args {
   std::map<std::string, std::string> values_;
   std::map<std::string, bool> flags_;
 };
+
+// The generator's limits: the defaults, then CASTNET_LIMITS from the environment, then the
+// verb's --limit KEY=N,... when it takes one; a bad setting is a usage error.
+ir::Limits limits_option(const Args& args);
 
 }  // namespace castnet::cli

@@ -17,6 +17,7 @@ int bench(int argc, char** argv) {
   if (argc < 3 || argv[2][0] == '-') throw UsageError("the spec comes first: castnet bench SPEC [options]");
   gen::GenRequest req;
   req.spec = argv[2];
+  req.limits = limits_option(Args(0, nullptr, 0, {}));  // CASTNET_LIMITS; the options are the runner's
   const gen::GenResult model = gen::emit_header(req);
   std::string shard_ns, shard_header;
   if (model.graph.batch % 2 == 0) {

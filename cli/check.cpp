@@ -1,4 +1,4 @@
-// castnet check SPEC [--ir]: validate the spec and print the layer table (name, type, output
+// castnet check SPEC [--ir] [--limit KEY=N,...]: validate the spec and print the layer table (name, type, output
 // shape, parameters, FLOPs per sample) with totals, the planned memory and the size of the
 // generated source; --ir prints the IR after the passes instead.
 #include <cstdio>
@@ -14,10 +14,11 @@
 namespace castnet::cli {
 
 int check(int argc, char** argv) {
-  const Args args(argc, argv, 2, {}, {"--ir"});
+  const Args args(argc, argv, 2, {"--limit"}, {"--ir"});
   const std::string spec = args.spec();
   gen::GenRequest req;
   req.spec = spec;
+  req.limits = limits_option(args);
   const gen::GenResult r = gen::emit_header(req);
   const ir::Graph& g = r.graph;
   if (args.flag("--ir")) {

@@ -11,9 +11,10 @@
 namespace castnet::cli {
 
 int export_model(int argc, char** argv) {
-  const Args args(argc, argv, 2, {"--weights", "-o", "--out", "--namespace"});
+  const Args args(argc, argv, 2, {"--weights", "-o", "--out", "--namespace", "--limit"});
   gen::GenRequest req;
   req.spec = args.spec();
+  req.limits = limits_option(args);
   req.weights = args.require("--weights");
   auto out = args.get("-o");
   if (!out) out = args.get("--out");

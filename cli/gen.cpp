@@ -9,9 +9,11 @@
 namespace castnet::cli {
 
 int gen(int argc, char** argv) {
-  const Args args(argc, argv, 2, {"-o", "--out", "--real", "--namespace", "--header-name", "--depfile", "--batch", "--arch"});
+  const Args args(argc, argv, 2, {"-o", "--out", "--real", "--namespace", "--header-name", "--depfile", "--batch", "--arch",
+                                  "--limit"});
   gen::GenRequest req;
   req.spec = args.spec();
+  req.limits = limits_option(args);
   auto out = args.get("-o");
   if (!out) out = args.get("--out");
   if (!out) throw UsageError("no output directory given (-o DIR)");

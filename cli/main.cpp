@@ -29,7 +29,10 @@ constexpr const char* kUsage =
     "  bench   SPEC [--workloads latency,batch,step,epoch] [--repetitions N] [--markdown F]\n"
     "                                                generated code vs the interpreter, Eigen and libtorch\n"
     "  import  MODEL.onnx -o SPEC.toml [--weights W.safetensors]\n"
-    "                                                an ONNX model as a spec and its weights\n";
+    "                                                an ONNX model as a spec and its weights\n"
+    "Verbs that read a spec take --limit KEY=N,... (bench: CASTNET_LIMITS only) to change the\n"
+    "generator's limits, after CASTNET_LIMITS=KEY=N,... from the environment; keys and defaults\n"
+    "are listed in specs/README.md (Limits).\n";
 
 struct Verb {
   const char* name;

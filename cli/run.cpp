@@ -24,9 +24,10 @@ namespace fs = std::filesystem;
 namespace {
 
 // Parses, validates and emits in memory: spec errors surface before anything is compiled.
-gen::GenResult load(const std::string& spec) {
+gen::GenResult load(const std::string& spec, const ir::Limits& limits) {
   gen::GenRequest req;
   req.spec = spec;
+  req.limits = limits;
   return gen::emit_header(req);
 }
 
@@ -57,6 +58,7 @@ fs::path train_runner(const std::string& spec, const gen::GenResult& model, std:
               << workers - batch << " of them will have no rows\n";
   gen::GenRequest req;
   req.spec = spec;
+  req.limits = model.graph.limits;
   req.batch = shard;
   const gen::GenResult sharded = gen::emit_header(req);
   return build_runner(sharded.graph.name, sharded.header_text, {batch, mpi}).exe;
@@ -122,10 +124,10 @@ double positive_real(const std::string& option, const std::string& text) {
 int train(int argc, char** argv) {
   const Args args(argc, argv, 2,
                   {"--data", "--data-labels", "--labels", "--epochs", "--init", "--out", "--seed", "--lr", "--save-every",
-                   "--threads"},
+                   "--threads", "--limit"},
                   {"--resume", "--distributed"});
   const std::string spec = args.spec();
-  const gen::GenResult model = load(spec);
+  const gen::GenResult model = load(spec, limits_option(args));
   const ir::Graph& g = model.graph;
   TrainConfig config = g.training;
   if (auto v = args.get("--epochs")) config.epochs = parse_integer("--epochs", *v);
@@ -159,10 +161,10 @@ int train(int argc, char** argv) {
 }
 
 int eval(int argc, char** argv) {
-  const Args args(argc, argv, 2, {"--weights", "--data", "--data-labels", "--labels", "--images"});
+  const Args args(argc, argv, 2, {"--weights", "--data", "--data-labels", "--labels", "--images", "--limit"});
   const std::string spec = args.spec();
   const std::string weights = args.require("--weights");
-  const gen::GenResult model = load(spec);
+  const gen::GenResult model = load(spec, limits_option(args));
   const ir::Graph& g = model.graph;
   const bool spec_test = !g.data.test.empty();
   const DataFiles data =
@@ -179,11 +181,11 @@ int eval(int argc, char** argv) {
 }
 
 int predict(int argc, char** argv) {
-  const Args args(argc, argv, 2, {"--weights", "--input", "--labels"});
+  const Args args(argc, argv, 2, {"--weights", "--input", "--labels", "--limit"});
   const std::string spec = args.spec();
   const std::string weights = args.require("--weights");
   const std::string input = args.require("--input");
-  const gen::GenResult model = load(spec);
+  const gen::GenResult model = load(spec, limits_option(args));
   std::vector<std::string> a = {"predict", "--weights", weights, "--input", input};
   // Label columns in the input file are ignored: the spec's, unless --labels names others.
   add(a, "--labels", args.get("--labels").value_or(joined_labels(model.graph.data.labels)));

@@ -75,11 +75,12 @@ std::string export_text(const ir::Graph& g, const GenRequest& req, const std::st
 
 }  // namespace
 
-ir::Graph load_graph(const std::filesystem::path& spec, std::string* spec_text, std::size_t batch) {
-  if (batch > ir::kMaxBatch)
+ir::Graph load_graph(const std::filesystem::path& spec, std::string* spec_text, std::size_t batch,
+                     const ir::Limits& limits) {
+  if (batch > limits.batch)
     throw std::invalid_argument("--batch " + std::to_string(batch) + " exceeds the largest batch, " +
-                                std::to_string(ir::kMaxBatch));
-  ir::Graph g = spec::parse_spec_file(spec, spec_text);
+                                std::to_string(limits.batch) + " (limit 'batch')");
+  ir::Graph g = spec::parse_spec_file(spec, spec_text, limits);
   if (batch != 0) g.batch = batch;
   passes::run_passes(g);
   return g;
@@ -88,7 +89,7 @@ ir::Graph load_graph(const std::filesystem::path& spec, std::string* spec_text, 
 GenResult emit_header(const GenRequest& req) {
   GenResult r;
   std::string text;
-  r.graph = load_graph(req.spec, &text, req.batch);
+  r.graph = load_graph(req.spec, &text, req.batch, req.limits);
   r.spec_sha256 = support::sha256_hex(text);
   if (!req.ns.empty() && !ir::is_identifier(req.ns))
     throw std::invalid_argument("--namespace '" + req.ns + "': " + ir::identifier_problem(req.ns));

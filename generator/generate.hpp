@@ -6,6 +6,7 @@
 #include <string>
 
 #include "ir/graph.hpp"
+#include "ir/limits.hpp"
 
 namespace castnet::gen {
 
@@ -23,6 +24,8 @@ struct GenRequest {
                                      // (castnet bench's data-parallel shards)
   std::filesystem::path weights;     // not empty: the standalone inference header with these
                                      // weights baked in (castnet export), not the training header
+  ir::Limits limits;                 // what the spec may ask for (front-ends: limits_from_environment()
+                                     // and --limit); they never change the emitted bytes
 };
 
 struct GenResult {
@@ -43,6 +46,7 @@ GenResult generate(const GenRequest& request);
 
 // Parses, validates and emits in memory only (check, tests).
 // batch, if not 0, replaces the spec's batch before the passes plan the memory.
-ir::Graph load_graph(const std::filesystem::path& spec, std::string* spec_text = nullptr, std::size_t batch = 0);
+ir::Graph load_graph(const std::filesystem::path& spec, std::string* spec_text = nullptr, std::size_t batch = 0,
+                     const ir::Limits& limits = {});
 
 }  // namespace castnet::gen

@@ -1,14 +1,17 @@
 // castnet-gen: the generator as CMake's castnet_add_model() runs it. Argument parsing only.
 //   castnet-gen SPEC -o DIR [--header-name FILE] [--depfile FILE] [--real float|double] [--namespace NS] [--batch N]
-//                     [--arch native|avx512|avx2|sse4|neon|scalar]
+//                     [--arch native|avx512|avx2|sse4|neon|scalar] [--limit KEY=N,...]
 //   castnet-gen SPEC -o DIR --weights W ...   the standalone inference header, weights baked in
 //                                             (castnet export)
-// Exit codes: 0 ok, 1 spec error (file:line:col message on stderr), 2 usage.
+// Limits (ir/limits.hpp): the defaults, then CASTNET_LIMITS from the environment, then each
+// --limit in order. Exit codes: 0 ok, 1 spec error (file:line:col message on stderr), 2 usage
+// (also a bad --limit or CASTNET_LIMITS).
 #include <cstdio>
 #include <iostream>
 #include <string>
 
 #include "generate.hpp"
+#include "ir/limits.hpp"
 #include "support/diagnostic.hpp"
 
 namespace {
@@ -16,8 +19,11 @@ namespace {
 int usage(const std::string& why) {
   std::cerr << "castnet-gen: " << why << "\n"
             << "usage: castnet-gen SPEC -o DIR [--header-name FILE] [--depfile FILE] [--real float|double] [--namespace NS] [--batch N]\n"
-            << "                   [--arch native|avx512|avx2|sse4|neon|scalar]\n"
-            << "       castnet-gen SPEC -o DIR --weights W [--header-name FILE] [--depfile FILE] [--namespace NS]\n";
+            << "                   [--arch native|avx512|avx2|sse4|neon|scalar] [--limit KEY=N,...]\n"
+            << "       castnet-gen SPEC -o DIR --weights W [--header-name FILE] [--depfile FILE] [--namespace NS]\n"
+            << "limits (also from CASTNET_LIMITS): KEY=N with N as digits, 2^K or MeK; keys:";
+  for (const auto& l : castnet::ir::limit_table()) std::cerr << " " << l.key;
+  std::cerr << "\n";
   return 2;
 }
 
@@ -25,6 +31,11 @@ int usage(const std::string& why) {
 
 int main(int argc, char** argv) {
   castnet::gen::GenRequest req;
+  try {
+    req.limits = castnet::ir::limits_from_environment();
+  } catch (const std::invalid_argument& e) {
+    return usage(e.what());
+  }
   bool have_out = false;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -59,6 +70,13 @@ int main(int argc, char** argv) {
           std::stoul(v) == 0)
         return usage("--batch takes a positive integer");
       req.batch = std::stoul(v);
+    } else if (a == "--limit") {
+      if (!value(v)) return usage("--limit needs KEY=N[,KEY=N...]");
+      try {
+        req.limits = castnet::ir::parse_limits(v, req.limits);
+      } catch (const std::invalid_argument& e) {
+        return usage("--limit: " + std::string(e.what()));
+      }
     } else if (!a.empty() && a[0] == '-') {
       return usage("unknown option " + a);
     } else if (req.spec.empty()) {

@@ -15,6 +15,7 @@
 #include "ops/op_def.hpp"
 #include "ops/shared.hpp"
 #include "passes/passes.hpp"
+#include "support/diagnostic.hpp"
 
 namespace castnet::gen {
 namespace {
@@ -48,7 +49,7 @@ const std::string& checked(const std::string& name) {
 
 class ModelEmitter {
  public:
-  ModelEmitter(const Graph& g, const EmitOptions& o) : g_(g), o_(o) {}
+  ModelEmitter(const Graph& g, const EmitOptions& o) : g_(g), o_(o), bytes_(g.layers.size(), 0) {}
 
   std::string emit() {
     const std::string ns = o_.ns.empty() ? g_.name : o_.ns;
@@ -70,11 +71,34 @@ class ModelEmitter {
     std::string shape;
     for (auto d : g_.input_shape) shape += (shape.empty() ? "" : ", ") + std::to_string(d);
     h.num("input_rank", g_.input_shape.size()).code("input_shape", shape);
-    return render("model.hpp.tmpl", h) + "\n";
+    std::string text = render("model.hpp.tmpl", h) + "\n";
+    check_size(text.size());
+    return text;
   }
 
  private:
   static const ops::OpDef& op(const Layer& l) { return ops::op_def(l.kind); }
+
+  // The limit 'code_bytes' on the header: checked as the layers' code accumulates, so a spec
+  // that would emit gigabytes stops early, and on the whole text. The error names the layer that
+  // emits the most code.
+  const std::string& counted(std::size_t i, const std::string& code) const {
+    bytes_[i] += code.size();
+    layer_bytes_ += code.size();
+    check_size(layer_bytes_);
+    return code;
+  }
+  void check_size(std::uint64_t size) const {
+    if (size <= g_.limits.code_bytes) return;
+    std::size_t big = 0;
+    for (std::size_t i = 0; i < bytes_.size(); ++i)
+      if (bytes_[i] > bytes_[big]) big = i;
+    const Layer& l = g_.layers[big];
+    fail(g_.spec_path, l.pos, l.name,
+         "the generated header would be larger than " + std::to_string(g_.limits.code_bytes) +
+             " bytes (limit 'code_bytes'); this layer emits the most code, " + std::to_string(bytes_[big]) +
+             " bytes so far: use fewer layers (small dense and conv layers are unrolled into straight-line code)");
+  }
 
   // What the header checks (or, for scalar, defines) before its includes; empty without --arch.
   // It ends with a newline, which leaves a blank line above the includes.
@@ -215,7 +239,7 @@ class ModelEmitter {
       if (op(l).aliases_input(l) || op(l).identity_at_inference(l)) {
         gen::Holes h;
         h.num("rows", 1).num("n", l.out_features).code("from", xs[0]).code("to", "y");
-        parts.push_back(title(i) + "\n" + (last ? render("layers/copy.tmpl", h) : "// passes " + xs[0] + " on"));
+        parts.push_back(counted(i, title(i) + "\n" + (last ? render("layers/copy.tmpl", h) : "// passes " + xs[0] + " on")));
         continue;
       }
       std::string code = title(i);
@@ -230,7 +254,7 @@ class ModelEmitter {
         scratch = l.name + "_scratch";
         code += "\n" + pointer(scratch);
       }
-      parts.push_back(code + "\n" + op(l).forward(l, {1, xs, pre, out, scratch, i}));
+      parts.push_back(counted(i, code + "\n" + op(l).forward(l, {1, xs, pre, out, scratch, i})));
     }
     return paragraphs(parts);
   }
@@ -247,7 +271,7 @@ class ModelEmitter {
       const std::string out = ops::workspace_buffer(l, "_out");
       const std::string pre = op(l).keeps_pre(l) ? ops::workspace_buffer(l, "_pre") : out;
       const std::string scratch = optional_buffer(l, op(l).scratch_values(l) > 0, "_scratch");
-      parts.push_back(title(i) + "\n" + op(l).forward(l, {g_.batch, xs, pre, out, scratch, i}));
+      parts.push_back(counted(i, title(i) + "\n" + op(l).forward(l, {g_.batch, xs, pre, out, scratch, i})));
     }
     return paragraphs(parts);
   }
@@ -289,13 +313,15 @@ class ModelEmitter {
         }
         lines.push_back(input);
       }
-      parts.push_back(joined(lines));
+      parts.push_back(counted(i, joined(lines)));
     }
     return paragraphs(parts);
   }
 
   const Graph& g_;
   const EmitOptions& o_;
+  mutable std::vector<std::uint64_t> bytes_;  // code emitted per layer (forward, batch, backward)
+  mutable std::uint64_t layer_bytes_ = 0;
 };
 
 }  // namespace

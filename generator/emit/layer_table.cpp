@@ -26,7 +26,7 @@ std::vector<std::string> layer_table(const ir::Graph& g) {
   for (const auto& l : g.layers) {
     std::size_t params = 0;
     for (const auto& p : l.params) params += p.size;
-    flops += l.flops;
+    flops = ir::sat_add(flops, l.flops);
     std::string shape;
     for (auto d : l.out_shape) shape += (shape.empty() ? "(" : ", ") + std::to_string(d);
     rows.push_back(row(l.name, ops::op_def(l.kind).type_label(l), shape + ")",

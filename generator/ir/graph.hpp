@@ -11,6 +11,7 @@
 
 #include <castnet/config.hpp>
 
+#include "ir/limits.hpp"
 #include "ir/memory_plan.hpp"
 
 namespace castnet::ir {
@@ -54,9 +55,10 @@ enum class Init : std::uint8_t { zeros, he_normal, glorot_uniform, prelu_slope }
 // The shape of one sample: [features] or [channels, height, width] (row-major, channels outermost,
 // as PyTorch's NCHW without the batch).
 using Shape = std::vector<std::size_t>;
+// Saturates at the largest std::size_t: a product past 64 bits fails every limit instead of wrapping.
 inline std::size_t elements(const Shape& s) {
   std::size_t n = 1;
-  for (auto d : s) n *= d;
+  for (auto d : s) n = sat_mul(n, d);
   return n;
 }
 
@@ -135,6 +137,7 @@ struct Graph {
   std::vector<std::size_t> input_shape;
   SourcePos input_pos;
   std::size_t batch = 1;
+  Limits limits;          // what the generator's caller allows (never the spec itself)
   // In topological order (resolve_inputs sorts them, keeping the file's order where it can): every
   // layer comes after the layers it reads, and the last is the network's output.
   std::vector<Layer> layers;
@@ -146,7 +149,7 @@ struct Graph {
 
   std::size_t input_features() const {
     std::size_t n = 1;
-    for (auto d : input_shape) n *= d;
+    for (auto d : input_shape) n = sat_mul(n, d);
     return n;
   }
   std::size_t output_features() const { return layers.empty() ? input_features() : layers.back().out_features; }
@@ -157,7 +160,7 @@ struct Graph {
   std::size_t param_count() const {
     std::size_t n = 0;
     for (const auto& l : layers)
-      for (const auto& p : l.params) n += p.size;
+      for (const auto& p : l.params) n = sat_add(n, p.size);
     return n;
   }
 };

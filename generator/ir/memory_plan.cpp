@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "ir/limits.hpp"
+
 namespace castnet::ir {
 
 bool overlap(const Buffer& a, const Buffer& b) {
@@ -14,7 +16,8 @@ bool overlap(const Buffer& a, const Buffer& b) {
 }
 
 void assign_offsets(MemoryPlan& plan, std::size_t align) {
-  const auto rounded = [align](std::size_t n) { return (n + align - 1) / align * align; };
+  // Saturating: sizes past 64 bits make the plan's size the largest value, which no limit allows.
+  const auto rounded = [align](std::size_t n) { return sat_add(n, align - 1) / align * align; };
   std::vector<std::size_t> order(plan.buffers.size());
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
   // Largest first; equal sizes in the order they were listed, so the plan is deterministic.
@@ -28,16 +31,16 @@ void assign_offsets(MemoryPlan& plan, std::size_t align) {
     std::vector<std::array<std::size_t, 2>> taken;
     for (std::size_t j : placed)
       if (overlap(b, plan.buffers[j]))
-        taken.push_back({plan.buffers[j].offset, plan.buffers[j].offset + rounded(plan.buffers[j].size)});
+        taken.push_back({plan.buffers[j].offset, sat_add(plan.buffers[j].offset, rounded(plan.buffers[j].size))});
     std::sort(taken.begin(), taken.end());
     std::size_t offset = 0;
     for (const auto& t : taken) {
-      if (offset + rounded(b.size) <= t[0]) break;
+      if (sat_add(offset, rounded(b.size)) <= t[0]) break;
       offset = std::max(offset, t[1]);
     }
     b.offset = offset;
     placed.push_back(i);
-    plan.size = std::max(plan.size, offset + rounded(b.size));
+    plan.size = std::max(plan.size, sat_add(offset, rounded(b.size)));
   }
 }
 

@@ -52,10 +52,10 @@ class Conv2d final : public OpDef {
  public:
   void read(spec::Attributes& a, ir::Layer& l) const override {
     a.allow({"filters", "kernel", "stride", "padding", "activation", "alpha", "beta"}, "a conv2d layer");
-    const auto max = static_cast<std::int64_t>(ir::kMaxWindow);
-    l.filters = a.integer("filters", 1, static_cast<std::int64_t>(ir::kMaxUnits));
-    l.kernel = a.pair("kernel", 1, max);
-    l.stride = a.pair("stride", 1, max, 1);
+    const auto max = static_cast<std::int64_t>(a.limits().window);
+    l.filters = a.integer("filters", 1, static_cast<std::int64_t>(a.limits().units), {}, "units");
+    l.kernel = a.pair("kernel", 1, max, {}, "window");
+    l.stride = a.pair("stride", 1, max, 1, "window");
     if (a.is_string("padding")) {
       const std::string p = *a.string("padding");
       if (p == "valid") {
@@ -71,7 +71,7 @@ class Conv2d final : public OpDef {
         a.fail("padding", "padding must be a number, [height, width], \"same\" or \"valid\", got \"" + p + "\"");
       }
     } else {
-      l.padding = a.pair("padding", 0, max, 0);
+      l.padding = a.pair("padding", 0, max, 0, "window");
     }
     l.activation = read_fused_activation(a);
   }
@@ -79,8 +79,9 @@ class Conv2d final : public OpDef {
   ir::Shape out_shape(const ir::Layer& l, const LayerError& fail) const override {
     require_image(l, fail, "conv2d");
     const ir::Shape& in = l.in_shapes.front();
-    if (in[0] * l.kernel[0] * l.kernel[1] > ir::kMaxPatch)
-      fail("input channels x kernel height x kernel width must be at most " + std::to_string(ir::kMaxPatch) + " (limit), got " +
+    const std::uint64_t patch_limit = fail.g.limits.patch;
+    if (ir::sat_mul(ir::sat_mul(in[0], l.kernel[0]), l.kernel[1]) > patch_limit)
+      fail("input channels x kernel height x kernel width must be at most " + std::to_string(patch_limit) + " (limit 'patch'), got " +
            std::to_string(in[0]) + " x " + pair_text(l.kernel));
     const std::size_t ph = in[1] + 2 * l.padding[0], pw = in[2] + 2 * l.padding[1];
     if (l.kernel[0] > ph || l.kernel[1] > pw)
@@ -95,7 +96,7 @@ class Conv2d final : public OpDef {
     const std::size_t patch = c * kh * kw, positions = l.out_shape[1] * l.out_shape[2];
     l.params = {{l.name + ".weight", l.name + "_weight", {f, c, kh, kw}, f * patch, weight_init(after), patch, f * kh * kw},
                 {l.name + ".bias", l.name + "_bias", {f}, f, ir::Init::zeros, patch, f * kh * kw}};
-    l.flops = (2ull * patch + 1) * f * positions;
+    l.flops = ir::sat_mul(ir::sat_mul(2ull * patch + 1, f), positions);
   }
 
   bool unrolled(const ir::Layer& l) const override {

@@ -35,7 +35,7 @@ class Dense final : public OpDef {
  public:
   void read(spec::Attributes& a, ir::Layer& l) const override {
     a.allow({"units", "activation", "alpha", "beta"}, "a dense layer");
-    l.units = a.integer("units", 1, static_cast<std::int64_t>(ir::kMaxUnits));
+    l.units = a.integer("units", 1, static_cast<std::int64_t>(a.limits().units), {}, "units");
     l.activation = read_fused_activation(a);
   }
 

@@ -15,7 +15,7 @@ class Glu final : public OpDef {
  public:
   void read(spec::Attributes& a, ir::Layer& l) const override {
     a.allow({"units"}, "a glu layer");
-    l.units = a.integer("units", 1, static_cast<std::int64_t>(ir::kMaxUnits / 2));
+    l.units = a.integer("units", 1, static_cast<std::int64_t>(a.limits().units / 2), {}, "units");
   }
 
   ir::Shape out_shape(const ir::Layer& l, const LayerError& fail) const override {

@@ -18,9 +18,9 @@ class Pool2d final : public OpDef {
 
   void read(spec::Attributes& a, ir::Layer& l) const override {
     a.allow({"size", "stride"}, max_ ? "a maxpool2d layer" : "an avgpool2d layer");
-    const auto max = static_cast<std::int64_t>(ir::kMaxWindow);
-    l.kernel = a.pair("size", 1, max);
-    l.stride = a.has("stride") ? a.pair("stride", 1, max) : l.kernel;
+    const auto max = static_cast<std::int64_t>(a.limits().window);
+    l.kernel = a.pair("size", 1, max, {}, "window");
+    l.stride = a.has("stride") ? a.pair("stride", 1, max, {}, "window") : l.kernel;
     l.padding = {0, 0};
   }
 

@@ -2,6 +2,7 @@
 #include "passes/passes.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <map>
 #include <set>
 
@@ -26,6 +27,11 @@ Activation activation_after(const ir::Graph& g, std::size_t i) {
 }
 
 const ops::OpDef& op(const ir::Layer& l) { return ops::op_def(l.kind); }
+
+// A count of values; "more than 2^64" when the arithmetic saturated (ir::sat_mul).
+std::string features_text(std::uint64_t n) {
+  return n == std::numeric_limits<std::uint64_t>::max() ? "more than 2^64" : std::to_string(n);
+}
 
 // "a -> b -> a": a cycle through `start`, which is on one, following inputs among unsorted layers.
 std::string cycle_text(const ir::Graph& g, std::size_t start, const std::vector<bool>& sorted) {
@@ -152,21 +158,22 @@ void resolve_inputs(ir::Graph& g) {
 }
 
 void infer_shapes(ir::Graph& g) {
-  if (g.input_features() > ir::kMaxFeatures)
+  const std::uint64_t max_features = g.limits.features;
+  if (g.input_features() > max_features)
     fail(g.spec_path, g.input_pos, "",
-         "the input holds " + std::to_string(g.input_features()) + " values per sample, over the limit of " +
-             std::to_string(ir::kMaxFeatures));
+         "the input holds " + features_text(g.input_features()) + " values per sample, over the limit 'features' of " +
+             std::to_string(max_features));
   for (ir::Layer& l : g.layers) {
     l.in_shapes.clear();
     for (std::size_t in : l.inputs) l.in_shapes.push_back(in == ir::kGraphInput ? g.input_shape : g.layers[in].out_shape);
     l.in_features = 0;
-    for (const auto& s : l.in_shapes) l.in_features = l.kind == ir::OpKind::concat ? l.in_features + ir::elements(s) : ir::elements(s);
+    for (const auto& s : l.in_shapes) l.in_features = l.kind == ir::OpKind::concat ? ir::sat_add(l.in_features, ir::elements(s)) : ir::elements(s);
     l.out_shape = op(l).out_shape(l, ops::LayerError{g, l});
     l.out_features = ir::elements(l.out_shape);
-    if (l.out_features > ir::kMaxFeatures)
+    if (l.out_features > max_features)
       fail(g.spec_path, l.pos, l.name,
-           "the output holds " + std::to_string(l.out_features) + " values per sample, over the limit of " +
-               std::to_string(ir::kMaxFeatures));
+           "the output holds " + features_text(l.out_features) + " values per sample, over the limit 'features' of " +
+               std::to_string(max_features));
   }
 }
 
@@ -215,9 +222,10 @@ void count(ir::Graph& g) {
   for (std::size_t i = 0; i < g.layers.size(); ++i) {
     ir::Layer& l = g.layers[i];
     op(l).count(l, activation_after(g, i));
-    for (const auto& p : l.params) total += p.size;
-    if (total > ir::kMaxParams)
-      fail(g.spec_path, l.pos, l.name, "the net would have more than " + std::to_string(ir::kMaxParams) + " parameters (limit)");
+    for (const auto& p : l.params) total = ir::sat_add(total, p.size);
+    if (total > g.limits.params)
+      fail(g.spec_path, l.pos, l.name,
+           "the net would have more than " + std::to_string(g.limits.params) + " parameters (limit 'params')");
   }
   if (total == 0)
     fail(g.spec_path, g.layers.front().pos, g.layers.front().name,
@@ -231,7 +239,8 @@ void plan(ir::Graph& g) {
   // The trainer's batch of inputs counts with the Workspace.
   const auto too_big = [&](const ir::MemoryPlan& p, std::uint64_t extra, std::uint64_t limit, const std::string& what,
                            const std::string& hint) {
-    if (p.size + extra <= limit) return;
+    const std::uint64_t size = ir::sat_add(p.size, extra);
+    if (size <= limit) return;
     // Blame the layer that owns the largest buffer.
     const ir::Buffer* big = &p.buffers.front();
     for (const auto& b : p.buffers)
@@ -240,12 +249,13 @@ void plan(ir::Graph& g) {
     for (const auto& l : g.layers)
       if (big->name.rfind(l.name + "_", 0) == 0) owner = &l;
     fail(g.spec_path, owner->pos, owner->name,
-         what + " needs " + std::to_string(p.size + extra) + " values, over the limit of " + std::to_string(limit) +
+         what + " needs " + features_text(size) + " values, over the limit of " + std::to_string(limit) +
              " (the largest buffer, " + big->name + ", holds " + std::to_string(big->size) + "); " + hint);
   };
-  too_big(g.workspace, std::uint64_t{g.batch} * g.input_features(), ir::kMaxWorkspace,
-          "the Workspace of batch " + std::to_string(g.batch) + " and its inputs", "use a smaller batch or fewer units");
-  too_big(g.one_sample, 0, ir::kMaxStack, "forward() for one sample", "use fewer or narrower layers");
+  too_big(g.workspace, ir::sat_mul(g.batch, g.input_features()), g.limits.workspace,
+          "the Workspace of batch " + std::to_string(g.batch) + " and its inputs",
+          "use a smaller batch or fewer units (limit 'workspace')");
+  too_big(g.one_sample, 0, g.limits.stack, "forward() for one sample", "use fewer or narrower layers (limit 'stack')");
 }
 
 }  // namespace castnet::passes

@@ -9,6 +9,8 @@
 #include <string>
 #include <string_view>
 
+#include "ir/limits.hpp"
+
 namespace castnet::spec {
 
 class Attributes {
@@ -19,15 +21,18 @@ class Attributes {
   virtual void allow(std::initializer_list<std::string_view> keys, std::string_view what,
                      std::initializer_list<std::string_view> planned = {}) = 0;
   virtual bool has(std::string_view key) const = 0;
-  // An integer in [lo, hi]; required unless a default is given.
+  // An integer in [lo, hi]; required unless a default is given. `limit` names the ir::Limits key
+  // that hi comes from, for the message when the value is over it.
   virtual std::uint64_t integer(std::string_view key, std::int64_t lo, std::int64_t hi,
-                                std::optional<std::int64_t> dflt = {}) = 0;
+                                std::optional<std::int64_t> dflt = {}, std::string_view limit = {}) = 0;
   // A number in [lo, hi] (or (lo, hi] when lo_open); `dflt` when absent.
   virtual double real(std::string_view key, double lo, double hi, bool lo_open, double dflt) = 0;
   virtual std::optional<std::string> string(std::string_view key) = 0;
   // A (height, width) pair written as one integer (both) or [height, width], each in [lo, hi].
   virtual std::array<std::size_t, 2> pair(std::string_view key, std::int64_t lo, std::int64_t hi,
-                                          std::optional<std::int64_t> dflt = {}) = 0;
+                                          std::optional<std::int64_t> dflt = {}, std::string_view limit = {}) = 0;
+  // The limits the generator runs under.
+  virtual const ir::Limits& limits() const = 0;
   virtual bool is_string(std::string_view key) const = 0;
   // An error at the key's value (at the table when the key is absent).
   [[noreturn]] virtual void fail(std::string_view key, const std::string& message) = 0;

@@ -34,7 +34,8 @@ std::string join(const std::vector<std::string_view>& items) {
 // Reads typed values out of toml tables, failing with positions.
 class Reader {
  public:
-  explicit Reader(std::string file) : file_(std::move(file)) {}
+  Reader(std::string file, const ir::Limits& limits) : file_(std::move(file)), limits_(limits) {}
+  const ir::Limits& limits() const { return limits_; }
 
   [[noreturn]] void fail(SourcePos pos, const std::string& layer, const std::string& msg) const {
     castnet::fail(file_, pos, layer, msg);
@@ -56,17 +57,19 @@ class Reader {
   }
 
   std::uint64_t integer(const toml::table& t, std::string_view key, std::int64_t lo, std::int64_t hi,
-                        const std::string& layer, SourcePos table_pos, std::optional<std::int64_t> dflt = {}) const {
+                        const std::string& layer, SourcePos table_pos, std::optional<std::int64_t> dflt = {},
+                        std::string_view limit = {}) const {
     const toml::node* n = t.get(key);
     if (!n) {
       if (dflt) return static_cast<std::uint64_t>(*dflt);
       fail(table_pos, layer, "missing required key '" + std::string(key) + "'");
     }
-    return integer_value(*n, key, lo, hi, layer);
+    return integer_value(*n, key, lo, hi, layer, limit);
   }
 
+  // `limit`: the ir::Limits key hi comes from, named when a value is over it.
   std::uint64_t integer_value(const toml::node& n, std::string_view what, std::int64_t lo, std::int64_t hi,
-                              const std::string& layer) const {
+                              const std::string& layer, std::string_view limit = {}) const {
     const std::string range = "an integer between " + std::to_string(lo) + " and " + std::to_string(hi);
     if (auto f = n.as_floating_point()) {
       std::ostringstream v;
@@ -76,7 +79,10 @@ class Reader {
     auto i = n.as_integer();
     if (!i) fail(pos_of(n.source()), layer, std::string(what) + " must be " + range + ", got " + type_name(n));
     const std::int64_t v = i->get();
-    if (v < lo || v > hi) fail(pos_of(n.source()), layer, std::string(what) + " must be " + range + ", got " + std::to_string(v));
+    if (v < lo || v > hi)
+      fail(pos_of(n.source()), layer,
+           std::string(what) + " must be " + range + ", got " + std::to_string(v) +
+               (v > hi && !limit.empty() ? " (limit '" + std::string(limit) + "')" : ""));
     return static_cast<std::uint64_t>(v);
   }
 
@@ -87,7 +93,7 @@ class Reader {
     double v = 0;
     if (auto f = n->as_floating_point()) v = f->get();
     else if (auto i = n->as_integer()) v = static_cast<double>(i->get());
-    else fail(pos_of(n->source()), layer, std::string(key) + " must be a number, got a " + type_name(*n));
+    else fail(pos_of(n->source()), layer, std::string(key) + " must be a number, got " + type_name(*n));
     std::ostringstream r;
     r << (lo_open ? "(" : "[") << lo << ", " << hi << "], got " << v;
     if (!std::isfinite(v) || v < lo || (lo_open && v == lo) || v > hi)
@@ -103,7 +109,7 @@ class Reader {
       return nullptr;
     }
     auto s = n->as_string();
-    if (!s) fail(pos_of(n->source()), layer, std::string(key) + " must be a string, got a " + type_name(*n));
+    if (!s) fail(pos_of(n->source()), layer, std::string(key) + " must be a string, got " + type_name(*n));
     return s;
   }
 
@@ -111,7 +117,7 @@ class Reader {
     const toml::node* n = t.get(key);
     if (!n) return dflt;
     auto b = n->as_boolean();
-    if (!b) fail(pos_of(n->source()), "", std::string(key) + " must be true or false, got a " + type_name(*n));
+    if (!b) fail(pos_of(n->source()), "", std::string(key) + " must be true or false, got " + type_name(*n));
     return b->get();
   }
 
@@ -145,6 +151,7 @@ class Reader {
 
  private:
   std::string file_;
+  const ir::Limits& limits_;
 };
 
 // One [[layer]] table, read through the Attributes interface by the layer's kind.
@@ -160,26 +167,28 @@ class TableAttributes final : public Attributes {
     r_.check_keys(t_, all, std::string(what), layer_, planned);
   }
   bool has(std::string_view key) const override { return t_.get(key) != nullptr; }
-  std::uint64_t integer(std::string_view key, std::int64_t lo, std::int64_t hi, std::optional<std::int64_t> dflt) override {
-    return r_.integer(t_, key, lo, hi, layer_, pos_, dflt);
+  std::uint64_t integer(std::string_view key, std::int64_t lo, std::int64_t hi, std::optional<std::int64_t> dflt,
+                        std::string_view limit) override {
+    return r_.integer(t_, key, lo, hi, layer_, pos_, dflt, limit);
   }
   double real(std::string_view key, double lo, double hi, bool lo_open, double dflt) override {
     return r_.real(t_, key, lo, hi, lo_open, layer_, dflt);
   }
   std::array<std::size_t, 2> pair(std::string_view key, std::int64_t lo, std::int64_t hi,
-                                  std::optional<std::int64_t> dflt) override {
+                                  std::optional<std::int64_t> dflt, std::string_view limit) override {
     const toml::node* n = t_.get(key);
     if (!n || !n->is_array()) {
-      const auto v = static_cast<std::size_t>(r_.integer(t_, key, lo, hi, layer_, pos_, dflt));
+      const auto v = static_cast<std::size_t>(r_.integer(t_, key, lo, hi, layer_, pos_, dflt, limit));
       return {v, v};
     }
     const auto& arr = *n->as_array();
     if (arr.size() != 2)
       r_.fail(pos_of(n->source()), layer_, std::string(key) + " must be one integer or two, [height, width]; got " +
                                                std::to_string(arr.size()) + " values");
-    return {static_cast<std::size_t>(r_.integer_value(arr[0], key, lo, hi, layer_)),
-            static_cast<std::size_t>(r_.integer_value(arr[1], key, lo, hi, layer_))};
+    return {static_cast<std::size_t>(r_.integer_value(arr[0], key, lo, hi, layer_, limit)),
+            static_cast<std::size_t>(r_.integer_value(arr[1], key, lo, hi, layer_, limit))};
   }
+  const ir::Limits& limits() const override { return r_.limits(); }
   bool is_string(std::string_view key) const override {
     const toml::node* n = t_.get(key);
     return n && n->is_string();
@@ -202,13 +211,18 @@ class TableAttributes final : public Attributes {
 
 // `inputs = ["a", "b"]`: layer names, or "input" for the network's input. Whether they exist and
 // how many a kind takes is the passes' business.
-void read_inputs(const Reader& r, const toml::table& t, ir::Layer& l) {
+// `edges` counts the names in all layers' inputs so far (the limit 'inputs').
+void read_inputs(const Reader& r, const toml::table& t, ir::Layer& l, std::uint64_t& edges) {
   const toml::node* n = t.get("inputs");
   if (!n) return;
   const auto* arr = n->as_array();
   if (!arr || arr->empty()) r.fail(pos_of(n->source()), l.name, "inputs must be a non-empty array of layer names");
-  if (arr->size() > ir::kMaxLayers)
-    r.fail(pos_of(n->source()), l.name, "inputs may name at most " + std::to_string(ir::kMaxLayers) + " layers");
+  if (arr->size() > r.limits().layers)
+    r.fail(pos_of(n->source()), l.name, "inputs may name at most " + std::to_string(r.limits().layers) + " layers (limit 'layers')");
+  edges += arr->size();
+  if (edges > r.limits().inputs)
+    r.fail(pos_of(n->source()), l.name,
+           "the layers' inputs name more than " + std::to_string(r.limits().inputs) + " layers in all (limit 'inputs')");
   for (const auto& e : *arr) {
     const auto* s = e.as_string();
     if (!s) r.fail(pos_of(e.source()), l.name, "inputs must hold layer names (strings), got " + Reader::type_name(e));
@@ -217,7 +231,7 @@ void read_inputs(const Reader& r, const toml::table& t, ir::Layer& l) {
   }
 }
 
-void read_layer(const Reader& r, const toml::table& t, std::size_t index, ir::Graph& g) {
+void read_layer(const Reader& r, const toml::table& t, std::size_t index, ir::Graph& g, std::uint64_t& edges) {
   ir::Layer l;
   l.pos = pos_of(t.source());
   const std::string provisional = "#" + std::to_string(index + 1);  // until the name is known
@@ -236,7 +250,7 @@ void read_layer(const Reader& r, const toml::table& t, std::size_t index, ir::Gr
     l.name = ty + std::to_string(index + 1);  // documented default: <type><index>, 1-based
     l.name_pos = l.pos;
   }
-  read_inputs(r, t, l);
+  read_inputs(r, t, l, edges);
   TableAttributes attributes(r, t, l.name, l.pos);
   op->read(attributes, l);
   g.layers.push_back(std::move(l));
@@ -342,13 +356,30 @@ void read_train(const Reader& r, const toml::table& t, castnet::TrainConfig& c) 
   c.input_noise = r.real(t, "input_noise", 0.0, 1e3, false, "", c.input_noise);
 }
 
+// [data] paths and column names never reach generated code: the CLI hands them to the runner as
+// arguments (execv, no shell). A control byte has no place in them: a NUL would cut the path
+// the runner opens short of the one the spec shows, a newline would forge lines in messages.
+// Column names are passed joined by commas, so they must not hold one.
+const toml::value<std::string>* data_text(const Reader& r, const toml::value<std::string>* s, std::string_view what,
+                                          bool column) {
+  if (!s) return s;
+  for (unsigned char c : s->get()) {
+    if (c < 0x20 || c == 0x7f)
+      r.fail(pos_of(s->source()), "", std::string(what) + " must not hold control characters, got '" + Reader::printable(s->get()) + "'");
+    if (column && c == ',')
+      r.fail(pos_of(s->source()), "", std::string(what) + " must not hold ',', got '" + Reader::printable(s->get()) + "'");
+  }
+  return s;
+}
+
 void read_data(const Reader& r, const toml::table& t, ir::Graph& g) {
   r.check_keys(t, {"train", "test", "train_labels", "test_labels", "labels", "normalize", "targets"}, "[data]", "");
   const SourcePos p = pos_of(t.source());
-  if (const auto* s = r.string(t, "train", "", p, false)) g.data.train = s->get();
-  if (const auto* s = r.string(t, "test", "", p, false)) g.data.test = s->get();
-  if (const auto* s = r.string(t, "train_labels", "", p, false)) g.data.train_labels = s->get();
-  if (const auto* s = r.string(t, "test_labels", "", p, false)) g.data.test_labels = s->get();
+  const auto path = [&](std::string_view key) { return data_text(r, r.string(t, key, "", p, false), key, false); };
+  if (const auto* s = path("train")) g.data.train = s->get();
+  if (const auto* s = path("test")) g.data.test = s->get();
+  if (const auto* s = path("train_labels")) g.data.train_labels = s->get();
+  if (const auto* s = path("test_labels")) g.data.test_labels = s->get();
   if (const auto* s = r.string(t, "normalize", "", p, false))
     g.training.normalize = read_enum<castnet::Normalize>(r, *s, "normalize");
   if (const auto* s = r.string(t, "targets", "", p, false)) {
@@ -363,7 +394,7 @@ void read_data(const Reader& r, const toml::table& t, ir::Graph& g) {
     for (const auto& e : *arr) {
       auto s = e.as_string();
       if (!s) r.fail(pos_of(e.source()), "", "labels must hold column names (strings)");
-      g.data.labels.push_back(s->get());
+      g.data.labels.push_back(data_text(r, s, "a label column name", true)->get());
     }
   }
 }
@@ -373,39 +404,125 @@ void read_input(const Reader& r, const toml::node& n, ir::Graph& g) {
   auto arr = n.as_array();
   if (!arr || arr->empty() || arr->size() > 3)
     r.fail(g.input_pos, "", "input must be an array of 1 to 3 sizes: [features] or [channels, height, width]");
-  for (const auto& e : *arr) g.input_shape.push_back(r.integer_value(e, "input sizes", 1, static_cast<std::int64_t>(ir::kMaxUnits), ""));
+  for (const auto& e : *arr)
+    g.input_shape.push_back(r.integer_value(e, "input sizes", 1, static_cast<std::int64_t>(r.limits().units), "", "units"));
   if (g.input_shape.size() == 2)
     r.fail(g.input_pos, "", "input must be [features] or [channels, height, width], got two sizes (write [1, height, width] for one channel)");
 }
 
+
+// toml++ builds one nested table per part of a dotted key (a.b.c = 1, [a.b.c]) and recurses over
+// them without the depth limit it keeps for nested arrays and inline tables, so a key of some 50000
+// parts overflows the stack. castnet's keys have at most two parts: before parsing, a quick scan
+// rejects keys of more than kMaxKeyParts. It skips comments and strings; a dotted chain is a
+// sequence of bare or quoted key parts joined by dots (a float such as 1.5 counts as two parts).
+constexpr std::size_t kMaxKeyParts = 32;
+
+void check_key_depth(std::string_view text, const std::string& file) {
+  std::uint32_t line = 1, col = 1;
+  std::size_t i = 0;
+  const auto advance = [&](std::size_t n) {
+    for (std::size_t k = 0; k < n && i < text.size(); ++k, ++i) {
+      if (text[i] == '\n') {
+        ++line;
+        col = 1;
+      } else if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) {
+        ++col;  // columns count characters, as toml++ does
+      }
+    }
+  };
+  const auto bare = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+  };
+  // Skips a string starting at i (any of the four kinds); an unterminated one ends the text.
+  const auto skip_string = [&] {
+    const char q = text[i];
+    const bool multi = text.substr(i, 3) == std::string(3, q);
+    advance(multi ? 3 : 1);
+    while (i < text.size()) {
+      if (q == '"' && text[i] == '\\') {
+        advance(2);
+      } else if (multi ? text.substr(i, 3) == std::string(3, q) : text[i] == q) {
+        advance(multi ? 3 : 1);
+        while (multi && i < text.size() && text[i] == q) advance(1);  // """a"""" ends with a quote
+        return;
+      } else if (!multi && text[i] == '\n') {
+        return;
+      } else {
+        advance(1);
+      }
+    }
+  };
+  std::size_t parts = 0;
+  std::uint32_t chain_line = 0, chain_col = 0;
+  bool after_dot = false;
+  while (i < text.size()) {
+    const char c = text[i];
+    if (c == '#') {
+      while (i < text.size() && text[i] != '\n') advance(1);
+      continue;
+    }
+    if (c == ' ' || c == '\t') {
+      advance(1);
+      continue;
+    }
+    const bool part = c == '"' || c == '\'' || bare(c);
+    if (part) {
+      if (!after_dot) {
+        parts = 0;
+        chain_line = line;
+        chain_col = col;
+      }
+      if (++parts > kMaxKeyParts)
+        fail(file, {chain_line, chain_col}, "",
+             "a dotted key of more than " + std::to_string(kMaxKeyParts) + " parts (castnet's keys have at most two)");
+      after_dot = false;
+      if (c == '"' || c == '\'') {
+        skip_string();
+      } else {
+        while (i < text.size() && bare(text[i])) advance(1);
+      }
+      continue;
+    }
+    after_dot = c == '.' && parts > 0;
+    if (!after_dot) parts = 0;
+    advance(1);
+  }
+}
+
 }  // namespace
 
-ir::Graph parse_spec_text(std::string_view text, const std::string& file) {
+ir::Graph parse_spec_text(std::string_view text, const std::string& file, const ir::Limits& limits) {
+  check_key_depth(text, file);
   toml::table root;
   try {
     root = toml::parse(text, file);
   } catch (const toml::parse_error& e) {
     fail(file, pos_of(e.source()), "", "invalid TOML: " + std::string(e.description()));
   }
-  const Reader r(file);
+  const Reader r(file, limits);
   r.check_keys(root, {"name", "input", "batch", "layer", "loss", "optimizer", "train", "data"}, "the spec", "");
 
   ir::Graph g;
   g.spec_path = file;
+  g.limits = limits;
   g.name = r.identifier(*r.string(root, "name", "", {1, 1}, true), "");
 
   const toml::node* input = root.get("input");
   if (!input) fail(file, {1, 1}, "", "missing required key 'input' (the shape of one sample, e.g. input = [784])");
   read_input(r, *input, g);
-  g.batch = r.integer(root, "batch", 1, static_cast<std::int64_t>(ir::kMaxBatch), "", {1, 1}, 1);
+  g.batch = r.integer(root, "batch", 1, static_cast<std::int64_t>(limits.batch), "", {1, 1}, 1, "batch");
 
   const toml::node* layers = root.get("layer");
   if (!layers) fail(file, {1, 1}, "", "the spec has no [[layer]] tables");
   auto arr = layers->as_array();
   if (!arr || arr->empty()) fail(file, pos_of(layers->source()), "", "layer must be an array of tables ([[layer]])");
-  if (arr->size() > ir::kMaxLayers)
-    fail(file, pos_of(layers->source()), "", "a spec may hold at most " + std::to_string(ir::kMaxLayers) + " layers");
-  for (std::size_t i = 0; i < arr->size(); ++i) read_layer(r, r.table((*arr)[i], "each [[layer]]"), i, g);
+  if (arr->size() > limits.layers)
+    fail(file, pos_of(layers->source()), "",
+         "a spec may hold at most " + std::to_string(limits.layers) + " layers (limit 'layers'), this one has " +
+             std::to_string(arr->size()));
+  std::uint64_t edges = 0;
+  for (std::size_t i = 0; i < arr->size(); ++i) read_layer(r, r.table((*arr)[i], "each [[layer]]"), i, g, edges);
 
   const toml::node* loss = root.get("loss");
   if (!loss) fail(file, {1, 1}, "", "missing [loss] table (type = mse | binary_cross_entropy | softmax_cross_entropy)");
@@ -421,18 +538,19 @@ ir::Graph parse_spec_text(std::string_view text, const std::string& file) {
   return g;
 }
 
-ir::Graph parse_spec_file(const std::filesystem::path& path, std::string* text_out) {
+ir::Graph parse_spec_file(const std::filesystem::path& path, std::string* text_out, const ir::Limits& limits) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec))
     fail(path.string(), {0, 0}, "", std::filesystem::exists(path, ec) ? "not a regular file" : "no such spec file");
   std::ifstream in(path, std::ios::binary);
   if (!in) fail(path.string(), {0, 0}, "", "cannot read the spec file");
-  std::ostringstream buf;
-  buf << in.rdbuf();
-  std::string text = buf.str();
-  if (text.size() > ir::kMaxSpecBytes)
-    fail(path.string(), {1, 1}, "", "the spec is larger than " + std::to_string(ir::kMaxSpecBytes) + " bytes");
-  ir::Graph g = parse_spec_text(text, path.string());
+  // Read at most one byte past the limit: a huge (or endless) file is not loaded whole.
+  std::string text(limits.spec_bytes + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  if (text.size() > limits.spec_bytes)
+    fail(path.string(), {1, 1}, "", "the spec is larger than " + std::to_string(limits.spec_bytes) + " bytes (limit 'spec_bytes')");
+  ir::Graph g = parse_spec_text(text, path.string(), limits);
   if (text_out) *text_out = std::move(text);
   return g;
 }

@@ -6,13 +6,16 @@
 #include <string_view>
 
 #include "ir/graph.hpp"
+#include "ir/limits.hpp"
 
 namespace castnet::spec {
 
 // Throws castnet::SpecError ("file:line:col: error: ...") on any problem. `file` names the spec in
-// diagnostics.
-ir::Graph parse_spec_text(std::string_view text, const std::string& file);
-// Reads the file; if text_out is given it receives the exact bytes read (for hashing).
-ir::Graph parse_spec_file(const std::filesystem::path& path, std::string* text_out = nullptr);
+// diagnostics. The graph carries `limits` for the passes and the emitter.
+ir::Graph parse_spec_text(std::string_view text, const std::string& file, const ir::Limits& limits = {});
+// Reads the file (at most limits.spec_bytes); if text_out is given it receives the exact bytes
+// read (for hashing).
+ir::Graph parse_spec_file(const std::filesystem::path& path, std::string* text_out = nullptr,
+                          const ir::Limits& limits = {});
 
 }  // namespace castnet::spec

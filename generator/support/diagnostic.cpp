@@ -22,8 +22,10 @@ std::string printable(std::string_view text, std::size_t max) {
 
 std::string format(const Diagnostic& d) {
   // Line 0: the error is about the file as a whole (unreadable, not a file).
-  std::string s = d.line == 0 ? d.file + ": error: "
-                              : d.file + ":" + std::to_string(d.line) + ":" + std::to_string(d.column) + ": error: ";
+  // The file name too is shown escaped: a name holding a newline cannot forge a second message.
+  const std::string file = printable(d.file);
+  std::string s = d.line == 0 ? file + ": error: "
+                              : file + ":" + std::to_string(d.line) + ":" + std::to_string(d.column) + ": error: ";
   // Unnamed layers are referred to by position ("#2"), named ones by their name.
   if (!d.layer.empty()) s += d.layer[0] == '#' ? "layer " + d.layer + ": " : "layer '" + d.layer + "': ";
   // Messages quote spec text (a misspelt activation, a padding string): escaped, a hostile spec
