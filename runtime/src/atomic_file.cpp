@@ -5,13 +5,16 @@
 #include "castnet/io/atomic_file.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 #include <string>
+#include <system_error>
 #include <utility>
 
 #include "castnet/error.hpp"
@@ -55,13 +58,16 @@ class TempFile {
   bool renamed_ = false;
 };
 
+// ".<target name>.tmp.": the start of the target's temporary files' names. Kept under NAME_MAX
+// (255) with the pid and counter even for long target names.
+std::string temp_prefix(const std::filesystem::path& target) {
+  return "." + target.filename().string().substr(0, 200) + ".tmp.";
+}
+
 // Unique within the process (counter) and across processes (pid); O_EXCL guards the rest.
 std::filesystem::path temp_path_for(const std::filesystem::path& target) {
   static std::atomic<unsigned long> counter{0};
-  // Keep the name under NAME_MAX (255) even for long target names.
-  std::string name = target.filename().string().substr(0, 200);
-  name = "." + name + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++);
-  return target.parent_path() / name;
+  return target.parent_path() / (temp_prefix(target) + std::to_string(::getpid()) + "." + std::to_string(counter++));
 }
 
 }  // namespace
@@ -95,6 +101,26 @@ void write_file_atomic(const std::filesystem::path& path, std::span<const char> 
   const int sync_err = errno;
   ::close(dir_fd);
   if (synced != 0 && sync_err != EINVAL) fail(path, "write", sync_err, "syncing the directory");
+}
+
+std::size_t remove_stale_temporaries(const std::filesystem::path& path) {
+  const std::string prefix = temp_prefix(path);
+  const std::filesystem::path dir = path.parent_path().empty() ? "." : path.parent_path();
+  std::error_code ec;
+  std::size_t removed = 0;
+  for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.compare(0, prefix.size(), prefix) != 0) continue;
+    // "<pid>.<counter>" after the prefix.
+    pid_t pid = 0;
+    const char* first = name.data() + prefix.size();
+    const char* last = name.data() + name.size();
+    const auto [ptr, err] = std::from_chars(first, last, pid);
+    if (err != std::errc{} || ptr == first || ptr == last || *ptr != '.' || pid <= 0) continue;
+    if (pid == ::getpid() || ::kill(pid, 0) == 0 || errno == EPERM) continue;  // still running
+    if (::unlink(it->path().c_str()) == 0) ++removed;
+  }
+  return removed;
 }
 
 std::string read_file(const std::filesystem::path& path) {

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
+#include <cstring>
 #include <limits>
 #include <stdexcept>
 
@@ -9,15 +11,23 @@
 
 namespace castnet::io {
 
+// The CRC loop reads bytes as little-endian words.
+static_assert(std::endian::native == std::endian::little, "castnet assumes a little-endian host");
+
 namespace {
 
-constexpr std::array<std::uint32_t, 256> kCrcTable = [] {
-  std::array<std::uint32_t, 256> table{};
+// Slicing-by-8 tables: kCrcTable[0] is the classic byte table; kCrcTable[k][n] is the CRC of byte
+// n followed by k zero bytes, so eight bytes are folded in per step (about 5x the byte-at-a-time
+// speed, which matters for the checksums of weight files and checkpoints, safetensors.cpp).
+constexpr std::array<std::array<std::uint32_t, 256>, 8> kCrcTable = [] {
+  std::array<std::array<std::uint32_t, 256>, 8> table{};
   for (std::uint32_t n = 0; n < 256; ++n) {
     std::uint32_t c = n;
     for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-    table[n] = c;
+    table[0][n] = c;
   }
+  for (std::size_t k = 1; k < 8; ++k)
+    for (std::uint32_t n = 0; n < 256; ++n) table[k][n] = (table[k - 1][n] >> 8) ^ table[0][table[k - 1][n] & 0xFF];
   return table;
 }();
 
@@ -103,7 +113,18 @@ std::string encode(std::size_t width, std::size_t height, std::size_t channels,
 
 std::uint32_t crc32(std::string_view bytes, std::uint32_t crc) {
   crc = ~crc;
-  for (const char b : bytes) crc = kCrcTable[(crc ^ static_cast<unsigned char>(b)) & 0xFF] ^ (crc >> 8);
+  const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
+  std::size_t n = bytes.size();
+  for (; n >= 8; p += 8, n -= 8) {
+    std::uint32_t lo = 0, hi = 0;
+    std::memcpy(&lo, p, 4);
+    std::memcpy(&hi, p + 4, 4);
+    lo ^= crc;
+    crc = kCrcTable[7][lo & 0xFF] ^ kCrcTable[6][(lo >> 8) & 0xFF] ^ kCrcTable[5][(lo >> 16) & 0xFF] ^
+          kCrcTable[4][lo >> 24] ^ kCrcTable[3][hi & 0xFF] ^ kCrcTable[2][(hi >> 8) & 0xFF] ^
+          kCrcTable[1][(hi >> 16) & 0xFF] ^ kCrcTable[0][hi >> 24];
+  }
+  for (; n > 0; ++p, --n) crc = kCrcTable[0][(crc ^ *p) & 0xFF] ^ (crc >> 8);
   return ~crc;
 }
 

@@ -203,12 +203,53 @@ TEST_CASE("cli: bad weight files exit 1 naming the file and the tensor") {
   // Weights of another spec (hidden layer of 3): the shape mismatch names the tensor.
   write_file(cli / "wide.toml", "name = \"xor_net\"\ninput = [2]\nbatch = 4\n[[layer]]\nname = \"hidden\"\ntype = \"dense\"\n"
                                 "units = 3\nactivation = \"tanh\"\n[[layer]]\nname = \"out\"\ntype = \"dense\"\nunits = 1\n"
-                                "[loss]\ntype = \"binary_cross_entropy\"\n[data]\ntrain = \"" + std::string(CASTNET_SOURCE_DIR) +
+                                "[loss]\ntype = \"binary_cross_entropy\"\n[optimizer]\ntype = \"momentum\"\nlr = 0.5\n"
+                                "momentum = 0.9\n[data]\ntrain = \"" + std::string(CASTNET_SOURCE_DIR) +
                                 "/specs/xor.csv\"\nlabels = [\"y\"]\n[train]\nepochs = 1\n");
   REQUIRE(cli({"train", "wide.toml", "--out", "wide"}).exit_code == 0);
   const auto s = cli({"eval", kXor, "--weights", "wide/weights.safetensors"});
   CHECK(s.exit_code == 1);
   CHECK(s.err.find("'hidden.weight'") != std::string::npos);
+  // So does every other verb that reads weights, and --resume a checkpoint of the other spec.
+  const std::string shape = "wide/weights.safetensors: error: tensor 'hidden.weight' has shape [3, 2], the spec needs [2, 2]";
+  write_file(cli / "in.csv", "a,b\n0,1\n");
+  const auto p = cli({"predict", kXor, "--weights", "wide/weights.safetensors", "--input", "in.csv"});
+  CHECK(p.exit_code == 1);
+  CHECK(p.err.find(shape) != std::string::npos);
+  const auto i = cli({"train", kXor, "--out", "init_run", "--init", "wide/weights.safetensors"});
+  CHECK(i.exit_code == 1);
+  CHECK(i.err.find(shape) != std::string::npos);
+  CHECK_FALSE(fs::exists(cli / "init_run/weights.safetensors"));
+  const auto x = cli({"export", kXor, "--weights", "wide/weights.safetensors", "-o", "exported/xor.hpp"});
+  CHECK(x.exit_code == 1);
+  CHECK(x.err.find(shape) != std::string::npos);
+  CHECK_FALSE(fs::exists(cli / "exported/xor.hpp"));
+  fs::create_directories(cli / "other");
+  fs::copy_file(cli / "wide/checkpoint.safetensors", cli / "other/checkpoint.safetensors");
+  const auto r = cli({"train", kXor, "--out", "other", "--resume"});
+  CHECK(r.exit_code == 1);
+  CHECK(r.err.find("other/checkpoint.safetensors: error: tensor 'params/hidden.weight' has shape [3, 2], the spec "
+                   "needs [2, 2];\nthis checkpoint is of model 'xor_net' (spec sha256 ") != std::string::npos);
+  CHECK(r.err.find("train into another --out directory") != std::string::npos);
+  CHECK(read_file(cli / "other/checkpoint.safetensors") == read_file(cli / "wide/checkpoint.safetensors"));
+  CHECK_FALSE(fs::exists(cli / "other/weights.safetensors"));
+
+  // A damaged file (one bit of the last tensor flipped) fails its checksum, naming the tensor.
+  std::string damaged = good;
+  damaged.back() ^= 0x04;
+  write_file(cli / "damaged.safetensors", damaged);
+  const auto d = cli({"eval", kXor, "--weights", "damaged.safetensors"});
+  CHECK(d.exit_code == 1);
+  CHECK(d.err.find("damaged.safetensors: error: tensor 'out.bias' (bytes ") != std::string::npos);
+  CHECK(d.err.find("the file is damaged") != std::string::npos);
+  fs::create_directories(cli / "damaged");
+  damaged = read_file(cli / "run/checkpoint.safetensors");
+  damaged.back() ^= 0x01;
+  write_file(cli / "damaged/checkpoint.safetensors", damaged);
+  const auto dr = cli({"train", kXor, "--out", "damaged", "--resume"});
+  CHECK(dr.exit_code == 1);
+  CHECK(dr.err.find("damaged/checkpoint.safetensors: error: tensor '") != std::string::npos);
+  CHECK(dr.err.find("the file is damaged") != std::string::npos);
 
   const auto m = cli({"eval", kXor, "--weights", "missing.safetensors"});
   CHECK(m.exit_code == 1);

@@ -67,12 +67,15 @@ inline void write_file(const std::filesystem::path& p, const std::string& text) 
 // Starts args[0] with args (cwd empty: the current directory; env entries "NAME=value" added to
 // the inherited environment) and returns at once with the child's pid; its stdout and
 // stderr go to the files `out` and `err`. End it with wait_exit() (after kill(), if need be).
+// `in_child`, if given, runs in the child just before exec (e.g. to set a resource limit); it
+// returns false to make the child exit with code 126 instead.
 inline pid_t spawn(const std::vector<std::string>& args, const std::filesystem::path& out,
                    const std::filesystem::path& err, const std::filesystem::path& cwd = {},
-                   const std::vector<std::string>& env = {}) {
+                   const std::vector<std::string>& env = {}, bool (*in_child)() = nullptr) {
   const pid_t pid = ::fork();
   if (pid == 0) {
     if (!cwd.empty() && ::chdir(cwd.c_str()) != 0) ::_exit(127);
+    if (in_child && !in_child()) ::_exit(126);
     const int o = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     const int e = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     ::dup2(o, 1);
@@ -106,13 +109,13 @@ inline bool has_exited(pid_t pid, int& code) {
   return true;
 }
 
-// Runs args[0] with args to its end (cwd and env as for spawn) and returns its exit code and output.
+// Runs args[0] with args to its end (cwd, env and in_child as for spawn) and returns its exit code and output.
 inline Result run(const std::vector<std::string>& args, const std::filesystem::path& cwd = {},
-                  const std::vector<std::string>& env = {}) {
+                  const std::vector<std::string>& env = {}, bool (*in_child)() = nullptr) {
   TempDir tmp;
   const auto out = tmp.path() / "out", err = tmp.path() / "err";
   Result r;
-  r.exit_code = wait_exit(spawn(args, out, err, cwd, env));
+  r.exit_code = wait_exit(spawn(args, out, err, cwd, env, in_child));
   r.out = read_file(out);
   r.err = read_file(err);
   return r;

@@ -150,3 +150,24 @@ TEST_CASE("atomic_file: read_file returns every byte and names the path on failu
                       (dir / "absent").string() + ": error: cannot read: No such file or directory (opening)");
   REQUIRE_THROWS_WITH(read_file(dir.path()), dir.path().string() + ": error: cannot read: Is a directory (opening)");
 }
+
+TEST_CASE("atomic_file: remove_stale_temporaries removes a dead process's temporary files of that target only") {
+  TempDir dir;
+  const fs::path p = dir / "w.safetensors";
+  write_file_atomic(p, "contents");
+  const pid_t dead = ::fork();  // a process that has ended (and been reaped)
+  if (dead == 0) ::_exit(0);
+  REQUIRE(dead > 0);
+  castnet::test::wait_exit(dead);
+  const std::string d = std::to_string(dead), me = std::to_string(::getpid());
+  for (const std::string& name : std::vector<std::string>{".w.safetensors.tmp." + d + ".0", ".w.safetensors.tmp." + d + ".7",
+                                  ".w.safetensors.tmp." + me + ".0", ".w.safetensors.tmp.1.0",
+                                  ".w.safetensors.tmp.x.0", ".other.tmp." + d + ".0"})
+    dir.file(name, "partial");
+  CHECK(castnet::io::remove_stale_temporaries(p) == 2);
+  std::vector<std::string> left = {".other.tmp." + d + ".0", ".w.safetensors.tmp." + me + ".0",
+                                   ".w.safetensors.tmp.1.0", ".w.safetensors.tmp.x.0", "w.safetensors"};
+  std::sort(left.begin(), left.end());
+  CHECK(names_in(dir.path()) == left);
+  CHECK(castnet::io::remove_stale_temporaries(dir / "missing-dir/w") == 0);
+}

@@ -3,10 +3,13 @@
 // are built by hand from a JSON header and raw data bytes.
 #include "castnet/io/safetensors.hpp"
 
+#include "castnet/io/png.hpp"  // crc32
+
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -68,6 +71,13 @@ const std::vector<TensorData> kTensors = {
     {"fc2.weight", {1, 3}, {7.0f, 8.0f, 9.0f}},
 };
 
+// The CRC-32 of a float's bytes, as "castnet_crc32" lists it.
+std::string crc_of(float v) {
+  char hex[9];
+  std::snprintf(hex, sizeof hex, "%08x", castnet::io::crc32(raw<float>({v})));
+  return hex;
+}
+
 }  // namespace
 
 TEST_CASE("safetensors: round trip of several tensors with metadata") {
@@ -97,11 +107,13 @@ TEST_CASE("safetensors: header layout is byte exact") {
   TempDir dir;
   const fs::path p = dir / "a.safetensors";
   castnet::io::write_safetensors(p, {{"a", {2}, {1.0f, -2.0f}}});
-  // 54 bytes of JSON, padded with two spaces to 56 so the data starts 8-byte aligned.
-  const std::string json = R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})";
-  REQUIRE(json.size() == 54);
+  // 98 bytes of JSON, padded with six spaces to 104 so the data starts 8-byte aligned. The CRC-32 of
+  // the tensor's 8 bytes is zlib.crc32(bytes.fromhex("0000803f000000c0")) in Python.
+  const std::string json =
+      R"({"__metadata__":{"castnet_crc32":"c3872656"},"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})";
+  REQUIRE(json.size() == 98);
   const std::string expected =
-      std::string("\x38\0\0\0\0\0\0\0", 8) + json + "  " + std::string("\x00\x00\x80\x3f\x00\x00\x00\xc0", 8);
+      std::string("\x68\0\0\0\0\0\0\0", 8) + json + "      " + std::string("\x00\x00\x80\x3f\x00\x00\x00\xc0", 8);
   CHECK(castnet::test::read_file(p) == expected);
 }
 
@@ -116,7 +128,8 @@ TEST_CASE("safetensors: metadata comes first and the header is padded to 8 bytes
   CHECK(length % 8 == 0);
   REQUIRE(bytes.size() == 8 + length + 8);
   const std::string header = bytes.substr(8, length);
-  CHECK(header.rfind(R"({"__metadata__":{"a":"z","k":"v"},"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},)"
+  CHECK(header.rfind(R"({"__metadata__":{"a":"z","castnet_crc32":")" + crc_of(4.0f) + " " + crc_of(3.0f) +
+                         R"(","k":"v"},"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},)"
                      R"("b":{"dtype":"F32","shape":[],"data_offsets":[4,8]}})",
                      0) == 0);
   CHECK(header.find_first_not_of(' ', header.find_last_of('}') + 1) == std::string::npos);
@@ -343,4 +356,95 @@ TEST_CASE("safetensors: a missing file is an error naming it") {
   const fs::path p = dir / "absent.safetensors";
   REQUIRE_THROWS_WITH(castnet::io::read_safetensors(p),
                       p.string() + ": error: cannot read: No such file or directory (opening)");
+}
+
+TEST_CASE("safetensors: castnet_crc32 lists each tensor's CRC-32 in name order and is not returned as metadata") {
+  TempDir dir;
+  const fs::path p = dir / "c.safetensors";
+  // A stale checksum passed in (as from a file read earlier) is replaced.
+  castnet::io::write_safetensors(p, {{"w", {1}, {3.0f}}, {"b", {}, {4.0f}}}, {{"castnet_crc32", "00000000 00000000"}});
+  const std::string bytes = castnet::test::read_file(p);
+  CHECK(bytes.find(R"("castnet_crc32":")" + crc_of(4.0f) + " " + crc_of(3.0f) + "\"") != std::string::npos);
+  const auto file = castnet::io::read_safetensors(p);
+  CHECK(file.metadata.empty());
+  REQUIRE(file.tensors.size() == 2);
+  CHECK(file.tensors[0].values == std::vector<float>{3.0f});
+
+  // No tensors: an empty list.
+  castnet::io::write_safetensors(p, {});
+  CHECK(castnet::test::read_file(p).find(R"({"__metadata__":{"castnet_crc32":""}})") == 8);
+  CHECK(castnet::io::read_safetensors(p).tensors.empty());
+}
+
+TEST_CASE("safetensors: a damaged tensor fails its checksum, naming the file, the tensor and its bytes") {
+  TempDir dir;
+  const fs::path p = dir / "w.safetensors";
+  castnet::io::write_safetensors(p, kTensors, {{"epoch", "3"}});
+  const std::string good = castnet::test::read_file(p);
+  std::uint64_t length = 0;
+  for (int i = 7; i >= 0; --i) length = length << 8 | static_cast<unsigned char>(good[i]);
+  const std::size_t data = 8 + length;
+
+  // fc1.bias holds bytes [24, 36) of the data section; flip one bit of its second value.
+  std::string bad = good;
+  bad[data + 24 + 5] ^= 0x10;
+  const std::string message = read_error(p, bad);
+  CHECK_THAT(message, Catch::StartsWith(p.string() + ": error: tensor 'fc1.bias' (bytes " + std::to_string(data + 24) +
+                                        " to " + std::to_string(data + 36) + " of the file) has CRC-32 "));
+  CHECK_THAT(message, Catch::EndsWith(" (castnet_crc32): the file is damaged"));
+
+  // Every single-bit flip anywhere in the data section is caught (CRC-32 catches all of them).
+  for (std::size_t at = data; at < good.size(); ++at) {
+    bad = good;
+    bad[at] ^= 0x01;
+    INFO("byte " << at);
+    CHECK_THAT(read_error(p, bad), Catch::Contains("the file is damaged"));
+  }
+}
+
+TEST_CASE("safetensors: castnet_crc32 that does not fit the file is an error, and files without it load") {
+  TempDir dir;
+  const fs::path p = dir / "x.safetensors";
+  const std::string where = p.string() + ": error: ";
+  const std::string tensors = R"("a":{"dtype":"F32","shape":[],"data_offsets":[0,4]},)"
+                              R"("b":{"dtype":"F32","shape":[],"data_offsets":[4,8]}})";
+  const std::string data = raw<float>({1.0f, 2.0f});
+  const auto with_crc = [&](const std::string& list) {
+    return st_file(R"({"__metadata__":{"castnet_crc32":")" + list + R"("},)" + tensors, data);
+  };
+  CHECK(read_error(p, with_crc(crc_of(1.0f) + " " + crc_of(2.0f))).empty());
+  CHECK(read_error(p, with_crc(crc_of(1.0f))) ==
+        where + "'castnet_crc32' in '__metadata__' lists 1 checksums but the file has 2 tensors: the file was changed "
+                "after castnet wrote it");
+  CHECK(read_error(p, with_crc(crc_of(1.0f) + " " + crc_of(2.0f) + " " + crc_of(2.0f))) ==
+        where + "'castnet_crc32' in '__metadata__' lists 3 checksums but the file has 2 tensors: the file was changed "
+                "after castnet wrote it");
+  for (const std::string& list : {crc_of(1.0f) + "," + crc_of(2.0f), std::string("xyz"), crc_of(1.0f) + " ABCDEF01",
+                                 crc_of(1.0f) + " " + crc_of(2.0f) + " "}) {
+    INFO(list);
+    CHECK(read_error(p, with_crc(list)) ==
+          where + "'castnet_crc32' in '__metadata__' is not a list of 8-digit hex checksums separated by spaces");
+  }
+  // In name order, not data order: swapped, they name 'a' as the damaged tensor.
+  CHECK_THAT(read_error(p, with_crc(crc_of(2.0f) + " " + crc_of(1.0f))),
+             Catch::StartsWith(where + "tensor 'a' (bytes "));
+
+  // Without the key (a file torch wrote), the same tensors load.
+  castnet::test::write_file(p, st_file("{" + tensors, data));
+  const auto file = castnet::io::read_safetensors(p);
+  REQUIRE(file.tensors.size() == 2);
+  CHECK(file.find("b")->values == std::vector<float>{2.0f});
+}
+
+TEST_CASE("safetensors: tensors listed out of data order load when they tile the data section") {
+  // Python's safetensors sorts the header by name and lays the data out in its own order.
+  TempDir dir;
+  const fs::path p = dir / "o.safetensors";
+  const std::string json = R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[8,16]},)"
+                           R"("b":{"dtype":"F64","shape":[],"data_offsets":[0,8]}})";
+  castnet::test::write_file(p, st_file(json, raw<double>({0.5}) + raw<float>({1.0f, 2.0f})));
+  const auto file = castnet::io::read_safetensors(p);
+  REQUIRE(file.tensors.size() == 2);
+  CHECK(file.find("a")->values == std::vector<float>{1.0f, 2.0f});
+  CHECK(file.find("b")->f64 == std::vector<double>{0.5});
 }

@@ -93,7 +93,8 @@ void save_checkpoint(const std::filesystem::path& path, const typename M::Params
 
 // Restores what save_checkpoint wrote into params, the buffers (which must be named as when
 // saving) and progress. Throws castnet::Error naming the file when it is not a checkpoint of this
-// model, was made with other settings, or lacks a tensor.
+// model (naming the first tensor of another name or shape, if any), was made with other settings,
+// or lacks a tensor.
 template <GeneratedModel M>
 void load_checkpoint(const std::filesystem::path& path, typename M::Params& params,
                      const ParamBuffers<M>& buffers, TrainProgress& progress,
@@ -106,15 +107,12 @@ void load_checkpoint(const std::filesystem::path& path, typename M::Params& para
   };
   if (get("castnet_checkpoint") != "1")
     throw Error(path.string() + ": error: not a castnet checkpoint");
-  if (get("castnet_model") != M::kName || get("castnet_spec_sha256") != M::kSpecSha256)
-    throw Error(path.string() + ": error: this checkpoint is of model '" + get("castnet_model") +
-                "' (spec sha256 " + get("castnet_spec_sha256").substr(0, 12) + "...), not of this spec ('" +
-                std::string(M::kName) + "', " + std::string(M::kSpecSha256.substr(0, 12)) +
-                "...): train into another --out directory");
-  if (get("settings") != settings)
-    throw Error(path.string() + ": error: the checkpoint was made with other training settings:\n  checkpoint: " +
-                get("settings") + "\n  now:        " + settings +
-                "\nresume with the same settings (only --epochs may change), or train into another --out directory");
+  const bool same_spec = get("castnet_model") == M::kName && get("castnet_spec_sha256") == M::kSpecSha256;
+  const std::string other_spec = "this checkpoint is of model '" + get("castnet_model") + "' (spec sha256 " +
+                                 get("castnet_spec_sha256").substr(0, 12) + "...), not of this spec ('" +
+                                 std::string(M::kName) + "', " + std::string(M::kSpecSha256.substr(0, 12)) +
+                                 "...): train into another --out directory";
+  // Of another spec: refused naming the first tensor that differs, if any, as a weights file is.
   std::vector<io::ExpectedTensor> expected;
   const auto expect = [&](const std::string& prefix) {
     for (const TensorInfo& info : M::kTensors)
@@ -123,6 +121,18 @@ void load_checkpoint(const std::filesystem::path& path, typename M::Params& para
   };
   expect("params/");
   for (const auto& b : buffers) expect(b.first + "/");
+  if (!same_spec) {
+    try {
+      io::check_tensors(file, path, expected);
+    } catch (const Error& e) {
+      throw Error(std::string(e.what()) + ";\n" + other_spec);
+    }
+    throw Error(path.string() + ": error: " + other_spec);
+  }
+  if (get("settings") != settings)
+    throw Error(path.string() + ": error: the checkpoint was made with other training settings:\n  checkpoint: " +
+                get("settings") + "\n  now:        " + settings +
+                "\nresume with the same settings (only --epochs may change), or train into another --out directory");
   io::check_tensors(file, path, expected);
   copy_weight_tensors<M>(file, params, "params/");
   for (const auto& [name, buffer] : buffers) copy_weight_tensors<M>(file, *buffer, name + "/");

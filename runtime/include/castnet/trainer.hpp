@@ -6,7 +6,9 @@
 // optimizer at the scheduled learning rate. L-BFGS instead takes one full-batch iteration per epoch.
 //
 // After an epoch (once `save_every` seconds have passed since the last save, and always after the
-// last epoch) the weights, a checkpoint, metrics.csv and curves.svg are written atomically. With
+// last epoch) the weights, metrics.csv, curves.svg and, last, a checkpoint are written atomically;
+// a write that fails stops training with a castnet::Error naming the file and the last good
+// checkpoint. With
 // --resume the checkpoint restores parameters, optimizer state, counters and metrics, and the run
 // continues bit for bit as if it had not stopped. A NaN or infinite loss (or non-finite weights
 // when saving) stops training with a castnet::Error naming the epoch and batch and the last good
@@ -174,6 +176,11 @@ class Trainer {
   }
 
   TrainResult run() {
+    if (writer_) {  // what an earlier run killed mid-write left behind
+      for (const auto& file : {weights_file(out_.dir), metrics_file(out_.dir), curves_file(out_.dir),
+                               checkpoint_file(out_.dir)})
+        io::remove_stale_temporaries(file);
+    }
     const bool resumed = out_.resume && std::filesystem::exists(checkpoint_file(out_.dir));
     if (out_.resume && !resumed)
       log_ << "no checkpoint in " << out_.dir.string() << " to resume from: training from the start\n";
@@ -349,10 +356,19 @@ class Trainer {
     if (!all_finite<M>(params_))
       throw Error("error: weights are not finite after epoch " + std::to_string(epoch) + "; " + last_good());
     if (writer_) {
-      save_checkpoint<M>(checkpoint_file(out_.dir), params_, buffers_, progress_, out_.settings);
-      save_weights<M>(weights_file(out_.dir), params_, weights_meta(epoch));
-      io::write_file_atomic(metrics_file(out_.dir), progress_.metrics.csv());
-      write_curves(curves_file(out_.dir), progress_.metrics.epochs(), M::kName);
+      // The checkpoint goes last: once it says epoch N, every file of epoch N is written. A run
+      // killed between two of these writes redoes the epoch on --resume, which rewrites the same
+      // bytes. A write that fails (disk full, read-only directory) leaves that file as it was and
+      // stops training: going on would spend epochs that could not be kept.
+      try {
+        save_weights<M>(weights_file(out_.dir), params_, weights_meta(epoch));
+        io::write_file_atomic(metrics_file(out_.dir), progress_.metrics.csv());
+        write_curves(curves_file(out_.dir), progress_.metrics.epochs(), M::kName);
+        save_checkpoint<M>(checkpoint_file(out_.dir), params_, buffers_, progress_, out_.settings);
+      } catch (const Error& e) {
+        throw Error(std::string(e.what()) + "\ntraining stopped after epoch " + std::to_string(epoch) +
+                    " (that file is as it was before); " + last_good());
+      }
     }
     saved_epoch_ = epoch;
   }

@@ -24,6 +24,11 @@ inline void write_file_atomic(const std::filesystem::path& path, const char* tex
   write_file_atomic(path, std::string_view(text));
 }
 
+// Removes the temporary files of write_file_atomic(path, ...) whose process is no longer running
+// (killed mid-write, e.g. by SIGKILL), so that repeated kills do not fill the disk. Best effort:
+// errors are ignored. Returns how many it removed.
+std::size_t remove_stale_temporaries(const std::filesystem::path& path);
+
 // Returns the whole contents of `path`. Throws castnet::Error "<path>: error: cannot read: <reason>".
 std::string read_file(const std::filesystem::path& path);
 

@@ -25,13 +25,18 @@ struct SafetensorsFile {
   const TensorData* find(const std::string& name) const;
 };
 
-// Writes atomically (write_file_atomic). Tensors are written in the given order.
+// Writes atomically (write_file_atomic). Tensors are written in the given order. The metadata
+// gains "castnet_crc32", the CRC-32 of each tensor's bytes (safetensors.cpp says how), replacing
+// any passed in.
 void write_safetensors(const std::filesystem::path& path, const std::vector<TensorData>& tensors,
                        const std::map<std::string, std::string>& metadata = {});
 
 // Throws castnet::Error naming the file and the problem: too short, header length beyond the file,
 // malformed JSON header (with its byte offset), unsupported dtype (naming the tensor), data offsets
-// outside the file or disagreeing with the shape (naming the tensor), truncated data.
+// outside the file or disagreeing with the shape (naming the tensor), truncated data, gaps,
+// overlaps or trailing bytes in the data section, and, in a file with "castnet_crc32" metadata,
+// a tensor whose bytes do not match its checksum (naming it). The checksum is verified and left
+// out of `metadata`; files without it (written by torch) are read as before.
 SafetensorsFile read_safetensors(const std::filesystem::path& path);
 
 // The expectation of a model: tensor names and shapes. Loads `path` and checks that every expected
