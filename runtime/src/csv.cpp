@@ -17,6 +17,7 @@
 #include <cstring>
 #include <string_view>
 #include <system_error>
+#include <unordered_map>
 
 #include "castnet/error.hpp"
 #include "castnet/io/atomic_file.hpp"
@@ -104,12 +105,11 @@ class Reader {
       if (name.empty()) {
         fail(line, col, "column " + std::to_string(table_.header.size() + 1) + " of the header has no name");
       }
-      // Columns are looked up by name, so a repeated name would make the lookup ambiguous.
-      const auto same = std::find(table_.header.begin(), table_.header.end(), name);
-      if (same != table_.header.end()) {
-        fail(line, col,
-             "column name '" + std::string(name) + "' repeats column " +
-                 std::to_string(same - table_.header.begin() + 1));
+      // Columns are looked up by name, so a repeated name would make the lookup ambiguous. A hash
+      // set keeps this linear: a header may have hundreds of thousands of columns.
+      const auto [same, fresh] = columns_.emplace(name, table_.header.size());
+      if (!fresh) {
+        fail(line, col, "column name '" + std::string(name) + "' repeats column " + std::to_string(same->second + 1));
       }
       table_.header.emplace_back(name);
       if (comma == end) break;
@@ -151,6 +151,7 @@ class Reader {
  private:
   const std::filesystem::path& path_;
   CsvTable& table_;
+  std::unordered_map<std::string_view, std::size_t> columns_;  // header name (a view into the file's text) -> index
 };
 
 }  // namespace
@@ -191,8 +192,12 @@ CsvTable read_csv(const std::filesystem::path& path) {
     } else {
       reader.header(p, end, line);
       have_header = true;
-      // One cheap pass to size the table avoids repeated regrowth of a large cell vector.
-      const auto rows = static_cast<std::size_t>(std::count(next, file_end, '\n')) + 1;
+      // One cheap pass to size the table avoids repeated regrowth of a large cell vector. Blank
+      // lines count here too, so the estimate is capped by what the rest of the file can hold: a
+      // row of n cells takes at least 2n bytes (a character and a separator each).
+      const auto rest = static_cast<std::size_t>(file_end - next);
+      const auto rows = std::min(static_cast<std::size_t>(std::count(next, file_end, '\n')) + 1,
+                                 rest / (2 * table.header.size()) + 1);
       table.cells.reserve(rows * table.header.size());
       table.lines.reserve(rows);
     }
