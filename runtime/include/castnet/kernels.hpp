@@ -18,7 +18,9 @@
 // once a translation unit instantiates a handful of kernels (a generated model instantiates many),
 // and one call left out of line turns a register tile into memory at ~5x the cost, so the
 // functions holding a tile are flattened: every call inside them is inlined, recursively.
-#if defined(__GNUC__)
+// Not under AddressSanitizer (`./castnet test --sanitize`): there, flattening makes GCC 12 take
+// tens of minutes on a translation unit of kernels, and what that build checks is not speed.
+#if defined(__GNUC__) && !defined(__SANITIZE_ADDRESS__)
 #define CASTNET_FLATTEN __attribute__((flatten))
 #else
 #define CASTNET_FLATTEN
