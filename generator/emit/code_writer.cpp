@@ -20,6 +20,20 @@ std::string format_real(double v) {
   return s;
 }
 
+std::string join_lines(const std::vector<std::string>& lines, std::string_view separator) {
+  std::string s;
+  for (const auto& line : lines) {
+    if (!s.empty()) s += separator;
+    s += line;
+  }
+  return s;
+}
+
+const std::string& checked_identifier(const std::string& name) {
+  if (!ir::is_identifier(name)) throw std::logic_error("emitter: '" + name + "' is not a valid identifier");
+  return name;
+}
+
 Holes& Holes::id(const std::string& key, const std::string& identifier) {
   if (!ir::is_identifier(identifier))
     throw std::logic_error("emitter: '" + identifier + "' reached hole {{" + key + "}} without being a valid identifier");

@@ -10,6 +10,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace castnet::gen {
 
@@ -37,5 +38,12 @@ std::string comment_text(std::string_view text);
 
 // Shortest decimal text that reads back as exactly `v`, always with a '.' or an exponent.
 std::string format_real(double v);
+
+// The lines with `separator` between them (none before the first non-empty text).
+std::string join_lines(const std::vector<std::string>& lines, std::string_view separator = "\n");
+
+// `name` itself, once checked to be an identifier: an emitter that builds a C++ name from anything
+// else has a bug (std::logic_error).
+const std::string& checked_identifier(const std::string& name);
 
 }  // namespace castnet::gen

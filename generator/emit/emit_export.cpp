@@ -27,17 +27,6 @@ using ir::Graph;
 using ir::Layer;
 using ir::OpKind;
 
-const std::string& checked(const std::string& name) {
-  if (!ir::is_identifier(name)) throw std::logic_error("exporter: '" + name + "' is not a valid identifier");
-  return name;
-}
-
-std::string joined(const std::vector<std::string>& lines, const char* separator = "\n") {
-  std::string s;
-  for (const auto& l : lines) s += (s.empty() ? "" : separator) + l;
-  return s;
-}
-
 // The shortest text that reads back as exactly `v`, as a float literal ("0.5f", "1e-05f", "3.0f").
 std::string float_literal(float v) {
   char buf[32];
@@ -50,7 +39,7 @@ std::string float_literal(float v) {
 template <class V, class Format>
 std::string constant_array(const std::string& type, const std::string& name, const std::string& comment,
                            const std::vector<V>& values, Format format) {
-  std::string s = "// " + comment + "\nalignas(64) inline constexpr " + type + " " + checked(name) + "[" +
+  std::string s = "// " + comment + "\nalignas(64) inline constexpr " + type + " " + checked_identifier(name) + "[" +
                   std::to_string(values.size()) + "] = {";
   for (std::size_t i = 0; i < values.size(); ++i) {
     s += i % 12 == 0 ? "\n    " : " ";
@@ -81,7 +70,7 @@ class ExportEmitter {
     h.num("stack_bytes", plan_.size * sizeof(float) + kernel_stack_bytes());
     std::vector<std::string> table;
     for (const auto& r : layer_table(g_)) table.push_back("// " + comment_text(r));
-    h.code("layer_table", joined(table));
+    h.code("layer_table", join_lines(table));
     h.code("normalize", normalize_code()).code("outputs_code", outputs_code()).code("weight_arrays", weights());
     h.code("predict", predict()).code("classify", classifier ? classify() : "");
     return render("export.hpp.tmpl", h) + "\n";
@@ -135,13 +124,13 @@ class ExportEmitter {
   // The C++ expression for the value of layer `i` (or the graph's input).
   std::string value(std::size_t i) const {
     const std::size_t s = passes::storage_of(g_, i, true);
-    if (s != ir::kGraphInput) return checked(g_.layers[s].name + "_out");
+    if (s != ir::kGraphInput) return checked_identifier(g_.layers[s].name + "_out");
     return norm_input_.empty() ? "x" : norm_input_;
   }
 
   std::string pointer(const std::string& name) const {
     const ir::Buffer* b = plan_.find(name);
-    return "float* const " + checked(name) + " = buf + " + std::to_string(b->offset) + ";  // " + comment_text(b->comment);
+    return "float* const " + checked_identifier(name) + " = buf + " + std::to_string(b->offset) + ";  // " + comment_text(b->comment);
   }
 
   static std::string sizes(std::initializer_list<std::size_t> values) {
@@ -155,7 +144,7 @@ class ExportEmitter {
   std::string title(const Layer& layer) const {
     Layer l = layer;
     l.unrolled = false;
-    return "// " + checked(l.name) + ": " + ops::op_def(l.kind).describe(l) + "  (" + comment_text(o_.spec_label) +
+    return "// " + checked_identifier(l.name) + ": " + ops::op_def(l.kind).describe(l) + "  (" + comment_text(o_.spec_label) +
            ":" + std::to_string(l.pos.line) + ")";
   }
 
@@ -245,14 +234,14 @@ class ExportEmitter {
         parts.push_back(title(l) + "\n// passes " + xs[0] + " on");
         continue;
       }
-      const std::string out = checked(l.name + "_out");
+      const std::string out = checked_identifier(l.name + "_out");
       std::vector<std::string> lines = {title(l), pointer(out)};
       for (auto& line : compute(l, xs, out)) lines.push_back(std::move(line));
       if (const std::string a = activation(l, out); !a.empty()) lines.push_back(a);
-      parts.push_back(joined(lines));
+      parts.push_back(join_lines(lines));
     }
     parts.push_back("detail::outputs(" + value(g_.layers.size() - 1) + ", y);");
-    return joined(parts, "\n\n");
+    return join_lines(parts, "\n\n");
   }
 
   // What `castnet predict` prints: the outputs, or probabilities computed in double from the logits.
@@ -332,7 +321,7 @@ class ExportEmitter {
         }
         arrays.push_back(constant_array("float", p.member + (transpose ? "_t" : ""), comment, values, float_literal));
       }
-    return joined(arrays, "\n\n");
+    return join_lines(arrays, "\n\n");
   }
 
   const Graph& g_;

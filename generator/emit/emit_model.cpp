@@ -33,19 +33,8 @@ const char* init_name(ir::Init i) {
   return "zeros";
 }
 
-std::string joined(const std::vector<std::string>& lines, const char* separator = "\n") {
-  std::string s;
-  for (const auto& l : lines) s += (s.empty() ? "" : separator) + l;
-  return s;
-}
-
 // Layers are separated by a blank line.
-std::string paragraphs(const std::vector<std::string>& parts) { return joined(parts, "\n\n"); }
-
-const std::string& checked(const std::string& name) {
-  if (!ir::is_identifier(name)) throw std::logic_error("emitter: '" + name + "' is not a valid identifier");
-  return name;
-}
+std::string paragraphs(const std::vector<std::string>& parts) { return join_lines(parts, "\n\n"); }
 
 class ModelEmitter {
  public:
@@ -122,8 +111,8 @@ class ModelEmitter {
     std::string reads;
     const std::vector<std::size_t> chain = {i == 0 ? ir::kGraphInput : i - 1};
     if (l.inputs != chain && !op(l).merges())
-      for (const auto& n : l.input_names) reads += (reads.empty() ? ", reads " : ", ") + checked(n);
-    return "// " + checked(l.name) + ": " + op(l).describe(l) + reads + "  (" + comment_text(o_.spec_label) + ":" +
+      for (const auto& n : l.input_names) reads += (reads.empty() ? ", reads " : ", ") + checked_identifier(n);
+    return "// " + checked_identifier(l.name) + ": " + op(l).describe(l) + reads + "  (" + comment_text(o_.spec_label) + ":" +
            std::to_string(l.pos.line) + ")";
   }
 
@@ -136,7 +125,7 @@ class ModelEmitter {
   std::string layer_table() const {
     std::vector<std::string> rows;
     for (const auto& r : gen::layer_table(g_)) rows.push_back("// " + r);
-    return joined(rows);
+    return join_lines(rows);
   }
 
   std::string param_members() const {
@@ -150,19 +139,19 @@ class ModelEmitter {
         for (auto d : p.shape) size += (size.empty() ? "" : " * ") + std::to_string(d);
         const char* layout = p.shape.size() == 4 ? "(out, in, kh, kw)" : p.shape.size() == 2 ? "(out, in)" : "(out)";
         if (l.kind == ir::OpKind::prelu) layout = "(channels)";
-        lines.push_back("alignas(64) real " + checked(p.member) + "[" + size + "];  // " + layout);
+        lines.push_back("alignas(64) real " + checked_identifier(p.member) + "[" + size + "];  // " + layout);
       }
     }
-    return joined(lines);
+    return join_lines(lines);
   }
 
   // The planned arena and one accessor per buffer, in the order the plan lists them (by layer).
   std::string workspace_members() const {
     std::vector<std::string> lines = {"alignas(64) real buffer[" + std::to_string(g_.workspace.size) + "];"};
     for (const auto& b : g_.workspace.buffers)
-      lines.push_back("real* " + checked(b.name) + "() noexcept { return buffer + " + std::to_string(b.offset) + "; }  // " +
+      lines.push_back("real* " + checked_identifier(b.name) + "() noexcept { return buffer + " + std::to_string(b.offset) + "; }  // " +
                       comment_text(b.comment) + ", " + std::to_string(b.size) + " values, " + steps(b));
-    return joined(lines);
+    return join_lines(lines);
   }
 
   // "steps 3-12": when a buffer holds data (train_step's steps: layer i forward = i, loss = n,
@@ -180,18 +169,18 @@ class ModelEmitter {
       for (const auto& p : l.params) {
         std::string shape;
         for (std::size_t i = 0; i < 4; ++i) shape += (i ? ", " : "") + std::to_string(i < p.shape.size() ? p.shape[i] : 0);
-        checked(p.member);  // torch_name is "<identifier>.weight"; the member is the same identifier + suffix
+        checked_identifier(p.member);  // torch_name is "<identifier>.weight"; the member is the same identifier + suffix
         lines.push_back("castnet::TensorInfo{\"" + p.torch_name + "\", {" + shape + "}, " + std::to_string(p.shape.size()) +
                         ", " + std::to_string(p.size) + ", castnet::Init::" + init_name(p.init) + ", " +
                         std::to_string(p.fan_in) + ", " + std::to_string(p.fan_out) + "},");
       }
-    return joined(lines);
+    return join_lines(lines);
   }
 
   std::string param_pointers() const {
     std::string s;
     for (const auto& l : g_.layers)
-      for (const auto& p : l.params) s += (s.empty() ? "" : ", ") + ("p." + checked(p.member));
+      for (const auto& p : l.params) s += (s.empty() ? "" : ", ") + ("p." + checked_identifier(p.member));
     return s;
   }
 
@@ -225,11 +214,11 @@ class ModelEmitter {
       parts.push_back("alignas(64) real buf[" + std::to_string(g_.one_sample.size) + "];  // the planned arena of the layers below");
     const auto value = [&](std::size_t i) {
       const std::size_t s = passes::storage_of(g_, i, true);
-      return s == ir::kGraphInput ? std::string("x") : checked(g_.layers[s].name + "_out");
+      return s == ir::kGraphInput ? std::string("x") : checked_identifier(g_.layers[s].name + "_out");
     };
     const auto pointer = [&](const std::string& name) {
       const ir::Buffer* b = g_.one_sample.find(name);
-      return "real* const " + checked(name) + " = buf + " + std::to_string(b->offset) + ";  // " + comment_text(b->comment);
+      return "real* const " + checked_identifier(name) + " = buf + " + std::to_string(b->offset) + ";  // " + comment_text(b->comment);
     };
     for (std::size_t i = 0; i < g_.layers.size(); ++i) {
       const Layer& l = g_.layers[i];
@@ -243,7 +232,7 @@ class ModelEmitter {
         continue;
       }
       std::string code = title(i);
-      const std::string out = last ? "y" : checked(l.name + "_out");
+      const std::string out = last ? "y" : checked_identifier(l.name + "_out");
       if (!last) code += "\n" + pointer(out);
       std::string pre = out, scratch;
       if (g_.one_sample.find(l.name + "_pre")) {
@@ -313,7 +302,7 @@ class ModelEmitter {
         }
         lines.push_back(input);
       }
-      parts.push_back(counted(i, joined(lines)));
+      parts.push_back(counted(i, join_lines(lines)));
     }
     return paragraphs(parts);
   }

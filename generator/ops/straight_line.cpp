@@ -6,12 +6,6 @@
 namespace castnet::ops {
 namespace {
 
-std::string joined(const std::vector<std::string>& lines) {
-  std::string s;
-  for (const auto& line : lines) s += (s.empty() ? "" : "\n") + line;
-  return s;
-}
-
 std::string idx(std::size_t i) { return "[" + std::to_string(i) + "]"; }
 
 // zb[o] = bias[..] + w[..] * xb[..] + ...
@@ -23,7 +17,7 @@ std::string forward_lines(const ir::Layer& l, const std::vector<LinearOutput>& o
     for (const Tap& t : outputs[o].taps) s += " + " + w + idx(t.weight) + " * xb" + idx(t.input);
     lines.push_back(s + ";");
   }
-  return joined(lines);
+  return gen::join_lines(lines);
 }
 
 // g.w[..] += db[o] * xb[..]; g.b[..] += db[o]
@@ -34,7 +28,7 @@ std::string param_grad_lines(const ir::Layer& l, const std::vector<LinearOutput>
     for (const Tap& t : outputs[o].taps) lines.push_back(w + idx(t.weight) + " += db" + idx(o) + " * xb" + idx(t.input) + ";");
     lines.push_back(b + idx(outputs[o].bias) + " += db" + idx(o) + ";");
   }
-  return joined(lines);
+  return gen::join_lines(lines);
 }
 
 // dxb[i] = db[o] * w[..] + ... over the taps that read input i (0 when none do)
@@ -46,7 +40,7 @@ std::string input_grad_lines(const ir::Layer& l, const std::vector<LinearOutput>
       terms[t.input] += (terms[t.input].empty() ? " db" : " + db") + idx(o) + " * " + w + idx(t.weight);
   std::vector<std::string> lines;
   for (std::size_t i = 0; i < l.in_features; ++i) lines.push_back("dxb" + idx(i) + " =" + (terms[i].empty() ? " 0" : terms[i]) + ";");
-  return joined(lines);
+  return gen::join_lines(lines);
 }
 
 // "8 * 6": a tensor's size as the product of its shape.
