@@ -11,12 +11,12 @@
 #include <fcntl.h>
 #include <optional>
 #include <string>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <vector>
 
 #include "cache_dir.hpp"
+#include "find_program.hpp"
 #include "support/files.hpp"
 #include "support/sha256.hpp"
 
@@ -25,25 +25,6 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr std::string_view kRefusal = "castnet will not use data from it";
-
-// The first executable regular file called `program` in a directory of $PATH. Empty and relative
-// entries (the current directory) are skipped; without PATH, the usual system directories.
-std::optional<fs::path> find_on_path(std::string_view program) {
-  const char* env = std::getenv("PATH");
-  const std::string_view path = env ? env : "/usr/local/bin:/usr/bin:/bin";
-  for (std::size_t start = 0; start <= path.size();) {
-    std::size_t end = path.find(':', start);
-    if (end == std::string_view::npos) end = path.size();
-    const fs::path dir(path.substr(start, end - start));
-    start = end + 1;
-    if (dir.empty() || dir.is_relative()) continue;
-    const fs::path candidate = dir / program;
-    struct stat st {};
-    if (::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(candidate.c_str(), X_OK) == 0)
-      return candidate;
-  }
-  return std::nullopt;
-}
 
 // The last `lines` lines of `text` (at most 3000 characters), for error messages.
 std::string tail(std::string text, std::size_t lines = 15) {

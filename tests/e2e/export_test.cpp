@@ -4,8 +4,6 @@
 // what its object file needs from the outside world; and the errors of a bad export.
 #include <catch2/catch.hpp>
 
-#include <unistd.h>
-
 #include <castnet/io/safetensors.hpp>
 #include <castnet/loss_outputs.hpp>
 #include <castnet/normalize.hpp>
@@ -20,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "find_program.hpp"
 #include "generate.hpp"
 #include "interpreter.hpp"
 #include "support/process.hpp"
@@ -37,11 +36,8 @@ const fs::path kSource = CASTNET_SOURCE_DIR;
 
 // The absolute path of `name` on PATH, or empty.
 std::string on_path(const std::string& name) {
-  const char* path = std::getenv("PATH");
-  std::stringstream dirs(path ? path : "");
-  for (std::string dir; std::getline(dirs, dir, ':');)
-    if (!dir.empty() && ::access((fs::path(dir) / name).c_str(), X_OK) == 0) return (fs::path(dir) / name).string();
-  return "";
+  const auto found = castnet::cli::find_on_path(name);
+  return found ? found->string() : "";
 }
 
 // The warnings every exported header must pass, beyond -Wall -Wextra -Werror: users embed it in
