@@ -1,6 +1,7 @@
 // See generate.hpp.
 #include "generate.hpp"
 
+#include <castnet/io/atomic_file.hpp>
 #include <castnet/io/safetensors.hpp>
 #include <castnet/normalize.hpp>
 #include <castnet/version.hpp>
@@ -55,7 +56,9 @@ std::string export_text(const ir::Graph& g, const GenRequest& req, const std::st
   if (req.batch != 0) throw std::invalid_argument("--batch: an exported model has no batch (predict_batch takes any n)");
   if (!req.arch.empty())
     throw std::invalid_argument("--arch: an exported header is portable C++; compile it with the flags of your choice");
-  const io::SafetensorsFile file = io::read_safetensors(req.weights);
+  // Read once: the banner's SHA-256 is of the very bytes exported.
+  const std::string bytes = io::read_file(req.weights);
+  const io::SafetensorsFile file = io::parse_safetensors(bytes, req.weights);
   std::vector<io::ExpectedTensor> expected;
   for (const auto& l : g.layers)
     for (const auto& p : l.params) expected.push_back({p.torch_name, p.shape});
@@ -67,7 +70,7 @@ std::string export_text(const ir::Graph& g, const GenRequest& req, const std::st
   o.spec_label = spec_label(req.spec);
   o.weights_label = spec_label(req.weights);
   o.sha256 = spec_sha256;
-  o.weights_sha256 = support::sha256_file_hex(req.weights);
+  o.weights_sha256 = support::sha256_hex(bytes);
   o.version = CASTNET_VERSION_STRING;
   if (!req.ns.empty()) o.gen_flags += " --namespace " + req.ns;
   return emit_export(g, file, norm, o);

@@ -588,8 +588,9 @@ void write_safetensors(const std::filesystem::path& path, const std::vector<Tens
   write_file_atomic(path, std::string_view(file));
 }
 
-SafetensorsFile read_safetensors(const std::filesystem::path& path) {
-  const std::string bytes = read_file(path);
+SafetensorsFile read_safetensors(const std::filesystem::path& path) { return parse_safetensors(read_file(path), path); }
+
+SafetensorsFile parse_safetensors(std::string_view bytes, const std::filesystem::path& path) {
   HeaderReader reader(path);
   if (bytes.size() < kLengthBytes) {
     reader.fail("too short for a safetensors file (" + std::to_string(bytes.size()) +
@@ -603,7 +604,7 @@ SafetensorsFile read_safetensors(const std::filesystem::path& path) {
   }
   if (length >= kMaxHeaderBytes) reader.fail("header length " + std::to_string(length) + " exceeds the 100 MB limit");
 
-  const std::string_view all(bytes);
+  const std::string_view all = bytes;
   const Json root = JsonParser(path, all.substr(kLengthBytes, length), kLengthBytes).document();
   if (root.kind != Json::Kind::object) reader.fail("the header at byte 8 is not a JSON object");
   const std::string_view data = all.substr(kLengthBytes + length);

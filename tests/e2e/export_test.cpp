@@ -22,6 +22,7 @@
 #include "generate.hpp"
 #include "interpreter.hpp"
 #include "support/process.hpp"
+#include "support/sha256.hpp"
 
 namespace fs = std::filesystem;
 using castnet::test::read_file;
@@ -201,6 +202,9 @@ TEST_CASE("export: every layer kind agrees with the interpreter, with every comp
                                  (dir / "model.hpp").string(), "--namespace", "exported"});
       INFO(exported.err);
       REQUIRE(exported.exit_code == 0);
+      // The banner names the exact bytes exported.
+      CHECK_THAT(read_file(dir / "model.hpp"),
+                 Contains("// weights sha256: " + castnet::support::sha256_file_hex(dir / "weights.safetensors") + "\n"));
       write_file(dir / "main.cpp", driver("exported"));
       {
         std::ofstream in(dir / "x.bin", std::ios::binary);

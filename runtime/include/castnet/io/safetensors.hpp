@@ -8,6 +8,7 @@
 #include <map>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace castnet::io {
@@ -38,6 +39,8 @@ void write_safetensors(const std::filesystem::path& path, const std::vector<Tens
 // a tensor whose bytes do not match its checksum (naming it). The checksum is verified and left
 // out of `metadata`; files without it (written by torch) are read as before.
 SafetensorsFile read_safetensors(const std::filesystem::path& path);
+// The same for a file's bytes already in memory; `path` names it in errors.
+SafetensorsFile parse_safetensors(std::string_view bytes, const std::filesystem::path& path);
 
 // The expectation of a model: tensor names and shapes. Loads `path` and checks that every expected
 // tensor is present with exactly that shape; copies into the destinations (converted to T).
