@@ -213,7 +213,7 @@ Runner build_runner(const std::string& ns, const std::string& header_text, const
   } else {
     gen::Holes s;
     s.num("batch", sharded.global_batch).code("connect", sharded.mpi ? "&castnet::connect_mpi" : "nullptr");
-    h.code("mpi_include", sharded.mpi ? "#include <castnet/mpi.hpp>\n" : "")
+    h.code("mpi_include", sharded.mpi ? "#include <castnet/train/mpi.hpp>\n" : "")
         .code("sharding", gen::render_text(", castnet::Sharding({{batch}}, {{connect}})", s, "runner sharding"));
     prog.name += "-" + std::to_string(sharded.global_batch);
   }

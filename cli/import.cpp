@@ -12,7 +12,7 @@
 #include "passes/passes.hpp"
 #include "spec/parse_spec.hpp"
 #include "spec_writer.hpp"
-#include "support/diagnostic.hpp"
+#include "ir/diagnostic.hpp"
 #include "import_onnx.hpp"
 #include "verbs.hpp"
 

@@ -21,7 +21,7 @@
 #include <castnet/error.hpp>
 
 #include "ir/identifier.hpp"
-#include "support/diagnostic.hpp"
+#include "ir/diagnostic.hpp"
 
 namespace castnet::cli {
 namespace {

@@ -5,7 +5,7 @@
 #include <string>
 
 #include "args.hpp"
-#include "support/diagnostic.hpp"
+#include "ir/diagnostic.hpp"
 #include "verbs.hpp"
 
 namespace {

@@ -11,7 +11,7 @@
 #include <unistd.h>
 #include <vector>
 
-#include <castnet/run_options.hpp>
+#include <castnet/train/run_options.hpp>
 
 #include "args.hpp"
 #include "build_cache.hpp"

@@ -6,7 +6,7 @@
 #include <stdexcept>
 
 #include "ir/identifier.hpp"
-#include "support/diagnostic.hpp"
+#include "ir/diagnostic.hpp"
 
 namespace castnet::cli {
 namespace {

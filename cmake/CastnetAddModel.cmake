@@ -18,12 +18,12 @@
 # ARCH generates the header with `--arch` (it then refuses to compile without that instruction set)
 # and adds the compile flags to the target: avx512 -mavx512f -mavx512bw -mavx512dq -mavx512vl -mfma
 # -mavx2; avx2 -mavx2 -mfma -mno-avx512f; sse4 -msse4.2 -mno-avx; native -march=native; neon none
-# (AArch64 only); scalar defines CASTNET_SIMD_SCALAR (plain C++ kernels, castnet/simd_scalar.hpp).
+# (AArch64 only); scalar defines CASTNET_SIMD_SCALAR (plain C++ kernels, castnet/kernels/simd_scalar.hpp).
 # The -mno-* flags cap the vector width even beside CASTNET_NATIVE's -march=native (GCC and Clang
 # let an explicit -m flag win over -march in any order); for a binary that runs on other machines,
 # configure castnet with -DCASTNET_NATIVE=OFF as well. The flags reach every file that links the
 # target, so models with different ARCH go into different targets (and translation units); the
-# runtime's kernels are named per instruction set (simd_helpers.hpp), so they can share a program.
+# runtime's kernels are named per instruction set (kernels/simd.hpp), so they can share a program.
 # Without ARCH the compile flags alone decide, as before.
 #
 # The header is <current binary dir>/castnet_generated/<name>/<name>.hpp. It is regenerated when

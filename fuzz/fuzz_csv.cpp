@@ -5,7 +5,7 @@
 #include <cstdint>
 
 #include <castnet/error.hpp>
-#include <castnet/io/csv.hpp>
+#include <castnet/data/csv.hpp>
 
 #include "scratch_file.hpp"
 

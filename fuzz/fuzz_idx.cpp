@@ -7,7 +7,7 @@
 #include <vector>
 
 #include <castnet/error.hpp>
-#include <castnet/io/idx.hpp>
+#include <castnet/data/idx.hpp>
 
 #include "scratch_file.hpp"
 

@@ -7,7 +7,7 @@
 
 #include <castnet/error.hpp>
 #include <castnet/io/safetensors.hpp>
-#include <castnet/normalize.hpp>
+#include <castnet/data/normalize.hpp>
 
 #include "scratch_file.hpp"
 

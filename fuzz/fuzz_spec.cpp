@@ -12,7 +12,7 @@
 #include "ir/print_ir.hpp"
 #include "passes/passes.hpp"
 #include "spec/parse_spec.hpp"
-#include "support/diagnostic.hpp"
+#include "ir/diagnostic.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);

@@ -3,7 +3,7 @@
 
 #include <castnet/io/atomic_file.hpp>
 #include <castnet/io/safetensors.hpp>
-#include <castnet/normalize.hpp>
+#include <castnet/data/normalize.hpp>
 #include <castnet/version.hpp>
 
 #include <stdexcept>
@@ -16,7 +16,7 @@
 #include "ir/limits.hpp"
 #include "passes/passes.hpp"
 #include "spec/parse_spec.hpp"
-#include "support/diagnostic.hpp"
+#include "ir/diagnostic.hpp"
 #include "support/sha256.hpp"
 #include "support/files.hpp"
 

@@ -12,7 +12,7 @@
 
 #include "generate.hpp"
 #include "ir/limits.hpp"
-#include "support/diagnostic.hpp"
+#include "ir/diagnostic.hpp"
 
 namespace {
 

@@ -15,12 +15,12 @@
 #include <string>
 #include <vector>
 
-#include <castnet/init.hpp>
+#include <castnet/train/init.hpp>
 #include <castnet/model.hpp>
 
 #include "data_parallel.hpp"
 #include "generate.hpp"
-#include "interpreter.hpp"
+#include "reference/interpreter.hpp"
 #include "registry.hpp"
 #include "suite.hpp"
 #include "workload_data.hpp"

@@ -5,7 +5,7 @@
 #include "eigen_net.hpp"
 
 // GCC 12's AVX-512 intrinsics trip -Wmaybe-uninitialized once inlined (GCC bug 105593; see
-// runtime/include/castnet/simd_helpers.hpp): silenced around the Eigen includes, which covers
+// runtime/include/castnet/kernels/simd.hpp): silenced around the Eigen includes, which covers
 // every Eigen call in this file.
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push

@@ -8,7 +8,7 @@ namespace {
 
 // native cannot be checked: no macro says that -march=native was given; scalar needs no flag, the
 // header defines CASTNET_SIMD_SCALAR itself. The AVX-512 set is the
-// one simd_helpers.hpp's narrow (256-bit) batch needs beside the 512-bit one. NEON means AArch64,
+// one kernels/simd.hpp's narrow (256-bit) batch needs beside the 512-bit one. NEON means AArch64,
 // where it is always present; xsimd 8.1's 32-bit NEON has no double vectors.
 constexpr std::array kArchs = {
     Arch{"native", "", "-march=native"},

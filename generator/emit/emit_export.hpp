@@ -4,7 +4,7 @@
 #pragma once
 
 #include <castnet/io/safetensors.hpp>
-#include <castnet/normalize.hpp>
+#include <castnet/data/normalize.hpp>
 
 #include <string>
 

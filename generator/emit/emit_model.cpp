@@ -15,7 +15,7 @@
 #include "ops/op_def.hpp"
 #include "ops/shared.hpp"
 #include "passes/passes.hpp"
-#include "support/diagnostic.hpp"
+#include "ir/diagnostic.hpp"
 
 namespace castnet::gen {
 namespace {

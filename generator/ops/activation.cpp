@@ -1,6 +1,6 @@
 // An activation as a layer of its own: a = f(z) elementwise (softmax: over all the features of a
 // sample), no parameters; backward dz = da * f'(z). The math of each activation lives in the
-// runtime (castnet/activations.hpp) and, independently, in the interpreter.
+// runtime (castnet/kernels/activation.hpp) and, independently, in the interpreter.
 #include "ops/op_def.hpp"
 #include "ops/shared.hpp"
 

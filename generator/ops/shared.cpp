@@ -5,7 +5,7 @@
 
 #include "emit/code_writer.hpp"
 #include "ir/identifier.hpp"
-#include "support/diagnostic.hpp"
+#include "ir/diagnostic.hpp"
 
 namespace castnet::ops {
 

@@ -8,7 +8,7 @@
 
 #include "ir/limits.hpp"
 #include "ops/op_def.hpp"
-#include "support/diagnostic.hpp"
+#include "ir/diagnostic.hpp"
 
 namespace castnet::passes {
 namespace {

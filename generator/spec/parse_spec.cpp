@@ -16,7 +16,7 @@
 #include "ir/limits.hpp"
 #include "ops/op_def.hpp"
 #include "spec/attributes.hpp"
-#include "support/diagnostic.hpp"
+#include "ir/diagnostic.hpp"
 
 namespace castnet::spec {
 namespace {

@@ -5,8 +5,8 @@
 #include <catch2/catch.hpp>
 
 #include <castnet/io/safetensors.hpp>
-#include <castnet/loss_outputs.hpp>
-#include <castnet/normalize.hpp>
+#include <castnet/train/loss_outputs.hpp>
+#include <castnet/data/normalize.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -20,7 +20,7 @@
 
 #include "find_program.hpp"
 #include "generate.hpp"
-#include "interpreter.hpp"
+#include "reference/interpreter.hpp"
 #include "support/process.hpp"
 #include "support/sha256.hpp"
 

@@ -53,7 +53,7 @@ TEST_CASE("onnx import: a castnet without ONNX says so") {
 
 #include "generate.hpp"
 #include "import_onnx.hpp"
-#include "interpreter.hpp"
+#include "reference/interpreter.hpp"
 #include "spec_writer.hpp"
 
 namespace pb = ::ONNX_NAMESPACE;

@@ -12,7 +12,7 @@ Its verbs take castnet's arguments and print what castnet prints:
       torch's default initialisation from the seed, N full-batch Adam steps, then W: the
       parameters, and the spec's input normalisation fitted on D in castnet's metadata
 
-Inputs are normalised as castnet does (runtime/include/castnet/normalize.hpp): x' = (x - offset)
+Inputs are normalised as castnet does (runtime/include/castnet/data/normalize.hpp): x' = (x - offset)
 * scale in double from float inputs, with the statistics in the weights' metadata. No package
 beyond torch is needed: safetensors is read and written here (Debian has no python3-safetensors).
 Needs Python 3.11 (tomllib) and torch; tests/e2e/torch_twin_test.cpp runs it.

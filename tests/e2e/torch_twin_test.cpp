@@ -13,7 +13,7 @@
 // cannot import torch the cases skip with a warning: torch is too big to install for every test run.
 #include <catch2/catch.hpp>
 
-#include <castnet/io/csv.hpp>
+#include <castnet/data/csv.hpp>
 
 #include <algorithm>
 #include <cmath>

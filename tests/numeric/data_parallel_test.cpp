@@ -6,9 +6,9 @@
 // masks, partial batches and workers with no rows are all exercised; train_bars_b8 is a ConvNet).
 #include <catch2/catch.hpp>
 
-#include <castnet/data_parallel.hpp>
-#include <castnet/init.hpp>
-#include <castnet/trainer.hpp>
+#include <castnet/train/data_parallel.hpp>
+#include <castnet/train/init.hpp>
+#include <castnet/train/trainer.hpp>
 
 #include <algorithm>
 #include <cmath>

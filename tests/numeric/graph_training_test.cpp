@@ -4,8 +4,8 @@
 // each class is a pattern of its own, moved and blurred by noise. Held-out data are scored.
 #include <catch2/catch.hpp>
 
-#include <castnet/init.hpp>
-#include <castnet/trainer.hpp>
+#include <castnet/train/init.hpp>
+#include <castnet/train/trainer.hpp>
 
 #include <algorithm>
 #include <array>

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "generate.hpp"
-#include "interpreter.hpp"
+#include "reference/interpreter.hpp"
 #include "numeric_models.hpp"
 #include "support/model_testing.hpp"
 

@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "interpreter.hpp"
+#include "reference/interpreter.hpp"
 #include "ir/graph.hpp"
 
 using castnet::interp::Interpreter;

@@ -19,7 +19,7 @@
 
 #include <castnet/rng.hpp>
 
-#include "interpreter.hpp"
+#include "reference/interpreter.hpp"
 #include "ir/graph.hpp"
 
 using Catch::Matchers::Contains;

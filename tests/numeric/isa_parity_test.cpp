@@ -30,7 +30,7 @@ TEST_CASE("isa parity: scalar and native emissions of isa_mix agree") {
   const IsaRun vector = run_native();
   INFO("scalar: " << scalar.isa << ", " << scalar.lanes << " lane(s); native: " << vector.isa << ", " << vector.lanes
                   << " lanes");
-  // Two instruction sets, so two sets of kernels (simd_helpers.hpp names them apart).
+  // Two instruction sets, so two sets of kernels (kernels/simd.hpp names them apart).
   CHECK(scalar.isa == "isa_scalar");
   CHECK(scalar.lanes == 1);
   CHECK(vector.isa != scalar.isa);

@@ -3,9 +3,9 @@
 // optimizer, and a 1-32-32-1 tanh net fits sin(x) on [-pi, pi] to an MSE below 1e-3.
 #include <catch2/catch.hpp>
 
-#include <castnet/init.hpp>
-#include <castnet/optimizer.hpp>
-#include <castnet/trainer.hpp>
+#include <castnet/train/init.hpp>
+#include <castnet/train/optimizer.hpp>
+#include <castnet/train/trainer.hpp>
 
 #include <cmath>
 #include <memory>

@@ -12,7 +12,7 @@
 
 #include "eigen_net.hpp"
 #include "generate.hpp"
-#include "interpreter.hpp"
+#include "reference/interpreter.hpp"
 #include "passes/passes.hpp"
 #include "spec/parse_spec.hpp"
 #include "support/model_testing.hpp"

@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "generate.hpp"
-#include "interpreter.hpp"
+#include "reference/interpreter.hpp"
 #include "support/model_testing.hpp"
 #include "torch_net.hpp"
 

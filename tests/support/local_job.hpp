@@ -3,7 +3,7 @@
 // gathers go through shared memory, adding in rank order as one deterministic reduction would.
 #pragma once
 
-#include <castnet/collective.hpp>
+#include <castnet/train/collective.hpp>
 
 #include <algorithm>
 #include <barrier>

@@ -3,7 +3,7 @@
 // comparison that reports the worst element.
 #pragma once
 
-#include <castnet/losses.hpp>
+#include <castnet/kernels/losses.hpp>
 #include <castnet/model.hpp>
 
 #include <algorithm>

@@ -3,7 +3,7 @@
 // and writes.
 #pragma once
 
-#include <castnet/runner.hpp>
+#include <castnet/train/runner.hpp>
 
 #include <filesystem>
 #include <fstream>

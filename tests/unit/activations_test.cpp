@@ -2,7 +2,7 @@
 // definitions), backward against central finite differences of the forward itself in double,
 // softmax's normalisation and Jacobian, and that extreme inputs stay finite in float. Array
 // lengths are chosen to leave partial vectors for every SIMD width.
-#include <castnet/activations.hpp>
+#include <castnet/kernels/activation.hpp>
 
 #include <catch2/catch.hpp>
 
@@ -289,7 +289,7 @@ TEST_CASE("activations: saturated values are exact") {
   CHECK(a[1] == 1e4f);
 }
 
-// The float tanh is a rational approximation (activations.hpp): its relative error stays within
+// The float tanh is a rational approximation (castnet/kernels/activation.hpp): its relative error stays within
 // 4e-7 (3.6e-7 on a dense scan of the floats, worst near 0.08), it is odd and it saturates to exactly
 // ±1 from |z| = 9 on. Both widths (one sample, and a batch) are checked, on a dense sample of
 // [0, 10] and a denser one of [0, 0.25], where the error peaks.

@@ -8,7 +8,7 @@
 // pass goes direct. Every geometry also runs the kernels with a fused ReLU (forward, and the
 // backward pair that derives dz from the output). The backward kernels are also checked against
 // finite differences of the forward kernel.
-#include <castnet/conv.hpp>
+#include <castnet/kernels/conv2d.hpp>
 
 #include <catch2/catch.hpp>
 

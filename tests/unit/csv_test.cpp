@@ -1,6 +1,6 @@
 // read_csv: the accepted dialect (spaces, CRLF, blank lines, quoted header names, BOM) and every
 // error, checked by its exact "file:line:column: error:" message since users navigate by it.
-#include "castnet/io/csv.hpp"
+#include "castnet/data/csv.hpp"
 
 #include <unistd.h>
 

@@ -1,8 +1,8 @@
 // Data sets from CSV files: which columns become inputs and targets, every error that ties a file
 // to a model (with its exact message and place), and gathering batches.
-#include <castnet/dataset.hpp>
+#include <castnet/data/dataset.hpp>
 #include <castnet/error.hpp>
-#include <castnet/io/csv.hpp>
+#include <castnet/data/csv.hpp>
 
 #include <catch2/catch.hpp>
 #include <support/process.hpp>

@@ -2,7 +2,7 @@
 // 1 / (1 - rate), the mask is a function of (key, layer, index) only, and backward applies it.
 #include <catch2/catch.hpp>
 
-#include <castnet/dropout.hpp>
+#include <castnet/kernels/dropout.hpp>
 
 #include <array>
 #include <cmath>

@@ -2,8 +2,8 @@
 // with the file name, the byte offset and what was expected; and data sets built from an images
 // and a labels file, with the checks that tie them to a model.
 #include <castnet/error.hpp>
-#include <castnet/idx_dataset.hpp>
-#include <castnet/io/idx.hpp>
+#include <castnet/data/idx_dataset.hpp>
+#include <castnet/data/idx.hpp>
 
 #include <catch2/catch.hpp>
 #include <support/process.hpp>

@@ -1,6 +1,6 @@
 // Initialisation and the random numbers under it: reference vectors of the generators, accuracy of
 // the hand-written log and cos, determinism, per-tensor streams, the distributions' parameters.
-#include <castnet/init.hpp>
+#include <castnet/train/init.hpp>
 #include <castnet/rng.hpp>
 
 #include <catch2/catch.hpp>

@@ -2,7 +2,7 @@
 // blocking edge cases: a single sample (its own kernel, gemv), sample counts and row counts that
 // leave partial tiles, and In/Out below, at, and just past multiples of every vector width (SSE2
 // to AVX-512). Also checks lane_sums, the reduction gemv and the batch forward rely on.
-#include <castnet/kernels.hpp>
+#include <castnet/kernels/dense.hpp>
 
 #include <catch2/catch.hpp>
 

@@ -1,9 +1,9 @@
 // Checks the graph-layer kernels (element-wise add and accumulate, the strided row copies of concat,
 // GLU, PReLU) against their formulas evaluated naively in double, at sizes below, at and past
 // multiples of every vector width, and the in-place uses their headers allow.
-#include <castnet/elementwise.hpp>
-#include <castnet/glu.hpp>
-#include <castnet/prelu.hpp>
+#include <castnet/kernels/merge.hpp>
+#include <castnet/kernels/glu.hpp>
+#include <castnet/kernels/prelu.hpp>
 
 #include <catch2/catch.hpp>
 

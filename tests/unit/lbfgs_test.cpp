@@ -2,7 +2,7 @@
 // model: convergence to the closed-form solution, agreement with an independent hand-written
 // L-BFGS (whose two-loop direction is itself checked against the explicit BFGS inverse-Hessian
 // update), and bit-identical continuation after a save and restore of its state.
-#include <castnet/lbfgs.hpp>
+#include <castnet/train/lbfgs.hpp>
 
 #include <catch2/catch.hpp>
 #include <support/tiny_model.hpp>

@@ -1,7 +1,7 @@
 // Checks the losses against hand-computed values, their gradients against central finite
 // differences of the loss itself in double, the zeroed padding rows of a short batch, and that
 // logits of ±1000 give finite, correct losses and gradients.
-#include <castnet/losses.hpp>
+#include <castnet/kernels/losses.hpp>
 
 #include <catch2/catch.hpp>
 

@@ -1,7 +1,7 @@
 // progress_line's exact text, metrics.csv's exact text, and MetricsLog::parse: it reads back
 // every figure csv() writes exactly (the shortest round-trip forms), also the 5-column files of
 // earlier versions, and names the line of every malformed one.
-#include "castnet/metrics.hpp"
+#include "castnet/train/metrics.hpp"
 
 #include <catch2/catch.hpp>
 #include <cmath>

@@ -1,7 +1,7 @@
 // castnet::Optimizer against each kind's update rule written out by hand for three steps, on the
 // hand-written linear model (double precision: the expected values use the same formulas and must
 // agree to rounding), plus checkpoint state, a float model's rounding and a training sanity check.
-#include <castnet/optimizer.hpp>
+#include <castnet/train/optimizer.hpp>
 
 #include <catch2/catch.hpp>
 #include <support/tiny_model.hpp>

@@ -1,7 +1,7 @@
 // curves_svg: well-formed XML (checked by a small tag-balancing reader), one polyline per curve
 // with one point per finite value, the accuracy panel only for classifiers, the title escaped,
 // and no NaN or infinity leaking into coordinates for degenerate runs.
-#include "castnet/plot.hpp"
+#include "castnet/train/plot.hpp"
 
 #include <catch2/catch.hpp>
 #include <cctype>

@@ -3,7 +3,7 @@
 // of a partial last window, one and several channels and samples, rows of 2x2 windows longer than
 // one vector run (16 windows) with a shorter last run; and max pooling's tie rule: the gradient
 // goes to the first maximum of a window in row-major order.
-#include <castnet/pool.hpp>
+#include <castnet/kernels/pool2d.hpp>
 
 #include <catch2/catch.hpp>
 

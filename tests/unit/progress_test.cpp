@@ -1,7 +1,7 @@
 // Progress with an injected clock: off a terminal only the epoch lines appear; on one, a status
 // line redrawn with '\r' at most every 0.1 s, with the bar, the rate and the ETA, fitted to the
 // terminal's width and replaced by the epoch's line when the epoch ends.
-#include "castnet/progress.hpp"
+#include "castnet/train/progress.hpp"
 
 #include <catch2/catch.hpp>
 #include <cmath>

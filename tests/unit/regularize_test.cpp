@@ -1,5 +1,5 @@
 // castnet::add_l2 and castnet::clip_grad_norm on the hand-written linear model.
-#include <castnet/regularize.hpp>
+#include <castnet/train/regularize.hpp>
 
 #include <catch2/catch.hpp>
 #include <support/tiny_model.hpp>

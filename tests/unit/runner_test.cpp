@@ -1,10 +1,10 @@
 // The runner end to end on hand-written linear models: run_model<M> driven through argv exactly as
 // the CLI's runner program is, with its stdout/stderr captured; plus the trainer's batching and
 // shuffling checked against a loop written out by hand.
-#include <castnet/io/csv.hpp>
+#include <castnet/data/csv.hpp>
 #include <castnet/io/safetensors.hpp>
-#include <castnet/runner.hpp>
-#include <castnet/trainer.hpp>
+#include <castnet/train/runner.hpp>
+#include <castnet/train/trainer.hpp>
 
 #include <catch2/catch.hpp>
 #include <support/process.hpp>

@@ -1,5 +1,5 @@
 // castnet::scheduled_lr: each schedule's value at chosen epochs, and the warm-up ramp.
-#include <castnet/schedule.hpp>
+#include <castnet/train/schedule.hpp>
 
 #include <catch2/catch.hpp>
 

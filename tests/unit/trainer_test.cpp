@@ -3,13 +3,13 @@
 // (bit for bit, and refused when the settings or the model differ), the NaN guard, early stopping,
 // the validation split, input normalisation, IDX data, autoencoders, input noise, L-BFGS,
 // learning-rate schedules, and the runner options that carry every training setting.
-#include <castnet/data.hpp>
+#include <castnet/data/data.hpp>
 #include <castnet/error.hpp>
 #include <castnet/io/safetensors.hpp>
-#include <castnet/normalize.hpp>
-#include <castnet/run_options.hpp>
-#include <castnet/runner.hpp>
-#include <castnet/trainer.hpp>
+#include <castnet/data/normalize.hpp>
+#include <castnet/train/run_options.hpp>
+#include <castnet/train/runner.hpp>
+#include <castnet/train/trainer.hpp>
 
 #include <catch2/catch.hpp>
 #include <support/process.hpp>

@@ -1,7 +1,7 @@
-// The data-parallel trainer's thread team (worker_pool.hpp): every run calls f once per thread
+// The data-parallel trainer's thread team (castnet/train/worker_pool.hpp): every run calls f once per thread
 // index, sync() separates the phases of a run, and the team survives many short runs, with
 // spinning and with sleeping waits.
-#include <castnet/worker_pool.hpp>
+#include <castnet/train/worker_pool.hpp>
 
 #include <catch2/catch.hpp>
 

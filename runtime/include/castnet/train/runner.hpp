@@ -1,0 +1,313 @@
+// The runner: the main() of the small program the castnet CLI compiles per spec,
+//   int main(int argc, char** argv) { return castnet::run_model<xor_net::Model>(argc, argv); }
+// Verbs (options in run_options.hpp):
+//   train    load and split the data, fit the normalisation on the training rows, initialise from
+//            --seed (or load --init; or --resume), train (trainer.hpp), and report the --test set
+//   eval     "loss L" over the whole data set, "accuracy P% (correct/total)" and a confusion matrix
+//            for classifiers; --images draws inputs beside outputs (autoencoders)
+//   predict  a header row, then one comma-separated row of outputs per input row
+// eval and predict normalise inputs as training did, from the weights file's metadata.
+// Data-parallel training (--threads N, and mpirun for runners built with Sharding::connect) shares
+// each batch of the spec's size among workers running M, the spec planned for one worker's shard
+// (data_parallel.hpp). Under MPI only rank 0 prints and writes; an error on any rank ends the job.
+// Exit codes (DESIGN.md): 0 success, 1 user error (castnet::Error: its message on stderr),
+// 2 usage error (the problem and the usage on stderr).
+#pragma once
+
+#include <castnet/train/collective.hpp>
+#include <castnet/data/data.hpp>
+#include <castnet/data/dataset.hpp>
+#include <castnet/error.hpp>
+#include <castnet/train/init.hpp>
+#include <castnet/data/csv.hpp>
+#include <castnet/io/png.hpp>
+#include <castnet/train/loss_outputs.hpp>
+#include <castnet/model.hpp>
+#include <castnet/data/normalize.hpp>
+#include <castnet/train/run_options.hpp>
+#include <castnet/train/trainer.hpp>
+#include <castnet/io/weights.hpp>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <exception>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <span>
+#include <string>
+#include <system_error>
+#include <vector>
+
+namespace castnet {
+
+// What a runner built for data-parallel training passes to run_model (the CLI writes it into the
+// runner's main).
+struct Sharding {
+  std::size_t global_batch = 0;  // rows per step (the spec's batch); 0: M::kBatch
+  // Runners for mpirun: joins the job (connect_mpi, mpi.hpp). Null: this process alone.
+  std::unique_ptr<Collective> (*connect)(int& argc, char**& argv) = nullptr;
+};
+
+namespace detail {
+
+// "loss 0.0123", then for classifiers "accuracy 98.40% (9840/10000)" and "error 1.60%".
+inline void print_evaluation(const std::string& what, const Evaluation& e) {
+  char line[160];
+  std::snprintf(line, sizeof line, "%sloss %.6g\n", what.c_str(), e.loss);
+  std::cout << line;
+  if (e.accuracy) {
+    std::snprintf(line, sizeof line, "%saccuracy %.2f%% (%zu/%zu), error %.2f%%\n", what.c_str(), 100.0 * *e.accuracy,
+                  e.correct, e.scored, 100.0 * (1.0 - *e.accuracy));
+    std::cout << line;
+  }
+}
+
+template <GeneratedModel M>
+void run_train(const RunOptions& o, const Parallel& parallel) {
+  const bool writer = parallel.writes();
+  std::ostream silent(nullptr);  // the other ranks' progress: rank 0 reports for all
+  std::ostream& log = writer ? std::cout : silent;
+  using real = typename M::real;
+  const bool autoencoder = o.train.autoencoder;
+  Dataset<real> all = load_dataset<M>(o.data, o.data_labels, o.labels, autoencoder);
+  Dataset<real> train_rows, validation;
+  if (o.train.validation > 0) {
+    auto parts = split_validation(all, o.train.validation, o.train.seed, o.data);
+    train_rows = std::move(parts.first);
+    validation = std::move(parts.second);
+  } else {
+    train_rows = std::move(all);
+  }
+  const Normalization norm = Normalization::fit(o.train.normalize, train_rows);
+  norm.apply(train_rows);
+  norm.apply(validation);
+  if (autoencoder) {
+    use_inputs_as_targets(train_rows);
+    use_inputs_as_targets(validation);
+  }
+
+  const auto params = std::make_unique<typename M::Params>();
+  if (o.init.empty()) {
+    init_params<M>(*params, o.train.seed);
+  } else {
+    load_weights<M>(o.init, *params);
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(o.out, ec);
+  if (ec) throw Error(o.out.string() + ": error: cannot create the directory: " + ec.message());
+  TrainOutput out;
+  out.dir = o.out;
+  out.save_every = o.save_every;
+  out.resume = o.resume;
+  out.live = ::isatty(STDOUT_FILENO) == 1;
+  out.metadata = norm.metadata();
+  out.settings = resume_settings(o.train);
+  log << "training " << M::kName << " on " << train_rows.rows << " rows"
+      << (validation.rows ? ", validating on " + std::to_string(validation.rows) : std::string());
+  const std::size_t ranks = parallel.group ? parallel.group->size() : 1;
+  if (parallel.threads > 1 || ranks > 1) {
+    log << ", batches of " << (parallel.global_batch ? parallel.global_batch : M::kBatch) << " shared by ";
+    if (ranks > 1) log << ranks << " processes x ";
+    log << parallel.threads << (parallel.threads == 1 ? " thread" : " threads");
+  }
+  log << '\n';
+  train<M>(*params, train_rows, &validation, o.train, out, log, parallel);
+  if (!writer) return;
+  std::cout << "wrote " << weights_file(o.out).string() << ", " << checkpoint_file(o.out).string() << ",\n      "
+            << metrics_file(o.out).string() << " and " << curves_file(o.out).string() << '\n';
+  if (!o.test.empty()) {
+    Dataset<real> test = load_dataset<M>(o.test, o.test_labels, o.labels, autoencoder);
+    norm.apply(test);
+    if (autoencoder) use_inputs_as_targets(test);
+    print_evaluation("test ", evaluate<M>(*params, test));
+  }
+}
+
+// Rows: true class; columns: predicted class.
+template <GeneratedModel M>
+void print_confusion(const typename M::Params& params, const Dataset<typename M::real>& data) {
+  constexpr std::size_t K = M::kOutputs;
+  std::vector<std::size_t> counts(K * K, 0);
+  const auto workspace = std::make_unique<typename M::Workspace>();
+  const auto batch = std::make_unique<Batch<M>>();
+  for_each_batch<M>(data, *batch, [&](std::size_t n) {
+    M::forward_batch(params, *workspace, batch->x.data(), batch->y.data());
+    for (std::size_t i = 0; i < n; ++i)
+      ++counts[static_cast<std::size_t>(batch->t[i]) * K + argmax(batch->y.data() + i * K, K)];
+  });
+  std::size_t width = 4;
+  for (const std::size_t c : counts) width = std::max(width, std::to_string(c).size() + 1);
+  std::string text = "confusion matrix (rows: true class, columns: predicted)\n" + std::string(6, ' ');
+  for (std::size_t j = 0; j < K; ++j) text += std::string(width - std::to_string(j).size(), ' ') + std::to_string(j);
+  text += '\n';
+  for (std::size_t i = 0; i < K; ++i) {
+    const std::string label = std::to_string(i);
+    text += std::string(6 - std::min<std::size_t>(6, label.size()), ' ') + label;
+    for (std::size_t j = 0; j < K; ++j) {
+      const std::string c = std::to_string(counts[i * K + j]);
+      text += std::string(width - c.size(), ' ') + c;
+    }
+    text += '\n';
+  }
+  std::cout << text;
+}
+
+// A PNG of the first samples' inputs (top row) above the model's outputs (bottom row), for models
+// whose inputs and outputs are square greyscale images of the same size (autoencoders). Values are
+// mapped to 0..255 by the range of the inputs shown.
+template <GeneratedModel M>
+void write_reconstructions(const std::filesystem::path& path, const typename M::Params& params,
+                           const Dataset<typename M::real>& data) {
+  const auto side = static_cast<std::size_t>(std::llround(std::sqrt(static_cast<double>(M::kInputs))));
+  if (M::kOutputs != M::kInputs || side * side != M::kInputs)
+    throw Error(path.string() + ": error: --images draws square images: the model needs as many outputs as "
+                "inputs, a square number (it has " + std::to_string(M::kInputs) + " inputs and " +
+                std::to_string(M::kOutputs) + " outputs)");
+  const std::size_t shown = std::min<std::size_t>({data.rows, M::kBatch, 16});
+  if (shown == 0) throw Error(path.string() + ": error: --images: the data set is empty");
+  const auto batch = std::make_unique<Batch<M>>();
+  const auto workspace = std::make_unique<typename M::Workspace>();
+  std::vector<std::size_t> rows(shown);
+  for (std::size_t i = 0; i < shown; ++i) rows[i] = i;
+  batch->gather(data, rows);
+  M::forward_batch(params, *workspace, batch->x.data(), batch->y.data());
+  const auto [lo, hi] = std::minmax_element(batch->x.begin(), batch->x.begin() + static_cast<std::ptrdiff_t>(shown * M::kInputs));
+  const double low = static_cast<double>(*lo), span = std::max(1e-12, static_cast<double>(*hi) - low);
+  const std::size_t gap = 2, width = shown * (side + gap) + gap, height = 2 * (side + gap) + gap;
+  std::vector<std::uint8_t> pixels(width * height, 40);
+  for (std::size_t s = 0; s < shown; ++s)
+    for (std::size_t part = 0; part < 2; ++part) {
+      const typename M::real* image = (part == 0 ? batch->x.data() : batch->y.data()) + s * M::kInputs;
+      for (std::size_t r = 0; r < side; ++r)
+        for (std::size_t c = 0; c < side; ++c) {
+          const double v = (static_cast<double>(image[r * side + c]) - low) / span;
+          pixels[(gap + part * (side + gap) + r) * width + gap + s * (side + gap) + c] =
+              static_cast<std::uint8_t>(std::lround(std::clamp(v, 0.0, 1.0) * 255.0));
+        }
+    }
+  io::write_png_gray(path, width, height, pixels);
+  std::cout << "wrote " << path.string() << " (top: inputs, bottom: outputs)\n";
+}
+
+// Loads weights and the normalisation saved with them.
+template <GeneratedModel M>
+Normalization load_model(const std::filesystem::path& weights, typename M::Params& params) {
+  return Normalization::from_metadata(load_weights<M>(weights, params), M::kInputs, weights);
+}
+
+template <GeneratedModel M>
+void run_eval(const RunOptions& o) {
+  const auto params = std::make_unique<typename M::Params>();
+  const Normalization norm = load_model<M>(o.weights, *params);
+  Dataset<typename M::real> data = load_dataset<M>(o.data, o.data_labels, o.labels, o.train.autoencoder);
+  norm.apply(data);
+  if (o.train.autoencoder) use_inputs_as_targets(data);
+  print_evaluation("", evaluate<M>(*params, data));
+  if constexpr (M::kLoss == Loss::softmax_cross_entropy) {
+    if (M::kOutputs <= 20) print_confusion<M>(*params, data);
+  }
+  if (!o.images.empty()) write_reconstructions<M>(o.images, *params, data);
+}
+
+template <GeneratedModel M>
+void run_predict(const RunOptions& o) {
+  using real = typename M::real;
+  const auto params = std::make_unique<typename M::Params>();
+  const Normalization norm = load_model<M>(o.weights, *params);
+  Dataset<real> data = inputs_from_csv<real>(io::read_csv(o.input), o.labels, M::kInputs);
+  norm.apply(data);
+  const auto workspace = std::make_unique<typename M::Workspace>();
+  const auto batch = std::make_unique<Batch<M>>();
+
+  const char* const column = M::kLoss == Loss::mse ? "y" : "p";
+  std::string text;
+  for (std::size_t k = 0; k < M::kOutputs; ++k) {
+    if (k) text += ',';
+    text.append(column).append(std::to_string(k));
+  }
+  text += M::kLoss == Loss::softmax_cross_entropy ? ",class\n" : "\n";
+  std::cout << text;
+
+  std::array<real, M::kOutputs> values;
+  for_each_batch<M>(data, *batch, [&](std::size_t n) {
+    M::forward_batch(*params, *workspace, batch->x.data(), batch->y.data());
+    text.clear();
+    for (std::size_t i = 0; i < n; ++i) {
+      const real* y = batch->y.data() + i * M::kOutputs;
+      output_values(M::kLoss, y, M::kOutputs, values.data());
+      for (std::size_t k = 0; k < M::kOutputs; ++k) {
+        char buf[32];  // shortest text that reads back as the same value
+        if (k) text += ',';
+        text.append(buf, std::to_chars(buf, buf + sizeof buf, values[k]).ptr);
+      }
+      if constexpr (M::kLoss == Loss::softmax_cross_entropy) {
+        text += ',' + std::to_string(argmax(y, M::kOutputs));
+      }
+      text += '\n';
+    }
+    std::cout << text;
+  });
+}
+
+// Under MPI: prints the error (rank 0 as it is, others naming their rank) and ends the whole job.
+inline int fail(Collective* group, const std::string& message, int code) {
+  std::cout.flush();
+  if (group && group->rank() > 0) {
+    std::cerr << "rank " << group->rank() << ": " << message << '\n';
+  } else {
+    std::cerr << message << '\n';
+  }
+  if (group && group->size() > 1) {
+    std::cerr.flush();
+    group->abort(code);
+  }
+  return code;
+}
+
+}  // namespace detail
+
+// Runs one verb of the runner's command line for model M; returns the process exit code.
+template <GeneratedModel M>
+int run_model(int argc, char** argv, const Sharding& sharding = {}) {
+  static_assert(M::kTargets == (M::kLoss == Loss::softmax_cross_entropy ? 1 : M::kOutputs),
+                "kTargets must be 1 (a class index) for softmax_cross_entropy, else kOutputs");
+  const std::string program =
+      argc > 0 ? std::filesystem::path(argv[0]).filename().string() : "runner";
+  std::unique_ptr<Collective> group;
+  try {
+    if (sharding.connect) group = sharding.connect(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << e.what() << '\n';
+    return 1;
+  }
+  RunOptions options;
+  try {
+    options = parse_run_options(argc, argv);
+  } catch (const UsageError& e) {
+    return detail::fail(group.get(), "error: " + std::string(e.what()) + '\n' + run_usage(program), 2);
+  }
+  try {
+    switch (options.verb) {
+      case RunOptions::Verb::train:
+        detail::run_train<M>(options, {sharding.global_batch, options.threads, group.get()});
+        break;
+      case RunOptions::Verb::eval: detail::run_eval<M>(options); break;
+      case RunOptions::Verb::predict: detail::run_predict<M>(options); break;
+      case RunOptions::Verb::help: std::cout << run_usage(program); break;
+    }
+    return 0;
+  } catch (const Error& e) {
+    return detail::fail(group.get(), e.what(), 1);
+  } catch (const std::exception& e) {
+    // Not a castnet::Error, e.g. out of memory for a large data set: still a clean exit 1.
+    return detail::fail(group.get(), "error: " + std::string(e.what()), 1);
+  }
+}
+
+}  // namespace castnet
