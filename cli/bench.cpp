@@ -20,13 +20,13 @@ int bench(int argc, char** argv) {
   req.limits = limits_option(Args(0, nullptr, 0, {}));  // CASTNET_LIMITS; the options are the runner's
   const gen::GenResult model = gen::emit_header(req);
   std::string shard_ns, shard_header;
-  if (model.graph.batch % 2 == 0) {
-    req.batch = model.graph.batch / 2;
-    req.ns = model.graph.name + "_half";
+  if (model.spec.graph.batch % 2 == 0) {
+    req.batch = model.spec.graph.batch / 2;
+    req.ns = model.spec.graph.name + "_half";
     shard_ns = req.ns;
     shard_header = gen::emit_header(req).header_text;
   }
-  const Runner r = build_bench_runner(model.graph.name, model.header_text, shard_ns, shard_header);
+  const Runner r = build_bench_runner(model.spec.graph.name, model.header_text, shard_ns, shard_header);
   std::vector<char*> args{const_cast<char*>(r.exe.c_str())};
   for (int i = 2; i < argc; ++i) args.push_back(argv[i]);
   args.push_back(nullptr);

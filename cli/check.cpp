@@ -9,6 +9,7 @@
 #include "emit/layer_table.hpp"
 #include "generate.hpp"
 #include "ir/print_ir.hpp"
+#include "spec/spec.hpp"
 #include "verbs.hpp"
 
 namespace castnet::cli {
@@ -20,16 +21,16 @@ int check(int argc, char** argv) {
   req.spec = spec;
   req.limits = limits_option(args);
   const gen::GenResult r = gen::emit_header(req);
-  const ir::Graph& g = r.graph;
+  const ir::Graph& g = r.spec.graph;
   if (args.flag("--ir")) {
-    std::cout << ir::print_ir(g);
+    std::cout << ir::print_ir(g) << spec::print_settings(r.spec);
     return 0;
   }
   std::string shape;
   for (auto d : g.input_shape) shape += (shape.empty() ? "" : ", ") + std::to_string(d);
   std::printf("%s: %s, input (%s), batch %zu\n", spec.c_str(), g.name.c_str(), shape.c_str(), g.batch);
   for (const auto& row : gen::layer_table(g)) std::printf("%s\n", row.c_str());
-  std::printf("loss %s, optimizer %s (lr %g)\n", ir::to_string(g.loss.kind), std::string(castnet::name_of(g.training.optimizer.kind)).c_str(), g.training.optimizer.lr);
+  std::printf("loss %s, optimizer %s (lr %g)\n", ir::to_string(g.loss.kind), std::string(castnet::name_of(r.spec.training.optimizer.kind)).c_str(), r.spec.training.optimizer.lr);
   std::printf("memory: Workspace %zu values (%.1f MB of float), forward() stack %zu values (%.1f KB)\n", g.workspace.size,
               static_cast<double>(g.workspace.size) * 4 / 1e6, g.one_sample.size, static_cast<double>(g.one_sample.size) * 4 / 1e3);
   std::printf("generated source: %zu bytes\n", r.header_text.size());

@@ -40,21 +40,21 @@ int import_model(int argc, char** argv) {
   const std::filesystem::path spec = *out;
   const std::filesystem::path weights = args.get("--weights").value_or(std::filesystem::path(spec).replace_extension(".safetensors").string());
   const ImportedModel m = read_model(model);
-  const auto& o = m.graph.training.optimizer;
+  const auto& o = m.spec.training.optimizer;
   std::ostringstream lr;
   lr << o.lr;
   std::vector<std::string> comments = {
       "Imported by `castnet import` from " + model.filename().string() + ", weights in " + weights.filename().string(),
       "(castnet eval/predict --weights, castnet train --init).",
-      "ONNX holds no training settings: the loss, " + std::string(ir::to_string(m.graph.loss.kind)) +
-          (m.graph.loss.kind == ir::LossKind::mse ? " (the graph ends in no Softmax or Sigmoid)" : "") + ", the batch, " +
-          std::to_string(m.graph.batch) + ",",
+      "ONNX holds no training settings: the loss, " + std::string(ir::to_string(m.spec.graph.loss.kind)) +
+          (m.spec.graph.loss.kind == ir::LossKind::mse ? " (the graph ends in no Softmax or Sigmoid)" : "") + ", the batch, " +
+          std::to_string(m.spec.graph.batch) + ",",
       "and the optimizer, " + std::string(castnet::name_of(o.kind)) + " with lr " + lr.str() + ", are castnet's choice."};
   comments.insert(comments.end(), m.notes.begin(), m.notes.end());
-  const std::string text = spec_toml(m.graph, comments);
+  const std::string text = spec_toml(m.spec, comments);
   ir::Graph g;
   try {
-    g = spec::parse_spec_text(text, spec.string());
+    g = spec::parse_spec_text(text, spec.string()).graph;
     passes::run_passes(g);
   } catch (const SpecError& e) {
     const Diagnostic& d = e.diagnostic();

@@ -74,12 +74,12 @@ class Importer {
     const auto out = values_.find(output);
     if (out == values_.end() || out->second.layer == ir::kInputName)
       fail("the graph's output '" + castnet::printable(output, 80) + "' is not computed by any layer castnet can hold");
-    if (m_.graph.layers.empty() || out->second.layer != m_.graph.layers.back().name)
+    if (m_.spec.graph.layers.empty() || out->second.layer != m_.spec.graph.layers.back().name)
       throw std::logic_error("import_onnx: the output is not the last layer");
     // ONNX holds no training settings: a common mini-batch and torch.optim.Adam's defaults.
-    m_.graph.batch = 32;
-    m_.graph.training.optimizer.kind = castnet::OptimizerConfig::Kind::adam;
-    m_.graph.training.optimizer.lr = 1e-3;
+    m_.spec.graph.batch = 32;
+    m_.spec.training.optimizer.kind = castnet::OptimizerConfig::Kind::adam;
+    m_.spec.training.optimizer.lr = 1e-3;
     return std::move(m_);
   }
 
@@ -134,9 +134,9 @@ class Importer {
     for (int d = 1; d < dims.size(); ++d) {
       if (!dims[d].has_dim_value() || dims[d].dim_value() <= 0)
         fail(label + ": dimension " + std::to_string(d) + " must be a fixed size (castnet's sizes are static)");
-      m_.graph.input_shape.push_back(static_cast<std::size_t>(dims[d].dim_value()));
+      m_.spec.graph.input_shape.push_back(static_cast<std::size_t>(dims[d].dim_value()));
     }
-    values_[input->name()] = {ir::kInputName, m_.graph.input_shape, {}};
+    values_[input->name()] = {ir::kInputName, m_.spec.graph.input_shape, {}};
   }
 
   // Nodes that lead to the output: others are left out (castnet requires every layer to reach it).
@@ -297,15 +297,15 @@ class Importer {
   // Appends a layer reading `inputs` (castnet layer names); `inputs` stays unwritten when it is the
   // default, the previous layer. The node's first output is the layer's output.
   std::size_t add_layer(const pb::NodeProto& n, ir::Layer l, const std::vector<std::string>& inputs, ir::Shape out) {
-    const auto& layers = m_.graph.layers;
+    const auto& layers = m_.spec.graph.layers;
     const std::string previous = layers.empty() ? ir::kInputName : layers.back().name;
     if (inputs.size() != 1 || inputs[0] != previous || l.kind == ir::OpKind::add || l.kind == ir::OpKind::concat)
       l.input_names = inputs;
     const bool can_fold = l.kind == ir::OpKind::dense || l.kind == ir::OpKind::conv2d;
     values_[n.output(0)] = {l.name, std::move(out), can_fold ? std::optional<std::size_t>(layers.size()) : std::nullopt};
-    m_.graph.layers.push_back(std::move(l));
+    m_.spec.graph.layers.push_back(std::move(l));
     bias_open_.push_back(false);
-    return m_.graph.layers.size() - 1;
+    return m_.spec.graph.layers.size() - 1;
   }
 
   void alias(const pb::NodeProto& n, const Value& v) { values_[n.output(0)] = {v.layer, v.shape, {}}; }
@@ -521,13 +521,13 @@ class Importer {
     // The loss castnet trains with takes logits, and predict applies the function itself.
     if (is_output && (a.kind == ir::Activation::softmax || a.kind == ir::Activation::sigmoid)) {
       const bool softmax = a.kind == ir::Activation::softmax;
-      m_.graph.loss.kind = softmax ? ir::LossKind::softmax_cross_entropy : ir::LossKind::binary_cross_entropy;
+      m_.spec.graph.loss.kind = softmax ? ir::LossKind::softmax_cross_entropy : ir::LossKind::binary_cross_entropy;
       m_.notes.push_back("The final " + node_label() + " is left out: the loss takes logits, and castnet predict applies the " +
                          (softmax ? "softmax." : "sigmoid."));
       return alias(n, x);
     }
-    if (const auto i = foldable(n, 0); i && m_.graph.layers[*i].activation.kind == ir::Activation::identity) {
-      m_.graph.layers[*i].activation = a;
+    if (const auto i = foldable(n, 0); i && m_.spec.graph.layers[*i].activation.kind == ir::Activation::identity) {
+      m_.spec.graph.layers[*i].activation = a;
       bias_open_[*i] = false;  // a bias after the activation is not the layer's bias
       values_[n.output(0)] = {x.layer, x.shape, {}};
       return;
@@ -571,7 +571,7 @@ class Importer {
       const auto i = foldable(n, k);
       if (!i || !bias_open_[*i])
         node_fail("adding a constant is supported only as the bias of the MatMul, Gemm or Conv just before it");
-      const ir::Layer& l = m_.graph.layers[*i];
+      const ir::Layer& l = m_.spec.graph.layers[*i];
       const bool image = l.kind == ir::OpKind::conv2d;
       const std::size_t units = image ? l.filters : l.units;
       const std::vector<float> b = bias_values(*constants_.at(n.input(1 - k)), units, image);
@@ -684,7 +684,7 @@ std::string model_name(const std::filesystem::path& path) {
 
 ImportedModel import_onnx(const std::filesystem::path& model) {
   ImportedModel m = Importer(model).run();
-  m.graph.name = model_name(model);
+  m.spec.graph.name = model_name(model);
   return m;
 }
 

@@ -10,14 +10,14 @@
 
 #include <castnet/io/safetensors.hpp>
 
-#include "ir/graph.hpp"
+#include "spec/spec.hpp"
 
 namespace castnet::cli {
 
 struct ImportedModel {
   // As parse_spec would give it: name, input shape, layers (names, kinds, attributes, inputs by
   // name, empty for the previous layer), loss and optimizer. The passes have not run.
-  ir::Graph graph;
+  spec::Spec spec;
   std::vector<io::TensorData> weights;  // "<layer>.weight", "<layer>.bias", in layer order
   std::vector<std::string> notes;       // what the import decided on the user's behalf (the spec's header comment)
 };

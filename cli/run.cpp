@@ -31,7 +31,7 @@ gen::GenResult load(const std::string& spec, const ir::Limits& limits) {
   return gen::emit_header(req);
 }
 
-fs::path runner_for(const gen::GenResult& r) { return build_runner(r.graph.name, r.header_text).exe; }
+fs::path runner_for(const gen::GenResult& r) { return build_runner(r.spec.graph.name, r.header_text).exe; }
 
 // The number of processes of the MPI job this process belongs to, from the launcher's environment
 // (Open MPI's mpirun, or a PMI launcher such as MPICH's); 0 when not started by one.
@@ -52,16 +52,16 @@ std::size_t mpi_job_size() {
 // one worker's shard of the batch (ceil(batch / workers) rows).
 fs::path train_runner(const std::string& spec, const gen::GenResult& model, std::size_t workers, bool mpi) {
   if (workers == 1 && !mpi) return runner_for(model);
-  const std::size_t batch = model.graph.batch, shard = (batch + workers - 1) / workers;
+  const std::size_t batch = model.spec.graph.batch, shard = (batch + workers - 1) / workers;
   if (workers > batch)
     std::cerr << "castnet: note: " << workers << " workers share a batch of " << batch << ": "
               << workers - batch << " of them will have no rows\n";
   gen::GenRequest req;
   req.spec = spec;
-  req.limits = model.graph.limits;
+  req.limits = model.spec.graph.limits;
   req.batch = shard;
   const gen::GenResult sharded = gen::emit_header(req);
-  return build_runner(sharded.graph.name, sharded.header_text, {batch, mpi}).exe;
+  return build_runner(sharded.spec.graph.name, sharded.header_text, {batch, mpi}).exe;
 }
 
 // Paths written in a spec are relative to the spec's folder.
@@ -128,8 +128,9 @@ int train(int argc, char** argv) {
                   {"--resume", "--distributed"});
   const std::string spec = args.spec();
   const gen::GenResult model = load(spec, limits_option(args));
-  const ir::Graph& g = model.graph;
-  TrainConfig config = g.training;
+  const ir::Graph& g = model.spec.graph;
+  const spec::DataConfig& d = model.spec.data;
+  TrainConfig config = model.spec.training;
   if (auto v = args.get("--epochs")) config.epochs = parse_integer("--epochs", *v);
   if (auto v = args.get("--lr")) config.optimizer.lr = positive_real("--lr", *v);
   if (auto v = args.get("--seed")) config.seed = parse_integer("--seed", *v, true);
@@ -139,15 +140,15 @@ int train(int argc, char** argv) {
   const bool mpi = ranks > 0 || args.flag("--distributed");
 
   const DataFiles data = args.get("--data") ? resolve(*args.get("--data"), args.get("--data-labels").value_or(""), "")
-                                            : resolve(g.data.train, g.data.train_labels, spec);
+                                            : resolve(d.train, d.train_labels, spec);
   if (data.data.empty()) throw UsageError("no training data: give --data FILE or [data] train in the spec");
   const std::string out = args.get("--out").value_or((fs::path("runs") / g.name).string());
   std::vector<std::string> a = {"train", "--out", out};
   add(a, "--data", data.data);
   add(a, "--data-labels", data.labels);
-  add(a, "--labels", args.get("--labels").value_or(joined_labels(g.data.labels)));
-  if (!g.data.test.empty()) {
-    const DataFiles test = resolve(g.data.test, g.data.test_labels, spec);
+  add(a, "--labels", args.get("--labels").value_or(joined_labels(d.labels)));
+  if (!d.test.empty()) {
+    const DataFiles test = resolve(d.test, d.test_labels, spec);
     add(a, "--test", test.data);
     add(a, "--test-labels", test.labels);
   }
@@ -165,18 +166,18 @@ int eval(int argc, char** argv) {
   const std::string spec = args.spec();
   const std::string weights = args.require("--weights");
   const gen::GenResult model = load(spec, limits_option(args));
-  const ir::Graph& g = model.graph;
-  const bool spec_test = !g.data.test.empty();
+  const spec::DataConfig& d = model.spec.data;
+  const bool spec_test = !d.test.empty();
   const DataFiles data =
       args.get("--data") ? resolve(*args.get("--data"), args.get("--data-labels").value_or(""), "")
-                         : resolve(spec_test ? g.data.test : g.data.train, spec_test ? g.data.test_labels : g.data.train_labels, spec);
+                         : resolve(spec_test ? d.test : d.train, spec_test ? d.test_labels : d.train_labels, spec);
   if (data.data.empty()) throw UsageError("no data: give --data FILE or [data] test in the spec");
   std::vector<std::string> a = {"eval", "--weights", weights};
   add(a, "--data", data.data);
   add(a, "--data-labels", data.labels);
-  add(a, "--labels", args.get("--labels").value_or(joined_labels(g.data.labels)));
+  add(a, "--labels", args.get("--labels").value_or(joined_labels(d.labels)));
   add(a, "--images", args.get("--images").value_or(""));
-  if (g.training.autoencoder) add(a, "--autoencoder", "1");
+  if (model.spec.training.autoencoder) add(a, "--autoencoder", "1");
   exec_runner(runner_for(model), a);
 }
 
@@ -188,7 +189,7 @@ int predict(int argc, char** argv) {
   const gen::GenResult model = load(spec, limits_option(args));
   std::vector<std::string> a = {"predict", "--weights", weights, "--input", input};
   // Label columns in the input file are ignored: the spec's, unless --labels names others.
-  add(a, "--labels", args.get("--labels").value_or(joined_labels(model.graph.data.labels)));
+  add(a, "--labels", args.get("--labels").value_or(joined_labels(model.spec.data.labels)));
   exec_runner(runner_for(model), a);
 }
 

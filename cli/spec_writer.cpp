@@ -76,7 +76,8 @@ void layer_toml(const ir::Layer& l, std::string& out) {
 
 }  // namespace
 
-std::string spec_toml(const ir::Graph& g, const std::vector<std::string>& comments) {
+std::string spec_toml(const spec::Spec& s, const std::vector<std::string>& comments) {
+  const ir::Graph& g = s.graph;
   std::string out;
   for (const auto& c : comments) out += "# " + castnet::printable(c) + "\n";
   if (!comments.empty()) out += "\n";
@@ -85,7 +86,7 @@ std::string spec_toml(const ir::Graph& g, const std::vector<std::string>& commen
   out += "]\nbatch = " + std::to_string(g.batch) + "\n";
   for (const auto& l : g.layers) layer_toml(l, out);
   out += "\n[loss]\ntype = \"" + std::string(ir::to_string(g.loss.kind)) + "\"\n";
-  const auto& o = g.training.optimizer;
+  const auto& o = s.training.optimizer;
   out += "\n[optimizer]\ntype = \"" + std::string(castnet::name_of(o.kind)) + "\"\nlr = " + real(o.lr) + "\n";
   return out;
 }

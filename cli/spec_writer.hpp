@@ -6,13 +6,13 @@
 #include <string>
 #include <vector>
 
-#include "ir/graph.hpp"
+#include "spec/spec.hpp"
 
 namespace castnet::cli {
 
 // `comments` open the file, one "# " line each; they are made printable (control and non-ASCII
 // bytes as \xNN), since they may quote names taken from an untrusted file. Layer and spec names
 // must be valid identifiers already (std::logic_error otherwise): they are written unescaped.
-std::string spec_toml(const ir::Graph& g, const std::vector<std::string>& comments);
+std::string spec_toml(const spec::Spec& s, const std::vector<std::string>& comments);
 
 }  // namespace castnet::cli

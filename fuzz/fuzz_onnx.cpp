@@ -21,7 +21,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   try {
     const castnet::cli::ImportedModel m = castnet::cli::import_onnx(file.write(data, size));
     const std::string text = castnet::cli::spec_toml(m.graph, m.notes);
-    castnet::ir::Graph g = castnet::spec::parse_spec_text(text, "imported.toml");
+    castnet::ir::Graph g = castnet::spec::parse_spec_text(text, "imported.toml").graph;
     castnet::passes::run_passes(g);
   } catch (const castnet::Error&) {
   } catch (const castnet::SpecError&) {

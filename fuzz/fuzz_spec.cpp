@@ -17,8 +17,10 @@
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   try {
-    castnet::ir::Graph g = castnet::spec::parse_spec_text(text, "fuzz.toml");
+    castnet::spec::Spec s = castnet::spec::parse_spec_text(text, "fuzz.toml");
+    castnet::ir::Graph& g = s.graph;
     castnet::passes::run_passes(g);
+    castnet::spec::validate_settings(s);
     (void)castnet::ir::print_ir(g);
     castnet::gen::EmitOptions o;
     o.spec_label = "fuzz.toml";

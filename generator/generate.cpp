@@ -78,29 +78,35 @@ std::string export_text(const ir::Graph& g, const GenRequest& req, const std::st
 
 }  // namespace
 
-ir::Graph load_graph(const std::filesystem::path& spec, std::string* spec_text, std::size_t batch,
+spec::Spec load_spec(const std::filesystem::path& spec, std::string* spec_text, std::size_t batch,
                      const ir::Limits& limits) {
   if (batch > limits.batch)
     throw std::invalid_argument("--batch " + std::to_string(batch) + " exceeds the largest batch, " +
                                 std::to_string(limits.batch) + " (limit 'batch')");
-  ir::Graph g = spec::parse_spec_file(spec, spec_text, limits);
-  if (batch != 0) g.batch = batch;
-  passes::run_passes(g);
-  return g;
+  spec::Spec s = spec::parse_spec_file(spec, spec_text, limits);
+  if (batch != 0) s.graph.batch = batch;
+  passes::run_passes(s.graph);
+  spec::validate_settings(s);
+  return s;
+}
+
+ir::Graph load_graph(const std::filesystem::path& spec, std::string* spec_text, std::size_t batch,
+                     const ir::Limits& limits) {
+  return load_spec(spec, spec_text, batch, limits).graph;
 }
 
 GenResult emit_header(const GenRequest& req) {
   GenResult r;
   std::string text;
-  r.graph = load_graph(req.spec, &text, req.batch, req.limits);
+  r.spec = load_spec(req.spec, &text, req.batch, req.limits);
   r.spec_sha256 = support::sha256_hex(text);
   if (!req.ns.empty() && !ir::is_identifier(req.ns))
     throw std::invalid_argument("--namespace '" + req.ns + "': " + ir::identifier_problem(req.ns));
 
-  r.header_text = req.weights.empty() ? training_text(r.graph, req, r.spec_sha256)
-                                      : export_text(r.graph, req, r.spec_sha256);
+  r.header_text = req.weights.empty() ? training_text(r.spec.graph, req, r.spec_sha256)
+                                      : export_text(r.spec.graph, req, r.spec_sha256);
 
-  const std::string name = req.header_name.empty() ? r.graph.name + ".hpp" : req.header_name;
+  const std::string name = req.header_name.empty() ? r.spec.graph.name + ".hpp" : req.header_name;
   if (name.find('/') != std::string::npos || name.find('\\') != std::string::npos || name.empty() || name[0] == '.')
     throw std::invalid_argument("--header-name '" + name + "' must be a plain file name");
   r.header = req.out_dir / name;

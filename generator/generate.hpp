@@ -7,6 +7,7 @@
 
 #include "ir/graph.hpp"
 #include "ir/limits.hpp"
+#include "spec/spec.hpp"
 
 namespace castnet::gen {
 
@@ -29,7 +30,7 @@ struct GenRequest {
 };
 
 struct GenResult {
-  ir::Graph graph;                   // after all passes
+  spec::Spec spec;                   // the graph after all passes, and the settings
   std::filesystem::path header;      // the file written (or left alone, when unchanged)
   bool changed = false;              // false: the bytes were identical, the file was not touched
   std::string spec_sha256;
@@ -44,8 +45,12 @@ GenResult emit_header(const GenRequest& request);
 // emit_header, then writes the header (only if its bytes changed) and the depfile.
 GenResult generate(const GenRequest& request);
 
-// Parses, validates and emits in memory only (check, tests).
-// batch, if not 0, replaces the spec's batch before the passes plan the memory.
+// Parses and validates in memory only (check, tests): the graph after every pass, and the
+// settings checked against it. batch, if not 0, replaces the spec's batch before the passes plan
+// the memory.
+spec::Spec load_spec(const std::filesystem::path& spec, std::string* spec_text = nullptr, std::size_t batch = 0,
+                     const ir::Limits& limits = {});
+// load_spec's graph.
 ir::Graph load_graph(const std::filesystem::path& spec, std::string* spec_text = nullptr, std::size_t batch = 0,
                      const ir::Limits& limits = {});
 

@@ -123,14 +123,6 @@ struct Loss {
   SourcePos pos;
 };
 
-struct DataConfig {
-  std::string train;                // path or data name (mnist:train), as written; paths are
-  std::string test;                 //   resolved relative to the spec by the CLI
-  std::string train_labels;         // IDX label files beside IDX image files
-  std::string test_labels;
-  std::vector<std::string> labels;  // label column names (CSV)
-  SourcePos targets_pos;            // `targets`, when given (validate's autoencoder checks)
-};
 struct Graph {
   std::string name;       // validated identifier: the C++ namespace and the CMake target
   std::string spec_path;  // as given on the command line (banner and diagnostics)
@@ -142,8 +134,6 @@ struct Graph {
   // layer comes after the layers it reads, and the last is the network's output.
   std::vector<Layer> layers;
   Loss loss;
-  castnet::TrainConfig training;  // [optimizer], [train] and the settings of [data]
-  DataConfig data;
   // Filled by plan: the Workspace of train_step, and the stack arena of forward() for one sample.
   MemoryPlan workspace, one_sample;
 

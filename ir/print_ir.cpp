@@ -39,10 +39,6 @@ std::string print_ir(const Graph& g) {
         << p.fan_in << "/" << p.fan_out << "\n";
   }
   o << "  loss " << to_string(g.loss.kind) << " targets/sample " << g.targets_per_sample() << "\n";
-  const castnet::TrainConfig& t = g.training;
-  o << "  optimizer " << castnet::name_of(t.optimizer.kind) << " lr " << t.optimizer.lr;
-  if (t.schedule.kind != castnet::ScheduleConfig::Kind::constant) o << " schedule " << castnet::name_of(t.schedule.kind);
-  o << "\n  train epochs " << t.epochs << " seed " << t.seed << " shuffle " << (t.shuffle ? "true" : "false") << "\n";
   return o.str();
 }
 

@@ -207,14 +207,6 @@ void validate(ir::Graph& g) {
                  std::to_string(g.layers.back().out_features) + "; use binary_cross_entropy for one output");
       break;
   }
-  if (g.training.autoencoder) {
-    if (g.loss.kind == ir::LossKind::softmax_cross_entropy)
-      fail(g.spec_path, g.data.targets_pos, "", "targets = \"inputs\" (an autoencoder) needs mse or binary_cross_entropy, not softmax_cross_entropy");
-    if (g.output_features() != g.input_features())
-      fail(g.spec_path, g.data.targets_pos, last.name,
-           "targets = \"inputs\" (an autoencoder) needs as many outputs as inputs: the network has " +
-               std::to_string(g.input_features()) + " inputs and " + std::to_string(g.output_features()) + " outputs");
-  }
 }
 
 void count(ir::Graph& g) {

@@ -372,21 +372,21 @@ const toml::value<std::string>* data_text(const Reader& r, const toml::value<std
   return s;
 }
 
-void read_data(const Reader& r, const toml::table& t, ir::Graph& g) {
+void read_data(const Reader& r, const toml::table& t, Spec& spec) {
   r.check_keys(t, {"train", "test", "train_labels", "test_labels", "labels", "normalize", "targets"}, "[data]", "");
   const SourcePos p = pos_of(t.source());
   const auto path = [&](std::string_view key) { return data_text(r, r.string(t, key, "", p, false), key, false); };
-  if (const auto* s = path("train")) g.data.train = s->get();
-  if (const auto* s = path("test")) g.data.test = s->get();
-  if (const auto* s = path("train_labels")) g.data.train_labels = s->get();
-  if (const auto* s = path("test_labels")) g.data.test_labels = s->get();
+  if (const auto* s = path("train")) spec.data.train = s->get();
+  if (const auto* s = path("test")) spec.data.test = s->get();
+  if (const auto* s = path("train_labels")) spec.data.train_labels = s->get();
+  if (const auto* s = path("test_labels")) spec.data.test_labels = s->get();
   if (const auto* s = r.string(t, "normalize", "", p, false))
-    g.training.normalize = read_enum<castnet::Normalize>(r, *s, "normalize");
+    spec.training.normalize = read_enum<castnet::Normalize>(r, *s, "normalize");
   if (const auto* s = r.string(t, "targets", "", p, false)) {
     if (s->get() != "labels" && s->get() != "inputs")
       r.fail(pos_of(s->source()), "", "targets must be \"labels\" or \"inputs\" (an autoencoder), got '" + Reader::printable(s->get()) + "'");
-    g.training.autoencoder = s->get() == "inputs";
-    g.data.targets_pos = pos_of(s->source());
+    spec.training.autoencoder = s->get() == "inputs";
+    spec.data.targets_pos = pos_of(s->source());
   }
   if (const toml::node* n = t.get("labels")) {
     auto arr = n->as_array();
@@ -394,7 +394,7 @@ void read_data(const Reader& r, const toml::table& t, ir::Graph& g) {
     for (const auto& e : *arr) {
       auto s = e.as_string();
       if (!s) r.fail(pos_of(e.source()), "", "labels must hold column names (strings)");
-      g.data.labels.push_back(data_text(r, s, "a label column name", true)->get());
+      spec.data.labels.push_back(data_text(r, s, "a label column name", true)->get());
     }
   }
 }
@@ -492,7 +492,7 @@ void check_key_depth(std::string_view text, const std::string& file) {
 
 }  // namespace
 
-ir::Graph parse_spec_text(std::string_view text, const std::string& file, const ir::Limits& limits) {
+Spec parse_spec_text(std::string_view text, const std::string& file, const ir::Limits& limits) {
   check_key_depth(text, file);
   toml::table root;
   try {
@@ -503,7 +503,8 @@ ir::Graph parse_spec_text(std::string_view text, const std::string& file, const 
   const Reader r(file, limits);
   r.check_keys(root, {"name", "input", "batch", "layer", "loss", "optimizer", "train", "data"}, "the spec", "");
 
-  ir::Graph g;
+  Spec s;
+  ir::Graph& g = s.graph;
   g.spec_path = file;
   g.limits = limits;
   g.name = r.identifier(*r.string(root, "name", "", {1, 1}, true), "");
@@ -527,18 +528,18 @@ ir::Graph parse_spec_text(std::string_view text, const std::string& file, const 
   const toml::node* loss = root.get("loss");
   if (!loss) fail(file, {1, 1}, "", "missing [loss] table (type = mse | binary_cross_entropy | softmax_cross_entropy)");
   read_loss(r, r.table(*loss, "[loss]"), g);
-  if (const toml::node* n = root.get("optimizer")) read_optimizer(r, r.table(*n, "[optimizer]"), g.training);
+  if (const toml::node* n = root.get("optimizer")) read_optimizer(r, r.table(*n, "[optimizer]"), s.training);
   if (const toml::node* n = root.get("train")) {
-    read_train(r, r.table(*n, "[train]"), g.training);
-    if (g.training.input_noise > 0 && g.training.optimizer.kind == castnet::OptimizerConfig::Kind::lbfgs)
+    read_train(r, r.table(*n, "[train]"), s.training);
+    if (s.training.input_noise > 0 && s.training.optimizer.kind == castnet::OptimizerConfig::Kind::lbfgs)
       r.fail(pos_of(n->as_table()->get("input_noise")->source()), "",
              "input_noise needs a mini-batch optimizer: lbfgs trains on the whole, noise-free data set");
   }
-  if (const toml::node* n = root.get("data")) read_data(r, r.table(*n, "[data]"), g);
-  return g;
+  if (const toml::node* n = root.get("data")) read_data(r, r.table(*n, "[data]"), s);
+  return s;
 }
 
-ir::Graph parse_spec_file(const std::filesystem::path& path, std::string* text_out, const ir::Limits& limits) {
+Spec parse_spec_file(const std::filesystem::path& path, std::string* text_out, const ir::Limits& limits) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec))
     fail(path.string(), {0, 0}, "", std::filesystem::exists(path, ec) ? "not a regular file" : "no such spec file");
@@ -550,9 +551,9 @@ ir::Graph parse_spec_file(const std::filesystem::path& path, std::string* text_o
   text.resize(static_cast<std::size_t>(in.gcount()));
   if (text.size() > limits.spec_bytes)
     fail(path.string(), {1, 1}, "", "the spec is larger than " + std::to_string(limits.spec_bytes) + " bytes (limit 'spec_bytes')");
-  ir::Graph g = parse_spec_text(text, path.string(), limits);
+  Spec s = parse_spec_text(text, path.string(), limits);
   if (text_out) *text_out = std::move(text);
-  return g;
+  return s;
 }
 
 }  // namespace castnet::spec

@@ -286,7 +286,7 @@ Imported run_imported(const TempDir& dir, const fs::path& spec, const fs::path& 
 // import_onnx + spec_toml, written as the CLI writes them.
 Imported import_with_library(const TempDir& dir, const fs::path& model, const Vec& x) {
   const castnet::cli::ImportedModel m = castnet::cli::import_onnx(model);
-  castnet::test::write_file(dir / "spec.toml", castnet::cli::spec_toml(m.graph, m.notes));
+  castnet::test::write_file(dir / "spec.toml", castnet::cli::spec_toml(m.spec, m.notes));
   castnet::io::write_safetensors(dir / "weights.safetensors", m.weights);
   return run_imported(dir, dir / "spec.toml", dir / "weights.safetensors", x);
 }

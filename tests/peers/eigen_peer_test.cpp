@@ -191,7 +191,7 @@ units = 2
 [loss]
 type = "mse"
 )",
-                                               "ties.toml");
+                                               "ties.toml").graph;
   castnet::passes::run_passes(g);
   Interpreter<double> ref(g);
   EigenNet net(g);

@@ -40,7 +40,7 @@ void check_plan(const MemoryPlan& plan, std::size_t align) {
 }
 
 castnet::ir::Graph graph_of(const std::string& text) {
-  castnet::ir::Graph g = castnet::spec::parse_spec_text(text, "test.toml");
+  castnet::ir::Graph g = castnet::spec::parse_spec_text(text, "test.toml").graph;
   castnet::passes::run_passes(g);
   return g;
 }
