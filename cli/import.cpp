@@ -11,7 +11,7 @@
 #include "args.hpp"
 #include "passes/passes.hpp"
 #include "spec/parse_spec.hpp"
-#include "spec_writer.hpp"
+#include "spec/write_spec.hpp"
 #include "ir/diagnostic.hpp"
 #include "import_onnx.hpp"
 #include "verbs.hpp"
@@ -51,7 +51,7 @@ int import_model(int argc, char** argv) {
           std::to_string(m.spec.graph.batch) + ",",
       "and the optimizer, " + std::string(castnet::name_of(o.kind)) + " with lr " + lr.str() + ", are castnet's choice."};
   comments.insert(comments.end(), m.notes.begin(), m.notes.end());
-  const std::string text = spec_toml(m.spec, comments);
+  const std::string text = spec::write_spec(m.spec, comments);
   ir::Graph g;
   try {
     g = spec::parse_spec_text(text, spec.string()).graph;

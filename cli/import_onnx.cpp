@@ -20,8 +20,9 @@
 
 #include <castnet/error.hpp>
 
-#include "ir/identifier.hpp"
 #include "ir/diagnostic.hpp"
+#include "ir/identifier.hpp"
+#include "ops/op_def.hpp"
 
 namespace castnet::cli {
 namespace {
@@ -299,9 +300,9 @@ class Importer {
   std::size_t add_layer(const pb::NodeProto& n, ir::Layer l, const std::vector<std::string>& inputs, ir::Shape out) {
     const auto& layers = m_.spec.graph.layers;
     const std::string previous = layers.empty() ? ir::kInputName : layers.back().name;
-    if (inputs.size() != 1 || inputs[0] != previous || l.kind == ir::OpKind::add || l.kind == ir::OpKind::concat)
-      l.input_names = inputs;
-    const bool can_fold = l.kind == ir::OpKind::dense || l.kind == ir::OpKind::conv2d;
+    const ops::OpDef& op = ops::op_def(l.kind);
+    if (inputs.size() != 1 || inputs[0] != previous || op.merges()) l.input_names = inputs;
+    const bool can_fold = op.fuses_activation();
     values_[n.output(0)] = {l.name, std::move(out), can_fold ? std::optional<std::size_t>(layers.size()) : std::nullopt};
     m_.spec.graph.layers.push_back(std::move(l));
     bias_open_.push_back(false);

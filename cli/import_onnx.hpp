@@ -1,6 +1,6 @@
 // castnet import: an ONNX model becomes a castnet network (the graph IR as the spec parser gives
 // it) and its weights, named and shaped as castnet names them. The ONNX reading (import_onnx.cpp,
-// built only where libonnx-dev was found) is kept apart from the TOML writing (spec_writer.hpp), so
+// built only where libonnx-dev was found) is kept apart from the TOML writing (spec/write_spec.hpp), so
 // each is testable on its own.
 #pragma once
 

@@ -77,6 +77,7 @@ struct ParamTensor {
   std::string torch_name;          // "<layer>.weight" / "<layer>.bias"
   std::string member;              // "<layer>_weight": the C++ member in Params and Grads
   std::vector<std::size_t> shape;  // [out, in] for dense weights, [out] for biases
+  std::string layout;              // the axes of shape in comments: "(out, in)", "(channels)"
   std::size_t size = 0;            // product of shape
   Init init = Init::zeros;
   std::size_t fan_in = 0, fan_out = 0;

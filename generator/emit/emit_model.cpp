@@ -13,7 +13,7 @@
 #include "emit/layer_table.hpp"
 #include "ir/identifier.hpp"
 #include "ops/op_def.hpp"
-#include "ops/shared.hpp"
+#include "ops/common/shared.hpp"
 #include "passes/passes.hpp"
 #include "ir/diagnostic.hpp"
 
@@ -137,9 +137,7 @@ class ModelEmitter {
       for (const auto& p : l.params) {
         std::string size, dims;
         for (auto d : p.shape) size += (size.empty() ? "" : " * ") + std::to_string(d);
-        const char* layout = p.shape.size() == 4 ? "(out, in, kh, kw)" : p.shape.size() == 2 ? "(out, in)" : "(out)";
-        if (l.kind == ir::OpKind::prelu) layout = "(channels)";
-        lines.push_back("alignas(64) real " + checked_identifier(p.member) + "[" + size + "];  // " + layout);
+        lines.push_back("alignas(64) real " + checked_identifier(p.member) + "[" + size + "];  // " + comment_text(p.layout));
       }
     }
     return join_lines(lines);
@@ -228,7 +226,7 @@ class ModelEmitter {
       if (op(l).aliases_input(l) || op(l).identity_at_inference(l)) {
         gen::Holes h;
         h.num("rows", 1).num("n", l.out_features).code("from", xs[0]).code("to", "y");
-        parts.push_back(counted(i, title(i) + "\n" + (last ? render("layers/copy.tmpl", h) : "// passes " + xs[0] + " on")));
+        parts.push_back(counted(i, title(i) + "\n" + (last ? render("graph/copy.tmpl", h) : "// passes " + xs[0] + " on")));
         continue;
       }
       std::string code = title(i);
@@ -293,12 +291,12 @@ class ModelEmitter {
           Holes h;
           h.num("n", ir::elements(l.in_shapes[k])).code("to", w.graph_input ? "dx" : ops::workspace_buffer(w.target));
           h.code("from", ops::workspace_buffer(w.temp));
-          input += "\n" + render("layers/accumulate.tmpl", h);
+          input += "\n" + render("graph/accumulate.tmpl", h);
         }
         if (w.graph_input) {
           Holes h;
           h.code("body", input);
-          input = render("layers/if_dx.tmpl", h);
+          input = render("graph/if_dx.tmpl", h);
         }
         lines.push_back(input);
       }

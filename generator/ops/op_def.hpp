@@ -1,9 +1,9 @@
-// What a layer kind is, in one place: how it reads its keys from a spec, its shape rule, its
-// parameters and FLOPs, the plan's choice between straight-line code and a kernel call, and the
-// code of its forward and backward passes. Each kind implements OpDef in its own file
-// (dense.cpp, conv.cpp, ...); registry.cpp maps OpKind to them. Adding a kind: list it in
-// ir/op_kinds.def, copy the nearest ops/<kind>.cpp, register it, add its templates, and teach the
-// interpreter (runtime/interp) its math: the compiler points at every switch that misses it.
+// What a layer kind is, in one place: the spec keys it reads and writes, its shape rule, its
+// parameters, initialisation and FLOPs, the plan's choices (straight-line code or a kernel call,
+// the buffers it keeps), and the code of its forward and backward passes, which the training
+// header and the exported header both print. Each kind implements OpDef in its own folder,
+// ops/<kind>/, beside the templates of the code it emits; registry.cpp maps OpKind to them.
+// ops/README.md is the checklist for adding a kind.
 #pragma once
 
 #include <cstddef>
@@ -73,8 +73,22 @@ class OpDef {
   virtual ~OpDef() = default;
   // Reads the layer's keys (all but name, type and inputs) into l.
   virtual void read(spec::Attributes& attributes, ir::Layer& l) const = 0;
+  // Writes them back, so that read() gives l again (`castnet import` writes specs this way).
+  virtual void write(const ir::Layer& l, spec::KeyWriter& keys) const = 0;
+  // The spec's `type` of the layer: the kind's name, or the activation's for a standalone one.
+  virtual std::string spec_type(const ir::Layer& l) const { return ir::to_string(l.kind); }
   // Whether the kind reads two or more inputs (add, concat) rather than one.
   virtual bool merges() const { return false; }
+  // Whether a layer of the kind takes an `activation` key, applied to its output (dense, conv2d).
+  virtual bool fuses_activation() const { return false; }
+  // The activation a layer of the kind is, standing alone (identity for every other kind): the
+  // passes pick the initialisation of the layer before it from it.
+  virtual ir::Activation standalone_activation(const ir::Layer&) const { return ir::Activation::identity; }
+  // Whether the layer leaves every value as it is (an identity activation): the loss's checks look
+  // through such layers for the activation the network ends with.
+  virtual bool changes_nothing(const ir::Layer&) const { return false; }
+  // Values per sample the layer reads, given l.in_shapes: one input's (concat: all of them).
+  virtual std::size_t in_features(const ir::Layer& l) const { return ir::elements(l.in_shapes.front()); }
   // Shape rule: the output shape of one sample, given l.in_shapes; calls fail when the inputs do
   // not fit (a conv on flat features, a kernel larger than its padded input, ...).
   virtual ir::Shape out_shape(const ir::Layer& l, const LayerError& fail) const = 0;
@@ -83,10 +97,13 @@ class OpDef {
   virtual void count(ir::Layer& l, ir::Activation after) const = 0;
   // Plan: straight-line code instead of a call into a compile-time-sized kernel.
   virtual bool unrolled(const ir::Layer&) const { return false; }
-  // Whether the batched pass keeps the pre-activation (<name>_pre) beside the output, and its
-  // size per sample.
+  // Whether the batched pass keeps the pre-activation (<name>_pre) beside the output, its size per
+  // sample, and what it holds (for the plan's comments: "before relu").
   virtual bool keeps_pre(const ir::Layer&) const { return false; }
   virtual std::size_t pre_features(const ir::Layer& l) const { return l.out_features; }
+  virtual std::string pre_comment(const ir::Layer& l) const {
+    return std::string("before ") + ir::to_string(l.activation.kind);
+  }
   // Whether the output is the input itself: in every pass (flatten), or in forward() for one
   // sample (dropout). No code is emitted there and the output names the input's buffer.
   virtual bool aliases_input(const ir::Layer&) const { return false; }

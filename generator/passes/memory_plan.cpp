@@ -94,8 +94,7 @@ ir::MemoryPlan plan_workspace(const ir::Graph& g) {
     if (!o.aliases_input(l)) {
       add(l.name + "_out", "the output " + shape_comment(b, l.out_shape), b * l.out_features, {{i, last_read[i]}});
       if (o.keeps_pre(l))
-        add(l.name + "_pre", "before " + std::string(l.kind == ir::OpKind::glu ? "gating" : ir::to_string(l.activation.kind)) +
-                                 " (batch, " + std::to_string(pre) + ")",
+        add(l.name + "_pre", o.pre_comment(l) + " (batch, " + std::to_string(pre) + ")",
             b * pre, {{i, reads.pre ? end : i}});
       for (const auto& e : o.extra_buffers(l)) add(l.name + e.suffix, e.comment, b * l.out_features, {{i, end}});
     }
@@ -131,7 +130,7 @@ ir::MemoryPlan plan_one_sample(const ir::Graph& g) {
     // The last layer writes the caller's y; an activation runs in place unless its input is wider.
     if (i + 1 < n) plan.buffers.push_back({l.name + "_out", shape_comment(1, l.out_shape), l.out_features, {{i, std::max(i, last_read[i])}}, 0});
     if (o.keeps_pre(l) && o.pre_features(l) != l.out_features)
-      plan.buffers.push_back({l.name + "_pre", "before gating", o.pre_features(l), {{i, i}}, 0});
+      plan.buffers.push_back({l.name + "_pre", o.pre_comment(l), o.pre_features(l), {{i, i}}, 0});
     if (const std::size_t s = o.scratch_values(l)) plan.buffers.push_back({l.name + "_scratch", "scratch", s, {{i, i}}, 0});
   }
   ir::assign_offsets(plan, kAlign);

@@ -15,18 +15,18 @@ namespace {
 
 using ir::Activation;
 
+const ops::OpDef& op(const ir::Layer& l) { return ops::op_def(l.kind); }
+
 // The activation that follows layer i's affine part: fused, or a standalone next layer reading it.
 Activation activation_after(const ir::Graph& g, std::size_t i) {
   const ir::Layer& l = g.layers[i];
   if (l.activation.kind != Activation::identity) return l.activation.kind;
   if (i + 1 < g.layers.size()) {
     const ir::Layer& next = g.layers[i + 1];
-    if (next.kind == ir::OpKind::activation && next.inputs == std::vector<std::size_t>{i}) return next.activation.kind;
+    if (next.inputs == std::vector<std::size_t>{i}) return op(next).standalone_activation(next);
   }
   return Activation::identity;
 }
-
-const ops::OpDef& op(const ir::Layer& l) { return ops::op_def(l.kind); }
 
 // A count of values; "more than 2^64" when the arithmetic saturated (ir::sat_mul).
 std::string features_text(std::uint64_t n) {
@@ -166,8 +166,7 @@ void infer_shapes(ir::Graph& g) {
   for (ir::Layer& l : g.layers) {
     l.in_shapes.clear();
     for (std::size_t in : l.inputs) l.in_shapes.push_back(in == ir::kGraphInput ? g.input_shape : g.layers[in].out_shape);
-    l.in_features = 0;
-    for (const auto& s : l.in_shapes) l.in_features = l.kind == ir::OpKind::concat ? ir::sat_add(l.in_features, ir::elements(s)) : ir::elements(s);
+    l.in_features = op(l).in_features(l);
     l.out_shape = op(l).out_shape(l, ops::LayerError{g, l});
     l.out_features = ir::elements(l.out_shape);
     if (l.out_features > max_features)
@@ -180,8 +179,7 @@ void infer_shapes(ir::Graph& g) {
 void validate(ir::Graph& g) {
   // The activation the network ends with: trailing identity layers change nothing.
   std::size_t end = g.layers.size() - 1;
-  while (end > 0 && g.layers[end].kind == ir::OpKind::activation && g.layers[end].activation.kind == Activation::identity)
-    --end;
+  while (end > 0 && op(g.layers[end]).changes_nothing(g.layers[end])) --end;
   const ir::Layer& last = g.layers[end];
   const Activation out_act = last.activation.kind;
   if (g.layers.back().out_shape.size() != 1)

@@ -1,5 +1,7 @@
-// The keys of one [[layer]] table as a layer kind (ops/) reads them: typed, range-checked, every
-// error positioned at the offending value and naming the layer. Hides TOML from the layer kinds.
+// The keys of one [[layer]] table as a layer kind (ops/) reads them (Attributes: typed,
+// range-checked, every error positioned at the offending value and naming the layer) and writes
+// them back (KeyWriter: `castnet import` writes the spec of an ONNX model). Hides TOML from the
+// layer kinds.
 #pragma once
 
 #include <array>
@@ -36,6 +38,17 @@ class Attributes {
   virtual bool is_string(std::string_view key) const = 0;
   // An error at the key's value (at the table when the key is absent).
   [[noreturn]] virtual void fail(std::string_view key, const std::string& message) = 0;
+};
+
+// Each key in the form Attributes reads it back. Strings are words castnet itself names
+// (activations, padding modes): [a-z0-9_] only, anything else is an emitter bug (std::logic_error).
+class KeyWriter {
+ public:
+  virtual ~KeyWriter() = default;
+  virtual void integer(std::string_view key, std::uint64_t value) = 0;
+  virtual void real(std::string_view key, double value) = 0;  // written to read back exactly
+  virtual void word(std::string_view key, std::string_view value) = 0;
+  virtual void pair(std::string_view key, const std::array<std::size_t, 2>& value) = 0;
 };
 
 }  // namespace castnet::spec

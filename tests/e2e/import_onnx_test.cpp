@@ -1,5 +1,5 @@
 // castnet import of ONNX models. Each test builds a small model with the ONNX protobuf classes,
-// imports it (through import_onnx and spec_toml, or through the CLI), checks that `castnet check`
+// imports it (through import_onnx and spec::write_spec, or through the CLI), checks that `castnet check`
 // takes the spec, and runs the imported network in the interpreter with the imported weights
 // against a plain reference computed here from the same weights, with ONNX's definitions of the
 // operators. Rejections name the file, the node and the operator. Without ONNX support, `castnet
@@ -54,7 +54,7 @@ TEST_CASE("onnx import: a castnet without ONNX says so") {
 #include "generate.hpp"
 #include "import_onnx.hpp"
 #include "reference/interpreter.hpp"
-#include "spec_writer.hpp"
+#include "spec/write_spec.hpp"
 
 namespace pb = ::ONNX_NAMESPACE;
 
@@ -283,10 +283,10 @@ Imported run_imported(const TempDir& dir, const fs::path& spec, const fs::path& 
   return r;
 }
 
-// import_onnx + spec_toml, written as the CLI writes them.
+// import_onnx + spec::write_spec, written as the CLI writes them.
 Imported import_with_library(const TempDir& dir, const fs::path& model, const Vec& x) {
   const castnet::cli::ImportedModel m = castnet::cli::import_onnx(model);
-  castnet::test::write_file(dir / "spec.toml", castnet::cli::spec_toml(m.spec, m.notes));
+  castnet::test::write_file(dir / "spec.toml", castnet::spec::write_spec(m.spec, m.notes));
   castnet::io::write_safetensors(dir / "weights.safetensors", m.weights);
   return run_imported(dir, dir / "spec.toml", dir / "weights.safetensors", x);
 }

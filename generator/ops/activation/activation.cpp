@@ -2,7 +2,7 @@
 // sample), no parameters; backward dz = da * f'(z). The math of each activation lives in the
 // runtime (castnet/kernels/activation.hpp) and, independently, in the interpreter.
 #include "ops/op_def.hpp"
-#include "ops/shared.hpp"
+#include "ops/common/shared.hpp"
 
 namespace castnet::ops {
 namespace {
@@ -13,6 +13,11 @@ class Activation final : public OpDef {
     a.allow({"alpha", "beta"}, "an activation layer");
     l.activation = read_activation_params(a, l.activation.kind);
   }
+
+  void write(const ir::Layer& l, spec::KeyWriter& keys) const override { write_activation_params(l.activation, keys); }
+  std::string spec_type(const ir::Layer& l) const override { return ir::to_string(l.activation.kind); }
+  ir::Activation standalone_activation(const ir::Layer& l) const override { return l.activation.kind; }
+  bool changes_nothing(const ir::Layer& l) const override { return l.activation.kind == ir::Activation::identity; }
 
   ir::Shape out_shape(const ir::Layer& l, const LayerError&) const override { return l.in_shapes.front(); }
 

@@ -24,8 +24,16 @@ bool has_activation(const ir::Layer& l);
 // output. relu and leaky_relu decide on z > 0, which is out > 0 (their slopes are >= 0); tanh,
 // sigmoid and softmax use the output alone. The others run in place and save the buffer.
 bool keeps_pre_activation(const ir::Layer& l);
+// Writes what read_fused_activation reads: `activation` and its parameter, unless identity.
+void write_fused_activation(const ir::ActivationSpec& a, spec::KeyWriter& keys);
+// Writes `alpha` or `beta`, what read_activation_params reads for the activation.
+void write_activation_params(const ir::ActivationSpec& a, spec::KeyWriter& keys);
 // He initialisation before the relu family, Glorot otherwise.
 ir::Init weight_init(ir::Activation after);
+
+// The layer's trainable tensor <layer>.<suffix> (PyTorch's name; the C++ member <layer>_<suffix>).
+ir::ParamTensor param_tensor(const ir::Layer& l, const std::string& suffix, ir::Shape shape, std::string layout,
+                             ir::Init init, std::size_t fan_in, std::size_t fan_out);
 
 // The batched pass's expression for the workspace buffer <layer><suffix>: ws.<layer><suffix>().
 std::string workspace_buffer(const ir::Layer& l, const std::string& suffix);

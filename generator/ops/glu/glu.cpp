@@ -6,7 +6,7 @@
 #include "emit/code_writer.hpp"
 #include "ir/limits.hpp"
 #include "ops/op_def.hpp"
-#include "ops/shared.hpp"
+#include "ops/common/shared.hpp"
 
 namespace castnet::ops {
 namespace {
@@ -18,6 +18,8 @@ class Glu final : public OpDef {
     l.units = a.integer("units", 1, static_cast<std::int64_t>(a.limits().units / 2), {}, "units");
   }
 
+  void write(const ir::Layer& l, spec::KeyWriter& keys) const override { keys.integer("units", l.units); }
+
   ir::Shape out_shape(const ir::Layer& l, const LayerError& fail) const override {
     require_flat(l, fail, "glu");
     return {l.units};
@@ -25,14 +27,14 @@ class Glu final : public OpDef {
 
   void count(ir::Layer& l, ir::Activation) const override {
     const std::size_t rows = 2 * l.units;
-    l.params = {{l.name + ".weight", l.name + "_weight", {rows, l.in_features}, rows * l.in_features,
-                 ir::Init::glorot_uniform, l.in_features, rows},
-                {l.name + ".bias", l.name + "_bias", {rows}, rows, ir::Init::zeros, l.in_features, rows}};
+    l.params = {param_tensor(l, "weight", {rows, l.in_features}, "(out, in)", ir::Init::glorot_uniform, l.in_features, rows),
+                param_tensor(l, "bias", {rows}, "(out)", ir::Init::zeros, l.in_features, rows)};
     l.flops = 2ull * l.in_features * rows + rows + l.units;
   }
 
   bool keeps_pre(const ir::Layer&) const override { return true; }
   std::size_t pre_features(const ir::Layer& l) const override { return 2 * l.units; }
+  std::string pre_comment(const ir::Layer&) const override { return "before gating"; }
   bool needs_dz(const ir::Layer&) const override { return true; }
   BackwardReads backward_reads(const ir::Layer&) const override { return {true, true, false}; }
   std::string type_label(const ir::Layer&) const override { return "glu"; }
@@ -46,7 +48,7 @@ class Glu final : public OpDef {
     gen::Holes h;
     h.num("rows", s.rows).num("in", l.in_features).num("units", l.units).id("layer", l.name);
     h.code("x", s.x()).code("z", s.pre).code("out", s.out);
-    return gen::render("layers/glu_forward.tmpl", h);
+    return gen::render("ops/glu/forward.tmpl", h);
   }
 
   BackwardCode backward(const ir::Layer& l, const BackwardSite& s) const override {
@@ -55,7 +57,7 @@ class Glu final : public OpDef {
     h.code("dout", s.dout).code("dz", s.dz);
     gen::Holes in;
     in.num("in", l.in_features).num("units", l.units).id("layer", l.name).code("dz", s.dz).code("dx", s.dxs[0]);
-    return {gen::render("layers/glu_backward.tmpl", h), {gen::render("layers/glu_backward_input.tmpl", in)}};
+    return {gen::render("ops/glu/backward.tmpl", h), {gen::render("ops/glu/backward_input.tmpl", in)}};
   }
 };
 

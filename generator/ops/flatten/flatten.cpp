@@ -3,7 +3,7 @@
 // shape. Backward copies the gradient into the input's gradient buffer.
 #include "emit/code_writer.hpp"
 #include "ops/op_def.hpp"
-#include "ops/shared.hpp"
+#include "ops/common/shared.hpp"
 
 namespace castnet::ops {
 namespace {
@@ -11,6 +11,7 @@ namespace {
 class Flatten final : public OpDef {
  public:
   void read(spec::Attributes& a, ir::Layer&) const override { a.allow({}, "a flatten layer"); }
+  void write(const ir::Layer&, spec::KeyWriter&) const override {}
 
   ir::Shape out_shape(const ir::Layer& l, const LayerError&) const override { return {ir::elements(l.in_shapes.front())}; }
 
@@ -32,7 +33,7 @@ class Flatten final : public OpDef {
   BackwardCode backward(const ir::Layer& l, const BackwardSite& s) const override {
     gen::Holes h;
     h.code("rows", "kBatch").num("n", l.out_features).code("from", s.dout).code("to", s.dxs[0]);
-    return {"", {gen::render("layers/copy.tmpl", h)}};
+    return {"", {gen::render("graph/copy.tmpl", h)}};
   }
 };
 

@@ -1,5 +1,5 @@
 // See straight_line.hpp.
-#include "ops/straight_line.hpp"
+#include "ops/common/straight_line.hpp"
 
 #include "emit/code_writer.hpp"
 
@@ -57,7 +57,7 @@ std::string straight_line_forward(const ir::Layer& l, const std::vector<LinearOu
   gen::Holes h;
   h.num("rows", rows).num("in", l.in_features).num("out", l.out_features).code("x", x).code("z", z);
   h.code("activation", activation).code("lines", forward_lines(l, outputs));
-  return gen::render("layers/straight_line_forward.tmpl", h);
+  return gen::render("ops/common/straight_line_forward.tmpl", h);
 }
 
 BackwardCode straight_line_backward(const ir::Layer& l, const std::vector<LinearOutput>& outputs, const std::string& x,
@@ -69,7 +69,7 @@ BackwardCode straight_line_backward(const ir::Layer& l, const std::vector<Linear
   gen::Holes in;
   in.num("in", l.in_features).num("out", l.out_features).code("dz", dz).code("dx", dx);
   in.code("lines", input_grad_lines(l, outputs));
-  return {gen::render("layers/straight_line_backward.tmpl", h), {gen::render("layers/straight_line_backward_input.tmpl", in)}};
+  return {gen::render("ops/common/straight_line_backward.tmpl", h), {gen::render("ops/common/straight_line_backward_input.tmpl", in)}};
 }
 
 }  // namespace castnet::ops

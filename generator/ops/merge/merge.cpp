@@ -7,7 +7,7 @@
 // emitter's part, not these kinds').
 #include "emit/code_writer.hpp"
 #include "ops/op_def.hpp"
-#include "ops/shared.hpp"
+#include "ops/common/shared.hpp"
 
 namespace castnet::ops {
 namespace {
@@ -22,6 +22,7 @@ std::string input_shapes(const ir::Layer& l) {
 class Add final : public OpDef {
  public:
   void read(spec::Attributes& a, ir::Layer&) const override { a.allow({}, "an add layer"); }
+  void write(const ir::Layer&, spec::KeyWriter&) const override {}
   bool merges() const override { return true; }
 
   ir::Shape out_shape(const ir::Layer& l, const LayerError& fail) const override {
@@ -49,7 +50,7 @@ class Add final : public OpDef {
     for (std::size_t i = 1; i < s.xs.size(); ++i) {
       gen::Holes h;
       h.num("rows", s.rows).num("n", l.out_features).code("a", i == 1 ? s.xs[0] : s.out).code("b", s.xs[i]).code("out", s.out);
-      code += (code.empty() ? "" : "\n") + gen::render("layers/add_forward.tmpl", h);
+      code += (code.empty() ? "" : "\n") + gen::render("ops/merge/add_forward.tmpl", h);
     }
     return code;
   }
@@ -59,7 +60,7 @@ class Add final : public OpDef {
     for (const auto& dx : s.dxs) {
       gen::Holes h;
       h.code("rows", "kBatch").num("n", l.out_features).code("from", s.dout).code("to", dx);
-      c.inputs.push_back(gen::render("layers/copy.tmpl", h));
+      c.inputs.push_back(gen::render("graph/copy.tmpl", h));
     }
     return c;
   }
@@ -68,7 +69,13 @@ class Add final : public OpDef {
 class Concat final : public OpDef {
  public:
   void read(spec::Attributes& a, ir::Layer&) const override { a.allow({}, "a concat layer"); }
+  void write(const ir::Layer&, spec::KeyWriter&) const override {}
   bool merges() const override { return true; }
+  std::size_t in_features(const ir::Layer& l) const override {
+    std::size_t n = 0;
+    for (const auto& s : l.in_shapes) n = ir::sat_add(n, ir::elements(s));
+    return n;
+  }
 
   ir::Shape out_shape(const ir::Layer& l, const LayerError& fail) const override {
     const ir::Shape& first = l.in_shapes.front();
@@ -104,7 +111,7 @@ class Concat final : public OpDef {
       const std::size_t n = ir::elements(l.in_shapes[i]);
       gen::Holes h;
       h.num("rows", s.rows).num("n", n).num("stride", l.out_features).num("offset", offset).code("x", s.xs[i]).code("out", s.out);
-      code += (code.empty() ? "" : "\n") + gen::render("layers/concat_forward.tmpl", h);
+      code += (code.empty() ? "" : "\n") + gen::render("ops/merge/concat_forward.tmpl", h);
       offset += n;
     }
     return code;
@@ -117,7 +124,7 @@ class Concat final : public OpDef {
       const std::size_t n = ir::elements(l.in_shapes[i]);
       gen::Holes h;
       h.num("n", n).num("stride", l.out_features).num("offset", offset).code("dout", s.dout).code("dx", s.dxs[i]);
-      c.inputs.push_back(gen::render("layers/concat_backward.tmpl", h));
+      c.inputs.push_back(gen::render("ops/merge/concat_backward.tmpl", h));
       offset += n;
     }
     return c;

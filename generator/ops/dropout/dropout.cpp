@@ -5,7 +5,7 @@
 // The mask comes from castnet::rng's counter-based hash of train_step's key and the layer's index.
 #include "emit/code_writer.hpp"
 #include "ops/op_def.hpp"
-#include "ops/shared.hpp"
+#include "ops/common/shared.hpp"
 
 namespace castnet::ops {
 namespace {
@@ -19,6 +19,8 @@ class Dropout final : public OpDef {
     l.rate = a.real("rate", 0.0, 1.0, false, 0.5);  // torch.nn.Dropout's default p
     if (l.rate >= 1.0) a.fail("rate", "rate must be below 1 (the probability of dropping a value)");
   }
+
+  void write(const ir::Layer& l, spec::KeyWriter& keys) const override { keys.real("rate", l.rate); }
 
   ir::Shape out_shape(const ir::Layer& l, const LayerError&) const override { return l.in_shapes.front(); }
 
@@ -42,13 +44,13 @@ class Dropout final : public OpDef {
     gen::Holes h;
     h.num("rows", s.rows).num("n", l.out_features).code("x", s.x()).code("out", s.out).code("mask", mask_of(l));
     h.real("rate", l.rate).num("index", s.index);
-    return gen::render("layers/dropout_forward.tmpl", h);
+    return gen::render("ops/dropout/forward.tmpl", h);
   }
 
   BackwardCode backward(const ir::Layer& l, const BackwardSite& s) const override {
     gen::Holes h;
     h.num("n", l.out_features).code("dout", s.dout).code("mask", mask_of(l)).code("dx", s.dxs[0]);
-    return {"", {gen::render("layers/dropout_backward.tmpl", h)}};
+    return {"", {gen::render("ops/dropout/backward.tmpl", h)}};
   }
 };
 

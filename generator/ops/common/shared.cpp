@@ -1,5 +1,5 @@
 // See shared.hpp.
-#include "ops/shared.hpp"
+#include "ops/common/shared.hpp"
 
 #include <stdexcept>
 
@@ -15,7 +15,7 @@ std::string activation_forward_code(const ir::Layer& l, std::size_t rows, const 
   gen::Holes h;
   h.code("act", ir::to_string(l.activation.kind)).num("rows", rows).num("n", l.out_features).code("z", z).code("a", a);
   h.real("alpha", l.activation.alpha);
-  return gen::render("layers/activation_forward.tmpl", h);
+  return gen::render("ops/activation/forward.tmpl", h);
 }
 
 std::string activation_backward_code(const ir::Layer& l, const std::string& z, const std::string& a,
@@ -23,7 +23,7 @@ std::string activation_backward_code(const ir::Layer& l, const std::string& z, c
   gen::Holes h;
   h.code("act", ir::to_string(l.activation.kind)).num("n", l.out_features).code("z", z).code("a", a);
   h.code("da", da).code("dz", dz).real("alpha", l.activation.alpha);
-  return gen::render("layers/activation_backward.tmpl", h);
+  return gen::render("ops/activation/backward.tmpl", h);
 }
 
 ir::ActivationSpec read_activation_params(spec::Attributes& a, ir::Activation kind) {
@@ -43,6 +43,31 @@ ir::ActivationSpec read_fused_activation(spec::Attributes& a) {
   if (const auto name = a.string("activation"); name && !ir::activation_from_string(*name, act))
     a.fail("activation", "unknown activation '" + *name + "' (expected one of: " + ir::activation_names() + ")");
   return read_activation_params(a, act);
+}
+
+void write_activation_params(const ir::ActivationSpec& a, spec::KeyWriter& keys) {
+  if (a.kind == ir::Activation::leaky_relu || a.kind == ir::Activation::elu) keys.real("alpha", a.alpha);
+  if (a.kind == ir::Activation::softplus) keys.real("beta", a.alpha);
+}
+
+void write_fused_activation(const ir::ActivationSpec& a, spec::KeyWriter& keys) {
+  if (a.kind == ir::Activation::identity) return;
+  keys.word("activation", ir::to_string(a.kind));
+  write_activation_params(a, keys);
+}
+
+ir::ParamTensor param_tensor(const ir::Layer& l, const std::string& suffix, ir::Shape shape, std::string layout,
+                             ir::Init init, std::size_t fan_in, std::size_t fan_out) {
+  ir::ParamTensor p;
+  p.torch_name = l.name + "." + suffix;
+  p.member = l.name + "_" + suffix;
+  p.size = ir::elements(shape);
+  p.shape = std::move(shape);
+  p.layout = std::move(layout);
+  p.init = init;
+  p.fan_in = fan_in;
+  p.fan_out = fan_out;
+  return p;
 }
 
 bool has_activation(const ir::Layer& l) { return l.activation.kind != ir::Activation::identity; }

@@ -5,7 +5,7 @@
 //             of channel c where x <= 0
 #include "emit/code_writer.hpp"
 #include "ops/op_def.hpp"
-#include "ops/shared.hpp"
+#include "ops/common/shared.hpp"
 
 namespace castnet::ops {
 namespace {
@@ -19,12 +19,13 @@ std::array<std::size_t, 2> channels(const ir::Layer& l) {
 class Prelu final : public OpDef {
  public:
   void read(spec::Attributes& a, ir::Layer&) const override { a.allow({}, "a prelu layer"); }
+  void write(const ir::Layer&, spec::KeyWriter&) const override {}
 
   ir::Shape out_shape(const ir::Layer& l, const LayerError&) const override { return l.in_shapes.front(); }
 
   void count(ir::Layer& l, ir::Activation) const override {
     const std::size_t c = channels(l)[0];
-    l.params = {{l.name + ".weight", l.name + "_weight", {c}, c, ir::Init::prelu_slope, 1, 1}};
+    l.params = {param_tensor(l, "weight", {c}, "(channels)", ir::Init::prelu_slope, 1, 1)};
     l.flops = 0;  // activations are not counted
   }
 
@@ -39,7 +40,7 @@ class Prelu final : public OpDef {
     gen::Holes h;
     h.num("rows", s.rows).num("channels", channels(l)[0]).num("positions", channels(l)[1]).id("layer", l.name);
     h.code("x", s.x()).code("out", s.out);
-    return gen::render("layers/prelu_forward.tmpl", h);
+    return gen::render("ops/prelu/forward.tmpl", h);
   }
 
   BackwardCode backward(const ir::Layer& l, const BackwardSite& s) const override {
@@ -48,7 +49,7 @@ class Prelu final : public OpDef {
     h.code("dout", s.dout);
     gen::Holes in = h;
     in.code("dx", s.dxs[0]);
-    return {gen::render("layers/prelu_backward.tmpl", h), {gen::render("layers/prelu_backward_input.tmpl", in)}};
+    return {gen::render("ops/prelu/backward.tmpl", h), {gen::render("ops/prelu/backward_input.tmpl", in)}};
   }
 };
 

@@ -7,7 +7,7 @@
 #include "emit/code_writer.hpp"
 #include "ir/limits.hpp"
 #include "ops/op_def.hpp"
-#include "ops/shared.hpp"
+#include "ops/common/shared.hpp"
 
 namespace castnet::ops {
 namespace {
@@ -22,6 +22,11 @@ class Pool2d final : public OpDef {
     l.kernel = a.pair("size", 1, max, {}, "window");
     l.stride = a.has("stride") ? a.pair("stride", 1, max, {}, "window") : l.kernel;
     l.padding = {0, 0};
+  }
+
+  void write(const ir::Layer& l, spec::KeyWriter& keys) const override {
+    keys.pair("size", l.kernel);
+    keys.pair("stride", l.stride);
   }
 
   ir::Shape out_shape(const ir::Layer& l, const LayerError& fail) const override {
@@ -48,14 +53,14 @@ class Pool2d final : public OpDef {
   std::string forward(const ir::Layer& l, const ForwardSite& s) const override {
     gen::Holes h;
     h.code("kind", name()).num("rows", s.rows).code("shape", conv_shape_arg(l)).code("x", s.x()).code("out", s.out);
-    return gen::render("layers/pool_forward.tmpl", h);
+    return gen::render("ops/pool2d/forward.tmpl", h);
   }
 
   BackwardCode backward(const ir::Layer& l, const BackwardSite& s) const override {
     gen::Holes h;
     h.code("shape", conv_shape_arg(l)).code("dout", s.dout).code("dx", s.dxs[0]);
     if (max_) h.code("x", s.x());
-    return {"", {gen::render(max_ ? "layers/maxpool2d_backward.tmpl" : "layers/avgpool2d_backward.tmpl", h)}};
+    return {"", {gen::render(max_ ? "ops/pool2d/maxpool2d_backward.tmpl" : "ops/pool2d/avgpool2d_backward.tmpl", h)}};
   }
 
  private:

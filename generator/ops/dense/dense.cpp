@@ -10,8 +10,8 @@
 #include "emit/code_writer.hpp"
 #include "ir/limits.hpp"
 #include "ops/op_def.hpp"
-#include "ops/shared.hpp"
-#include "ops/straight_line.hpp"
+#include "ops/common/shared.hpp"
+#include "ops/common/straight_line.hpp"
 
 namespace castnet::ops {
 namespace {
@@ -39,6 +39,13 @@ class Dense final : public OpDef {
     l.activation = read_fused_activation(a);
   }
 
+  void write(const ir::Layer& l, spec::KeyWriter& keys) const override {
+    keys.integer("units", l.units);
+    write_fused_activation(l.activation, keys);
+  }
+
+  bool fuses_activation() const override { return true; }
+
   ir::Shape out_shape(const ir::Layer& l, const LayerError& fail) const override {
     require_flat(l, fail, "dense");
     return {l.units};
@@ -46,10 +53,8 @@ class Dense final : public OpDef {
 
   void count(ir::Layer& l, ir::Activation after) const override {
     const ir::Init init = weight_init(after);
-    l.params = {{l.name + ".weight", l.name + "_weight", {l.out_features, l.in_features},
-                 l.out_features * l.in_features, init, l.in_features, l.out_features},
-                {l.name + ".bias", l.name + "_bias", {l.out_features}, l.out_features, ir::Init::zeros,
-                 l.in_features, l.out_features}};
+    l.params = {param_tensor(l, "weight", {l.out_features, l.in_features}, "(out, in)", init, l.in_features, l.out_features),
+                param_tensor(l, "bias", {l.out_features}, "(out)", ir::Init::zeros, l.in_features, l.out_features)};
     // a multiply-add counts 2, the bias add 1 per output; activations are not counted.
     l.flops = 2ull * l.in_features * l.out_features + l.out_features;
   }
@@ -80,7 +85,7 @@ class Dense final : public OpDef {
     gen::Holes h;
     h.num("rows", s.rows).num("in", l.in_features).num("out", l.out_features).code("x", s.x()).code("z", s.pre);
     h.code("activation", activation).id("layer", l.name);
-    return gen::render("layers/dense_forward.tmpl", h);
+    return gen::render("ops/dense/forward.tmpl", h);
   }
 
   BackwardCode backward(const ir::Layer& l, const BackwardSite& s) const override {
@@ -92,7 +97,7 @@ class Dense final : public OpDef {
     h.code("activation", activation);
     gen::Holes in;
     in.num("in", l.in_features).num("out", l.out_features).code("dz", dz).code("dx", s.dxs[0]).id("layer", l.name);
-    return {gen::render("layers/dense_backward.tmpl", h), {gen::render("layers/dense_backward_input.tmpl", in)}};
+    return {gen::render("ops/dense/backward.tmpl", h), {gen::render("ops/dense/backward_input.tmpl", in)}};
   }
 };
 

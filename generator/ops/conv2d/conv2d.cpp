@@ -10,8 +10,8 @@
 #include "emit/code_writer.hpp"
 #include "ir/limits.hpp"
 #include "ops/op_def.hpp"
-#include "ops/shared.hpp"
-#include "ops/straight_line.hpp"
+#include "ops/common/shared.hpp"
+#include "ops/common/straight_line.hpp"
 
 namespace castnet::ops {
 namespace {
@@ -76,6 +76,16 @@ class Conv2d final : public OpDef {
     l.activation = read_fused_activation(a);
   }
 
+  void write(const ir::Layer& l, spec::KeyWriter& keys) const override {
+    keys.integer("filters", l.filters);
+    keys.pair("kernel", l.kernel);
+    keys.pair("stride", l.stride);
+    keys.pair("padding", l.padding);
+    write_fused_activation(l.activation, keys);
+  }
+
+  bool fuses_activation() const override { return true; }
+
   ir::Shape out_shape(const ir::Layer& l, const LayerError& fail) const override {
     require_image(l, fail, "conv2d");
     const ir::Shape& in = l.in_shapes.front();
@@ -94,8 +104,8 @@ class Conv2d final : public OpDef {
   void count(ir::Layer& l, ir::Activation after) const override {
     const std::size_t c = l.in_shapes.front()[0], f = l.filters, kh = l.kernel[0], kw = l.kernel[1];
     const std::size_t patch = c * kh * kw, positions = l.out_shape[1] * l.out_shape[2];
-    l.params = {{l.name + ".weight", l.name + "_weight", {f, c, kh, kw}, f * patch, weight_init(after), patch, f * kh * kw},
-                {l.name + ".bias", l.name + "_bias", {f}, f, ir::Init::zeros, patch, f * kh * kw}};
+    l.params = {param_tensor(l, "weight", {f, c, kh, kw}, "(out, in, kh, kw)", weight_init(after), patch, f * kh * kw),
+                param_tensor(l, "bias", {f}, "(out)", ir::Init::zeros, patch, f * kh * kw)};
     l.flops = ir::sat_mul(ir::sat_mul(2ull * patch + 1, f), positions);
   }
 
@@ -135,7 +145,7 @@ class Conv2d final : public OpDef {
     h.num("rows", s.rows).code("shape", conv_shape_arg(l)).id("layer", l.name).code("x", s.x()).code("z", s.pre);
     h.code("scratch", s.scratch).code("act", fused ? "relu" : "identity");
     h.code("activation", fused ? "" : activation);
-    return gen::render("layers/conv2d_forward.tmpl", h);
+    return gen::render("ops/conv2d/forward.tmpl", h);
   }
 
   BackwardCode backward(const ir::Layer& l, const BackwardSite& s) const override {
@@ -152,7 +162,7 @@ class Conv2d final : public OpDef {
     gen::Holes in;
     in.id("kernel", fused ? "conv2d_relu_backward_input" : "conv2d_backward_input").code("shape", conv_shape_arg(l));
     in.code("grad", grad).id("layer", l.name).code("dx", s.dxs[0]).code("scratch", s.scratch);
-    return {gen::render("layers/conv2d_backward.tmpl", h), {gen::render("layers/conv2d_backward_input.tmpl", in)}};
+    return {gen::render("ops/conv2d/backward.tmpl", h), {gen::render("ops/conv2d/backward_input.tmpl", in)}};
   }
 
  private:
