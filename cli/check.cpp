@@ -31,8 +31,9 @@ int check(int argc, char** argv) {
   std::printf("%s: %s, input (%s), batch %zu\n", spec.c_str(), g.name.c_str(), shape.c_str(), g.batch);
   for (const auto& row : gen::layer_table(g)) std::printf("%s\n", row.c_str());
   std::printf("loss %s, optimizer %s (lr %g)\n", ir::to_string(g.loss.kind), std::string(castnet::name_of(r.spec.training.optimizer.kind)).c_str(), r.spec.training.optimizer.lr);
-  std::printf("memory: Workspace %zu values (%.1f MB of float), forward() stack %zu values (%.1f KB)\n", g.workspace.size,
-              static_cast<double>(g.workspace.size) * 4 / 1e6, g.one_sample.size, static_cast<double>(g.one_sample.size) * 4 / 1e3);
+  std::printf("memory: Workspace %zu values (%.1f MB of float), forward() stack %zu values (%.1f KB)\n", g.step_plan.arena.size,
+              static_cast<double>(g.step_plan.arena.size) * 4 / 1e6, g.forward_plan.arena.size,
+              static_cast<double>(g.forward_plan.arena.size) * 4 / 1e3);
   std::printf("generated source: %zu bytes\n", r.header_text.size());
   return 0;
 }

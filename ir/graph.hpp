@@ -12,7 +12,7 @@
 #include <castnet/train/config.hpp>
 
 #include "ir/limits.hpp"
-#include "ir/memory_plan.hpp"
+#include "ir/plan.hpp"
 
 namespace castnet::ir {
 
@@ -135,8 +135,9 @@ struct Graph {
   // layer comes after the layers it reads, and the last is the network's output.
   std::vector<Layer> layers;
   Loss loss;
-  // Filled by plan: the Workspace of train_step, and the stack arena of forward() for one sample.
-  MemoryPlan workspace, one_sample;
+  // Filled by plan: train_step's (its arena is the Workspace) and forward()'s for one sample (a
+  // stack arena).
+  PassPlan step_plan, forward_plan;
 
   std::size_t input_features() const {
     std::size_t n = 1;

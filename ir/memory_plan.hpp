@@ -1,14 +1,16 @@
-// Memory plans: where each buffer of a pass lives in one arena. The generator plans two: the
-// Workspace of train_step (forward, loss, backward of kBatch samples) and the stack arena of
-// forward() (one sample, inference). Buffers whose lifetimes do not overlap share memory.
+// Memory plans: where each buffer of a pass lives in one arena (ir/plan.hpp: the passes and what
+// their layers read and write). Buffers whose lifetimes do not overlap share memory.
 #pragma once
 
 #include <array>
 #include <cstddef>
+#include <limits>
 #include <string>
 #include <vector>
 
 namespace castnet::ir {
+
+inline constexpr std::size_t kNoLayer = std::numeric_limits<std::size_t>::max();
 
 struct Buffer {
   std::string name;     // an identifier: the Workspace accessor or the stack pointer's name
@@ -17,6 +19,7 @@ struct Buffer {
   // Steps of the pass during which it holds data, each [first, last] inclusive.
   std::vector<std::array<std::size_t, 2>> live;
   std::size_t offset = 0;  // values from the arena's start; filled by assign_offsets
+  std::size_t layer = kNoLayer;  // the layer it belongs to (diagnostics blame it), if any
 };
 
 struct MemoryPlan {

@@ -16,15 +16,16 @@
 
 namespace castnet::ops {
 
-// Where a layer's forward pass reads and writes: C++ expressions naming buffers.
-// In the batched pass, the variables `training` (train_step, not forward_batch) and `key` (the
-// step's dropout key) are in scope.
+// Where a layer's forward pass reads and writes: C++ expressions naming the places the plan gave
+// it (ir/plan.hpp). In the training pass, the variables `training` (train_step, not forward_batch)
+// and `key` (the step's dropout key) are in scope.
 struct ForwardSite {
   std::size_t rows = 1;         // samples: 1 in forward(), kBatch in forward_batch()
   std::vector<std::string> xs;  // the layer's inputs, in `inputs` order
   std::string pre;              // its pre-activation (the same buffer as `out` when none is kept)
   std::string out;              // its output
   std::string scratch;          // scratch_values() per sample, when the kind asks for any
+  std::vector<std::string> extras;  // its extra_buffers(), in order (the training pass only)
   std::size_t index = 0;        // the layer's position in the graph (streams of random masks)
   const std::string& x() const { return xs.front(); }
 };
@@ -49,6 +50,7 @@ struct BackwardSite {
   std::string dout;             // dLoss/d(out), read only
   std::string dz;               // a buffer of kBatch * pre_features() values, when needs_dz()
   std::string scratch;          // as in the forward pass
+  std::vector<std::string> extras;
   std::vector<std::string> dxs; // where dLoss/d(input i) goes (overwritten)
   const std::string& x() const { return xs.front(); }
 };

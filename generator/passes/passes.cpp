@@ -224,8 +224,8 @@ void count(ir::Graph& g) {
 
 void plan(ir::Graph& g) {
   for (ir::Layer& l : g.layers) l.unrolled = op(l).unrolled(l);
-  g.workspace = plan_workspace(g);
-  g.one_sample = plan_one_sample(g);
+  g.step_plan = plan_training(g);
+  g.forward_plan = plan_inference(g, 1);
   // The trainer's batch of inputs counts with the Workspace.
   const auto too_big = [&](const ir::MemoryPlan& p, std::uint64_t extra, std::uint64_t limit, const std::string& what,
                            const std::string& hint) {
@@ -235,17 +235,15 @@ void plan(ir::Graph& g) {
     const ir::Buffer* big = &p.buffers.front();
     for (const auto& b : p.buffers)
       if (b.size > big->size) big = &b;
-    const ir::Layer* owner = &g.layers.back();
-    for (const auto& l : g.layers)
-      if (big->name.rfind(l.name + "_", 0) == 0) owner = &l;
+    const ir::Layer* owner = big->layer == ir::kNoLayer ? &g.layers.back() : &g.layers[big->layer];
     fail(g.spec_path, owner->pos, owner->name,
          what + " needs " + features_text(size) + " values, over the limit of " + std::to_string(limit) +
              " (the largest buffer, " + big->name + ", holds " + std::to_string(big->size) + "); " + hint);
   };
-  too_big(g.workspace, ir::sat_mul(g.batch, g.input_features()), g.limits.workspace,
+  too_big(g.step_plan.arena, ir::sat_mul(g.batch, g.input_features()), g.limits.workspace,
           "the Workspace of batch " + std::to_string(g.batch) + " and its inputs",
           "use a smaller batch or fewer units (limit 'workspace')");
-  too_big(g.one_sample, 0, g.limits.stack, "forward() for one sample", "use fewer or narrower layers (limit 'stack')");
+  too_big(g.forward_plan.arena, 0, g.limits.stack, "forward() for one sample", "use fewer or narrower layers (limit 'stack')");
 }
 
 }  // namespace castnet::passes

@@ -105,15 +105,15 @@ units = 4
 [loss]
 type = "mse"
 )");
-  check_plan(g.one_sample, 16);
-  check_plan(g.workspace, 16);
+  check_plan(g.forward_plan.arena, 16);
+  check_plan(g.step_plan.arena, 16);
   // Four hidden outputs of 64 values for one sample, but only two are ever live at once.
-  CHECK(g.one_sample.buffers.size() == 4);
-  CHECK(g.one_sample.size == 2 * 64);
+  CHECK(g.forward_plan.arena.buffers.size() == 4);
+  CHECK(g.forward_plan.arena.size == 2 * 64);
   // train_step keeps every activation for backward, but the gradients between layers reuse memory.
   std::size_t sum = 0;
-  for (const auto& b : g.workspace.buffers) sum += b.size;
-  CHECK(g.workspace.size < sum);
+  for (const auto& b : g.step_plan.arena.buffers) sum += b.size;
+  CHECK(g.step_plan.arena.size < sum);
 }
 
 TEST_CASE("memory plan: residual graph and the MNIST ConvNet", "[memory_plan]") {
@@ -122,15 +122,15 @@ TEST_CASE("memory plan: residual graph and the MNIST ConvNet", "[memory_plan]") 
                            root / "specs/residual_mlp.toml"}) {
     const auto g = castnet::gen::load_graph(spec);
     INFO(spec.filename().string());
-    check_plan(g.workspace, 16);
-    check_plan(g.one_sample, 16);
+    check_plan(g.step_plan.arena, 16);
+    check_plan(g.forward_plan.arena, 16);
     std::size_t sum = 0;
-    for (const auto& b : g.workspace.buffers) sum += b.size;
-    CHECK(g.workspace.size < sum);
+    for (const auto& b : g.step_plan.arena.buffers) sum += b.size;
+    CHECK(g.step_plan.arena.size < sum);
     // A gradient buffer is live from its first writer's backward step to its own layer's.
     const std::size_t n = g.layers.size();
     for (std::size_t i = 0; i + 1 < n; ++i) {
-      const Buffer* grad = g.workspace.find(g.layers[i].name + "_grad");
+      const Buffer* grad = g.step_plan.arena.find(g.layers[i].name + "_grad");
       REQUIRE(grad != nullptr);
       CHECK(grad->live.back()[1] == 2 * n - i);
       for (std::size_t j = i + 1; j < n; ++j)
@@ -141,6 +141,6 @@ TEST_CASE("memory plan: residual graph and the MNIST ConvNet", "[memory_plan]") 
   // The ConvNet's one-sample arena: conv1's output is dead once pool1 has read it.
   const auto cnn = castnet::gen::load_graph(root / "specs/mnist_cnn.toml");
   std::size_t sum = 0;
-  for (const auto& b : cnn.one_sample.buffers) sum += b.size;
-  CHECK(cnn.one_sample.size < sum);
+  for (const auto& b : cnn.forward_plan.arena.buffers) sum += b.size;
+  CHECK(cnn.forward_plan.arena.size < sum);
 }

@@ -94,13 +94,6 @@ ir::Init weight_init(ir::Activation after) {
   return relu_family ? ir::Init::he_normal : ir::Init::glorot_uniform;
 }
 
-std::string workspace_buffer(const std::string& name) {
-  if (!ir::is_identifier(name)) throw std::logic_error("emitter: '" + name + "' is not a valid identifier");
-  return "ws." + name + "()";
-}
-
-std::string workspace_buffer(const ir::Layer& l, const std::string& suffix) { return workspace_buffer(l.name + suffix); }
-
 std::string pair_text(const std::array<std::size_t, 2>& p) { return std::to_string(p[0]) + "x" + std::to_string(p[1]); }
 
 std::string conv_shape_arg(const ir::Layer& l) {

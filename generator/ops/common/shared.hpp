@@ -35,10 +35,6 @@ ir::Init weight_init(ir::Activation after);
 ir::ParamTensor param_tensor(const ir::Layer& l, const std::string& suffix, ir::Shape shape, std::string layout,
                              ir::Init init, std::size_t fan_in, std::size_t fan_out);
 
-// The batched pass's expression for the workspace buffer <layer><suffix>: ws.<layer><suffix>().
-std::string workspace_buffer(const ir::Layer& l, const std::string& suffix);
-std::string workspace_buffer(const std::string& name);
-
 // "3x3": a (height, width) pair in messages and comments.
 std::string pair_text(const std::array<std::size_t, 2>& p);
 // "castnet::Conv2dShape{.c = 1, ...}": the conv and pooling kernels' template argument, from the

@@ -10,8 +10,6 @@
 namespace castnet::ops {
 namespace {
 
-std::string mask_of(const ir::Layer& l) { return workspace_buffer(l, "_mask"); }
-
 class Dropout final : public OpDef {
  public:
   void read(spec::Attributes& a, ir::Layer& l) const override {
@@ -42,14 +40,14 @@ class Dropout final : public OpDef {
 
   std::string forward(const ir::Layer& l, const ForwardSite& s) const override {
     gen::Holes h;
-    h.num("rows", s.rows).num("n", l.out_features).code("x", s.x()).code("out", s.out).code("mask", mask_of(l));
+    h.num("rows", s.rows).num("n", l.out_features).code("x", s.x()).code("out", s.out).code("mask", s.extras.at(0));
     h.real("rate", l.rate).num("index", s.index);
     return gen::render("ops/dropout/forward.tmpl", h);
   }
 
   BackwardCode backward(const ir::Layer& l, const BackwardSite& s) const override {
     gen::Holes h;
-    h.num("n", l.out_features).code("dout", s.dout).code("mask", mask_of(l)).code("dx", s.dxs[0]);
+    h.num("n", l.out_features).code("dout", s.dout).code("mask", s.extras.at(0)).code("dx", s.dxs[0]);
     return {"", {gen::render("ops/dropout/backward.tmpl", h)}};
   }
 };
