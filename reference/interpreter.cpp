@@ -1,8 +1,8 @@
 // The reference interpreter's arithmetic, written llm.c style: one plain loop nest per formula, one
-// sample at a time, every size read from the IR at run time. Each activation and loss follows
-// PyTorch's definition, and the math of its derivative is written once, beside the backward code.
-// Switches over the IR's enums have no default, so a new layer kind, activation or loss fails to
-// compile (-Werror=switch) until it is written out here too.
+// sample at a time, every size read from the IR at run time. Each loss follows PyTorch's
+// definition, and the math of its derivative is written once, beside the backward code (the
+// activations likewise, in activations.cpp). Switches over the IR's enums have no default, so a
+// new layer kind or loss fails to compile (-Werror=switch) until it is written out here too.
 #include "reference/interpreter.hpp"
 
 #include <castnet/rng.hpp>  // what a dropout mask is (a definition, not math under test)
@@ -10,140 +10,17 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <numbers>
 #include <stdexcept>
 #include <string>
 #include <utility>
+
+#include "reference/activations.hpp"
 
 namespace castnet::interp {
 namespace {
 
 void require(bool ok, const std::string& what) {
   if (!ok) throw std::invalid_argument("interpreter: " + what);
-}
-
-// 1 / (1 + e^-z), split by sign so that exp never overflows.
-template <class T>
-T sigmoid(T z) {
-  if (z >= T(0)) return T(1) / (T(1) + std::exp(-z));
-  const T e = std::exp(z);
-  return e / (T(1) + e);
-}
-
-// a = act(z) for one sample of m features. act.alpha is the activation's parameter as the passes
-// filled it (leaky_relu slope, elu alpha, softplus beta).
-template <class T>
-void activate(const ir::ActivationSpec& act, const T* z, std::size_t m, T* a) {
-  const T alpha = static_cast<T>(act.alpha);
-  switch (act.kind) {
-    case ir::Activation::identity:
-      for (std::size_t i = 0; i < m; i++) a[i] = z[i];
-      return;
-    case ir::Activation::relu:
-      for (std::size_t i = 0; i < m; i++) a[i] = z[i] > T(0) ? z[i] : T(0);
-      return;
-    case ir::Activation::leaky_relu:
-      for (std::size_t i = 0; i < m; i++) a[i] = z[i] > T(0) ? z[i] : alpha * z[i];
-      return;
-    case ir::Activation::elu:
-      for (std::size_t i = 0; i < m; i++) a[i] = z[i] > T(0) ? z[i] : alpha * (std::exp(z[i]) - T(1));
-      return;
-    case ir::Activation::gelu: {
-      // The exact form, z * Phi(z) with Phi the standard normal CDF (torch's approximate="none").
-      const T inv_sqrt2 = T(1) / std::sqrt(T(2));
-      for (std::size_t i = 0; i < m; i++) a[i] = z[i] * T(0.5) * (T(1) + std::erf(z[i] * inv_sqrt2));
-      return;
-    }
-    case ir::Activation::silu:
-      for (std::size_t i = 0; i < m; i++) a[i] = z[i] * sigmoid(z[i]);
-      return;
-    case ir::Activation::tanh:
-      for (std::size_t i = 0; i < m; i++) a[i] = std::tanh(z[i]);
-      return;
-    case ir::Activation::sigmoid:
-      for (std::size_t i = 0; i < m; i++) a[i] = sigmoid(z[i]);
-      return;
-    case ir::Activation::softplus:
-      // torch's threshold: where beta*z > 20, softplus(z) is z to working precision and the
-      // log1p(exp) form would overflow for large z, so it returns z itself.
-      for (std::size_t i = 0; i < m; i++)
-        a[i] = alpha * z[i] > T(20) ? z[i] : std::log1p(std::exp(alpha * z[i])) / alpha;
-      return;
-    case ir::Activation::softmax: {
-      // Over the sample's m features; subtracting the max keeps every exp <= 1.
-      T zmax = -std::numeric_limits<T>::infinity();
-      for (std::size_t i = 0; i < m; i++) zmax = std::max(zmax, z[i]);
-      T sum = 0;
-      for (std::size_t i = 0; i < m; i++) {
-        a[i] = std::exp(z[i] - zmax);
-        sum += a[i];
-      }
-      for (std::size_t i = 0; i < m; i++) a[i] /= sum;
-      return;
-    }
-  }
-}
-
-// dz = dLoss/dz from da = dLoss/da for one sample, given the forward's z and a = act(z).
-template <class T>
-void activate_backward(const ir::ActivationSpec& act, const T* z, const T* a, const T* da, std::size_t m,
-                       T* dz) {
-  const T alpha = static_cast<T>(act.alpha);
-  switch (act.kind) {
-    case ir::Activation::identity:
-      // a' = 1
-      for (std::size_t i = 0; i < m; i++) dz[i] = da[i];
-      return;
-    case ir::Activation::relu:
-      // a' = 1 if z > 0 else 0; torch takes relu'(0) = 0.
-      for (std::size_t i = 0; i < m; i++) dz[i] = z[i] > T(0) ? da[i] : T(0);
-      return;
-    case ir::Activation::leaky_relu:
-      // a' = 1 if z > 0 else alpha; torch takes the slope alpha at z = 0.
-      for (std::size_t i = 0; i < m; i++) dz[i] = z[i] > T(0) ? da[i] : alpha * da[i];
-      return;
-    case ir::Activation::elu:
-      // a' = 1 if z > 0 else alpha e^z; torch takes alpha e^0 = alpha at z = 0.
-      for (std::size_t i = 0; i < m; i++) dz[i] = z[i] > T(0) ? da[i] : alpha * std::exp(z[i]) * da[i];
-      return;
-    case ir::Activation::gelu: {
-      // a = z Phi(z)  =>  a' = Phi(z) + z phi(z), phi(z) = e^(-z^2/2) / sqrt(2 pi).
-      const T inv_sqrt2 = T(1) / std::sqrt(T(2));
-      const T inv_sqrt_2pi = T(1) / std::sqrt(T(2) * std::numbers::pi_v<T>);
-      for (std::size_t i = 0; i < m; i++) {
-        const T cdf = T(0.5) * (T(1) + std::erf(z[i] * inv_sqrt2));
-        const T pdf = std::exp(T(-0.5) * z[i] * z[i]) * inv_sqrt_2pi;
-        dz[i] = (cdf + z[i] * pdf) * da[i];
-      }
-      return;
-    }
-    case ir::Activation::silu:
-      // a = z s(z) with s the sigmoid, s' = s(1 - s)  =>  a' = s(z) (1 + z (1 - s(z))).
-      for (std::size_t i = 0; i < m; i++) {
-        const T s = sigmoid(z[i]);
-        dz[i] = s * (T(1) + z[i] * (T(1) - s)) * da[i];
-      }
-      return;
-    case ir::Activation::tanh:
-      // a' = 1 - tanh(z)^2 = 1 - a^2
-      for (std::size_t i = 0; i < m; i++) dz[i] = (T(1) - a[i] * a[i]) * da[i];
-      return;
-    case ir::Activation::sigmoid:
-      // a' = s(z) (1 - s(z)) = a (1 - a)
-      for (std::size_t i = 0; i < m; i++) dz[i] = a[i] * (T(1) - a[i]) * da[i];
-      return;
-    case ir::Activation::softplus:
-      // a = log(1 + e^(beta z)) / beta  =>  a' = sigmoid(beta z); past the threshold a = z, a' = 1.
-      for (std::size_t i = 0; i < m; i++) dz[i] = alpha * z[i] > T(20) ? da[i] : sigmoid(alpha * z[i]) * da[i];
-      return;
-    case ir::Activation::softmax: {
-      // da_j/dz_i = a_j ([i == j] - a_i)  =>  dz_i = a_i (da_i - sum_j a_j da_j).
-      T dot = 0;
-      for (std::size_t j = 0; j < m; j++) dot += a[j] * da[j];
-      for (std::size_t i = 0; i < m; i++) dz[i] = a[i] * (da[i] - dot);
-      return;
-    }
-  }
 }
 
 // Whether the layer's param tensors are exactly these shapes, in this order.
