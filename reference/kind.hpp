@@ -22,8 +22,9 @@ namespace castnet::interp {
 // Throws std::invalid_argument("interpreter: " + what) unless ok.
 void require(bool ok, const std::string& what);
 
-// A layer as the interpreter's constructor checks it. The shared checks have run: the inputs
-// come before the layer and give the shapes it reads, and every tensor's size fits its shape.
+// A layer as the interpreter's constructor checks it. Before check_inputs, the shared checks have
+// found that its inputs come before it and give the shapes it reads; before check, also that
+// out_shape holds out_features values and that every tensor's size fits its shape.
 struct Check {
   const ir::Layer& layer;
   const std::string& what;                   // "<kind> layer '<name>'", for messages
@@ -75,6 +76,7 @@ struct Backward : Pass<T> {
 
 inline constexpr std::size_t kAnyNumber = std::numeric_limits<std::size_t>::max();
 
+// A layer kind, as kinds/<kind>.cpp defines it (kinds::<kind><T>()).
 template <class T>
 struct Kind {
   std::size_t min_inputs = 1, max_inputs = 1;  // how many inputs it reads (kAnyNumber: no limit)
