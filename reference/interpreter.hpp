@@ -1,6 +1,7 @@
 // castnet's reference interpreter: runs a graph IR network with plain scalar loops and runtime shapes.
 // Generated SIMD code is tested against it, so it shares no code with the SIMD runtime: every
-// layer, activation, loss and gradient is written out from its formula in interpreter.cpp,
+// layer, activation, loss and gradient is written out from its formula (each layer kind in
+// kinds/<kind>.cpp, the activations in activations.cpp, the losses in interpreter.cpp),
 // following PyTorch's definitions (defaults, conventions at kinks, softplus's threshold, loss
 // reductions, max pooling's ties). The network is a DAG: each layer reads Layer::inputs (empty: the
 // previous layer), and a value read by several layers gets the sum of their gradients.
@@ -51,12 +52,11 @@ class Interpreter {
                 std::optional<std::uint64_t> dropout_key = std::nullopt) const;
 
  private:
-  // What the forward pass leaves for the backward pass, per layer: the pre-activation z and the
-  // output a, each (n, out_features). For a standalone activation or dropout z is the layer's
-  // input; mask is dropout's factor per value (0 or 1 / (1 - rate)), empty for other layers; h is
-  // glu's linear output (n, 2U) before the gating, empty for other layers.
+  // What the forward pass leaves for the backward pass, per layer: the pre-activation z (the
+  // kind's formula) and the output a = activation(z), each (n, out_features), and what the
+  // layer's kind saved for its backward pass (kind.hpp: Forward::saved), most often nothing.
   struct Trace {
-    std::vector<std::vector<T>> z, a, mask, h;
+    std::vector<std::vector<T>> z, a, saved;
   };
 
   // A layer's inputs as the constructor resolved them: indices into graph_.layers or

@@ -1,6 +1,6 @@
 // The libtorch peer, written as a libtorch user would: one torch::nn module per layer with
 // parameters, torch functions for the rest, autograd and torch::optim::SGD for training. Each
-// layer follows the interpreter's semantics (reference/interpreter.cpp), which follow
+// layer follows the interpreter's semantics (reference/kinds/<kind>.cpp), which follow
 // PyTorch's; where castnet's convention is not torch's default the code says so.
 #include "torch_net.hpp"
 
