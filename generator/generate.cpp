@@ -53,7 +53,6 @@ std::string training_text(const ir::Graph& g, const GenRequest& req, const std::
 // The standalone inference header: the weights must hold the spec's tensors, names and shapes.
 std::string export_text(const ir::Graph& g, const GenRequest& req, const std::string& spec_sha256) {
   if (req.real_double) throw std::invalid_argument("--real double: an exported model computes in float");
-  if (req.batch != 0) throw std::invalid_argument("--batch: an exported model has no batch (predict_batch takes any n)");
   if (!req.arch.empty())
     throw std::invalid_argument("--arch: an exported header is portable C++; compile it with the flags of your choice");
   // Read once: the banner's SHA-256 is of the very bytes exported.
@@ -73,6 +72,7 @@ std::string export_text(const ir::Graph& g, const GenRequest& req, const std::st
   o.weights_sha256 = support::sha256_hex(bytes);
   o.version = CASTNET_VERSION_STRING;
   if (!req.ns.empty()) o.gen_flags += " --namespace " + req.ns;
+  if (req.batch != 0) o.gen_flags += " --batch " + std::to_string(req.batch);
   return emit_export(g, file, norm, o);
 }
 

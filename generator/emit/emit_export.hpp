@@ -1,6 +1,6 @@
 // Emission of the standalone inference header (`castnet export`, castnet_add_model WEIGHTS): the
-// weights baked in as constant arrays and a plain, allocation-free forward pass that needs only
-// the C++ standard library (templates/export.hpp.tmpl).
+// weights baked in as constant arrays, the training header's forward passes over castnet's own
+// kernels, carried along, so that it needs only the C++ standard library (templates/export.hpp.tmpl).
 #pragma once
 
 #include <castnet/io/safetensors.hpp>

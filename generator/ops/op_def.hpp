@@ -120,6 +120,9 @@ class OpDef {
   virtual std::string type_label(const ir::Layer& l) const = 0;
   // "dense 784 -> 512, relu": comments in generated code.
   virtual std::string describe(const ir::Layer& l) const = 0;
+  // The kernel headers its code calls, under castnet/kernels/ ("dense.hpp"): the training header
+  // includes them, an exported header carries them.
+  virtual std::vector<std::string> kernel_headers(const ir::Layer& l) const = 0;
   virtual std::string forward(const ir::Layer& l, const ForwardSite& site) const = 0;
   virtual BackwardCode backward(const ir::Layer& l, const BackwardSite& site) const = 0;
 };

@@ -92,6 +92,87 @@ def activation(kind, layer):
 ACTIVATIONS = ("identity", "relu", "leaky_relu", "elu", "gelu", "silu", "tanh", "sigmoid", "softplus", "softmax")
 
 
+# ---- one builder per castnet layer kind ----
+# Each takes the twin (to register modules with parameters under the layer's name), the layer's
+# table, its input shapes (one sample each) and its activation function, and returns the layer as a
+# function of its input tensors and its output shape. LAYER_KINDS maps every castnet layer kind
+# (ir/op_kinds.def) to its builder; tests/unit/kinds_test.cpp checks that none is missing.
+
+
+def _dense(twin, layer, ins, act):
+    module = twin._register(layer["name"], nn.Linear(ins[0][0], layer["units"]))
+    return (lambda x: act(module(x))), (layer["units"],)
+
+
+def _glu(twin, layer, ins, act):
+    module = twin._register(layer["name"], nn.Linear(ins[0][0], 2 * layer["units"]))
+    return (lambda x: F.glu(module(x), -1)), (layer["units"],)
+
+
+def _conv2d(twin, layer, ins, act):
+    shape = ins[0]
+    (kh, kw), (sh, sw) = pair(layer["kernel"]), pair(layer.get("stride", 1))
+    padding = layer.get("padding", 0)
+    if padding == "same":
+        ph, pw = kh // 2, kw // 2
+    else:
+        ph, pw = pair(0 if padding == "valid" else padding)
+    module = twin._register(layer["name"], nn.Conv2d(shape[0], layer["filters"], (kh, kw), (sh, sw), (ph, pw)))
+    out = (layer["filters"], (shape[1] + 2 * ph - kh) // sh + 1, (shape[2] + 2 * pw - kw) // sw + 1)
+    return (lambda x: act(module(x))), out
+
+
+def _pool2d(pool):
+    def build(twin, layer, ins, act):
+        shape = ins[0]
+        kh, kw = pair(layer["size"])
+        sh, sw = pair(layer.get("stride", layer["size"]))
+        return pool((kh, kw), (sh, sw)), (shape[0], (shape[1] - kh) // sh + 1, (shape[2] - kw) // sw + 1)
+
+    return build
+
+
+def _prelu(twin, layer, ins, act):
+    return twin._register(layer["name"], nn.PReLU(ins[0][0])), ins[0]
+
+
+def _flatten(twin, layer, ins, act):
+    return (lambda x: x.flatten(1)), (math.prod(ins[0]),)
+
+
+def _dropout(twin, layer, ins, act):
+    return (lambda x: x), ins[0]  # inference: the identity (training refuses dropout)
+
+
+def _activation(twin, layer, ins, act):
+    return activation(layer["type"], layer), ins[0]
+
+
+def _add(twin, layer, ins, act):
+    return (lambda *xs: sum(xs[1:], xs[0])), ins[0]
+
+
+def _concat(twin, layer, ins, act):
+    if len(ins[0]) == 3:  # images join along channels
+        return (lambda *xs: torch.cat(xs, 1)), (sum(s[0] for s in ins),) + ins[0][1:]
+    return (lambda *xs: torch.cat([x.flatten(1) for x in xs], 1)), (sum(math.prod(s) for s in ins),)
+
+
+LAYER_KINDS = {
+    "dense": _dense,
+    "activation": _activation,
+    "dropout": _dropout,
+    "conv2d": _conv2d,
+    "maxpool2d": _pool2d(nn.MaxPool2d),
+    "avgpool2d": _pool2d(nn.AvgPool2d),
+    "flatten": _flatten,
+    "add": _add,
+    "concat": _concat,
+    "glu": _glu,
+    "prelu": _prelu,
+}
+
+
 class Twin(nn.Module):
     def __init__(self, spec):
         super().__init__()
@@ -113,53 +194,18 @@ class Twin(nn.Module):
             return self._shapes[name]
         layer = self._layers[name]
         ins = [self._shape(i) for i in layer["inputs"]]
-        kind, shape = layer["type"], ins[0]
+        kind = "activation" if layer["type"] in ACTIVATIONS else layer["type"]
+        if kind not in LAYER_KINDS:
+            raise SystemExit(f"torch_twin: layer '{name}': type '{layer['type']}' is not supported")
         act = activation(layer.get("activation", "identity"), layer)
-        if kind == "dense":
-            module = self._add(name, nn.Linear(shape[0], layer["units"]))
-            op, out = lambda x: act(module(x)), (layer["units"],)
-        elif kind == "glu":
-            module = self._add(name, nn.Linear(shape[0], 2 * layer["units"]))
-            op, out = lambda x: F.glu(module(x), -1), (layer["units"],)
-        elif kind == "conv2d":
-            (kh, kw), (sh, sw) = pair(layer["kernel"]), pair(layer.get("stride", 1))
-            padding = layer.get("padding", 0)
-            if padding == "same":
-                ph, pw = kh // 2, kw // 2
-            else:
-                ph, pw = pair(0 if padding == "valid" else padding)
-            module = self._add(name, nn.Conv2d(shape[0], layer["filters"], (kh, kw), (sh, sw), (ph, pw)))
-            op = lambda x: act(module(x))
-            out = (layer["filters"], (shape[1] + 2 * ph - kh) // sh + 1, (shape[2] + 2 * pw - kw) // sw + 1)
-        elif kind in ("maxpool2d", "avgpool2d"):
-            kh, kw = pair(layer["size"])
-            sh, sw = pair(layer.get("stride", layer["size"]))
-            pool = nn.MaxPool2d if kind == "maxpool2d" else nn.AvgPool2d
-            op = pool((kh, kw), (sh, sw))
-            out = (shape[0], (shape[1] - kh) // sh + 1, (shape[2] - kw) // sw + 1)
-        elif kind == "prelu":
-            op, out = self._add(name, nn.PReLU(shape[0])), shape
-        elif kind == "flatten":
-            op, out = lambda x: x.flatten(1), (math.prod(shape),)
-        elif kind == "dropout":
-            op, out = lambda x: x, shape  # inference: the identity (training refuses dropout)
-        elif kind in ACTIVATIONS:
-            op, out = activation(kind, layer), shape
-        elif kind == "add":
-            op, out = lambda *xs: sum(xs[1:], xs[0]), shape
-        elif kind == "concat":
-            if len(shape) == 3:  # images join along channels
-                op, out = lambda *xs: torch.cat(xs, 1), (sum(s[0] for s in ins),) + shape[1:]
-            else:
-                op, out = lambda *xs: torch.cat([x.flatten(1) for x in xs], 1), (sum(math.prod(s) for s in ins),)
-        else:
-            raise SystemExit(f"torch_twin: layer '{name}': type '{kind}' is not supported")
+        op, out = LAYER_KINDS[kind](self, layer, ins, act)
         self._ops[name] = (op, layer["inputs"])
         self._shapes[name] = out
         return out
 
-    def _add(self, name, module):
-        self.add_module(name, module)  # state_dict keys: <layer>.weight, <layer>.bias
+    def _register(self, name, module):
+        """Registers a module with parameters: state_dict keys <layer>.weight, <layer>.bias."""
+        self.add_module(name, module)
         return module
 
     def forward(self, x):

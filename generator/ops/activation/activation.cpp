@@ -34,6 +34,8 @@ class Activation final : public OpDef {
     return std::string(ir::to_string(l.activation.kind)) + " " + ir::shape_text(l.out_shape);
   }
 
+  std::vector<std::string> kernel_headers(const ir::Layer&) const override { return {"activation.hpp"}; }
+
   std::string forward(const ir::Layer& l, const ForwardSite& s) const override {
     return activation_forward_code(l, s.rows, s.x(), s.out);
   }

@@ -72,6 +72,11 @@ ir::ParamTensor param_tensor(const ir::Layer& l, const std::string& suffix, ir::
 
 bool has_activation(const ir::Layer& l) { return l.activation.kind != ir::Activation::identity; }
 
+std::vector<std::string> with_activation(const ir::Layer& l, std::vector<std::string> headers) {
+  if (has_activation(l)) headers.push_back("activation.hpp");
+  return headers;
+}
+
 bool keeps_pre_activation(const ir::Layer& l) {
   switch (l.activation.kind) {
     case ir::Activation::identity:

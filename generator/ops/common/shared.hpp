@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "ir/graph.hpp"
 #include "ops/op_def.hpp"
@@ -20,6 +21,8 @@ ir::ActivationSpec read_activation_params(spec::Attributes& a, ir::Activation ki
 // The optional `activation` key of a layer with an affine part (dense, conv2d), with its parameter.
 ir::ActivationSpec read_fused_activation(spec::Attributes& a);
 bool has_activation(const ir::Layer& l);
+// `headers` and, when the layer applies an activation, the activations' kernel header.
+std::vector<std::string> with_activation(const ir::Layer& l, std::vector<std::string> headers);
 // Whether a fused activation's backward pass needs its input z, so the layer keeps z beside the
 // output. relu and leaky_relu decide on z > 0, which is out > 0 (their slopes are >= 0); tanh,
 // sigmoid and softmax use the output alone. The others run in place and save the buffer.

@@ -137,6 +137,10 @@ class Conv2d final : public OpDef {
     return l.unrolled ? d + ", straight-line" : d;
   }
 
+  std::vector<std::string> kernel_headers(const ir::Layer& l) const override {
+    return with_activation(l, l.unrolled ? std::vector<std::string>{} : std::vector<std::string>{"conv2d.hpp"});
+  }
+
   std::string forward(const ir::Layer& l, const ForwardSite& s) const override {
     const std::string activation = has_activation(l) ? activation_forward_code(l, s.rows, s.pre, s.out) : "";
     if (l.unrolled) return straight_line_forward(l, linear_map(l), s.rows, s.x(), s.pre, activation);

@@ -38,6 +38,8 @@ class Dropout final : public OpDef {
     return "dropout " + ir::shape_text(l.out_shape) + ", rate " + gen::format_real(l.rate);
   }
 
+  std::vector<std::string> kernel_headers(const ir::Layer&) const override { return {"dropout.hpp"}; }
+
   std::string forward(const ir::Layer& l, const ForwardSite& s) const override {
     gen::Holes h;
     h.num("rows", s.rows).num("n", l.out_features).code("x", s.x()).code("out", s.out).code("mask", s.extras.at(0));

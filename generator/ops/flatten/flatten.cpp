@@ -28,6 +28,8 @@ class Flatten final : public OpDef {
     return "flatten " + ir::shape_text(l.in_shapes.front()) + " -> " + ir::shape_text(l.out_shape) + ", the same values";
   }
 
+  std::vector<std::string> kernel_headers(const ir::Layer&) const override { return {"merge.hpp"}; }
+
   std::string forward(const ir::Layer&, const ForwardSite&) const override { return ""; }
 
   BackwardCode backward(const ir::Layer& l, const BackwardSite& s) const override {

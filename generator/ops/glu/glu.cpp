@@ -44,6 +44,8 @@ class Glu final : public OpDef {
            std::to_string(l.units - 1) + ", gate rows " + std::to_string(l.units) + ".." + std::to_string(2 * l.units - 1) + ")";
   }
 
+  std::vector<std::string> kernel_headers(const ir::Layer&) const override { return {"dense.hpp", "glu.hpp"}; }
+
   std::string forward(const ir::Layer& l, const ForwardSite& s) const override {
     gen::Holes h;
     h.num("rows", s.rows).num("in", l.in_features).num("units", l.units).id("layer", l.name);

@@ -45,6 +45,8 @@ class Add final : public OpDef {
     return "add " + ir::shape_text(l.out_shape) + ": " + names;
   }
 
+  std::vector<std::string> kernel_headers(const ir::Layer&) const override { return {"merge.hpp"}; }
+
   std::string forward(const ir::Layer& l, const ForwardSite& s) const override {
     std::string code;
     for (std::size_t i = 1; i < s.xs.size(); ++i) {
@@ -103,6 +105,8 @@ class Concat final : public OpDef {
     for (const auto& n : l.input_names) names += (names.empty() ? "" : ", ") + n;
     return "concat " + ir::shape_text(l.out_shape) + ": " + names;
   }
+
+  std::vector<std::string> kernel_headers(const ir::Layer&) const override { return {"merge.hpp"}; }
 
   std::string forward(const ir::Layer& l, const ForwardSite& s) const override {
     std::string code;

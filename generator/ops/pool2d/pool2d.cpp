@@ -50,6 +50,8 @@ class Pool2d final : public OpDef {
            pair_text(l.kernel) + ", stride " + pair_text(l.stride);
   }
 
+  std::vector<std::string> kernel_headers(const ir::Layer&) const override { return {"pool2d.hpp"}; }
+
   std::string forward(const ir::Layer& l, const ForwardSite& s) const override {
     gen::Holes h;
     h.code("kind", name()).num("rows", s.rows).code("shape", conv_shape_arg(l)).code("x", s.x()).code("out", s.out);

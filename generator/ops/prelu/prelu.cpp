@@ -36,6 +36,8 @@ class Prelu final : public OpDef {
     return "prelu " + ir::shape_text(l.out_shape) + ", " + std::to_string(channels(l)[0]) + " slopes";
   }
 
+  std::vector<std::string> kernel_headers(const ir::Layer&) const override { return {"prelu.hpp"}; }
+
   std::string forward(const ir::Layer& l, const ForwardSite& s) const override {
     gen::Holes h;
     h.num("rows", s.rows).num("channels", channels(l)[0]).num("positions", channels(l)[1]).id("layer", l.name);

@@ -11,6 +11,8 @@
 #include <cmath>
 #include <cstddef>
 
+#include "castnet/kernels/outputs.hpp"
+
 namespace castnet::losses {
 namespace detail {
 
@@ -26,11 +28,7 @@ inline std::size_t finish_padding(T* dy, std::size_t n) noexcept {
 // log(1 + e^-|z|), the softplus tail that every logistic loss needs, without overflow.
 inline double log1p_exp_neg_abs(double z) noexcept { return std::log1p(std::exp(-std::abs(z))); }
 
-// σ(z) from e^-|z| ∈ (0, 1], so neither sign of z can overflow.
-inline double stable_sigmoid(double z) noexcept {
-  const double e = std::exp(-std::abs(z));
-  return z >= 0 ? 1.0 / (1.0 + e) : e / (1.0 + e);
-}
+using outputs::stable_sigmoid;
 
 // The class a target value names. Targets hold integers stored as T; rounding absorbs any
 // representation error. Out-of-range or NaN targets break the caller's precondition: they are

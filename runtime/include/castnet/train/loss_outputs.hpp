@@ -8,6 +8,7 @@
 #pragma once
 
 #include <castnet/kernels/losses.hpp>
+#include <castnet/kernels/outputs.hpp>
 #include <castnet/model.hpp>
 
 #include <algorithm>
@@ -73,26 +74,14 @@ std::size_t count_correct(Loss loss, const T* y, const T* t, std::size_t n, std:
 }
 
 // The values `predict` prints for one sample's outputs y: unchanged for mse, sigmoid for binary
-// cross-entropy, softmax for softmax cross-entropy. Computed in double, shifted by the maximum so
-// that exp never overflows.
+// cross-entropy, softmax for softmax cross-entropy (castnet/kernels/outputs.hpp, which exported
+// headers carry too).
 template <class T>
 void output_values(Loss loss, const T* y, std::size_t outputs, T* out) {
   switch (loss) {
-    case Loss::mse:
-      std::copy(y, y + outputs, out);
-      return;
-    case Loss::binary_cross_entropy:
-      for (std::size_t k = 0; k < outputs; ++k) out[k] = static_cast<T>(losses::detail::stable_sigmoid(static_cast<double>(y[k])));
-      return;
-    case Loss::softmax_cross_entropy: {
-      const double top = static_cast<double>(*std::max_element(y, y + outputs));
-      double sum = 0;
-      for (std::size_t k = 0; k < outputs; ++k) sum += std::exp(static_cast<double>(y[k]) - top);
-      for (std::size_t k = 0; k < outputs; ++k) {
-        out[k] = static_cast<T>(std::exp(static_cast<double>(y[k]) - top) / sum);
-      }
-      return;
-    }
+    case Loss::mse: return castnet::outputs::identity(y, outputs, out);
+    case Loss::binary_cross_entropy: return castnet::outputs::sigmoid(y, outputs, out);
+    case Loss::softmax_cross_entropy: return castnet::outputs::softmax(y, outputs, out);
   }
 }
 
