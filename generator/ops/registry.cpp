@@ -1,36 +1,25 @@
 // OpKind -> OpDef, and spec type names -> layer kinds.
 #include "ops/op_def.hpp"
 
+#include <stdexcept>
+
 namespace castnet::ops {
 
-// Defined in each kind's file.
-const OpDef& dense_op();
-const OpDef& activation_op();
-const OpDef& dropout_op();
-const OpDef& conv2d_op();
-const OpDef& maxpool2d_op();
-const OpDef& avgpool2d_op();
-const OpDef& flatten_op();
-const OpDef& add_op();
-const OpDef& concat_op();
-const OpDef& glu_op();
-const OpDef& prelu_op();
+// Defined in each kind's folder, ops/<kind>/, and named as ir/op_kinds.def names the kind: a kind
+// listed there without its definition fails to link.
+#define CASTNET_OP(name) const OpDef& name##_op();
+#include "ir/op_kinds.def"
+#undef CASTNET_OP
 
 const OpDef& op_def(ir::OpKind kind) {
   switch (kind) {
-    case ir::OpKind::dense: return dense_op();
-    case ir::OpKind::activation: return activation_op();
-    case ir::OpKind::dropout: return dropout_op();
-    case ir::OpKind::conv2d: return conv2d_op();
-    case ir::OpKind::maxpool2d: return maxpool2d_op();
-    case ir::OpKind::avgpool2d: return avgpool2d_op();
-    case ir::OpKind::flatten: return flatten_op();
-    case ir::OpKind::add: return add_op();
-    case ir::OpKind::concat: return concat_op();
-    case ir::OpKind::glu: return glu_op();
-    case ir::OpKind::prelu: return prelu_op();
+#define CASTNET_OP(name) \
+  case ir::OpKind::name: \
+    return name##_op();
+#include "ir/op_kinds.def"
+#undef CASTNET_OP
   }
-  return dense_op();  // unreachable: the switch covers every kind (-Werror=switch)
+  throw std::logic_error("op_def: not a layer kind");
 }
 
 const OpDef* op_for_type(std::string_view type, ir::Layer& l) {
