@@ -1,7 +1,15 @@
-// Names of the IR's enums, as they are spelled in specs.
+// Names of the IR's enums, as they are spelled in specs, and a layer's settings.
 #include "graph.hpp"
 
+#include <stdexcept>
+
 namespace castnet::ir {
+
+double Layer::setting(const std::string& key) const {
+  const auto it = settings.find(key);
+  if (it == settings.end()) throw std::out_of_range("layer '" + name + "' has no setting '" + key + "'");
+  return it->second;
+}
 
 const char* to_string(OpKind k) {
   switch (k) {

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -106,6 +107,10 @@ struct Layer {
   ActivationSpec activation;
   // dropout: the probability of zeroing a value in training, in [0, 1)
   double rate = 0.0;
+  // The numeric settings of kinds without a field above, by their spec key (hardtanh: min_val,
+  // max_val): the kind's op file reads them from the spec, its reference file reads them here.
+  std::map<std::string, double> settings;
+  double setting(const std::string& key) const;  // std::out_of_range naming the key if absent
   // Filled by infer_shapes: the shape of each input and of the output (one sample), and their
   // sizes. in_features is the input's size (concat: the sum over its inputs; add: one input's).
   // A hand-built chain may leave the shapes empty: they then mean [in_features], [out_features].

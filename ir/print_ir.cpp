@@ -33,6 +33,7 @@ std::string print_ir(const Graph& g) {
       o << ", " << to_string(l.activation.kind);
       if (default_alpha(l.activation.kind) != 0.0) o << " (" << l.activation.alpha << ")";
     }
+    for (const auto& [key, value] : l.settings) o << ", " << key << " " << value;
     o << ", flops " << l.flops << (l.unrolled ? ", straight-line" : "") << "\n";
     for (const ParamTensor& p : l.params)
       o << "    param " << p.torch_name << " " << shape_text(p.shape) << " init " << init_name(p.init) << " fan "

@@ -342,6 +342,7 @@ struct EigenNet::State {
         case ir::OpKind::dropout:
         case ir::OpKind::glu:      // refused by supports()
         case ir::OpKind::prelu:
+        case ir::OpKind::hardtanh:
           break;
       }
       if (l.fused()) activate(l.act, pre, a, row_a);
@@ -482,6 +483,7 @@ struct EigenNet::State {
         case ir::OpKind::dropout:
         case ir::OpKind::glu:      // refused by supports()
         case ir::OpKind::prelu:
+        case ir::OpKind::hardtanh:
           break;
       }
     }
@@ -498,6 +500,7 @@ bool EigenNet::supports(const ir::Graph& g, std::string* why_not, bool training)
     switch (l.kind) {
       case ir::OpKind::glu:
       case ir::OpKind::prelu:
+      case ir::OpKind::hardtanh:
         return refuse(label(l));
       case ir::OpKind::dropout:
         if (training) return refuse("dropout in training (layer '" + l.name + "')");
@@ -581,6 +584,7 @@ EigenNet::EigenNet(const ir::Graph& g) : s_(std::make_unique<State>()) {
       case ir::OpKind::concat:
       case ir::OpKind::glu:
       case ir::OpKind::prelu:
+      case ir::OpKind::hardtanh:
         break;
     }
   }

@@ -134,6 +134,7 @@ TorchNet::Impl::Impl(const ir::Graph& g) : graph(g), last_reader(g.layers.size()
       case ir::OpKind::flatten:
       case ir::OpKind::add:
       case ir::OpKind::concat:
+      case ir::OpKind::hardtanh:
         break;
     }
     modules.push_back(std::move(module));
@@ -182,6 +183,9 @@ torch::Tensor TorchNet::Impl::run(const torch::Tensor& x) {
         break;
       case ir::OpKind::flatten:
         z = in[0].flatten(1);
+        break;
+      case ir::OpKind::hardtanh:
+        z = F::hardtanh(in[0], F::HardtanhFuncOptions().min_val(layer.setting("min_val")).max_val(layer.setting("max_val")));
         break;
       case ir::OpKind::add:
         z = in[0];

@@ -1,12 +1,13 @@
-// castnet export: the standalone header, compiled on its own by each compiler and language version
-// at hand, against the reference interpreter on every layer kind (weights and inputs random,
-// inputs in raw units so that the normalisation baked in from the weights' metadata matters);
-// what its object file needs from the outside world; and the errors of a bad export.
+// castnet export: the standalone header, compiled on its own by each compiler, language version and
+// form, against the reference interpreter on every layer kind (weights and inputs random, inputs in
+// raw units so that the normalisation baked in from the weights' metadata matters); built as the
+// runners are, against `castnet predict` and the training header's forward() bit for bit; what its
+// object file needs from the outside world; and the errors of a bad export.
 #include <catch2/catch.hpp>
 
+#include <castnet/data/normalize.hpp>
 #include <castnet/io/safetensors.hpp>
 #include <castnet/train/loss_outputs.hpp>
-#include <castnet/data/normalize.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -14,6 +15,7 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -21,6 +23,7 @@
 #include "find_program.hpp"
 #include "generate.hpp"
 #include "reference/interpreter.hpp"
+#include "support/cli_sandbox.hpp"
 #include "support/process.hpp"
 #include "support/sha256.hpp"
 
@@ -50,34 +53,62 @@ struct Build {
   std::vector<std::string> command;
 };
 
-// Each compiler found times C++17 and C++20, and g++ with xsimd at the machine's widest vectors.
+// The path of g++ or clang++; a missing compiler fails the test (./castnet test installs both).
+std::string compiler(const char* name) {
+  const std::string exe = on_path(name);
+  if (exe.empty()) FAIL(name << " is not on PATH (./castnet test installs it: Debian's g++ and clang)");
+  return exe;
+}
+
+// g++ and clang++ at C++17 and C++20 in the header's default form, the compilers' vector
+// extensions, as wide as -march=native allows; then, with g++, the same form with the baseline's
+// SSE2 vectors only and with AVX2 (where the CPU has it), the scalar form, and xsimd.
 std::vector<Build> builds() {
   std::vector<Build> b;
+  const auto add = [&](std::string label, const std::string& exe, std::vector<std::string> flags, bool strict_conversion) {
+    Build one{std::move(label), {exe}};
+    one.command.insert(one.command.end(), flags.begin(), flags.end());
+    // xsimd's own headers trip -Wconversion.
+    one.command.insert(one.command.end(), kStrict.begin(), strict_conversion ? kStrict.end() : kStrict.end() - 1);
+    b.push_back(std::move(one));
+  };
   for (const char* cxx : {"g++", "clang++"}) {
-    const std::string exe = on_path(cxx);
-    if (exe.empty()) {
-      WARN("skipped " << cxx << ": not on PATH");
-      continue;
-    }
-    for (const char* std : {"-std=c++17", "-std=c++20"}) {
-      Build one{std::string(cxx) + " " + std, {exe, std}};
-      one.command.insert(one.command.end(), kStrict.begin(), kStrict.end());
-      b.push_back(one);
-    }
+    const std::string exe = compiler(cxx);
+    for (const char* std : {"-std=c++17", "-std=c++20"})
+      add(std::string(cxx) + " " + std + " -march=native", exe, {std, "-march=native"}, true);
   }
-  if (const std::string gxx = on_path("g++"); !gxx.empty()) {
-    Build simd{"g++ -std=c++20 -march=native -DCASTNET_USE_XSIMD", {gxx, "-std=c++20", "-march=native", "-DCASTNET_USE_XSIMD"}};
-    simd.command.insert(simd.command.end(), kStrict.begin(), kStrict.end() - 1);  // xsimd's own headers trip -Wconversion
-    b.push_back(simd);
-  }
+  const std::string gxx = compiler("g++");
+  add("g++ -std=c++17 (SSE2)", gxx, {"-std=c++17"}, true);
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+    add("g++ -std=c++17 -mavx2 -mfma", gxx, {"-std=c++17", "-mavx2", "-mfma"}, true);
+  add("g++ -std=c++17 -march=native -DCASTNET_EXPORT_SCALAR", gxx, {"-std=c++17", "-march=native", "-DCASTNET_EXPORT_SCALAR"}, true);
+  add("g++ -std=c++20 -march=native -DCASTNET_USE_XSIMD", gxx, {"-std=c++20", "-march=native", "-DCASTNET_USE_XSIMD"}, false);
   return b;
 }
 
-// Prints predict()'s outputs for each sample of a binary file of floats, then predict_batch()'s.
+// The runners' compiler and flags (castnet predict's), split at spaces.
+std::vector<std::string> runner_command() {
+  std::vector<std::string> command = {CASTNET_CXX};
+  std::istringstream flags(CASTNET_RUNNER_FLAGS);
+  for (std::string f; flags >> f;) command.push_back(f);
+  return command;
+}
+
+// Prints predict()'s outputs for each sample of a binary file of floats, then predict_batch()'s,
+// each value as the shortest text that reads back as it (as castnet predict prints them), the
+// values of a sample on one line.
 std::string driver(const std::string& ns) {
   return "#include \"model.hpp\"\n"
+         "#include <charconv>\n"
          "#include <cstdio>\n"
          "#include <vector>\n"
+         "static void print(const std::vector<float>& y) {\n"
+         "  for (std::size_t i = 0; i < y.size(); ++i) {\n"
+         "    char buf[32];\n"
+         "    *std::to_chars(buf, buf + sizeof buf - 1, y[i]).ptr = 0;\n"
+         "    std::printf(\"%s%c\", buf, (i + 1) % " + ns + "::kOutputs == 0 ? '\\n' : ',');\n"
+         "  }\n"
+         "}\n"
          "int main(int argc, char** argv) {\n"
          "  if (argc != 2) return 2;\n"
          "  std::FILE* f = std::fopen(argv[1], \"rb\");\n"
@@ -89,9 +120,9 @@ std::string driver(const std::string& ns) {
          "  const std::size_t n = x.size() / " + ns + "::kInputs;\n"
          "  y.resize(n * " + ns + "::kOutputs);\n"
          "  for (std::size_t s = 0; s < n; ++s) " + ns + "::predict(x.data() + s * " + ns + "::kInputs, y.data() + s * " + ns + "::kOutputs);\n"
-         "  for (float v : y) std::printf(\"%.9g\\n\", static_cast<double>(v));\n"
+         "  print(y);\n"
          "  " + ns + "::predict_batch(x.data(), y.data(), n);\n"
-         "  for (float v : y) std::printf(\"%.9g\\n\", static_cast<double>(v));\n"
+         "  print(y);\n"
          "  return 0;\n"
          "}\n";
 }
@@ -102,7 +133,8 @@ struct Case {
 };
 
 // Random weights (uniform, scaled by each tensor's fan-in) with `normalize` statistics in the
-// metadata, and random raw inputs; returns the interpreter's outputs as `castnet predict` prints them.
+// metadata, and random raw inputs (whole numbers in [0, 255], exact in a CSV file too); the
+// interpreter's outputs as `castnet predict` prints them.
 struct Fixture {
   castnet::ir::Graph graph;
   std::vector<float> x;         // raw inputs, kRows rows
@@ -111,8 +143,7 @@ struct Fixture {
 
   Fixture(const Case& c, const fs::path& weights, unsigned seed) : graph(castnet::gen::load_graph(c.spec)) {
     std::mt19937 rng(seed);
-    // In double: the header sums in double and rounds each layer's outputs to float, so it is
-    // within float rounding of the exact result.
+    // In double: the reference, which every build is within float rounding of.
     castnet::interp::Interpreter<double> interp(graph);
     std::vector<castnet::io::TensorData> tensors;
     std::size_t k = 0;
@@ -127,9 +158,9 @@ struct Fixture {
       }
 
     const std::size_t inputs = graph.input_features(), outputs = graph.output_features();
-    std::uniform_real_distribution<float> raw(0.0f, 255.0f);
+    std::uniform_int_distribution<int> raw(0, 255);
     x.resize(kRows * inputs);
-    for (auto& v : x) v = raw(rng);
+    for (auto& v : x) v = static_cast<float>(raw(rng));
     castnet::Dataset<double> data;
     data.rows = kRows;
     data.inputs = inputs;
@@ -145,12 +176,39 @@ struct Fixture {
       expected.insert(expected.end(), p.begin(), p.end());
     }
   }
+
+  void write_binary(const fs::path& path) const {
+    std::ofstream out(path, std::ios::binary);
+    out.write(reinterpret_cast<const char*>(x.data()), static_cast<std::streamsize>(x.size() * sizeof(float)));
+  }
+
+  // The inputs as a CSV file for castnet predict: a header row, then whole numbers.
+  void write_csv(const fs::path& path) const {
+    std::string text;
+    const std::size_t inputs = graph.input_features();
+    for (std::size_t i = 0; i < inputs; ++i) text += (i ? ",x" : "x") + std::to_string(i);
+    for (std::size_t i = 0; i < x.size(); ++i) text += (i % inputs ? "," : "\n") + std::to_string(static_cast<int>(x[i]));
+    write_file(path, text + "\n");
+  }
 };
 
-std::vector<float> parse_floats(const std::string& text) {
-  std::vector<float> v;
+// Lines of comma-separated values.
+std::vector<std::vector<std::string>> rows_of(const std::string& text) {
+  std::vector<std::vector<std::string>> rows;
   std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) v.push_back(std::stof(line));
+  for (std::string line; std::getline(in, line);) {
+    std::vector<std::string> cells;
+    std::istringstream cells_in(line);
+    for (std::string cell; std::getline(cells_in, cell, ',');) cells.push_back(cell);
+    rows.push_back(cells);
+  }
+  return rows;
+}
+
+std::vector<float> floats_of(const std::vector<std::vector<std::string>>& rows) {
+  std::vector<float> v;
+  for (const auto& row : rows)
+    for (const auto& cell : row) v.push_back(std::stof(cell));
   return v;
 }
 
@@ -175,13 +233,23 @@ castnet::test::Result cli(const std::vector<std::string>& args) {
   return run(a);
 }
 
+// Compiles `source` in `dir` with `command` (compiler and flags) into dir/name and returns its path.
+fs::path compile(std::vector<std::string> command, const fs::path& dir, const std::string& source, const std::string& name) {
+  command.insert(command.end(), {"-I", dir.string(), (dir / source).string(), "-o", (dir / name).string()});
+  const auto compiled = run(command);
+  INFO(compiled.err);
+  REQUIRE(compiled.exit_code == 0);
+  return dir / name;
+}
+
 }  // namespace
 
-TEST_CASE("export: every layer kind agrees with the interpreter, with every compiler and language version", "[export]") {
+TEST_CASE("export: every layer kind agrees with the interpreter, with every compiler, language version and form", "[export]") {
   const fs::path numeric = kSource / "tests" / "numeric" / "specs";
   const fs::path e2e = kSource / "tests" / "e2e" / "specs";
   using castnet::Normalize;
   const std::vector<Case> cases = {
+      {e2e / "export_kinds.toml", Normalize::standardize},         // every layer kind
       {e2e / "export_activations.toml", Normalize::standardize},   // every activation, binary cross-entropy
       {numeric / "graph_conv.toml", Normalize::scale},             // conv padding and stride, maxpool, softmax
       {numeric / "graph_pool.toml", Normalize::none},              // "same" padding, avgpool, mse
@@ -191,8 +259,17 @@ TEST_CASE("export: every layer kind agrees with the interpreter, with every comp
       {numeric / "graph_residual.toml", Normalize::standardize},   // add (of 2 and 3), concat of vectors
       {kSource / "tests" / "golden" / "specs" / "dropout_net.toml", Normalize::scale},  // dropout passes through
   };
+  // The cases cover every layer kind of ir/op_kinds.def.
+  std::set<castnet::ir::OpKind> covered;
+  for (const Case& c : cases)
+    for (const auto& l : castnet::gen::load_graph(c.spec).layers) covered.insert(l.kind);
+#define CASTNET_OP(name)                                             \
+  INFO("export_test.cpp's cases need a spec with a " #name " layer"); \
+  CHECK(covered.count(castnet::ir::OpKind::name) == 1);
+#include "ir/op_kinds.def"
+#undef CASTNET_OP
+
   const auto all_builds = builds();
-  REQUIRE_FALSE(all_builds.empty());
   unsigned seed = 1;
   for (const Case& c : cases) {
     DYNAMIC_SECTION(c.spec.filename().string()) {
@@ -206,28 +283,103 @@ TEST_CASE("export: every layer kind agrees with the interpreter, with every comp
       CHECK_THAT(read_file(dir / "model.hpp"),
                  Contains("// weights sha256: " + castnet::support::sha256_file_hex(dir / "weights.safetensors") + "\n"));
       write_file(dir / "main.cpp", driver("exported"));
-      {
-        std::ofstream in(dir / "x.bin", std::ios::binary);
-        in.write(reinterpret_cast<const char*>(f.x.data()), static_cast<std::streamsize>(f.x.size() * sizeof(float)));
-      }
-      // Every build for the first spec; one per spec otherwise (compiling is the slow part).
-      const std::size_t count = &c == &cases.front() ? all_builds.size() : 1;
+      f.write_binary(dir / "x.bin");
+      // Every build for the first two specs; one per spec otherwise (compiling is the slow part).
+      const std::size_t count = &c - &cases.front() < 2 ? all_builds.size() : 1;
       for (std::size_t b = 0; b < count; ++b) {
         const Build& build = all_builds[b];
         INFO(build.label);
-        auto command = build.command;
-        command.insert(command.end(), {"-I", dir.path().string(), (dir / "main.cpp").string(), "-o", (dir / "predict").string()});
-        const auto compiled = run(command);
-        INFO(compiled.err);
-        REQUIRE(compiled.exit_code == 0);
-        const auto ran = run({(dir / "predict").string(), (dir / "x.bin").string()});
+        const auto ran = run({compile(build.command, dir.path(), "main.cpp", "predict").string(), (dir / "x.bin").string()});
         REQUIRE(ran.exit_code == 0);
-        const std::vector<float> got = parse_floats(ran.out);
+        const std::vector<float> got = floats_of(rows_of(ran.out));
         REQUIRE(got.size() == 2 * f.expected.size());
         const std::vector<float> one(got.begin(), got.begin() + static_cast<std::ptrdiff_t>(f.expected.size()));
         const std::vector<float> batch(got.begin() + static_cast<std::ptrdiff_t>(f.expected.size()), got.end());
-        CHECK(one == batch);
+        // predict() runs the single-sample kernels, predict_batch() the batched ones: each sums
+        // in its own order, both within float rounding of the reference.
         CHECK(worst_relative(one, f.expected, f.graph.output_features()) <= 1e-6);
+        CHECK(worst_relative(batch, f.expected, f.graph.output_features()) <= 1e-6);
+      }
+    }
+  }
+}
+
+// Built as castnet's runners are (same compiler and flags), the exported header runs the same
+// code as the training header: predict_batch() prints what `castnet predict` prints, character
+// for character, and predict() gives forward()'s outputs bit for bit; in the default form (vector
+// extensions) and with xsimd alike.
+TEST_CASE("export: bit for bit the code castnet trains and predicts with", "[export]") {
+  const fs::path e2e = kSource / "tests" / "e2e" / "specs";
+  for (const fs::path spec : {e2e / "export_kinds.toml", e2e / "export_activations.toml"}) {
+    DYNAMIC_SECTION(spec.filename().string()) {
+      castnet::test::CliSandbox sandbox;
+      const fs::path& dir = sandbox.dir.path();
+      const Fixture f({spec, castnet::Normalize::standardize}, dir / "weights.safetensors", 11);
+      f.write_csv(dir / "x.csv");
+      f.write_binary(dir / "x.bin");
+      const auto predicted = sandbox({"predict", spec.string(), "--weights", "weights.safetensors", "--input", "x.csv"});
+      INFO(predicted.err);
+      REQUIRE(predicted.exit_code == 0);
+      auto expected = rows_of(predicted.out);
+      REQUIRE(expected.size() == Fixture::kRows + 1);
+      expected.erase(expected.begin());  // the header
+      for (auto& row : expected) row.resize(f.graph.output_features());  // castnet predict adds the class
+      REQUIRE(cli({"export", spec.string(), "--weights", (dir / "weights.safetensors").string(), "-o",
+                   (dir / "model.hpp").string(), "--namespace", "exported"}).exit_code == 0);
+      write_file(dir / "main.cpp", driver("exported"));
+      for (const bool xsimd : {false, true}) {
+        INFO((xsimd ? "-DCASTNET_USE_XSIMD" : "vector extensions"));
+        auto command = runner_command();
+        if (xsimd) command.push_back("-DCASTNET_USE_XSIMD");
+        const auto ran = run({compile(command, dir, "main.cpp", "predict").string(), (dir / "x.bin").string()});
+        REQUIRE(ran.exit_code == 0);
+        const auto rows = rows_of(ran.out);
+        REQUIRE(rows.size() == 2 * Fixture::kRows);
+        const std::vector<std::vector<std::string>> batch(rows.begin() + Fixture::kRows, rows.end());
+        CHECK(batch == expected);
+      }
+
+      // predict() against forward() of the training header, weights without normalisation (so
+      // both read the same inputs) copied from the exported header's.
+      const Fixture plain({spec, castnet::Normalize::none}, dir / "plain.safetensors", 12);
+      REQUIRE(cli({"export", spec.string(), "--weights", (dir / "plain.safetensors").string(), "-o",
+                   (dir / "model.hpp").string(), "--namespace", "exported"}).exit_code == 0);
+      REQUIRE(run({CASTNET_GEN_EXE, spec.string(), "-o", dir.string(), "--header-name", "trained.hpp", "--namespace",
+                   "trained"}).exit_code == 0);
+      std::string copy;
+      for (const auto& l : plain.graph.layers)
+        for (const auto& p : l.params)
+          copy += "  std::copy(std::begin(exported::detail::Params::" + p.member + "), std::end(exported::detail::Params::" +
+                  p.member + "), params->" + p.member + ");\n";
+      write_file(dir / "both.cpp",
+                 "#include \"trained.hpp\"\n"
+                 "#include \"model.hpp\"\n"
+                 "#include <castnet/train/loss_outputs.hpp>\n"
+                 "#include <algorithm>\n#include <cstdio>\n#include <cstring>\n#include <iterator>\n#include <memory>\n"
+                 "int main(int, char** argv) {\n"
+                 "  auto params = std::make_unique<trained::Params>();\n" +
+                     copy +
+                     "  std::FILE* f = std::fopen(argv[1], \"rb\");\n"
+                     "  float x[trained::kInputs], y[trained::kOutputs], p[trained::kOutputs], e[trained::kOutputs];\n"
+                     "  int differ = 0, rows = 0;\n"
+                     "  while (std::fread(x, sizeof(float), trained::kInputs, f) == trained::kInputs) {\n"
+                     "    trained::forward(*params, x, y);\n"
+                     "    castnet::output_values(trained::kLoss, y, trained::kOutputs, p);\n"
+                     "    exported::predict(x, e);\n"
+                     "    differ += std::memcmp(p, e, sizeof p) != 0;\n"
+                     "    ++rows;\n"
+                     "  }\n"
+                     "  std::printf(\"%d of %d differ\\n\", differ, rows);\n"
+                     "  return differ != 0 || rows == 0;\n"
+                     "}\n");
+      for (const bool xsimd : {false, true}) {
+        INFO((xsimd ? "-DCASTNET_USE_XSIMD" : "vector extensions"));
+        auto command = runner_command();
+        command.insert(command.end(), {"-I", CASTNET_RUNTIME_INCLUDE_DIR});
+        if (xsimd) command.push_back("-DCASTNET_USE_XSIMD");
+        const auto ran = run({compile(command, dir, "both.cpp", "both").string(), (dir / "x.bin").string()});
+        INFO(ran.out);
+        CHECK(ran.exit_code == 0);
       }
     }
   }
@@ -235,26 +387,31 @@ TEST_CASE("export: every layer kind agrees with the interpreter, with every comp
 
 // What predict() needs from outside: the object file of a function calling it may refer only to
 // the C math library (and memcpy/memset, which compilers emit for copies); no operator new,
-// malloc, exception machinery or static initialiser.
+// malloc, exception machinery or static initialiser. In the default form with the baseline's
+// vectors and with the machine's, and in the scalar form.
 TEST_CASE("export: the header needs only libm, allocates nothing and runs nothing before main", "[export]") {
-  const std::string gxx = on_path("g++"), nm = on_path("nm"), readelf = on_path("readelf");
-  if (gxx.empty() || nm.empty() || readelf.empty()) {
-    WARN("skipped: g++, nm or readelf not on PATH");
-    return;
-  }
+  const std::string gxx = compiler("g++"), nm = on_path("nm"), readelf = on_path("readelf");
+  REQUIRE_FALSE(nm.empty());
+  REQUIRE_FALSE(readelf.empty());
   TempDir dir;
-  const Fixture f({kSource / "tests" / "numeric" / "specs" / "graph_concat.toml", castnet::Normalize::scale},
-                  dir / "weights.safetensors", 3);
-  REQUIRE(cli({"export", (kSource / "tests" / "numeric" / "specs" / "graph_concat.toml").string(), "--weights",
-               (dir / "weights.safetensors").string(), "-o", (dir / "model.hpp").string()})
+  const fs::path spec = kSource / "tests" / "e2e" / "specs" / "export_kinds.toml";
+  const Fixture f({spec, castnet::Normalize::scale}, dir / "weights.safetensors", 3);
+  REQUIRE(cli({"export", spec.string(), "--weights", (dir / "weights.safetensors").string(), "-o", (dir / "model.hpp").string()})
               .exit_code == 0);
   write_file(dir / "unit.cpp",
              "#include \"model.hpp\"\n"
-             "void run(const float* x, float* y) noexcept { graph_concat::predict(x, y); }\n"
-             "std::size_t top(const float* x) noexcept { return graph_concat::classify(x); }\n");
-  for (const char* opt : {"-O0", "-O2"}) {
-    INFO(opt);
-    const auto compiled = run({gxx, "-std=c++17", opt, "-c", (dir / "unit.cpp").string(), "-o", (dir / "unit.o").string()});
+             "void run(const float* x, float* y) noexcept { export_kinds::predict(x, y); }\n"
+             "void run_batch(const float* x, float* y, std::size_t n) noexcept { export_kinds::predict_batch(x, y, n); }\n"
+             "std::size_t top(const float* x) noexcept { return export_kinds::classify(x); }\n");
+  const std::vector<std::vector<std::string>> forms = {
+      {"-O0"}, {"-O2"}, {"-O2", "-march=native"}, {"-O2", "-march=native", "-DCASTNET_EXPORT_SCALAR"}};
+  for (const auto& flags : forms) {
+    std::string label;
+    for (const auto& flag : flags) label += flag + " ";
+    INFO(label);
+    std::vector<std::string> command = {gxx, "-std=c++17", "-c", (dir / "unit.cpp").string(), "-o", (dir / "unit.o").string()};
+    command.insert(command.end(), flags.begin(), flags.end());
+    const auto compiled = run(command);
     INFO(compiled.err);
     REQUIRE(compiled.exit_code == 0);
     const auto undefined = run({nm, "-u", "-C", (dir / "unit.o").string()});
@@ -264,11 +421,12 @@ TEST_CASE("export: the header needs only libm, allocates nothing and runs nothin
     for (std::string line; std::getline(symbols, line);) {
       const std::string symbol = line.substr(line.find_last_of(' ') + 1);
       INFO("undefined symbol: " << symbol);
-      static const std::vector<std::string> allowed = {"exp", "expf", "tanhf", "log1pf", "erff", "sqrtf", "memcpy", "memset", "memmove"};
+      static const std::vector<std::string> allowed = {"exp",  "expf",  "expm1f", "tanhf",  "log1pf", "erff",
+                                                       "erfcf", "sqrtf", "memcpy", "memset", "memmove"};
       CHECK(std::find(allowed.begin(), allowed.end(), symbol) != allowed.end());
       ++count;
     }
-    CHECK(count > 0);  // expf at least: the test sees the symbols
+    CHECK(count > 0);  // exp at least (the softmax of the outputs): the test sees the symbols
     const auto sections = run({readelf, "-S", "-W", (dir / "unit.o").string()});
     CHECK_THAT(sections.out, Contains(".text"));
     CHECK_THAT(sections.out, !Contains("init_array") && !Contains(".ctors"));

@@ -136,6 +136,10 @@ def _prelu(twin, layer, ins, act):
     return twin._register(layer["name"], nn.PReLU(ins[0][0])), ins[0]
 
 
+def _hardtanh(twin, layer, ins, act):
+    return nn.Hardtanh(layer.get("min_val", -1.0), layer.get("max_val", 1.0)), ins[0]
+
+
 def _flatten(twin, layer, ins, act):
     return (lambda x: x.flatten(1)), (math.prod(ins[0]),)
 
@@ -170,6 +174,7 @@ LAYER_KINDS = {
     "concat": _concat,
     "glu": _glu,
     "prelu": _prelu,
+    "hardtanh": _hardtanh,
 }
 
 

@@ -198,7 +198,7 @@ normalize = "standardize"
              }));
 }
 
-TEST_CASE("torch twin: an MLP regressor with scaled inputs, softplus, silu, tanh and sigmoid") {
+TEST_CASE("torch twin: an MLP regressor with scaled inputs, softplus, silu, tanh, hardtanh and sigmoid") {
   round_trip(R"(name = "twin_regressor"
 input = [3]
 batch = 4
@@ -221,6 +221,11 @@ type = "tanh"
 type = "dense"
 units = 5
 activation = "relu"
+
+[[layer]]
+type = "hardtanh"
+min_val = -0.5
+max_val = 0.8
 
 [[layer]]
 type = "dense"
