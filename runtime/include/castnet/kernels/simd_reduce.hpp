@@ -18,6 +18,7 @@
 #include <type_traits>
 
 #include "castnet/kernels/simd_base.hpp"
+#include "castnet/kernels/simd_x86.hpp"
 
 // GCC 12's _mm512_shuffle_* and _mm512_extract* fill their don't-care operand with
 // _mm512_undefined_*(), which self-initialises a variable; once inlined, -Wuninitialized and
@@ -33,8 +34,7 @@ inline namespace CASTNET_SIMD_ISA {
 namespace simd {
 namespace reduce_detail {
 
-// Whether the intrinsics below handle registers of T of Bytes bytes. (The size, not the register
-// type: GCC warns that a template argument drops __m512's attributes.)
+// Whether the intrinsics below handle registers of T of Bytes bytes.
 template <class T, std::size_t Bytes>
 inline constexpr bool x86_register =
 #if defined(__SSE2__)
@@ -88,40 +88,6 @@ inline double hadd_x86(__m512d r) noexcept {
 }
 #endif
 
-// The x86 register type of T's vectors of Bytes bytes.
-#if defined(__SSE2__)
-template <class T, std::size_t Bytes>
-struct x86_type;
-template <>
-struct x86_type<float, 16> {
-  using type = __m128;
-};
-template <>
-struct x86_type<double, 16> {
-  using type = __m128d;
-};
-#if defined(__AVX__)
-template <>
-struct x86_type<float, 32> {
-  using type = __m256;
-};
-template <>
-struct x86_type<double, 32> {
-  using type = __m256d;
-};
-#endif
-#if defined(__AVX512F__)
-template <>
-struct x86_type<float, 64> {
-  using type = __m512;
-};
-template <>
-struct x86_type<double, 64> {
-  using type = __m512d;
-};
-#endif
-#endif
-
 }  // namespace reduce_detail
 
 // The sum of v's lanes.
@@ -131,7 +97,7 @@ inline typename V::value_type hadd(const V& v) noexcept {
   using R = typename V::register_type;
 #if defined(__SSE2__)
   if constexpr (reduce_detail::x86_register<T, sizeof(R)>) {
-    using X = typename reduce_detail::x86_type<T, sizeof(R)>::type;
+    using X = typename x86::register_of<T, sizeof(R)>::type;
     return reduce_detail::hadd_x86(X(R(v)));
   } else {
     return reduce_detail::hadd_loop(v);
@@ -149,7 +115,7 @@ inline V lane_sums(const V* v) noexcept {
   constexpr std::size_t L = V::size;
 #if defined(__SSE2__)
   if constexpr (reduce_detail::x86_register<T, sizeof(R)>) {
-    using X = typename reduce_detail::x86_type<T, sizeof(R)>::type;
+    using X = typename x86::register_of<T, sizeof(R)>::type;
     X r[L];
     for (std::size_t i = 0; i < L; ++i) r[i] = X(R(v[i]));
     constexpr bool single = std::is_same_v<T, float>;

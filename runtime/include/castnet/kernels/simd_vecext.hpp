@@ -6,9 +6,9 @@
 //
 // Given the same instruction set and flags, every operation gives the bits that the xsimd backend
 // (simd_xsimd.hpp) gives, so that the kernels agree bit for bit whichever backend built them:
-// - fma and fnma are fused exactly where xsimd's are, on targets with FMA; the compiler's own
-//   contraction of x·y + z cannot be relied on (it depends on -ffp-contract and the language mode),
-//   so on x86 they are the FMA intrinsics (simd.hpp includes <immintrin.h>).
+// - fma and fnma are fused exactly where the xsimd backend's are, on targets with FMA; the
+//   compiler's own contraction of x·y + z cannot be relied on, so on x86 both backends call the FMA
+//   intrinsics (simd_x86.hpp).
 // - min(a, b) and max(a, b) return b when either is NaN, as minps/maxps.
 // - There is no unary minus: xsimd negates a 512-bit vector as 0 - x, which turns -0 into +0 where
 //   its narrower vectors flip the sign bit. Kernels multiply by -1 or subtract from 0 explicitly.
@@ -25,6 +25,7 @@
 #include <utility>
 
 #include "castnet/kernels/simd_base.hpp"
+#include "castnet/kernels/simd_x86.hpp"
 
 namespace castnet {
 inline namespace CASTNET_SIMD_ISA {
@@ -220,48 +221,7 @@ inline vecext<T, Bytes> copysign(const vecext<T, Bytes>& x, const vecext<T, Byte
   return bit_cast<R>((bit_cast<I>(R(x)) & magnitude) | (bit_cast<I>(R(y)) & ~magnitude));
 }
 
-// Whether fma and fnma go through the x86 FMA intrinsics. With AVX-512 they must even without
-// __FMA__ (GCC's -mavx512f alone leaves it undefined), since xsimd fuses there with AVX-512's own.
-// Elsewhere, where the target has FMA (__FP_FAST_FMA: AArch64), they are std::fma lane by lane.
-#if (defined(__x86_64__) || defined(__i386__)) && (defined(__FMA__) || defined(__AVX512F__))
-#define CASTNET_VECEXT_X86_FMA 1
-#else
-#define CASTNET_VECEXT_X86_FMA 0
-#endif
-
-#if CASTNET_VECEXT_X86_FMA
-namespace vecext_detail {
-
-// x·y + z (Negate: -x·y + z) through the x86 FMA intrinsics, which round once.
-template <bool Negate, class T, std::size_t Bytes>
-inline vecext<T, Bytes> fused(const vecext<T, Bytes>& x, const vecext<T, Bytes>& y, const vecext<T, Bytes>& z) noexcept {
-  using R = typename vecext<T, Bytes>::register_type;
-  const R a = x, b = y, c = z;
-  constexpr bool single = std::is_same_v<T, float>;
-  if constexpr (false) {
-#if defined(__FMA__)
-  } else if constexpr (Bytes == 16 && single) {
-    return Negate ? _mm_fnmadd_ps(a, b, c) : _mm_fmadd_ps(a, b, c);
-  } else if constexpr (Bytes == 16) {
-    return Negate ? _mm_fnmadd_pd(a, b, c) : _mm_fmadd_pd(a, b, c);
-  } else if constexpr (Bytes == 32 && single) {
-    return Negate ? _mm256_fnmadd_ps(a, b, c) : _mm256_fmadd_ps(a, b, c);
-  } else if constexpr (Bytes == 32) {
-    return Negate ? _mm256_fnmadd_pd(a, b, c) : _mm256_fmadd_pd(a, b, c);
-#endif
-#if defined(__AVX512F__)
-  } else if constexpr (Bytes == 64 && single) {
-    return Negate ? _mm512_fnmadd_ps(a, b, c) : _mm512_fmadd_ps(a, b, c);
-  } else if constexpr (Bytes == 64) {
-    return Negate ? _mm512_fnmadd_pd(a, b, c) : _mm512_fmadd_pd(a, b, c);
-#endif
-  } else {
-    static_assert(Bytes == 0, "vecext: no FMA instruction for this width in this build");
-  }
-}
-
-}  // namespace vecext_detail
-#elif defined(__FP_FAST_FMA)
+#if !CASTNET_SIMD_X86_FMA && defined(__FP_FAST_FMA)
 namespace vecext_detail {
 
 // x·y + z lane by lane with std::fma, which compiles to the FMA instruction where the target has one.
@@ -280,13 +240,15 @@ inline vecext<T, Bytes> fused_per_lane(const vecext<T, Bytes>& x, const vecext<T
 }  // namespace vecext_detail
 #endif
 
-// x·y + z, rounded once where the target has FMA (where xsimd's fma is fused), else twice.
+// x·y + z, rounded once where the target has FMA (where xsimd's fma is fused: simd_x86.hpp on
+// x86, std::fma lane by lane elsewhere, as xsimd's vfmaq on AArch64), else twice.
 template <class T, std::size_t Bytes>
 inline vecext<T, Bytes> fma(const vecext<T, Bytes>& x, const vecext<T, Bytes>& y, const vecext<T, Bytes>& z) noexcept {
-#if CASTNET_VECEXT_X86_FMA
-  return vecext_detail::fused<false>(x, y, z);
+#if CASTNET_SIMD_X86_FMA
+  static_assert(x86::has_fma<Bytes>, "vecext: the build's vectors have FMA instructions");
+  return x86::fused<false>(x, y, z);
 #elif defined(__FP_FAST_FMA)
-  return vecext_detail::fused_per_lane(x, y, z);  // AArch64: as xsimd's vfmaq
+  return vecext_detail::fused_per_lane(x, y, z);
 #else
   return x * y + z;
 #endif
@@ -295,8 +257,8 @@ inline vecext<T, Bytes> fma(const vecext<T, Bytes>& x, const vecext<T, Bytes>& y
 // -x·y + z, rounded as fma is.
 template <class T, std::size_t Bytes>
 inline vecext<T, Bytes> fnma(const vecext<T, Bytes>& x, const vecext<T, Bytes>& y, const vecext<T, Bytes>& z) noexcept {
-#if CASTNET_VECEXT_X86_FMA
-  return vecext_detail::fused<true>(x, y, z);
+#if CASTNET_SIMD_X86_FMA
+  return x86::fused<true>(x, y, z);
 #elif defined(__FP_FAST_FMA)
   return vecext_detail::fused_per_lane(T(-1) * x, y, z);
 #else

@@ -1,13 +1,15 @@
 // The xsimd backend of castnet::simd (the default; what training uses): vec<T> is xsimd 8.1's batch of
 // the build's default architecture, and the vocabulary's free functions are xsimd's, except that
 // float math is castnet's own (math.hpp) and horizontal sums are simd_reduce.hpp's, both shared with
-// the vector-extension backend so the two give the same bits. simd.hpp includes <xsimd/xsimd.hpp>
-// before this header.
+// the vector-extension backend so the two give the same bits, and fma and fnma, which are
+// simd_x86.hpp's on x86 like the other backend's. simd.hpp includes <xsimd/xsimd.hpp> before this
+// header.
 #pragma once
 
 #include <cstdint>
 
 #include "castnet/kernels/simd_base.hpp"
+#include "castnet/kernels/simd_x86.hpp"
 
 namespace castnet {
 inline namespace CASTNET_SIMD_ISA {
@@ -29,16 +31,23 @@ template <class T>
 using narrow_vec = vec<T>;
 #endif
 
-// x·y + z (rounded once where the target has FMA).
+// x·y + z, rounded once where the target has FMA. On x86 through simd_x86.hpp: xsimd 8.1's AVX-512
+// fma is an unfused x·y + z.
 template <class T, class A>
 inline xsimd::batch<T, A> fma(const xsimd::batch<T, A>& x, const xsimd::batch<T, A>& y,
                               const xsimd::batch<T, A>& z) noexcept {
+#if CASTNET_SIMD_X86_FMA
+  if constexpr (x86::has_fma<sizeof(typename xsimd::batch<T, A>::register_type)>) return x86::fused<false>(x, y, z);
+#endif
   return xsimd::fma(x, y, z);
 }
-// -x·y + z (rounded as fma is).
+// -x·y + z, rounded as fma is.
 template <class T, class A>
 inline xsimd::batch<T, A> fnma(const xsimd::batch<T, A>& x, const xsimd::batch<T, A>& y,
                                const xsimd::batch<T, A>& z) noexcept {
+#if CASTNET_SIMD_X86_FMA
+  if constexpr (x86::has_fma<sizeof(typename xsimd::batch<T, A>::register_type)>) return x86::fused<true>(x, y, z);
+#endif
   return xsimd::fnma(x, y, z);
 }
 template <class T, class A>
