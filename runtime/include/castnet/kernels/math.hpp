@@ -5,10 +5,10 @@
 // range reduction and polynomial, branch-free, with the special values (±inf, NaN, underflow)
 // selected at the end. The largest errors, in ulps of the exact result (the double-precision C
 // library), over every float of each range, measured with FMA (AVX-512) and without (SSE2):
-//   exp    [-104, 89]             1.01 ulp, 0.99 without FMA (results below 2^-126: ulps of 2^-149)
+//   exp    [-86.98, 89]           1.18 ulp, 1.21 without FMA; below, results under 1.7e-38 flush to 0
 //   expm1  [-20, 89]              1.44 ulp, 1.57 without FMA
 //   log1p  (-1, FLT_MAX]          1.44 ulp
-//   erfc   [-11, 10]              4.7 ulp, 7.0 without FMA (results from 2^-126 on)
+//   erfc   [-11, 10]              4.7 ulp, 7.0 without FMA (results from 2^-126 on; below, 0)
 //   tanh   [-10, 10]              3.6e-7 relative, 5.7 ulp
 // tests/unit/math_test.cpp checks every 97th float of those ranges against these bounds.
 // The double versions are each backend's (simd::double_math): xsimd's, or the C library's.
@@ -25,7 +25,9 @@ namespace simd {
 namespace math_detail {
 
 // 1.5·2^23: a float this large has no fraction bits, so adding it rounds to an integer (ties to
-// even) for magnitudes below 2^22, and subtracting it again gives that integer exactly.
+// even) for magnitudes below 2^22. The sum t = kRound + n holds n in its low mantissa bits, which
+// simd::pow2_biased(t) turns into 2^n without a conversion (and without undefined behaviour when t
+// is NaN); t - kRound is n, exactly.
 constexpr float kRound = 12582912.0f;
 
 // e^r - 1 for |r| <= ln2/2: r + r²·P(r), Cephes expf's polynomial (below 1 ulp).
@@ -39,45 +41,38 @@ inline V expm1_poly(const V& r) noexcept {
   return simd::fma(p, r * r, r);
 }
 
-// x = n·ln2 + r, n an integer and |r| <= ln2/2: returns r, sets n. n comes from safe (x with NaN
-// replaced, so that it stays an integer), r from x (so a NaN carries on into the result). ln2 is
-// split in two: n·0.693359375 is exact for |n| < 2^15, and the rest is small.
+// x = n·ln2 + r, n an integer and |r| <= ln2/2: returns r, sets t = kRound + n. ln2 is split in
+// two: n·0.693359375 is exact for |n| < 2^15, and the rest is small.
 template <class V>
-inline V reduce_ln2(const V& x, const V& safe, V& n) noexcept {
-  n = simd::fma(safe, V(1.44269504088896341f), V(kRound)) - V(kRound);
+inline V reduce_ln2(const V& x, V& t) noexcept {
+  t = simd::fma(x, V(1.44269504088896341f), V(kRound));
+  const V n = t - V(kRound);
   return simd::fnma(n, V(-2.12194440e-4f), simd::fnma(n, V(0.693359375f), x));
 }
 
-// x clamped to [lo, hi], NaN kept.
+// x clamped to [lo, hi], NaN kept (min and max return their second operand on NaN).
 template <class V>
-inline V clamp_keep_nan(const V& x, float lo, float hi) noexcept {
-  return simd::min(V(hi), simd::max(V(lo), x));  // min and max return their second operand on NaN
+inline V clamp(const V& x, float lo, float hi) noexcept {
+  return simd::min(V(hi), simd::max(V(lo), x));
 }
 
-// x clamped to [lo, hi], NaN replaced by lo.
+// 2^n·e^r for t = kRound + n, an integer n in [-126, 128], and |r| <= ln2/2, computed as
+// 2·(s + s·(e^r - 1)) with s = 2^(n-1): rounded once (the 2· is exact) and s <= 2^127 even where
+// the result overflows. s is 0 for n = -126: results below 1.8e-38 (e^-86.99) flush to 0, as they
+// do in xsimd's exp; subnormal floats would only slow down the arithmetic that reads them.
 template <class V>
-inline V clamp_drop_nan(const V& x, float lo, float hi) noexcept {
-  return simd::min(simd::max(x, V(lo)), V(hi));
+inline V exp_scaled(const V& t, const V& r) noexcept {
+  const V s = simd::pow2_biased(t - V(1.0f));
+  return V(2.0f) * simd::fma(s, expm1_poly(r), s);
 }
 
-// 2^n·e^r for an integer n in [-150, 128] and |r| <= ln2/2. 2^n is applied as 2^n1·2^n2,
-// n1 = round(n/2), each factor a normal float over the whole range: a result below FLT_MIN comes out
-// subnormal (rounded by the last product), one above FLT_MAX infinite.
-template <class V>
-inline V exp_scaled(const V& n, const V& r) noexcept {
-  const V p = expm1_poly(r);
-  const V n1 = simd::fma(n, V(0.5f), V(kRound)) - V(kRound);
-  const V t1 = simd::pow2i(n1);
-  return simd::fma(t1, p, t1) * simd::pow2i(n - n1);
-}
-
-// e^x = 2^n·e^r. Below -104 e^x rounds to 0 and above 89 it overflows, so clamping x there changes
-// no result, and keeps n in [-150, 128].
+// e^x = 2^n·e^r. Clamping x to [-87.5, 89] keeps n in [-126, 128] and changes no result: below, e^x
+// flushes to 0 (see exp_scaled), above, it overflows.
 template <class V>
 inline V exp_float(const V& x) noexcept {
-  V n;
-  const V r = reduce_ln2(clamp_keep_nan(x, -104.0f, 89.0f), clamp_drop_nan(x, -104.0f, 89.0f), n);
-  return exp_scaled(n, r);
+  V t;
+  const V r = reduce_ln2(clamp(x, -87.5f, 89.0f), t);
+  return exp_scaled(t, r);
 }
 
 // e^x - 1 = 2^n·(p + 1) - 1 with p = e^r - 1, computed as 2·(t·p + (t - 1/2)), t = 2^(n-1): rounded
@@ -85,10 +80,10 @@ inline V exp_float(const V& x) noexcept {
 // overflows. Below -18, e^x - 1 rounds to -1, so x is clamped to [-18, 89].
 template <class V>
 inline V expm1_float(const V& x) noexcept {
-  V n;
-  const V p = expm1_poly(reduce_ln2(clamp_keep_nan(x, -18.0f, 89.0f), clamp_drop_nan(x, -18.0f, 89.0f), n));
-  const V t = simd::pow2i(n - V(1.0f));
-  return V(2.0f) * simd::fma(t, p, t - V(0.5f));
+  V t;
+  const V p = expm1_poly(reduce_ln2(clamp(x, -18.0f, 89.0f), t));
+  const V s = simd::pow2_biased(t - V(1.0f));
+  return V(2.0f) * simd::fma(s, p, s - V(0.5f));
 }
 
 // log1p(x) = log u + (x - (u - 1))/u with u = 1 + x rounded (the second term is the correction of
@@ -129,7 +124,8 @@ inline V log1p_float(const V& x) noexcept {
 // e^(-x²) would carry the rounding error of x², relatively x² times larger, so x² is split as
 // Cephes' expx2 does: x = m + f with m a multiple of 1/128, x² = m² + f·(2m + f), where m² is exact
 // (m·128 < 2^11) and the rest small; e^(-m² - f·(2m + f)) is then reduced with m² exact. |x| is
-// capped at 10.19, where erfc has underflowed (from 10.06), so that the exponent stays above -104.
+// capped at 9.34, where e^(-x²) has flushed to 0 (exp_scaled) and erfc is a subnormal 8e-40, so
+// that the exponent stays within exp_scaled's range.
 template <class V>
 inline V erfc_float(const V& x) noexcept {
   const V one(1.0f);
@@ -142,12 +138,12 @@ inline V erfc_float(const V& x) noexcept {
   // 1 - x·(1.128379165726710 + x²·t), the constant as 1.1283791065216064 + 5.9205103042359042e-8.
   const V near = simd::fnma(x * x2, t, simd::fnma(x, V(5.9205103042359042e-8f), simd::fnma(x, V(1.1283791065216064f), one)));
 
-  const V a = simd::min(V(10.19f), simd::abs(x));     // NaN kept
-  const V safe = simd::min(simd::abs(x), V(10.19f));  // NaN replaced: n must be an integer
-  const V m = (simd::fma(safe, V(128.0f), V(kRound)) - V(kRound)) * V(0.0078125f);
-  const V m2 = m * m, rest = (a - m) * (m + m + (a - m)), rest_safe = (safe - m) * (m + m + (safe - m));
-  const V n = simd::fma(m2 + rest_safe, V(-1.44269504088896341f), V(kRound)) - V(kRound);
-  const V ex = exp_scaled(n, simd::fnma(n, V(-2.12194440e-4f), simd::fnma(n, V(0.693359375f), m2 * V(-1.0f))) - rest);
+  const V a = simd::min(V(9.34f), simd::abs(x));  // NaN kept
+  const V m = (simd::fma(a, V(128.0f), V(kRound)) - V(kRound)) * V(0.0078125f);
+  const V m2 = m * m, rest = (a - m) * (m + m + (a - m));
+  const V biased = simd::fma(m2 + rest, V(-1.44269504088896341f), V(kRound));  // kRound + n
+  const V n = biased - V(kRound);
+  const V ex = exp_scaled(biased, simd::fnma(n, V(-2.12194440e-4f), simd::fnma(n, V(0.693359375f), m2 * V(-1.0f))) - rest);
   const V q = one / a;
   const V y = q * q;
   V p = simd::fma(V(2.326819970068386e-2f), y, V(-1.387039388740657e-1f));
@@ -178,7 +174,7 @@ inline V erfc_float(const V& x) noexcept {
 // ±1, is set exactly. A NaN stays NaN.
 template <class V>
 inline V tanh_float(const V& z) noexcept {
-  const V x = clamp_keep_nan(z, -7.99881172180175781f, 7.99881172180175781f);
+  const V x = clamp(z, -7.99881172180175781f, 7.99881172180175781f);
   const V t = x * x, t2 = t * t, t4 = t2 * t2;
   const V p_lo = simd::fma(simd::fma(V(5.12229709037114e-08f), t, V(1.48572235717979e-05f)), t2,
                      simd::fma(V(6.37261928875436e-04f), t, V(4.89352455891786e-03f)));

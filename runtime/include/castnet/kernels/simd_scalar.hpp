@@ -117,17 +117,21 @@ inline one_lane<T> copysign(one_lane<T> x, one_lane<T> y) noexcept {
   return std::copysign(T(x), T(y));
 }
 
-// ---- primitives of math.hpp's float functions (n integral, x positive and normal) ----------------
+// ---- primitives of math.hpp's float functions -------------------------------------------------
 
-// 2^n for n in [-126, 127].
-inline one_lane<float> pow2i(one_lane<float> n) noexcept {
-  const std::uint32_t bits = static_cast<std::uint32_t>(static_cast<std::int32_t>(float(n)) + 127) << 23;
+// 2^n for t = 1.5·2^23 + n, n in [-126, 127] (math.hpp's kRound): the exponent field n + 127 from
+// t's low bits, in unsigned arithmetic (the bits above shift out).
+inline one_lane<float> pow2_biased(one_lane<float> t) noexcept {
+  const float tf = t;
+  std::uint32_t bits;
+  std::memcpy(&bits, &tf, sizeof bits);
+  bits = (bits + 127u) << 23;
   float r;
   std::memcpy(&r, &bits, sizeof r);
   return r;
 }
 
-// x = m·2^e with m in [0.5, 1): returns m, sets e.
+// x = m·2^e with m in [0.5, 1), for positive normal x: returns m, sets e.
 inline one_lane<float> frexp(one_lane<float> x, one_lane<float>& e) noexcept {
   const float xf = x;
   std::uint32_t bits;

@@ -55,6 +55,9 @@ CASTNET_VECEXT_TYPE(float, 64)
 CASTNET_VECEXT_TYPE(double, 16)
 CASTNET_VECEXT_TYPE(double, 32)
 CASTNET_VECEXT_TYPE(double, 64)
+CASTNET_VECEXT_TYPE(std::uint32_t, 16)
+CASTNET_VECEXT_TYPE(std::uint32_t, 32)
+CASTNET_VECEXT_TYPE(std::uint32_t, 64)
 #undef CASTNET_VECEXT_TYPE
 
 // The mask of a vecext: what comparing two vectors gives, a vector of signed integers of T's size,
@@ -266,17 +269,18 @@ inline vecext<T, Bytes> fnma(const vecext<T, Bytes>& x, const vecext<T, Bytes>& 
 #endif
 }
 
-// ---- primitives of math.hpp's float functions (n integral, x positive and normal) ----------------
+// ---- primitives of math.hpp's float functions -------------------------------------------------
 
-// 2^n for n in [-126, 127]: the exponent field, built directly.
+// 2^n for t = 1.5·2^23 + n, n in [-126, 127] (math.hpp's kRound): the exponent field n + 127 from
+// t's low bits, in unsigned arithmetic (the bits above shift out).
 template <std::size_t Bytes>
-inline vecext<float, Bytes> pow2i(const vecext<float, Bytes>& n) noexcept {
+inline vecext<float, Bytes> pow2_biased(const vecext<float, Bytes>& t) noexcept {
   using R = typename vecext<float, Bytes>::register_type;
-  using I = vecext_detail::bits<float, Bytes>;
-  return bit_cast<R>((__builtin_convertvector(R(n), I) + 127) << 23);
+  using U = typename vector_type<std::uint32_t, Bytes>::type;
+  return bit_cast<R>((bit_cast<U>(R(t)) + 127u) << 23);
 }
 
-// x = m·2^e with m in [0.5, 1): returns m, sets e.
+// x = m·2^e with m in [0.5, 1), for positive normal x: returns m, sets e.
 template <std::size_t Bytes>
 inline vecext<float, Bytes> frexp(const vecext<float, Bytes>& x, vecext<float, Bytes>& e) noexcept {
   using R = typename vecext<float, Bytes>::register_type;

@@ -75,15 +75,17 @@ inline xsimd::batch<T, A> copysign(const xsimd::batch<T, A>& x, const xsimd::bat
   return xsimd::copysign(x, y);
 }
 
-// ---- primitives of math.hpp's float functions (n integral, x positive and normal) ----------------
+// ---- primitives of math.hpp's float functions -------------------------------------------------
 
-// 2^n for n in [-126, 127]: the exponent field, built directly.
+// 2^n for t = 1.5·2^23 + n, n in [-126, 127] (math.hpp's kRound): the exponent field n + 127 from
+// t's low bits, in unsigned arithmetic (the bits above shift out).
 template <class A>
-inline xsimd::batch<float, A> pow2i(const xsimd::batch<float, A>& n) noexcept {
-  return xsimd::bitwise_cast<xsimd::batch<float, A>>((xsimd::to_int(n) + 127) << 23);
+inline xsimd::batch<float, A> pow2_biased(const xsimd::batch<float, A>& t) noexcept {
+  const auto bits = xsimd::bitwise_cast<xsimd::batch<std::uint32_t, A>>(t);
+  return xsimd::bitwise_cast<xsimd::batch<float, A>>((bits + 127u) << 23);
 }
 
-// x = m·2^e with m in [0.5, 1): returns m, sets e.
+// x = m·2^e with m in [0.5, 1), for positive normal x: returns m, sets e.
 template <class A>
 inline xsimd::batch<float, A> frexp(const xsimd::batch<float, A>& x, xsimd::batch<float, A>& e) noexcept {
   const auto b = xsimd::bitwise_cast<xsimd::batch<std::int32_t, A>>(x);
