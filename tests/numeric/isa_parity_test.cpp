@@ -1,9 +1,9 @@
 // The scalar and the widest vector emission of one spec agree (isa_parity/isa_parity.hpp): forward
 // of each sample, forward_batch, train_step's loss and every gradient, on the same parameters and
 // data. Not bit for bit: the vector kernels sum in a different order (per lane, then across lanes;
-// register tiles over k) and use xsimd's exp/erfc/... approximations where the scalar backend calls
-// the C library, so the two differ by float rounding. Each buffer's largest difference, relative to
-// its largest value, must stay within kTolerance: rounding leaves ~1e-6, a wrong lane, tail or
+// register tiles over k), so the two differ by float rounding (both compute exp, erfc, ... with
+// castnet's own float math, kernels/math.hpp). Each buffer's largest difference, relative to its
+// largest value, must stay within kTolerance: rounding leaves ~1e-6, a wrong lane, tail or
 // reduction leaves far more.
 #include <catch2/catch.hpp>
 

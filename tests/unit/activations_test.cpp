@@ -289,7 +289,7 @@ TEST_CASE("activations: saturated values are exact") {
   CHECK(a[1] == 1e4f);
 }
 
-// The float tanh is a rational approximation (castnet/kernels/activation.hpp): its relative error stays within
+// The float tanh is a rational approximation (castnet/kernels/math.hpp): its relative error stays within
 // 4e-7 (3.6e-7 on a dense scan of the floats, worst near 0.08), it is odd and it saturates to exactly
 // ±1 from |z| = 9 on. Both widths (one sample, and a batch) are checked, on a dense sample of
 // [0, 10] and a denser one of [0, 0.25], where the error peaks.

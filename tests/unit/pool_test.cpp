@@ -30,12 +30,12 @@ void require_close(const std::vector<T>& got, const std::vector<double>& want) {
   castnet::test::require_close(got, want, scale, std::is_same_v<T, float> ? 1e-6 : 1e-14);
 }
 
-template <class T, std::size_t B, Conv2dShape S>
+template <class T, std::size_t B, class S>
 void check_pool(bool with_ties) {
-  INFO("B=" << B << " C=" << S.c << " H=" << S.h << " W=" << S.w << " K=" << S.kh << "x" << S.kw
-            << " stride=" << S.sh << "," << S.sw << " ties=" << with_ties << " sizeof(T)=" << sizeof(T));
-  constexpr std::size_t X = B * S.in_size(), Y = B * S.out_size(), OH = S.oh(), OW = S.ow();
-  std::mt19937 rng(static_cast<unsigned>(B * 131 + S.c * 31 + S.h * 7 + S.kh + S.sw));
+  INFO("B=" << B << " C=" << S::c << " H=" << S::h << " W=" << S::w << " K=" << S::kh << "x" << S::kw
+            << " stride=" << S::sh << "," << S::sw << " ties=" << with_ties << " sizeof(T)=" << sizeof(T));
+  constexpr std::size_t X = B * S::in_size, Y = B * S::out_size, OH = S::oh, OW = S::ow;
+  std::mt19937 rng(static_cast<unsigned>(B * 131 + S::c * 31 + S::h * 7 + S::kh + S::sw));
   auto x = random_vector<T>(X, rng);
   // Values from a small set make ties common.
   if (with_ties)
@@ -49,15 +49,15 @@ void check_pool(bool with_ties) {
 
   std::vector<double> y_max_ref(Y), y_avg_ref(Y), dx_max_ref(X, 0.0), dx_avg_ref(X, 0.0);
   for (std::size_t b = 0; b < B; ++b)
-    for (std::size_t c = 0; c < S.c; ++c)
+    for (std::size_t c = 0; c < S::c; ++c)
       for (std::size_t oy = 0; oy < OH; ++oy)
         for (std::size_t ox = 0; ox < OW; ++ox) {
-          const std::size_t yi = ((b * S.c + c) * OH + oy) * OW + ox;
+          const std::size_t yi = ((b * S::c + c) * OH + oy) * OW + ox;
           std::size_t arg = 0;
           double best = -std::numeric_limits<double>::infinity(), sum = 0;
-          for (std::size_t ky = 0; ky < S.kh; ++ky)
-            for (std::size_t kx = 0; kx < S.kw; ++kx) {
-              const std::size_t xi = ((b * S.c + c) * S.h + oy * S.sh + ky) * S.w + ox * S.sw + kx;
+          for (std::size_t ky = 0; ky < S::kh; ++ky)
+            for (std::size_t kx = 0; kx < S::kw; ++kx) {
+              const std::size_t xi = ((b * S::c + c) * S::h + oy * S::sh + ky) * S::w + ox * S::sw + kx;
               if (x[xi] > best) {
                 best = x[xi];
                 arg = xi;
@@ -65,12 +65,12 @@ void check_pool(bool with_ties) {
               sum += x[xi];
             }
           y_max_ref[yi] = best;
-          y_avg_ref[yi] = sum / static_cast<double>(S.kh * S.kw);
+          y_avg_ref[yi] = sum / static_cast<double>(S::kh * S::kw);
           dx_max_ref[arg] += dy[yi];
-          for (std::size_t ky = 0; ky < S.kh; ++ky)
-            for (std::size_t kx = 0; kx < S.kw; ++kx)
-              dx_avg_ref[((b * S.c + c) * S.h + oy * S.sh + ky) * S.w + ox * S.sw + kx] +=
-                  static_cast<double>(dy[yi]) / static_cast<double>(S.kh * S.kw);
+          for (std::size_t ky = 0; ky < S::kh; ++ky)
+            for (std::size_t kx = 0; kx < S::kw; ++kx)
+              dx_avg_ref[((b * S::c + c) * S::h + oy * S::sh + ky) * S::w + ox * S::sw + kx] +=
+                  static_cast<double>(dy[yi]) / static_cast<double>(S::kh * S::kw);
         }
   {
     INFO("maxpool forward");
@@ -90,17 +90,17 @@ void check_pool(bool with_ties) {
   }
 }
 
-//                              c   h   w  f  kh kw sh sw ph pw
-constexpr Conv2dShape mnist1  {32, 28, 28, 32, 2, 2, 2, 2, 0, 0};
-constexpr Conv2dShape odd_2x2 {3, 7, 9, 3, 2, 2, 2, 2, 0, 0};      // floor: the last row and column are dropped
-constexpr Conv2dShape k3s2    {2, 9, 8, 2, 3, 3, 2, 2, 0, 0};      // overlapping windows
-constexpr Conv2dShape k3s1    {1, 5, 6, 1, 3, 3, 1, 1, 0, 0};      // heavily overlapping, C = 1
-constexpr Conv2dShape k2x3    {4, 6, 7, 4, 2, 3, 1, 2, 0, 0};      // non-square window, mixed strides
-constexpr Conv2dShape gaps    {2, 7, 7, 2, 2, 2, 3, 3, 0, 0};      // stride > window: some inputs unused
-constexpr Conv2dShape global  {5, 4, 3, 5, 4, 3, 1, 1, 0, 0};      // one window covering the plane
+//                             c   h   w   f kh kw sh sw ph pw
+using mnist1    = Conv2dShape<32, 28, 28, 32, 2, 2, 2, 2, 0, 0>;
+using odd_2x2   = Conv2dShape< 3,  7,  9,  3, 2, 2, 2, 2, 0, 0>;  // floor: the last row and column are dropped
+using k3s2      = Conv2dShape< 2,  9,  8,  2, 3, 3, 2, 2, 0, 0>;  // overlapping windows
+using k3s1      = Conv2dShape< 1,  5,  6,  1, 3, 3, 1, 1, 0, 0>;  // heavily overlapping, C = 1
+using k2x3      = Conv2dShape< 4,  6,  7,  4, 2, 3, 1, 2, 0, 0>;  // non-square window, mixed strides
+using gaps      = Conv2dShape< 2,  7,  7,  2, 2, 2, 3, 3, 0, 0>;  // stride > window: some inputs unused
+using global    = Conv2dShape< 5,  4,  3,  5, 4, 3, 1, 1, 0, 0>;  // one window covering the plane
 // 2x2 windows with stride 2 over rows of more than 16 windows: whole runs of 16 and a shorter one.
-constexpr Conv2dShape wide_2x2{2, 4, 70, 2, 2, 2, 2, 2, 0, 0};      // 35 windows a row
-constexpr Conv2dShape odd_wide{1, 5, 37, 1, 2, 2, 2, 2, 0, 0};      // 18 windows a row, odd sizes
+using wide_2x2  = Conv2dShape< 2,  4, 70,  2, 2, 2, 2, 2, 0, 0>;  // 35 windows a row
+using odd_wide  = Conv2dShape< 1,  5, 37,  1, 2, 2, 2, 2, 0, 0>;  // 18 windows a row, odd sizes
 
 template <class T>
 void check_all() {
@@ -129,7 +129,7 @@ TEST_CASE("pool: max pooling sends the gradient to the first maximum of a window
   //   window 1 (top right)    1 2 / 3 3: 3 at x[6], x[7]          -> x[6]
   //   window 2 (bottom left)  0 7 / 7 7: 7 at x[9], x[12], x[13]  -> x[9]
   //   window 3 (bottom right) 4 1 / 4 4: 4 at x[10], x[14], x[15] -> x[10]
-  constexpr Conv2dShape S{1, 4, 4, 1, 2, 2, 2, 2, 0, 0};
+  using S = Conv2dShape<1, 4, 4, 1, 2, 2, 2, 2, 0, 0>;
   const std::vector<float> x = {5, 5, 1, 2,  //
                                 1, 0, 3, 3,  //
                                 0, 7, 4, 1,  //
@@ -148,7 +148,7 @@ TEST_CASE("pool: max pooling sends the gradient to the first maximum of a window
 
 TEST_CASE("pool: overlapping max windows add their gradients", "[pool]") {
   // A single 1x1x3 row, windows of 1x2 with stride 1: the middle maximum wins both windows.
-  constexpr Conv2dShape S{1, 1, 3, 1, 1, 2, 1, 1, 0, 0};
+  using S = Conv2dShape<1, 1, 3, 1, 1, 2, 1, 1, 0, 0>;
   const std::vector<double> x = {1, 9, 2}, dy = {0.5, 0.25};
   std::vector<double> y(2), dx(3, 42.0);
   castnet::kernels::maxpool2d_forward<double, 1, S>(x.data(), y.data());

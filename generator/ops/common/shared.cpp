@@ -103,11 +103,11 @@ std::string pair_text(const std::array<std::size_t, 2>& p) { return std::to_stri
 
 std::string conv_shape_arg(const ir::Layer& l) {
   const ir::Shape& in = l.in_shapes.front();
-  auto f = [](const char* k, std::size_t v) { return std::string(".") + k + " = " + std::to_string(v); };
-  return "castnet::Conv2dShape{" + f("c", in[0]) + ", " + f("h", in[1]) + ", " + f("w", in[2]) + ", " +
-         f("f", l.out_shape[0]) + ", " + f("kh", l.kernel[0]) + ", " + f("kw", l.kernel[1]) + ", " +
-         f("sh", l.stride[0]) + ", " + f("sw", l.stride[1]) + ", " + f("ph", l.padding[0]) + ", " +
-         f("pw", l.padding[1]) + "}";
+  const std::size_t args[] = {in[0],       in[1],       in[2],        l.out_shape[0], l.kernel[0],
+                              l.kernel[1], l.stride[0], l.stride[1], l.padding[0],   l.padding[1]};
+  std::string text = "castnet::Conv2dShape<";
+  for (const std::size_t a : args) text += (text.back() == '<' ? "" : ", ") + std::to_string(a);
+  return text + ">";
 }
 
 void require_flat(const ir::Layer& l, const LayerError& fail, const std::string& kind) {

@@ -40,8 +40,8 @@ ir::ParamTensor param_tensor(const ir::Layer& l, const std::string& suffix, ir::
 
 // "3x3": a (height, width) pair in messages and comments.
 std::string pair_text(const std::array<std::size_t, 2>& p);
-// "castnet::Conv2dShape{.c = 1, ...}": the conv and pooling kernels' template argument, from the
-// layer's input and output shapes, kernel, stride and padding.
+// "castnet::Conv2dShape<C, H, W, F, KH, KW, SH, SW, PH, PW>": the conv and pooling kernels' template
+// argument, from the layer's input and output shapes, kernel, stride and padding.
 std::string conv_shape_arg(const ir::Layer& l);
 // Fails unless the layer's input is flat features ("add a flatten layer" otherwise).
 void require_flat(const ir::Layer& l, const LayerError& fail, const std::string& kind);

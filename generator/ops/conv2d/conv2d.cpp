@@ -114,8 +114,8 @@ class Conv2d final : public OpDef {
   }
   bool keeps_pre(const ir::Layer& l) const override { return keeps_pre_activation(l); }
   bool needs_dz(const ir::Layer& l) const override { return has_activation(l) && !fused_relu(l); }
-  // One sample's im2col, [C*KH*KW] x [OH*OW]: Conv2dShape::scratch(); with a fused ReLU also one
-  // sample's dz, [F] x [OH*OW]: Conv2dShape::relu_scratch().
+  // One sample's im2col, [C*KH*KW] x [OH*OW]: Conv2dShape::scratch; with a fused ReLU also one
+  // sample's dz, [F] x [OH*OW]: Conv2dShape::relu_scratch.
   std::size_t scratch_values(const ir::Layer& l) const override {
     if (unrolled(l)) return 0;
     const std::size_t positions = l.out_shape[1] * l.out_shape[2];

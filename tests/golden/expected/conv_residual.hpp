@@ -137,12 +137,12 @@ inline void forward([[maybe_unused]] const Params& p, const real* x, real* y) no
   // c1: conv2d [1, 6, 6] -> [4, 6, 6], kernel 3x3, stride 1x1, padding 1x1, relu  (conv_residual.toml:7)
   real* const c1_out = buf + 1296;  // (4, 6, 6)
   real* const c1_scratch = buf + 0;  // scratch
-  castnet::kernels::conv2d_forward<real, 1, castnet::Conv2dShape{.c = 1, .h = 6, .w = 6, .f = 4, .kh = 3, .kw = 3, .sh = 1, .sw = 1, .ph = 1, .pw = 1}, castnet::Act::relu>(x, p.c1_weight, p.c1_bias, c1_out, c1_scratch);
+  castnet::kernels::conv2d_forward<real, 1, castnet::Conv2dShape<1, 6, 6, 4, 3, 3, 1, 1, 1, 1>, castnet::Act::relu>(x, p.c1_weight, p.c1_bias, c1_out, c1_scratch);
 
   // c2: conv2d [4, 6, 6] -> [4, 6, 6], kernel 3x3, stride 1x1, padding 1x1  (conv_residual.toml:15)
   real* const c2_out = buf + 1440;  // (4, 6, 6)
   real* const c2_scratch = buf + 0;  // scratch
-  castnet::kernels::conv2d_forward<real, 1, castnet::Conv2dShape{.c = 4, .h = 6, .w = 6, .f = 4, .kh = 3, .kw = 3, .sh = 1, .sw = 1, .ph = 1, .pw = 1}, castnet::Act::identity>(c1_out, p.c2_weight, p.c2_bias, c2_out, c2_scratch);
+  castnet::kernels::conv2d_forward<real, 1, castnet::Conv2dShape<4, 6, 6, 4, 3, 3, 1, 1, 1, 1>, castnet::Act::identity>(c1_out, p.c2_weight, p.c2_bias, c2_out, c2_scratch);
 
   // skip: add [4, 6, 6]: c1 + c2  (conv_residual.toml:22)
   real* const skip_out = buf + 0;  // (4, 6, 6)
@@ -150,7 +150,7 @@ inline void forward([[maybe_unused]] const Params& p, const real* x, real* y) no
 
   // pool: maxpool2d [4, 6, 6] -> [4, 3, 3], size 2x2, stride 2x2  (conv_residual.toml:27)
   real* const pool_out = buf + 144;  // (4, 3, 3)
-  castnet::kernels::maxpool2d_forward<real, 1, castnet::Conv2dShape{.c = 4, .h = 6, .w = 6, .f = 4, .kh = 2, .kw = 2, .sh = 2, .sw = 2, .ph = 0, .pw = 0}>(skip_out, pool_out);
+  castnet::kernels::maxpool2d_forward<real, 1, castnet::Conv2dShape<4, 6, 6, 4, 2, 2, 2, 2, 0, 0>>(skip_out, pool_out);
 
   // flat: flatten [4, 3, 3] -> [36], the same values  (conv_residual.toml:32)
   // passes pool_out on
@@ -167,16 +167,16 @@ namespace detail {
 inline void forward_ws([[maybe_unused]] const Params& p, Workspace& ws, const real* x, [[maybe_unused]] bool training,
                        [[maybe_unused]] std::uint64_t key, [[maybe_unused]] std::size_t first_row) noexcept {
   // c1: conv2d [1, 6, 6] -> [4, 6, 6], kernel 3x3, stride 1x1, padding 1x1, relu  (conv_residual.toml:7)
-  castnet::kernels::conv2d_forward<real, 4, castnet::Conv2dShape{.c = 1, .h = 6, .w = 6, .f = 4, .kh = 3, .kw = 3, .sh = 1, .sw = 1, .ph = 1, .pw = 1}, castnet::Act::relu>(x, p.c1_weight, p.c1_bias, ws.c1_out(), ws.c1_scratch());
+  castnet::kernels::conv2d_forward<real, 4, castnet::Conv2dShape<1, 6, 6, 4, 3, 3, 1, 1, 1, 1>, castnet::Act::relu>(x, p.c1_weight, p.c1_bias, ws.c1_out(), ws.c1_scratch());
 
   // c2: conv2d [4, 6, 6] -> [4, 6, 6], kernel 3x3, stride 1x1, padding 1x1  (conv_residual.toml:15)
-  castnet::kernels::conv2d_forward<real, 4, castnet::Conv2dShape{.c = 4, .h = 6, .w = 6, .f = 4, .kh = 3, .kw = 3, .sh = 1, .sw = 1, .ph = 1, .pw = 1}, castnet::Act::identity>(ws.c1_out(), p.c2_weight, p.c2_bias, ws.c2_out(), ws.c2_scratch());
+  castnet::kernels::conv2d_forward<real, 4, castnet::Conv2dShape<4, 6, 6, 4, 3, 3, 1, 1, 1, 1>, castnet::Act::identity>(ws.c1_out(), p.c2_weight, p.c2_bias, ws.c2_out(), ws.c2_scratch());
 
   // skip: add [4, 6, 6]: c1 + c2  (conv_residual.toml:22)
   castnet::add<real, 4 * 144>(ws.c1_out(), ws.c2_out(), ws.skip_out());
 
   // pool: maxpool2d [4, 6, 6] -> [4, 3, 3], size 2x2, stride 2x2  (conv_residual.toml:27)
-  castnet::kernels::maxpool2d_forward<real, 4, castnet::Conv2dShape{.c = 4, .h = 6, .w = 6, .f = 4, .kh = 2, .kw = 2, .sh = 2, .sw = 2, .ph = 0, .pw = 0}>(ws.skip_out(), ws.pool_out());
+  castnet::kernels::maxpool2d_forward<real, 4, castnet::Conv2dShape<4, 6, 6, 4, 2, 2, 2, 2, 0, 0>>(ws.skip_out(), ws.pool_out());
 
   // flat: flatten [4, 3, 3] -> [36], the same values  (conv_residual.toml:32)
   // passes ws.pool_out() on
@@ -209,21 +209,21 @@ inline void backward([[maybe_unused]] const Params& p, [[maybe_unused]] Workspac
   castnet::copy<real, kBatch * 36>(ws.flat_grad(), ws.pool_grad());
 
   // pool: maxpool2d [4, 6, 6] -> [4, 3, 3], size 2x2, stride 2x2  (conv_residual.toml:27)
-  castnet::kernels::maxpool2d_backward<real, kBatch, castnet::Conv2dShape{.c = 4, .h = 6, .w = 6, .f = 4, .kh = 2, .kw = 2, .sh = 2, .sw = 2, .ph = 0, .pw = 0}>(ws.skip_out(), ws.pool_grad(), ws.skip_grad());
+  castnet::kernels::maxpool2d_backward<real, kBatch, castnet::Conv2dShape<4, 6, 6, 4, 2, 2, 2, 2, 0, 0>>(ws.skip_out(), ws.pool_grad(), ws.skip_grad());
 
   // skip: add [4, 6, 6]: c1 + c2  (conv_residual.toml:22)
   castnet::copy<real, kBatch * 144>(ws.skip_grad(), ws.c1_grad());
   castnet::copy<real, kBatch * 144>(ws.skip_grad(), ws.c2_grad());
 
   // c2: conv2d [4, 6, 6] -> [4, 6, 6], kernel 3x3, stride 1x1, padding 1x1  (conv_residual.toml:15)
-  castnet::kernels::conv2d_backward_params<real, kBatch, castnet::Conv2dShape{.c = 4, .h = 6, .w = 6, .f = 4, .kh = 3, .kw = 3, .sh = 1, .sw = 1, .ph = 1, .pw = 1}>(ws.c1_out(), ws.c2_grad(), g.c2_weight, g.c2_bias, ws.c2_scratch());
-  castnet::kernels::conv2d_backward_input<real, kBatch, castnet::Conv2dShape{.c = 4, .h = 6, .w = 6, .f = 4, .kh = 3, .kw = 3, .sh = 1, .sw = 1, .ph = 1, .pw = 1}>(ws.c2_grad(), p.c2_weight, ws.c2_dx0(), ws.c2_scratch());
+  castnet::kernels::conv2d_backward_params<real, kBatch, castnet::Conv2dShape<4, 6, 6, 4, 3, 3, 1, 1, 1, 1>>(ws.c1_out(), ws.c2_grad(), g.c2_weight, g.c2_bias, ws.c2_scratch());
+  castnet::kernels::conv2d_backward_input<real, kBatch, castnet::Conv2dShape<4, 6, 6, 4, 3, 3, 1, 1, 1, 1>>(ws.c2_grad(), p.c2_weight, ws.c2_dx0(), ws.c2_scratch());
   castnet::accumulate<real, kBatch * 144>(ws.c1_grad(), ws.c2_dx0());
 
   // c1: conv2d [1, 6, 6] -> [4, 6, 6], kernel 3x3, stride 1x1, padding 1x1, relu  (conv_residual.toml:7)
-  castnet::kernels::conv2d_relu_backward_params<real, kBatch, castnet::Conv2dShape{.c = 1, .h = 6, .w = 6, .f = 4, .kh = 3, .kw = 3, .sh = 1, .sw = 1, .ph = 1, .pw = 1}>(x, ws.c1_out(), ws.c1_grad(), g.c1_weight, g.c1_bias, ws.c1_scratch());
+  castnet::kernels::conv2d_relu_backward_params<real, kBatch, castnet::Conv2dShape<1, 6, 6, 4, 3, 3, 1, 1, 1, 1>>(x, ws.c1_out(), ws.c1_grad(), g.c1_weight, g.c1_bias, ws.c1_scratch());
   if (dx != nullptr) {
-    castnet::kernels::conv2d_relu_backward_input<real, kBatch, castnet::Conv2dShape{.c = 1, .h = 6, .w = 6, .f = 4, .kh = 3, .kw = 3, .sh = 1, .sw = 1, .ph = 1, .pw = 1}>(ws.c1_out(), ws.c1_grad(), p.c1_weight, dx, ws.c1_scratch());
+    castnet::kernels::conv2d_relu_backward_input<real, kBatch, castnet::Conv2dShape<1, 6, 6, 4, 3, 3, 1, 1, 1, 1>>(ws.c1_out(), ws.c1_grad(), p.c1_weight, dx, ws.c1_scratch());
   }
 }
 

@@ -1,18 +1,19 @@
 // Activation functions and their backward passes for generated code, with PyTorch's definitions
 // (including its choices at kinks and thresholds). Element-wise activations run over the flat
-// Rows*Cols array in xsimd batches; the last partial batch goes through a zero-padded buffer so it
-// uses the same vector code (every f(0) and f'(0) is finite). Softmax works per row. Each formula
+// Rows*Cols array in simd vectors; the last partial vector goes through a zero-padded buffer so it
+// uses the same vector code (every f(0) and f'(0) is finite). Transcendental functions are
+// math.hpp's. Softmax works per row. Each formula
 // is arranged so no intermediate overflows: exponentials only see non-positive arguments, or
 // arguments clamped where the result is discarded, so |z| up to 1e4 stays finite in float.
-// The element-wise formulas are written for any batch type V: a single sample's forward pass
+// The element-wise formulas are written for any vector type V: a single sample's forward pass
 // uses simd::narrow_vec, the width of the batch-1 dense kernel that produced its input.
 #pragma once
 
-#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <type_traits>
 
+#include "castnet/kernels/math.hpp"
 #include "castnet/kernels/simd.hpp"
 
 namespace castnet {
@@ -23,20 +24,21 @@ enum class Act : std::uint8_t {
 
 }  // namespace castnet
 
-namespace castnet::inline CASTNET_SIMD_ISA {
+namespace castnet {
+inline namespace CASTNET_SIMD_ISA {
 
 namespace activation_detail {
 
-// f and dz = da·f'(z) for one batch V; `a` is f(z), `alpha` the activation's parameter.
+// f and dz = da·f'(z) for one vector V; `a` is f(z), `alpha` the activation's parameter.
 template <Act A, class V>
 struct elementwise;
 
 // σ(z) = 1/(1 + e^-z), computed from e^-|z| ∈ (0, 1] so neither branch can overflow.
 template <class T, class V>
 inline V stable_sigmoid(const V& z) noexcept {
-  const V e = xsimd::exp(-xsimd::abs(z));
+  const V e = simd::exp(V(T(0)) - simd::abs(z));
   const V r = V(T(1)) / (V(T(1)) + e);
-  return xsimd::select(z >= V(T(0)), r, e * r);
+  return simd::select(z >= V(T(0)), r, e * r);
 }
 
 // f(z) = z;  f'(z) = 1
@@ -51,16 +53,16 @@ struct elementwise<Act::identity, V> {
 template <class V>
 struct elementwise<Act::relu, V> {
   using T = typename V::value_type;
-  static V forward(V z, V) noexcept { return xsimd::max(z, V(T(0))); }
-  static V backward(V z, V, V da, V) noexcept { return xsimd::select(z > V(T(0)), da, V(T(0))); }
+  static V forward(V z, V) noexcept { return simd::max(z, V(T(0))); }
+  static V backward(V z, V, V da, V) noexcept { return simd::select(z > V(T(0)), da, V(T(0))); }
 };
 
 // f(z) = z > 0 ? z : αz;  f'(z) = z > 0 ? 1 : α
 template <class V>
 struct elementwise<Act::leaky_relu, V> {
   using T = typename V::value_type;
-  static V forward(V z, V alpha) noexcept { return xsimd::select(z > V(T(0)), z, alpha * z); }
-  static V backward(V z, V, V da, V alpha) noexcept { return xsimd::select(z > V(T(0)), da, alpha * da); }
+  static V forward(V z, V alpha) noexcept { return simd::select(z > V(T(0)), z, alpha * z); }
+  static V backward(V z, V, V da, V alpha) noexcept { return simd::select(z > V(T(0)), da, alpha * da); }
 };
 
 // f(z) = z > 0 ? z : α(e^z - 1);  f'(z) = z > 0 ? 1 : αe^z
@@ -69,10 +71,10 @@ template <class V>
 struct elementwise<Act::elu, V> {
   using T = typename V::value_type;
   static V forward(V z, V alpha) noexcept {
-    return xsimd::select(z > V(T(0)), z, alpha * xsimd::expm1(xsimd::min(z, V(T(0)))));
+    return simd::select(z > V(T(0)), z, alpha * simd::expm1(simd::min(z, V(T(0)))));
   }
   static V backward(V z, V, V da, V alpha) noexcept {
-    return xsimd::select(z > V(T(0)), da, da * alpha * xsimd::exp(xsimd::min(z, V(T(0)))));
+    return simd::select(z > V(T(0)), da, da * alpha * simd::exp(simd::min(z, V(T(0)))));
   }
 };
 
@@ -83,11 +85,11 @@ struct elementwise<Act::gelu, V> {
   using T = typename V::value_type;
   static constexpr T inv_sqrt2 = T(0.70710678118654752440);
   static constexpr T inv_sqrt_2pi = T(0.39894228040143267794);
-  static V forward(V z, V) noexcept { return T(0.5) * z * xsimd::erfc(-z * V(inv_sqrt2)); }
+  static V forward(V z, V) noexcept { return T(0.5) * z * simd::erfc(z * V(-inv_sqrt2)); }
   static V backward(V z, V, V da, V) noexcept {
-    const V cdf = T(0.5) * xsimd::erfc(-z * V(inv_sqrt2));
-    const V pdf = V(inv_sqrt_2pi) * xsimd::exp(T(-0.5) * z * z);
-    return da * xsimd::fma(z, pdf, cdf);
+    const V cdf = T(0.5) * simd::erfc(z * V(-inv_sqrt2));
+    const V pdf = V(inv_sqrt_2pi) * simd::exp(T(-0.5) * z * z);
+    return da * simd::fma(z, pdf, cdf);
   }
 };
 
@@ -98,44 +100,16 @@ struct elementwise<Act::silu, V> {
   static V forward(V z, V) noexcept { return z * stable_sigmoid<T>(z); }
   static V backward(V z, V, V da, V) noexcept {
     const V s = stable_sigmoid<T>(z);
-    return da * s * xsimd::fma(z, V(T(1)) - s, V(T(1)));
+    return da * s * simd::fma(z, V(T(1)) - s, V(T(1)));
   }
 };
-
-// tanh in float: Eigen 3.4's rational approximation x·P(x²)/Q(x²), P of degree 6 and Q of degree
-// 3, on |x| <= 7.9988 (max relative error 3.6e-7 on a dense scan of the floats). Cheaper than
-// xsimd::tanh's exp and extra division: it took ~25% off an 8-32-32-1 tanh MLP's single-sample
-// latency. Estrin's scheme for P and starting x/Q as soon as Q is known shorten the dependency
-// chain a single sample waits on. The clamped approximation ends at 1 - 1.8e-7, so |z| >= 9, where
-// tanh rounds to ±1, is set exactly. A NaN stays NaN: min and max return their second operand when
-// one is NaN.
-template <class V>
-inline V rational_tanh(const V& z) noexcept {
-  const V c(7.99881172180175781f);
-  const V x = xsimd::max(-c, xsimd::min(c, z));
-  const V t = x * x, t2 = t * t, t4 = t2 * t2;
-  const V p_lo = xsimd::fma(xsimd::fma(V(5.12229709037114e-08f), t, V(1.48572235717979e-05f)), t2,
-                            xsimd::fma(V(6.37261928875436e-04f), t, V(4.89352455891786e-03f)));
-  const V p_hi = xsimd::fma(V(-2.76076847742355e-16f), t2,
-                            xsimd::fma(V(2.00018790482477e-13f), t, V(-8.60467152213735e-11f)));
-  const V p = xsimd::fma(p_hi, t4, p_lo);
-  const V q = xsimd::fma(xsimd::fma(V(1.19825839466702e-06f), t, V(1.18534705686654e-04f)), t2,
-                         xsimd::fma(V(2.26843463243900e-03f), t, V(4.89352518554385e-03f)));
-  return xsimd::select(xsimd::abs(z) >= V(9.f), xsimd::copysign(V(1.f), z), p * (x / q));
-}
 
 // f(z) = tanh z;  f'(z) = 1 - a²
 template <class V>
 struct elementwise<Act::tanh, V> {
   using T = typename V::value_type;
-  static V forward(V z, V) noexcept {
-    if constexpr (std::is_same_v<T, float>) {
-      return rational_tanh(z);
-    } else {
-      return xsimd::tanh(z);
-    }
-  }
-  static V backward(V, V a, V da, V) noexcept { return da * xsimd::fnma(a, a, V(T(1))); }
+  static V forward(V z, V) noexcept { return simd::tanh(z); }
+  static V backward(V, V a, V da, V) noexcept { return da * simd::fnma(a, a, V(T(1))); }
 };
 
 // f(z) = σ(z) = 1/(1 + e^-z);  f'(z) = a(1 - a)
@@ -154,15 +128,15 @@ struct elementwise<Act::softplus, V> {
   static constexpr T threshold = T(20);
   static V forward(V z, V beta) noexcept {
     const V bz = beta * z;
-    return xsimd::select(bz > V(threshold), z, xsimd::log1p(xsimd::exp(xsimd::min(bz, V(threshold)))) / beta);
+    return simd::select(bz > V(threshold), z, simd::log1p(simd::exp(simd::min(bz, V(threshold)))) / beta);
   }
   static V backward(V z, V, V da, V beta) noexcept {
     const V bz = beta * z;
-    return xsimd::select(bz > V(threshold), da, da * stable_sigmoid<T>(bz));
+    return simd::select(bz > V(threshold), da, da * stable_sigmoid<T>(bz));
   }
 };
 
-// out[k] = f(in0[k], in1[k], ...) for k < N, one batch V at a time. Each batch of inputs is read
+// out[k] = f(in0[k], in1[k], ...) for k < N, one vector V at a time. Each vector of inputs is read
 // before its result is written, so out may be the same array as any input.
 template <class T, std::size_t N, class V = simd::vec<T>, class F, class... In>
 inline void map(F f, T* out, const In*... in) noexcept {
@@ -181,7 +155,7 @@ inline T row_max(const T* z) noexcept {
   T m = z[0];
   if constexpr (full != 0) {
     V mv = V::load_unaligned(z);
-    for (std::size_t j = L; j < full; j += L) mv = xsimd::max(mv, V::load_unaligned(z + j));
+    for (std::size_t j = L; j < full; j += L) mv = simd::max(mv, V::load_unaligned(z + j));
     T lane[L];
     mv.store_unaligned(lane);
     for (const T v : lane) m = v > m ? v : m;
@@ -203,14 +177,18 @@ inline void softmax_forward(const T* z, T* a) noexcept {
     const T m = row_max<T, Cols>(zr);
     V sum_v(T(0));
     for (std::size_t j = 0; j < full; j += L) {
-      const V e = xsimd::exp(V::load_unaligned(zr + j) - V(m));
+      const V e = simd::exp(V::load_unaligned(zr + j) - V(m));
       e.store_unaligned(ar + j);
       sum_v += e;
     }
-    T sum = xsimd::hadd(sum_v);
-    for (std::size_t j = full; j < Cols; ++j) {
-      ar[j] = std::exp(zr[j] - m);
-      sum += ar[j];
+    T sum = simd::hadd(sum_v);
+    if constexpr (Cols != full) {
+      // The lanes past the row are not stored, nor summed.
+      const V e = simd::exp(simd::load_n<T, Cols - full>(zr + full) - V(m));
+      T tail[L];
+      e.store_unaligned(tail);
+      for (std::size_t j = 0; j < Cols - full; ++j) sum += tail[j];
+      simd::store_n<T, Cols - full>(ar + full, e);
     }
     map<T, Cols>([&](V e) { return e / V(sum); }, ar, ar);
   }
@@ -228,9 +206,9 @@ inline void softmax_backward(const T* a, const T* da, T* dz) noexcept {
     const T* dar = da + r * Cols;
     V dot_v(T(0));
     for (std::size_t j = 0; j < full; j += L) {
-      dot_v = xsimd::fma(V::load_unaligned(dar + j), V::load_unaligned(ar + j), dot_v);
+      dot_v = simd::fma(V::load_unaligned(dar + j), V::load_unaligned(ar + j), dot_v);
     }
-    T dot = xsimd::hadd(dot_v);
+    T dot = simd::hadd(dot_v);
     for (std::size_t j = full; j < Cols; ++j) dot += dar[j] * ar[j];
     map<T, Cols>([&](V av, V dav) { return av * (dav - V(dot)); }, dz + r * Cols, ar, dar);
   }
@@ -271,4 +249,5 @@ void activation_backward(const T* z, const T* a, const T* da, T* dz, T alpha) no
   }
 }
 
-}  // namespace castnet::inline CASTNET_SIMD_ISA
+}  // namespace CASTNET_SIMD_ISA
+}  // namespace castnet

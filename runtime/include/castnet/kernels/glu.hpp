@@ -3,15 +3,17 @@
 //   out[r][j] = z[r][j] · σ(z[r][U + j])                        for j < U,
 // and its backward pass, with s = σ(z[r][U + j]):
 //   dz[r][j] = dout[r][j] · s,   dz[r][U + j] = dout[r][j] · z[r][j] · s · (1 - s).
-// σ is activations.hpp's stable_sigmoid (no overflow for any z). Vectorised along j; the last
-// partial batch of a row goes through zero-padded loads like activations.hpp's map.
+// σ is activation.hpp's stable_sigmoid (no overflow for any z). Vectorised along j; the last
+// partial vector of a row goes through zero-padded loads like activation.hpp's map.
 #pragma once
 
 #include <cstddef>
 
 #include "castnet/kernels/activation.hpp"
+#include "castnet/kernels/simd.hpp"
 
-namespace castnet::inline CASTNET_SIMD_ISA {
+namespace castnet {
+inline namespace CASTNET_SIMD_ISA {
 
 // out (Rows × U) from z (Rows × 2U).
 template <class T, std::size_t Rows, std::size_t U>
@@ -24,7 +26,7 @@ void glu_forward(const T* z, T* out) noexcept {
   }
 }
 
-// dz (Rows × 2U) from z (Rows × 2U) and dout (Rows × U). Each batch of z is read before the batch
+// dz (Rows × 2U) from z (Rows × 2U) and dout (Rows × U). Each vector of z is read before the vector
 // of dz at the same place is written, so dz may be z.
 template <class T, std::size_t Rows, std::size_t U>
 void glu_backward(const T* z, const T* dout, T* dz) noexcept {
@@ -52,4 +54,5 @@ void glu_backward(const T* z, const T* dout, T* dz) noexcept {
   }
 }
 
-}  // namespace castnet::inline CASTNET_SIMD_ISA
+}  // namespace CASTNET_SIMD_ISA
+}  // namespace castnet

@@ -8,8 +8,10 @@
 #include <cstring>
 
 #include "castnet/kernels/activation.hpp"
+#include "castnet/kernels/simd.hpp"
 
-namespace castnet::inline CASTNET_SIMD_ISA {
+namespace castnet {
+inline namespace CASTNET_SIMD_ISA {
 
 // out[i] = a[i] + b[i] for i < N; out may be a or b.
 template <class T, std::size_t N>
@@ -41,4 +43,5 @@ void copy_from_rows(const T* src, T* dst) noexcept {
   for (std::size_t r = 0; r < Rows; ++r) std::memcpy(dst + r * N, src + r * Stride + Offset, N * sizeof(T));
 }
 
-}  // namespace castnet::inline CASTNET_SIMD_ISA
+}  // namespace CASTNET_SIMD_ISA
+}  // namespace castnet

@@ -1,6 +1,6 @@
 // 2-D pooling kernels for generated code, with PyTorch's conventions: one sample is [C][H][W], the
 // window is KH × KW, it moves by (SH, SW), there is no padding and a partial last window is dropped
-// (floor). The geometry is a Conv2dShape with f == c and ph == pw == 0.
+// (floor). The geometry is a Conv2dShape with F == C and PH == PW == 0.
 //   max:     y[c][oy][ox] = max over the window at (oy·SH, ox·SW); the gradient goes to the first
 //            maximum in row-major window order (strict > while scanning), as PyTorch's CPU kernel.
 //   average: y = Σ window / (KH·KW); the gradient spreads dy / (KH·KW) over the window.
@@ -18,25 +18,27 @@
 
 #include "castnet/kernels/conv2d.hpp"
 
-namespace castnet::inline CASTNET_SIMD_ISA::kernels {
+namespace castnet {
+inline namespace CASTNET_SIMD_ISA {
+namespace kernels {
 namespace pool_detail {
 
-template <Conv2dShape S>
-inline constexpr bool valid_shape = S.f == S.c && S.ph == 0 && S.pw == 0 && S.c > 0 && S.kh > 0 && S.kw > 0 &&
-                                    S.sh > 0 && S.sw > 0 && S.kh <= S.h && S.kw <= S.w;
+template <class S>
+inline constexpr bool valid_shape = S::f == S::c && S::ph == 0 && S::pw == 0 && S::c > 0 && S::kh > 0 && S::kw > 0 &&
+                                    S::sh > 0 && S::sw > 0 && S::kh <= S::h && S::kw <= S::w;
 
-// Offset of the window's first maximum from its top-left corner `win` (row stride S.w). Which
+// Offset of the window's first maximum from its top-left corner `win` (row stride S::w). Which
 // value wins is data-dependent and unpredictable, and GCC turns a ?: on it into a branch that
 // mispredicts about once a window, so the offset is selected with a mask instead.
-template <class T, Conv2dShape S>
+template <class T, class S>
 inline std::size_t argmax(const T* win) noexcept {
   std::size_t best = 0;
   T m = win[0];
-  for (std::size_t ky = 0; ky < S.kh; ++ky) {
-    for (std::size_t kx = 0; kx < S.kw; ++kx) {
-      const T v = win[ky * S.w + kx];
+  for (std::size_t ky = 0; ky < S::kh; ++ky) {
+    for (std::size_t kx = 0; kx < S::kw; ++kx) {
+      const T v = win[ky * S::w + kx];
       const std::size_t take = std::size_t{0} - static_cast<std::size_t>(v > m);  // all ones or 0
-      best ^= (best ^ (ky * S.w + kx)) & take;
+      best ^= (best ^ (ky * S::w + kx)) & take;
       m = v > m ? v : m;
     }
   }
@@ -46,32 +48,32 @@ inline std::size_t argmax(const T* win) noexcept {
 // Calls f(window offset in the input, output index) for every output of every channel and sample.
 // With a `zero` array (the backward kernels' dx), each input plane of it is zeroed just before its
 // windows are visited: one pass over dx, the plane still in L1 when its gradients are added.
-template <class T, std::size_t B, Conv2dShape S, class F>
+template <class T, std::size_t B, class S, class F>
 inline void for_each_window(F&& f, T* zero = nullptr) noexcept {
-  constexpr std::size_t OH = S.oh(), OW = S.ow();
-  for (std::size_t plane = 0; plane < B * S.c; ++plane) {
-    if (zero != nullptr) std::memset(zero + plane * S.h * S.w, 0, S.h * S.w * sizeof(T));
+  constexpr std::size_t OH = S::oh, OW = S::ow;
+  for (std::size_t plane = 0; plane < B * S::c; ++plane) {
+    if (zero != nullptr) std::memset(zero + plane * S::h * S::w, 0, S::h * S::w * sizeof(T));
     for (std::size_t oy = 0; oy < OH; ++oy) {
       for (std::size_t ox = 0; ox < OW; ++ox) {
-        f(plane * S.h * S.w + oy * S.sh * S.w + ox * S.sw, (plane * OH + oy) * OW + ox);
+        f(plane * S::h * S::w + oy * S::sh * S::w + ox * S::sw, (plane * OH + oy) * OW + ox);
       }
     }
   }
 }
 
 #if defined(__AVX512F__)
-template <class T, Conv2dShape S>
+template <class T, class S>
 inline constexpr bool vector_2x2 =
-    std::is_same_v<T, float> && simd::lanes<T> == 16 && S.kh == 2 && S.kw == 2 && S.sh == 2 && S.sw == 2;
+    std::is_same_v<T, float> && simd::lanes<T> == 16 && S::kh == 2 && S::kw == 2 && S::sh == 2 && S::sw == 2;
 
 // Calls step(in, out, n) for each run of n <= 16 windows along an output row: `in` indexes the
 // top-left input of the run's first window, `out` its output.
-template <std::size_t B, Conv2dShape S, class Step>
+template <std::size_t B, class S, class Step>
 inline void for_each_run_2x2(Step&& step) noexcept {
-  constexpr std::size_t OH = S.oh(), OW = S.ow(), full = OW / 16 * 16;
-  for (std::size_t plane = 0; plane < B * S.c; ++plane) {
+  constexpr std::size_t OH = S::oh, OW = S::ow, full = OW / 16 * 16;
+  for (std::size_t plane = 0; plane < B * S::c; ++plane) {
     for (std::size_t oy = 0; oy < OH; ++oy) {
-      const std::size_t in = (plane * S.h + 2 * oy) * S.w, out = (plane * OH + oy) * OW;
+      const std::size_t in = (plane * S::h + 2 * oy) * S::w, out = (plane * OH + oy) * OW;
       for (std::size_t ox = 0; ox < full; ox += 16) step(in + 2 * ox, out + ox, 16);
       if constexpr (OW != full) step(in + 2 * full, out + full, OW - full);
     }
@@ -125,15 +127,15 @@ inline void store_pairs(float* row, __m512 left, __m512 right, const Run2x2& run
 
 }  // namespace pool_detail
 
-// y = max over each window (x: B × S.in_size(), y: B × S.out_size()).
-template <class T, std::size_t B, Conv2dShape S>
+// y = max over each window (x: B × S::in_size, y: B × S::out_size).
+template <class T, std::size_t B, class S>
 void maxpool2d_forward(const T* x, T* y) noexcept {
   static_assert(pool_detail::valid_shape<S>, "maxpool2d: needs f == c, no padding, a window inside the input");
 #if defined(__AVX512F__)
   if constexpr (pool_detail::vector_2x2<T, S>) {
     pool_detail::for_each_run_2x2<B, S>([&](std::size_t in, std::size_t out, std::size_t n) {
       const pool_detail::Run2x2 run(n);
-      _mm512_mask_storeu_ps(y + out, run.windows, pool_detail::scan_2x2(x + in, S.w, run).max);
+      _mm512_mask_storeu_ps(y + out, run.windows, pool_detail::scan_2x2(x + in, S::w, run).max);
     });
     return;
   }
@@ -141,9 +143,9 @@ void maxpool2d_forward(const T* x, T* y) noexcept {
   pool_detail::for_each_window<T, B, S>([&](std::size_t in, std::size_t out) {
     const T* win = x + in;
     T m = win[0];
-    for (std::size_t ky = 0; ky < S.kh; ++ky) {
-      for (std::size_t kx = 0; kx < S.kw; ++kx) {
-        const T v = win[ky * S.w + kx];
+    for (std::size_t ky = 0; ky < S::kh; ++ky) {
+      for (std::size_t kx = 0; kx < S::kw; ++kx) {
+        const T v = win[ky * S::w + kx];
         m = v > m ? v : m;
       }
     }
@@ -152,21 +154,21 @@ void maxpool2d_forward(const T* x, T* y) noexcept {
 }
 
 // dx[first arg-max of each window] += dy (dx overwritten first); x is the forward input.
-template <class T, std::size_t B, Conv2dShape S>
+template <class T, std::size_t B, class S>
 void maxpool2d_backward(const T* x, const T* dy, T* dx) noexcept {
   static_assert(pool_detail::valid_shape<S>, "maxpool2d: needs f == c, no padding, a window inside the input");
 #if defined(__AVX512F__)
   if constexpr (pool_detail::vector_2x2<T, S>) {
     // The runs write every input of every window, so only an odd height or width (a last row or
     // column outside all windows) needs dx zeroed first.
-    if constexpr (S.h % 2 != 0 || S.w % 2 != 0) std::memset(dx, 0, B * S.in_size() * sizeof(T));
+    if constexpr (S::h % 2 != 0 || S::w % 2 != 0) std::memset(dx, 0, B * S::in_size * sizeof(T));
     pool_detail::for_each_run_2x2<B, S>([&](std::size_t in, std::size_t out, std::size_t n) {
       const pool_detail::Run2x2 run(n);
-      const pool_detail::Scan2x2 s = pool_detail::scan_2x2(x + in, S.w, run);
+      const pool_detail::Scan2x2 s = pool_detail::scan_2x2(x + in, S::w, run);
       const __m512 g = _mm512_maskz_loadu_ps(run.windows, dy + out);
       const __mmask16 d = s.d, c = s.c & ~d, b = s.b & ~(s.c | d), a = static_cast<__mmask16>(~(s.b | s.c | d));
       pool_detail::store_pairs(dx + in, _mm512_maskz_mov_ps(a, g), _mm512_maskz_mov_ps(b, g), run);
-      pool_detail::store_pairs(dx + in + S.w, _mm512_maskz_mov_ps(c, g), _mm512_maskz_mov_ps(d, g), run);
+      pool_detail::store_pairs(dx + in + S::w, _mm512_maskz_mov_ps(c, g), _mm512_maskz_mov_ps(d, g), run);
     });
     return;
   }
@@ -174,7 +176,7 @@ void maxpool2d_backward(const T* x, const T* dy, T* dx) noexcept {
   pool_detail::for_each_window<T, B, S>(
       [&](std::size_t in, std::size_t out) {
         T& target = dx[in + pool_detail::argmax<T, S>(x + in)];
-        if constexpr (S.sh >= S.kh && S.sw >= S.kw) {
+        if constexpr (S::sh >= S::kh && S::sw >= S::kw) {
           target = dy[out];  // disjoint windows: a store, no read-modify-write
         } else {
           target += dy[out];
@@ -184,34 +186,36 @@ void maxpool2d_backward(const T* x, const T* dy, T* dx) noexcept {
 }
 
 // y = mean of each window.
-template <class T, std::size_t B, Conv2dShape S>
+template <class T, std::size_t B, class S>
 void avgpool2d_forward(const T* x, T* y) noexcept {
   static_assert(pool_detail::valid_shape<S>, "avgpool2d: needs f == c, no padding, a window inside the input");
-  constexpr T count = static_cast<T>(S.kh * S.kw);
+  constexpr T count = static_cast<T>(S::kh * S::kw);
   pool_detail::for_each_window<T, B, S>([&](std::size_t in, std::size_t out) {
     const T* win = x + in;
     T sum = T(0);
-    for (std::size_t ky = 0; ky < S.kh; ++ky) {
-      for (std::size_t kx = 0; kx < S.kw; ++kx) sum += win[ky * S.w + kx];
+    for (std::size_t ky = 0; ky < S::kh; ++ky) {
+      for (std::size_t kx = 0; kx < S::kw; ++kx) sum += win[ky * S::w + kx];
     }
     y[out] = sum / count;
   });
 }
 
 // dx[window] += dy / (KH·KW) for every window (dx overwritten first).
-template <class T, std::size_t B, Conv2dShape S>
+template <class T, std::size_t B, class S>
 void avgpool2d_backward(const T* dy, T* dx) noexcept {
   static_assert(pool_detail::valid_shape<S>, "avgpool2d: needs f == c, no padding, a window inside the input");
-  constexpr T count = static_cast<T>(S.kh * S.kw);
+  constexpr T count = static_cast<T>(S::kh * S::kw);
   pool_detail::for_each_window<T, B, S>(
       [&](std::size_t in, std::size_t out) {
         T* win = dx + in;
         const T g = dy[out] / count;
-        for (std::size_t ky = 0; ky < S.kh; ++ky) {
-          for (std::size_t kx = 0; kx < S.kw; ++kx) win[ky * S.w + kx] += g;
+        for (std::size_t ky = 0; ky < S::kh; ++ky) {
+          for (std::size_t kx = 0; kx < S::kw; ++kx) win[ky * S::w + kx] += g;
         }
       },
       dx);
 }
 
-}  // namespace castnet::inline CASTNET_SIMD_ISA::kernels
+}  // namespace kernels
+}  // namespace CASTNET_SIMD_ISA
+}  // namespace castnet

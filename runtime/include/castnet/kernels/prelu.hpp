@@ -10,8 +10,10 @@
 #include <cstddef>
 
 #include "castnet/kernels/activation.hpp"
+#include "castnet/kernels/simd.hpp"
 
-namespace castnet::inline CASTNET_SIMD_ISA {
+namespace castnet {
+inline namespace CASTNET_SIMD_ISA {
 namespace prelu_detail {
 
 // Σ_i f(a[i], b[i]) for i < N as a vector of partial sums; padding lanes load as 0, and f(0, 0)
@@ -33,7 +35,7 @@ inline simd::vec<T> sum_map(F f, const T* a, const T* b) noexcept {
 template <class T, std::size_t Rows, std::size_t C, std::size_t S>
 void prelu_forward(const T* x, const T* w, T* out) noexcept {
   using V = simd::vec<T>;
-  const auto f = [](V xv, V wv) { return xsimd::select(xv > V(T(0)), xv, wv * xv); };
+  const auto f = [](V xv, V wv) { return simd::select(xv > V(T(0)), xv, wv * xv); };
   for (std::size_t r = 0; r < Rows; ++r) {
     if constexpr (S == 1) {
       activation_detail::map<T, C>(f, out + r * C, x + r * C, w);
@@ -51,7 +53,7 @@ void prelu_forward(const T* x, const T* w, T* out) noexcept {
 template <class T, std::size_t Rows, std::size_t C, std::size_t S>
 void prelu_backward_params(const T* x, const T* dout, T* dw) noexcept {
   using V = simd::vec<T>;
-  const auto term = [](V xv, V dv) { return xsimd::select(xv > V(T(0)), V(T(0)), dv * xv); };
+  const auto term = [](V xv, V dv) { return simd::select(xv > V(T(0)), V(T(0)), dv * xv); };
   if constexpr (S == 1) {
     for (std::size_t c = 0; c < C; ++c) dw[c] = T(0);
     for (std::size_t r = 0; r < Rows; ++r) {
@@ -65,7 +67,7 @@ void prelu_backward_params(const T* x, const T* dout, T* dw) noexcept {
         const std::size_t at = (r * C + c) * S;
         acc += prelu_detail::sum_map<T, S>(term, x + at, dout + at);
       }
-      dw[c] = xsimd::hadd(acc);
+      dw[c] = simd::hadd(acc);
     }
   }
 }
@@ -74,7 +76,7 @@ void prelu_backward_params(const T* x, const T* dout, T* dw) noexcept {
 template <class T, std::size_t Rows, std::size_t C, std::size_t S>
 void prelu_backward_input(const T* x, const T* w, const T* dout, T* dx) noexcept {
   using V = simd::vec<T>;
-  const auto f = [](V xv, V dv, V wv) { return xsimd::select(xv > V(T(0)), dv, wv * dv); };
+  const auto f = [](V xv, V dv, V wv) { return simd::select(xv > V(T(0)), dv, wv * dv); };
   for (std::size_t r = 0; r < Rows; ++r) {
     if constexpr (S == 1) {
       activation_detail::map<T, C>(f, dx + r * C, x + r * C, dout + r * C, w);
@@ -88,4 +90,5 @@ void prelu_backward_input(const T* x, const T* w, const T* dout, T* dx) noexcept
   }
 }
 
-}  // namespace castnet::inline CASTNET_SIMD_ISA
+}  // namespace CASTNET_SIMD_ISA
+}  // namespace castnet
