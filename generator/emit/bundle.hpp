@@ -1,7 +1,8 @@
 // The kernel headers an exported header carries: runtime/include/castnet/kernels/, embedded in
 // the generator at build time, pasted in dependency order with their includes of one another
-// resolved (each once), so the exported header runs the very kernels training runs and needs no
-// castnet installation. Their system includes stay where they are, under their #if conditions.
+// resolved (each within a guard, as the preprocessor would include it), so the exported header
+// runs the very kernels training runs and needs no castnet installation. Their system includes
+// stay where they are, under their #if conditions.
 #pragma once
 
 #include <string>
@@ -11,7 +12,7 @@ namespace castnet::gen {
 
 struct Bundle {
   std::string text;                  // the headers' code, one after another
-  std::vector<std::string> macros;   // the macros that code defines, in order of appearance
+  std::vector<std::string> macros;   // the macros that code defines (its guards too), in order
 };
 
 // `headers` are names under castnet/kernels/ ("dense.hpp"). Each header comes once, after those it

@@ -5,6 +5,7 @@
 #include "emit/emit_model.hpp"
 
 #include <algorithm>
+#include <set>
 #include <stdexcept>
 #include <vector>
 
@@ -12,9 +13,9 @@
 #include "emit/code_writer.hpp"
 #include "emit/layer_table.hpp"
 #include "emit/pass_printer.hpp"
+#include "ir/diagnostic.hpp"
 #include "ir/identifier.hpp"
 #include "ops/op_def.hpp"
-#include "ir/diagnostic.hpp"
 
 namespace castnet::gen {
 namespace {
@@ -50,7 +51,7 @@ class ModelEmitter {
     h.num("batch", g_.batch).num("params", g_.param_count()).code("loss", ir::to_string(g_.loss.kind));
     h.code("outputs_are", g_.loss.kind != ir::LossKind::mse ? "logits" : "predictions");
     h.code("targets_are", g_.loss.kind == ir::LossKind::softmax_cross_entropy ? "the class index" : "one per output");
-    h.code("layer_table", layer_table());
+    h.code("layer_table", layer_table()).code("kernel_includes", kernel_includes());
     h.code("param_members", param_members()).code("workspace_members", workspace_members());
     h.num("tensor_count", tensor_count()).code("tensor_infos", tensor_infos()).code("param_pointers", param_pointers());
     h.code("forward_one", one_.forward()).code("forward_batch", step_.forward()).code("backward", step_.backward());
@@ -80,6 +81,17 @@ class ModelEmitter {
     std::string check;
     if (!arch->condition.empty()) check = render("arch_check.tmpl", Holes(h).code("condition", std::string(arch->condition)));
     return render("arch_isa.tmpl", h.code("isa_check", check)) + "\n";
+  }
+
+  // The kernel headers the layers' code calls; merge.hpp for the graph's own copies and sums, and
+  // the losses train_step computes.
+  std::string kernel_includes() const {
+    std::set<std::string> names = {"merge.hpp", "losses.hpp"};
+    for (const auto& l : g_.layers)
+      for (auto& h : ops::op_def(l.kind).kernel_headers(l)) names.insert(h);
+    std::vector<std::string> lines;
+    for (const auto& n : names) lines.push_back("#include <castnet/kernels/" + n + ">");
+    return join_lines(lines);
   }
 
   std::size_t tensor_count() const {

@@ -93,6 +93,8 @@ void gradcheck(const Tolerance& tol) {
 
 constexpr Tolerance kSmooth{1e-6, 1e-9, 0.0};
 constexpr Tolerance kKinked{1e-6, 1e-9, 0.05};
+// The graph specs' names for them (their `# gradcheck:` line).
+constexpr Tolerance smooth = kSmooth, kinked = kKinked;
 
 }  // namespace
 
@@ -116,12 +118,10 @@ TEST_CASE("gradcheck: edge_single") { gradcheck<edge_single_f64::Model>(kSmooth)
 TEST_CASE("gradcheck: edge_wide") { gradcheck<edge_wide_f64::Model>(kSmooth); }
 TEST_CASE("gradcheck: edge_narrow_batch1") { gradcheck<edge_narrow_batch1_f64::Model>(kSmooth); }
 TEST_CASE("gradcheck: edge_dropout") { gradcheck<edge_dropout_f64::Model>(kKinked); }
-// Graph cases (tests/numeric/specs/graph_*.toml): conv with padding and stride, pooling, flatten,
-// residual adds and concat with gradients summed over several consumers, GLU, PReLU.
-TEST_CASE("gradcheck: graph_conv") { gradcheck<graph_conv_f64::Model>(kKinked); }
-TEST_CASE("gradcheck: graph_conv_tiny") { gradcheck<graph_conv_tiny_f64::Model>(kSmooth); }
-TEST_CASE("gradcheck: graph_pool") { gradcheck<graph_pool_f64::Model>(kKinked); }
-TEST_CASE("gradcheck: graph_residual") { gradcheck<graph_residual_f64::Model>(kSmooth); }
-TEST_CASE("gradcheck: graph_concat") { gradcheck<graph_concat_f64::Model>(kKinked); }
-TEST_CASE("gradcheck: graph_glu") { gradcheck<graph_glu_f64::Model>(kSmooth); }
-TEST_CASE("gradcheck: graph_prelu") { gradcheck<graph_prelu_f64::Model>(kKinked); }
+// Graph cases: every tests/numeric/specs/graph_*.toml (numeric.cmake lists them), each layer kind
+// in one or more: conv with padding and stride, pooling, flatten, residual adds and concat with
+// gradients summed over several consumers, GLU, PReLU, hardtanh...
+#define CASTNET_GRAPH_GRADCHECK(name, tolerance) \
+  TEST_CASE("gradcheck: " #name) { gradcheck<name##_f64::Model>(tolerance); }
+CASTNET_GRAPH_CASES(CASTNET_GRAPH_GRADCHECK)
+#undef CASTNET_GRAPH_GRADCHECK

@@ -27,10 +27,22 @@ foreach(loss IN LISTS CASTNET_LOSSES)
   configure_file(numeric/specs/loss.toml.in ${numeric_dir}/loss_${loss}.toml @ONLY)
   list(APPEND numeric_names loss_${loss})
 endforeach()
-# Edge cases and graph cases (conv, pooling, residual, concat, glu, prelu), plain specs in numeric/specs: copied beside the configured ones so the parity test
-# finds every spec as <CASTNET_NUMERIC_SPEC_DIR>/<name>.toml (and CMake re-runs when one changes).
-set(CASTNET_EDGE_SPECS edge_act_first_last edge_single edge_wide edge_narrow_batch1 edge_dropout
-    graph_conv graph_conv_tiny graph_pool graph_residual graph_concat graph_glu graph_prelu)
+# Edge cases, and the graph cases: every numeric/specs/graph_*.toml, one or more per layer kind,
+# each saying in a comment whether its gradient check meets kinks (`# gradcheck: kinked` or
+# `smooth`). Plain specs, copied beside the configured ones so that the parity test finds every
+# spec as <CASTNET_NUMERIC_SPEC_DIR>/<name>.toml (and CMake re-runs when one changes).
+set(CASTNET_EDGE_SPECS edge_act_first_last edge_single edge_wide edge_narrow_batch1 edge_dropout)
+file(GLOB graph_specs CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/numeric/specs/graph_*.toml)
+set(graph_cases "")
+foreach(spec IN LISTS graph_specs)
+  get_filename_component(n ${spec} NAME_WE)
+  file(STRINGS ${spec} gradcheck REGEX "^# gradcheck: (kinked|smooth)")
+  if(NOT gradcheck MATCHES "^# gradcheck: (kinked|smooth)")
+    message(FATAL_ERROR "${spec}: needs a line '# gradcheck: kinked' or '# gradcheck: smooth'")
+  endif()
+  string(APPEND graph_cases " X(${n}, ${CMAKE_MATCH_1})")
+  list(APPEND CASTNET_EDGE_SPECS ${n})
+endforeach()
 foreach(n IN LISTS CASTNET_EDGE_SPECS)
   configure_file(numeric/specs/${n}.toml ${numeric_dir}/${n}.toml COPYONLY)
   list(APPEND numeric_names ${n})
@@ -65,6 +77,8 @@ foreach(n IN LISTS numeric_names)
   string(APPEND models_hpp "#include \"${n}.hpp\"\n#include \"${n}_f64.hpp\"\n")
 endforeach()
 string(APPEND models_hpp "#define CASTNET_NUMERIC_SPEC_DIR \"${numeric_dir}\"\n")
+# X(name, kinked|smooth) for every graph case: the parity and gradient tests run each.
+string(APPEND models_hpp "#define CASTNET_GRAPH_CASES(X)${graph_cases}\n")
 file(GENERATE OUTPUT ${CMAKE_CURRENT_BINARY_DIR}/numeric_models.hpp CONTENT "${models_hpp}")
 
 # ISA parity (isa_parity_test.cpp): one spec generated for the scalar backend and for the building

@@ -38,7 +38,7 @@ class Dropout final : public OpDef {
     return "dropout " + ir::shape_text(l.out_shape) + ", rate " + gen::format_real(l.rate);
   }
 
-  std::vector<std::string> kernel_headers(const ir::Layer&) const override { return {"dropout.hpp"}; }
+  std::vector<std::string> kernel_headers(const ir::Layer&) const override { return {"dropout.hpp", "merge.hpp"}; }
 
   std::string forward(const ir::Layer& l, const ForwardSite& s) const override {
     gen::Holes h;

@@ -9,15 +9,10 @@
 #include <string_view>
 
 #include <castnet/kernels/activation.hpp>
-#include <castnet/kernels/conv2d.hpp>
 #include <castnet/kernels/dropout.hpp>
-#include <castnet/kernels/merge.hpp>
-#include <castnet/kernels/glu.hpp>
-#include <castnet/kernels/dense.hpp>
 #include <castnet/kernels/losses.hpp>
+#include <castnet/kernels/merge.hpp>
 #include <castnet/model.hpp>
-#include <castnet/kernels/pool2d.hpp>
-#include <castnet/kernels/prelu.hpp>
 #include <castnet/version.hpp>
 
 static_assert(CASTNET_RUNTIME_ABI == 2, "model dropout_net was generated for castnet runtime ABI 2: regenerate it");

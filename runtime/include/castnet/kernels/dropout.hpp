@@ -40,10 +40,4 @@ void dropout_identity(const T* x, T* out, T* mask) noexcept {
   }
 }
 
-// forward() of a net that ends in dropout: the identity into y.
-template <class T, std::size_t N>
-void copy(const T* x, T* out) noexcept {
-  for (std::size_t i = 0; i < N; ++i) out[i] = x[i];
-}
-
 }  // namespace castnet

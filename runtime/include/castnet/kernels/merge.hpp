@@ -1,6 +1,7 @@
 // Element-wise plumbing for graph models: the sum of two tensors (an `add` node, and the gradient
-// arriving at a tensor used by several consumers), and copies of per-sample vectors into and out of
-// a strided batch (a `concat` node writes each input's rows at its offset in the output's rows;
+// arriving at a tensor used by several consumers), copies (a layer that passes its input on: into
+// y at the end of forward(), and its gradient back), and copies of per-sample vectors into and out
+// of a strided batch (a `concat` node writes each input's rows at its offset in the output's rows;
 // its backward pass reads them back). Sizes are template parameters; nothing touches the heap.
 #pragma once
 
@@ -25,6 +26,12 @@ template <class T, std::size_t N>
 void accumulate(T* dst, const T* src) noexcept {
   using V = simd::vec<T>;
   activation_detail::map<T, N>([](V u, V v) { return u + v; }, dst, dst, src);
+}
+
+// dst[i] = src[i] for i < N.
+template <class T, std::size_t N>
+void copy(const T* src, T* dst) noexcept {
+  std::memmove(dst, src, N * sizeof(T));
 }
 
 // dst[r*Stride + Offset + i] = src[r*N + i] for r < Rows, i < N: src's rows into columns
