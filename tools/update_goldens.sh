@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Regenerates the checked-in expectations: tests/golden/expected/*.hpp (generated headers),
-# *.ir.txt (the IR after the passes) and tests/errors/expected.txt (diagnostics). The only way
-# they should change; review the diff.
+# Regenerates the checked-in expectations: tests/golden/expected/*.hpp (generated headers, and an
+# exported one), *.ir.txt (the IR after the passes) and tests/errors/expected.txt (diagnostics).
+# The only way they should change; review the diff.
 # usage: tools/update_goldens.sh [path/to/castnet-gen]   (default: build/bin/castnet-gen; the
 #        castnet CLI is expected beside it)
 #
@@ -48,6 +48,7 @@ for spec in "${golden_specs[@]}"; do
 done
 # Goldens of options: golden_test.cpp's kVariants, the same list.
 "$gen" xor.toml -o "$root/tests/golden/expected" --header-name xor_arch_scalar.hpp --arch scalar
+"$gen" xor.toml -o "$root/tests/golden/expected" --header-name xor_export.hpp --weights ../weights/xor.safetensors
 
 cd "$root/tests/errors/specs"
 error_specs=(*.toml)

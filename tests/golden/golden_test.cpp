@@ -57,6 +57,8 @@ struct Variant {
 };
 const Variant kVariants[] = {
     {"xor.toml", {"--arch", "scalar"}, "xor_arch_scalar.hpp"},
+    // The exported header: its skeleton, its weights and the kernels it carries.
+    {"xor.toml", {"--weights", "../weights/xor.safetensors"}, "xor_export.hpp"},
 };
 
 }  // namespace
