@@ -23,7 +23,8 @@
 # let an explicit -m flag win over -march in any order); for a binary that runs on other machines,
 # configure castnet with -DCASTNET_NATIVE=OFF as well. The flags reach every file that links the
 # target, so models with different ARCH go into different targets (and translation units); the
-# runtime's kernels are named per instruction set (kernels/simd.hpp), so they can share a program.
+# runtime's kernels are named per instruction set and SIMD backend (kernels/simd_base.hpp), so they can
+# share a program.
 # Without ARCH the compile flags alone decide, as before.
 #
 # The header is <current binary dir>/castnet_generated/<name>/<name>.hpp. It is regenerated when

@@ -93,9 +93,9 @@ inline double hadd_x86(__m512d r) noexcept {
 // The sum of v's lanes.
 template <class V>
 inline typename V::value_type hadd(const V& v) noexcept {
+#if defined(__SSE2__)
   using T = typename V::value_type;
   using R = typename V::register_type;
-#if defined(__SSE2__)
   if constexpr (reduce_detail::x86_register<T, sizeof(R)>) {
     using X = typename x86::register_of<T, sizeof(R)>::type;
     return reduce_detail::hadd_x86(X(R(v)));
@@ -111,9 +111,9 @@ inline typename V::value_type hadd(const V& v) noexcept {
 template <class V>
 inline V lane_sums(const V* v) noexcept {
   using T = typename V::value_type;
-  using R = typename V::register_type;
   constexpr std::size_t L = V::size;
 #if defined(__SSE2__)
+  using R = typename V::register_type;
   if constexpr (reduce_detail::x86_register<T, sizeof(R)>) {
     using X = typename x86::register_of<T, sizeof(R)>::type;
     X r[L];
