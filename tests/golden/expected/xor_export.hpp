@@ -112,6 +112,9 @@
 //   erfc   [-11, 10]              4.7 ulp, 7.0 without FMA (results from 2^-126 on; below, 0)
 //   tanh   [-10, 10]              3.6e-7 relative, 5.7 ulp
 // tests/unit/math_test.cpp checks every 97th float of those ranges against these bounds.
+// No product feeds a sum except through simd::fma or fnma (or is exact: the doublings that end exp
+// and expm1), so the results do not depend on whether the compiler contracts a·b + c into an FMA
+// (-ffp-contract; GCC does across statements, Clang within one).
 // The double versions are each backend's (simd::double_math): xsimd's, or the C library's.
 
 #include <limits>
@@ -1596,9 +1599,9 @@ inline double hadd_x86(__m512d r) noexcept {
 // The sum of v's lanes.
 template <class V>
 inline typename V::value_type hadd(const V& v) noexcept {
+#if defined(__SSE2__)
   using T = typename V::value_type;
   using R = typename V::register_type;
-#if defined(__SSE2__)
   if constexpr (reduce_detail::x86_register<T, sizeof(R)>) {
     using X = typename x86::register_of<T, sizeof(R)>::type;
     return reduce_detail::hadd_x86(X(R(v)));
@@ -1614,9 +1617,9 @@ inline typename V::value_type hadd(const V& v) noexcept {
 template <class V>
 inline V lane_sums(const V* v) noexcept {
   using T = typename V::value_type;
-  using R = typename V::register_type;
   constexpr std::size_t L = V::size;
 #if defined(__SSE2__)
+  using R = typename V::register_type;
   if constexpr (reduce_detail::x86_register<T, sizeof(R)>) {
     using X = typename x86::register_of<T, sizeof(R)>::type;
     X r[L];
@@ -1870,10 +1873,10 @@ inline V erfc_float(const V& x) noexcept {
 
   const V a = simd::min(V(9.34f), simd::abs(x));  // NaN kept
   const V m = (simd::fma(a, V(128.0f), V(kRound)) - V(kRound)) * V(0.0078125f);
-  const V m2 = m * m, rest = (a - m) * (m + m + (a - m));
-  const V biased = simd::fma(m2 + rest, V(-1.44269504088896341f), V(kRound));  // kRound + n
+  const V f = a - m, g = m + m + f, m2 = m * m;  // x² = m² + f·g
+  const V biased = simd::fma(simd::fma(f, g, m2), V(-1.44269504088896341f), V(kRound));  // kRound + n
   const V n = biased - V(kRound);
-  const V ex = exp_scaled(biased, simd::fnma(n, V(-2.12194440e-4f), simd::fnma(n, V(0.693359375f), m2 * V(-1.0f))) - rest);
+  const V ex = exp_scaled(biased, simd::fnma(f, g, simd::fnma(n, V(-2.12194440e-4f), simd::fnma(n, V(0.693359375f), m2 * V(-1.0f)))));
   const V q = one / a;
   const V y = q * q;
   V p = simd::fma(V(2.326819970068386e-2f), y, V(-1.387039388740657e-1f));
@@ -1891,8 +1894,8 @@ inline V erfc_float(const V& x) noexcept {
   r = simd::fma(r, y, V(4.218463358204948e-1f));
   r = simd::fma(r, y, V(-2.820767439740514e-1f));
   r = simd::fma(r, y, V(5.641895067754075e-1f));
-  const V tail = ex * q * simd::select(a < V(2.0f), p, r);
-  const V far = simd::select(x < V(0.0f), V(2.0f) - tail, tail);
+  const V eq = ex * q, pr = simd::select(a < V(2.0f), p, r);
+  const V far = simd::select(x < V(0.0f), simd::fnma(eq, pr, V(2.0f)), eq * pr);
   return simd::select(a < one, near, far);
 }
 
