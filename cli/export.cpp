@@ -1,5 +1,6 @@
-// castnet export SPEC --weights W -o FILE.hpp: the standalone inference header, weights baked in
-// (written only if its bytes changed).
+// castnet export SPEC --weights W -o FILE.hpp [--namespace NS] [--batch N]: the standalone inference
+// header, weights baked in (written only if its bytes changed); --batch sets the rows its
+// predict_batch runs at once (the spec's batch otherwise).
 #include <filesystem>
 #include <iostream>
 #include <stdexcept>
@@ -11,7 +12,7 @@
 namespace castnet::cli {
 
 int export_model(int argc, char** argv) {
-  const Args args(argc, argv, 2, {"--weights", "-o", "--out", "--namespace", "--limit"});
+  const Args args(argc, argv, 2, {"--weights", "-o", "--out", "--namespace", "--batch", "--limit"});
   gen::GenRequest req;
   req.spec = args.spec();
   req.limits = limits_option(args);
@@ -25,6 +26,7 @@ int export_model(int argc, char** argv) {
   req.out_dir = file.parent_path();
   req.header_name = file.filename().string();
   req.ns = args.get("--namespace").value_or("");
+  if (const auto b = args.get("--batch")) req.batch = parse_integer("--batch", *b);
   gen::GenResult r;
   try {
     r = gen::generate(req);

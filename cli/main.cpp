@@ -24,7 +24,7 @@ constexpr const char* kUsage =
     "  eval    SPEC --weights W [--data F.csv] [--labels a,b]\n"
     "                                                mean loss (and accuracy)\n"
     "  predict SPEC --weights W --input F.csv        one output row per input row\n"
-    "  export  SPEC --weights W -o FILE.hpp [--namespace NS]\n"
+    "  export  SPEC --weights W -o FILE.hpp [--namespace NS] [--batch N]\n"
     "                                                a standalone inference header, weights baked in\n"
     "  bench   SPEC [--workloads latency,batch,step,epoch] [--repetitions N] [--markdown F]\n"
     "                                                generated code vs the interpreter, Eigen and libtorch\n"

@@ -4,7 +4,8 @@
 #                     [REAL float|double]            # scalar type of the generated code
 #                     [NAMESPACE <ns>]               # C++ namespace (default: the spec's `name`)
 #                     [BATCH <n>]                    # plan for n samples per step, not the spec's
-#                                                    # batch (a data-parallel worker's shard)
+#                                                    # batch (a data-parallel worker's shard; with
+#                                                    # WEIGHTS: the rows predict_batch runs at once)
 #                     [ARCH native|avx512|avx2|sse4|neon|scalar]  # instruction set, see below
 #                     [WEIGHTS <file.safetensors>])  # the standalone inference header instead,
 #                                                    # these weights baked in (castnet export)
@@ -73,10 +74,9 @@ function(castnet_add_model name)
   set(weights "")
   set(weights_comment "")
   if(DEFINED arg_WEIGHTS)
-    if(DEFINED arg_REAL OR DEFINED arg_BATCH OR DEFINED arg_ARCH)
-      message(FATAL_ERROR "castnet_add_model(${name}): REAL, BATCH and ARCH do not apply with WEIGHTS "
-                          "(an exported model is portable C++ in float, for one sample or any number; "
-                          "compile it with the flags of your choice)")
+    if(DEFINED arg_REAL OR DEFINED arg_ARCH)
+      message(FATAL_ERROR "castnet_add_model(${name}): REAL and ARCH do not apply with WEIGHTS "
+                          "(an exported model is portable C++ in float; compile it with the flags of your choice)")
     endif()
     cmake_path(ABSOLUTE_PATH arg_WEIGHTS BASE_DIRECTORY "${CMAKE_CURRENT_SOURCE_DIR}" NORMALIZE
                OUTPUT_VARIABLE weights)

@@ -387,6 +387,27 @@ TEST_CASE("export: bit for bit the code castnet trains and predicts with", "[exp
   }
 }
 
+// --batch N: predict_batch runs N rows at a time, and says so.
+TEST_CASE("export: --batch sets the rows predict_batch runs at once", "[export]") {
+  TempDir dir;
+  const fs::path spec = kSource / "tests" / "e2e" / "specs" / "export_kinds.toml";
+  const Fixture f({spec, castnet::Normalize::scale}, dir / "weights.safetensors", 5);
+  const auto exported = cli({"export", spec.string(), "--weights", (dir / "weights.safetensors").string(), "-o",
+                             (dir / "model.hpp").string(), "--namespace", "exported", "--batch", "3"});
+  INFO(exported.err);
+  REQUIRE(exported.exit_code == 0);
+  const std::string header = read_file(dir / "model.hpp");
+  CHECK_THAT(header, Contains("inline constexpr std::size_t kBatch = 3;") && Contains(" --batch 3\n"));
+  write_file(dir / "main.cpp", driver("exported"));
+  f.write_binary(dir / "x.bin");
+  const auto ran = run({compile(builds().front().command, dir.path(), "main.cpp", "predict").string(), (dir / "x.bin").string()});
+  REQUIRE(ran.exit_code == 0);
+  const std::vector<float> got = floats_of(rows_of(ran.out));
+  REQUIRE(got.size() == 2 * f.expected.size());
+  const std::vector<float> batch(got.begin() + static_cast<std::ptrdiff_t>(f.expected.size()), got.end());
+  CHECK(worst_relative(batch, f.expected, f.graph.output_features()) <= 1e-6);
+}
+
 // What predict() needs from outside: the object file of a function calling it may refer only to
 // the C math library (and memcpy/memset, which compilers emit for copies); no operator new,
 // malloc, throw or catch, or static initialiser. GCC names the C++ personality routine in the
