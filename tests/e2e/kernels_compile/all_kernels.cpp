@@ -8,6 +8,7 @@
 #include <castnet/kernels/dense.hpp>
 #include <castnet/kernels/gemm.hpp>
 #include <castnet/kernels/glu.hpp>
+#include <castnet/kernels/hardtanh.hpp>
 #include <castnet/kernels/math.hpp>
 #include <castnet/kernels/merge.hpp>
 #include <castnet/kernels/pool2d.hpp>
@@ -77,7 +78,10 @@ void all_kernels(T* a, T* b, T* c, T* d, T* e) {
   castnet::prelu_forward<T, 3, 4, 1>(a, b, c);
   castnet::prelu_backward_params<T, 3, 4, 1>(a, b, c);
   castnet::prelu_backward_input<T, 3, 4, 1>(a, b, c, d);
+  kernels::hardtanh_forward<T, 13>(a, b, T(-1), T(1));
+  kernels::hardtanh_backward<T, 13>(a, b, c, T(-1), T(1));
   castnet::add<T, 13>(a, b, c);
+  castnet::copy<T, 13>(a, b);
   castnet::accumulate<T, 13>(a, b);
   castnet::copy_into_rows<T, 3, 4, 9, 2>(a, b);
   castnet::copy_from_rows<T, 3, 4, 9, 2>(a, b);
