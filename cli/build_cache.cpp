@@ -151,12 +151,18 @@ class BuildLock {
   int fd_;
 };
 
-Runner build(const Toolchain& t, const Program& prog) {
-  const std::string key = cache_key(t, prog);
+// <cache>/runners, created private if it is missing.
+fs::path runners_root() {
   const fs::path root = cache_root();
   fs::create_directories(root);
   const fs::path runners = root / "runners";
   private_dir(runners, kRefusal);
+  return runners;
+}
+
+Runner build(const Toolchain& t, const Program& prog) {
+  const std::string key = cache_key(t, prog);
+  const fs::path runners = runners_root();
   const fs::path dir = runners / (prog.name + "-" + key.substr(0, 16));
   const fs::path exe = dir / "runner";
   const BuildLock lock(runners / (prog.name + "-" + key.substr(0, 16) + ".lock"));
@@ -229,22 +235,31 @@ Runner build_runner(const std::string& ns, const std::string& header_text, const
   return build(t, prog);
 }
 
-Runner build_bench_runner(const std::string& ns, const std::string& header_text, const std::string& shard_ns,
-                          const std::string& shard_header_text) {
+Runner build_bench_runner(const BenchHeaders& in) {
 #ifdef CASTNET_BENCH_LIB
   gen::Holes h;
-  h.id("ns", ns).code("header", ns + ".hpp");
-  std::vector<std::pair<std::string, std::string>> headers{{ns + ".hpp", header_text}};
-  if (shard_ns.empty()) {
-    h.code("shard_include", "").code("shard_model", "");
-  } else {
+  h.id("ns", in.ns).code("header", in.ns + ".hpp");
+  std::vector<std::pair<std::string, std::string>> headers{{in.ns + ".hpp", in.header}};
+  std::string models = in.ns + "::Model";
+  // The header of an optional model: its #include, and its type among run_model's arguments.
+  auto optional = [&](const char* hole, const std::string& ns, const std::string& text, const char* type) {
+    if (ns.empty()) {
+      h.code(hole, "");
+      models += ", void";
+      return;
+    }
     gen::Holes s;
-    s.id("shard", shard_ns);
-    h.code("shard_include", gen::render_text("#include \"{{shard}}.hpp\"", s, "shard include"))
-        .code("shard_model", gen::render_text(", {{shard}}::Model", s, "shard model"));
-    headers.push_back({shard_ns + ".hpp", shard_header_text});
-  }
-  Program prog{ns + "-bench", {{"bench.cpp", gen::render("bench_runner.cpp.tmpl", h) + "\n"}}, {}, {CASTNET_BENCH_LIB},
+    s.id("ns", ns);
+    h.code(hole, gen::render_text("#include \"{{ns}}.hpp\"", s, "bench include"));
+    models += ", " + gen::render_text(type, s, "bench model");
+    headers.push_back({ns + ".hpp", text});
+  };
+  optional("shard_include", in.shard_ns, in.shard_header, "{{ns}}::Model");
+  optional("export_include", in.export_ns, in.export_header,
+           "castnet::bench::Exported<&{{ns}}::predict, &{{ns}}::predict_batch, {{ns}}::kInputs, {{ns}}::kOutputs, "
+           "{{ns}}::kBatch>");
+  h.code("models", models);
+  Program prog{in.ns + "-bench", {{"bench.cpp", gen::render("bench_runner.cpp.tmpl", h) + "\n"}}, {}, {CASTNET_BENCH_LIB},
                " -lbenchmark -pthread"};
   prog.files.insert(prog.files.end(), headers.begin(), headers.end());
   std::string_view dirs = CASTNET_BENCH_INCLUDES;
@@ -255,11 +270,17 @@ Runner build_bench_runner(const std::string& ns, const std::string& header_text,
   }
   return build(find_toolchain(), prog);
 #else
-  (void)ns, (void)header_text, (void)shard_ns, (void)shard_header_text;
+  (void)in;
   throw std::runtime_error(
       "castnet: error: this castnet was built without the benchmark suite (it needs Google Benchmark, Debian: "
       "libbenchmark-dev; run ./castnet bench from the repository to install it)");
 #endif
+}
+
+fs::path runner_cache_folder(const std::string& name) {
+  const fs::path dir = runners_root() / name;
+  private_dir(dir, kRefusal);
+  return dir;
 }
 
 }  // namespace castnet::cli

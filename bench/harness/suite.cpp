@@ -113,7 +113,7 @@ std::string with_commas(std::size_t n) {
 const char* options_help() {
   return "castnet bench options:\n"
          "  --workloads latency,batch,step,epoch   tables to measure (default latency,batch,step)\n"
-         "  --contenders generated,interpreter,eigen,torch\n"
+         "  --contenders generated,export,interpreter,eigen,torch\n"
          "  --repetitions N      interleaved repetitions per contender (default 11)\n"
          "  --min-time S         seconds per repetition of a contender (default 0.2)\n"
          "  --epoch-samples N    samples in the epoch workload (default 60000)\n"
@@ -133,7 +133,8 @@ Options parse_options(int& argc, char** argv) {
     };
     if (a == "--workloads") o.workloads = split_set(value("--workloads"), {"latency", "batch", "step", "epoch"}, "--workloads");
     else if (a == "--contenders")
-      o.contenders = split_set(value("--contenders"), {"generated", "interpreter", "eigen", "torch"}, "--contenders");
+      o.contenders =
+          split_set(value("--contenders"), {"generated", "export", "interpreter", "eigen", "torch"}, "--contenders");
     else if (a == "--repetitions") o.repetitions = static_cast<int>(number("--repetitions", value("--repetitions"), 1));
     else if (a == "--min-time") o.min_time = number("--min-time", value("--min-time"), 0.001);
     else if (a == "--epoch-samples")

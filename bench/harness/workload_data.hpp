@@ -24,5 +24,7 @@ Data make_data(const ir::Graph& g, std::size_t n, std::uint64_t seed);
 
 // "" if got matches want (max |got - want| <= tol · max(1, max |want|)), else what differs.
 std::string mismatch(const float* got, const float* want, std::size_t n, double tol);
+// "" if got and want hold the same bits, else how many outputs differ and the largest difference.
+std::string bitwise_mismatch(const float* got, const float* want, std::size_t n);
 
 }  // namespace castnet::bench
