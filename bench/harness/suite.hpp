@@ -24,6 +24,7 @@ struct Options {
   double min_time = 0.2;        // seconds per repetition of a contender
   std::size_t epoch_samples = 60000;
   std::string markdown;         // append the tables to this file
+  std::string csv;              // append a line per timed contender to this file (options_help())
   std::string title;            // heading of the tables (default: the model's name)
 };
 
