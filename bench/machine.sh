@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by the scripts that write bench/*.md: the lines naming the machine the figures come from.
 
 # The CPU's model, its logical CPUs and the SIMD instruction sets it has (as /proc/cpuinfo names

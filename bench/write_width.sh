@@ -28,7 +28,11 @@ done
 cd -- "$bench/.."
 specs=bench/specs/width
 if ((${#widths[@]} == 0)); then
-  mapfile -t widths < <(ls "$specs" | sed -n 's/^width_\([0-9]*\)\.toml$/\1/p' | sort -n)
+  for f in "$specs"/width_*.toml; do
+    f=${f##*/width_}
+    widths+=("${f%.toml}")
+  done
+  mapfile -t widths < <(printf '%s\n' "${widths[@]}" | sort -n)
 fi
 for w in "${widths[@]}"; do
   [[ -f $specs/width_$w.toml ]] || { echo "write_width.sh: no spec $specs/width_$w.toml" >&2; exit 2; }
