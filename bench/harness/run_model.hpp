@@ -162,12 +162,12 @@ int run_model(int argc, char** argv) {
     suite.add_workload({"latency", "Batch-1 latency (dependent calls)", forward_flops(g), weight_bytes});
     std::vector<float> want(Out);
     M::forward(*p0, data.x.data(), want.data());
-    const std::vector<float> x0(data.x.begin(), data.x.begin() + In);
+    const Floats x0(data.x.begin(), data.x.begin() + In);
     auto p = std::shared_ptr<typename M::Params>(new typename M::Params(*p0));
     // x[0] = x0[0] + y[0] * zero, with zero read from a volatile: calls cannot overlap.
     auto chain = [x0](auto call) {
       return [x0, call](benchmark::State& st) mutable {
-        std::vector<float> x = x0, y(Out);
+        Floats x = x0, y(Out);
         volatile float zero = 0.f;
         for (auto _ : st) {
           call(x.data(), y.data());
@@ -225,10 +225,10 @@ int run_model(int argc, char** argv) {
     auto ws = std::make_shared<typename M::Workspace>();
     std::vector<float> want(B * Out);
     M::forward_batch(*p, *ws, data.x.data(), want.data());
-    auto x = std::make_shared<std::vector<float>>(data.x);
+    auto x = std::make_shared<Floats>(data.x);
     if (suite.wants_contender("generated"))
       suite.add("batch", "generated", [p, ws, x](benchmark::State& st) {
-        std::vector<float> y(B * Out);
+        Floats y(B * Out);
         for (auto _ : st) {
           M::forward_batch(*p, *ws, x->data(), y.data());
           benchmark::ClobberMemory();
@@ -247,7 +247,7 @@ int run_model(int argc, char** argv) {
                        "predict_batch() is not the generated forward_batch() and its outputs, bit for bit: " + why);
         else
           suite.add("batch", "export", [x](benchmark::State& st) {
-            std::vector<float> y(B * Out);
+            Floats y(B * Out);
             for (auto _ : st) {
               Export::predict_batch(x->data(), y.data(), B);
               benchmark::ClobberMemory();
@@ -268,7 +268,7 @@ int run_model(int argc, char** argv) {
       auto call = [interp, x](float* y) { interp->forward(x->data(), B, y); };
       if (check("interpreter", call))
         suite.add("batch", "interpreter", [call](benchmark::State& st) {
-          std::vector<float> y(B * Out);
+          Floats y(B * Out);
           for (auto _ : st) call(y.data());
         });
     }
@@ -281,7 +281,7 @@ int run_model(int argc, char** argv) {
       if (check(e->label, call))
         suite.add("batch", e->label, [e, call](benchmark::State& st) {
           e->activate();
-          std::vector<float> y(B * Out);
+          Floats y(B * Out);
           for (auto _ : st) call(y.data());
         });
     }
@@ -411,7 +411,7 @@ int run_model(int argc, char** argv) {
             std::vector<std::uint32_t> order(n);
             std::iota(order.begin(), order.end(), 0u);
             std::mt19937 rng(7);
-            std::vector<float> xb(B * In), tb(B * T);
+            Floats xb(B * In), tb(B * T);
             for (auto _ : st) {
               std::shuffle(order.begin(), order.end(), rng);
               for (std::size_t b = 0; b < batches; ++b) {
