@@ -50,11 +50,17 @@ done
 # One width's median, min and max of a contender, in ns, from its CSV lines (the contender's name is
 # the fourth field from the end; the title before it may hold commas). Empty if it was not timed.
 ns() {
-  awk -F, -v who="\"$2\"" '$(NF - 3) == who { printf "%.4g %.4g %.4g", $(NF - 2) * 1e9, $(NF - 1) * 1e9, $NF * 1e9 }' \
+  awk -F, -v who="\"$2\"" '$(NF - 3) == who { printf "%.17g %.17g %.17g", $(NF - 2) * 1e9, $(NF - 1) * 1e9, $NF * 1e9 }' \
     "$work/$1.csv"
 }
-# "median (min–max)" and the ratio of median a to median b.
-cell() { [[ -n $1 ]] && awk -v m="$1" -v lo="$2" -v hi="$3" 'BEGIN { printf "%.3g (%.3g–%.3g)", m, lo, hi }' || echo "–"; }
+# "median (min–max)", each rounded as the suite's tables round (suite.cpp's sig()), and the ratio
+# of median a to median b.
+cell() {
+  [[ -n $1 ]] || { echo "–"; return; }
+  awk -v m="$1" -v lo="$2" -v hi="$3" '
+    function sig(v,  a) { a = v < 0 ? -v : v; return sprintf("%." (a >= 100 ? 0 : a >= 10 ? 1 : a >= 1 ? 2 : 3) "f", v) }
+    BEGIN { printf "%s (%s–%s)", sig(m), sig(lo), sig(hi) }'
+}
 ratio() { [[ -n $1 && -n $2 ]] && awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f×", a / b }' || echo "–"; }
 
 {
