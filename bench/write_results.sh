@@ -26,6 +26,10 @@ run "$specs/w3_mlp.toml" --workloads epoch --repetitions 5 --contenders generate
 run "$specs/w4_mlp.toml" --workloads batch --title "W4: the W3 net, forward, batch 256"
 run "$specs/w5_cnn.toml" --workloads step --repetitions 7 --min-time 0.5 \
   --title "W5: ConvNet on 28x28x1, one SGD step at batch 64"
+# The exported header's target: within 10% of the training header's forward at batch 1 and at the
+# batch (W1, W2 and W4 above time the export too).
+run "$specs/w2_mlp.toml" --workloads batch --contenders generated,export --title "W2 at batch 64, and its export"
+run "$specs/w5_cnn.toml" --workloads batch --contenders generated,export --title "W5 at batch 64, and its export"
 
 export OPENBLAS_CORETYPE=SkylakeX
 run "$specs/w1_mlp.toml" --workloads latency --contenders generated,torch --title "W1 with libtorch on OpenBLAS SkylakeX"
