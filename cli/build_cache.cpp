@@ -89,6 +89,24 @@ std::string cpu_identity() {
   return id;
 }
 
+// The .hpp files below `dir`, sorted, but none in a CMake build tree (a folder holding a
+// CMakeCache.txt) or in castnet's cache: their headers are outputs (generated models, the copies in
+// other runners' folders), not sources. The bench's include folders hold the whole repository, so
+// with those counted, a test run in a build inside it, or any runner compiled into a cache inside
+// it, changed the key of every bench runner, and nothing stayed cached.
+std::vector<fs::path> source_headers(const fs::path& dir, const fs::path& cache) {
+  std::vector<fs::path> headers;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(dir); it != fs::recursive_directory_iterator(); ++it) {
+    if (it->is_directory() && (fs::exists(it->path() / "CMakeCache.txt") || fs::equivalent(it->path(), cache, ec)))
+      it.disable_recursion_pending();
+    else if (it->is_regular_file() && it->path().extension() == ".hpp")
+      headers.push_back(it->path());
+  }
+  std::sort(headers.begin(), headers.end());
+  return headers;
+}
+
 // Everything that goes into the binary: the model headers, the runner source, the compiler and
 // flags, the host CPU (when compiling for it), the headers in the include folders, the libraries
 // and the link flags.
@@ -99,14 +117,10 @@ std::string cache_key(const Toolchain& t, const Program& prog) {
   for (const auto& [name, text] : prog.files) material += name + support::sha256_hex(text);
   std::vector<fs::path> dirs{t.include_dir};
   dirs.insert(dirs.end(), prog.include_dirs.begin(), prog.include_dirs.end());
-  for (const auto& dir : dirs) {
-    std::vector<fs::path> headers;
-    for (const auto& e : fs::recursive_directory_iterator(dir))
-      if (e.is_regular_file() && e.path().extension() == ".hpp") headers.push_back(e.path());
-    std::sort(headers.begin(), headers.end());
-    for (const auto& h : headers)
+  const fs::path cache = cache_root();
+  for (const auto& dir : dirs)
+    for (const auto& h : source_headers(dir, cache))
       material += h.lexically_relative(dir).string() + support::sha256_hex(support::read_file(h));
-  }
   material += support::sha256_hex(support::read_file(t.runtime_lib));
   for (const auto& lib : prog.libs) material += support::sha256_hex(support::read_file(lib));
   material += "link:" + prog.link_flags + "\n";
