@@ -8,6 +8,8 @@ set -euo pipefail
 cli=$1
 cli=$(readlink -f -- "$cli")
 bench=$(dirname -- "$(readlink -f -- "${BASH_SOURCE[0]}")")
+# shellcheck source=bench/machine.sh
+source "$bench/machine.sh"
 # The tables name the specs relative to the repository.
 cd -- "$bench/.."
 specs=bench/specs
@@ -24,6 +26,10 @@ run "$specs/w3_mlp.toml" --workloads epoch --repetitions 5 --contenders generate
 run "$specs/w4_mlp.toml" --workloads batch --title "W4: the W3 net, forward, batch 256"
 run "$specs/w5_cnn.toml" --workloads step --repetitions 7 --min-time 0.5 \
   --title "W5: ConvNet on 28x28x1, one SGD step at batch 64"
+# The exported header's target: within 10% of the training header's forward at batch 1 and at the
+# batch (W1, W2 and W4 above time the export too).
+run "$specs/w2_mlp.toml" --workloads batch --contenders generated,export --title "W2 at batch 64, and its export"
+run "$specs/w5_cnn.toml" --workloads batch --contenders generated,export --title "W5 at batch 64, and its export"
 
 export OPENBLAS_CORETYPE=SkylakeX
 run "$specs/w1_mlp.toml" --workloads latency --contenders generated,torch --title "W1 with libtorch on OpenBLAS SkylakeX"
@@ -34,19 +40,17 @@ run "$specs/w5_cnn.toml" --workloads step --repetitions 7 --min-time 0.5 --conte
   --title "W5 with libtorch on OpenBLAS SkylakeX"
 unset OPENBLAS_CORETYPE
 
-version() { dpkg-query -W -f='${Version}' "$1" 2>/dev/null || echo "not installed"; }
 {
   echo "<!-- Written by \`./castnet bench --results\` (bench/write_results.sh); do not edit by hand. -->"
   echo "# Benchmark results"
   echo
   echo "Run on $(date -u +%Y-%m-%d) by \`./castnet bench --results\`. How to read the tables: bench/README.md."
   echo
-  echo "- CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(nproc) logical CPUs;" \
-    "$(grep -m1 -o 'avx512f' /proc/cpuinfo >/dev/null && echo AVX-512 || echo 'no AVX-512')"
-  echo "- Compiler: $(g++ --version | head -n1); generated code at -O3 -march=native"
-  echo "- Debian packages: libxsimd-dev $(version libxsimd-dev), libbenchmark-dev $(version libbenchmark-dev)," \
-    "libeigen3-dev $(version libeigen3-dev), libtorch-dev $(version libtorch-dev)," \
-    "libopenblas0-pthread $(version libopenblas0-pthread)"
+  echo "- CPU: $(cpu_line)"
+  echo "- Compiler: $(compiler_line)"
+  echo "- Debian packages: libxsimd-dev $(package_version libxsimd-dev), libbenchmark-dev $(package_version libbenchmark-dev)," \
+    "libeigen3-dev $(package_version libeigen3-dev), libtorch-dev $(package_version libtorch-dev)," \
+    "libopenblas0-pthread $(package_version libopenblas0-pthread)"
   echo "- libblas.so.3 (what libtorch loads): $(readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3 2>/dev/null || echo unknown)"
   echo
   cat "$tables"

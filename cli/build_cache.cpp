@@ -89,6 +89,24 @@ std::string cpu_identity() {
   return id;
 }
 
+// The .hpp files below `dir`, sorted, but none in a CMake build tree (a folder holding a
+// CMakeCache.txt) or in castnet's cache: their headers are outputs (generated models, the copies in
+// other runners' folders), not sources. The bench's include folders hold the whole repository, so
+// with those counted, a test run in a build inside it, or any runner compiled into a cache inside
+// it, changed the key of every bench runner, and nothing stayed cached.
+std::vector<fs::path> source_headers(const fs::path& dir, const fs::path& cache) {
+  std::vector<fs::path> headers;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(dir); it != fs::recursive_directory_iterator(); ++it) {
+    if (it->is_directory() && (fs::exists(it->path() / "CMakeCache.txt") || fs::equivalent(it->path(), cache, ec)))
+      it.disable_recursion_pending();
+    else if (it->is_regular_file() && it->path().extension() == ".hpp")
+      headers.push_back(it->path());
+  }
+  std::sort(headers.begin(), headers.end());
+  return headers;
+}
+
 // Everything that goes into the binary: the model headers, the runner source, the compiler and
 // flags, the host CPU (when compiling for it), the headers in the include folders, the libraries
 // and the link flags.
@@ -99,14 +117,10 @@ std::string cache_key(const Toolchain& t, const Program& prog) {
   for (const auto& [name, text] : prog.files) material += name + support::sha256_hex(text);
   std::vector<fs::path> dirs{t.include_dir};
   dirs.insert(dirs.end(), prog.include_dirs.begin(), prog.include_dirs.end());
-  for (const auto& dir : dirs) {
-    std::vector<fs::path> headers;
-    for (const auto& e : fs::recursive_directory_iterator(dir))
-      if (e.is_regular_file() && e.path().extension() == ".hpp") headers.push_back(e.path());
-    std::sort(headers.begin(), headers.end());
-    for (const auto& h : headers)
+  const fs::path cache = cache_root();
+  for (const auto& dir : dirs)
+    for (const auto& h : source_headers(dir, cache))
       material += h.lexically_relative(dir).string() + support::sha256_hex(support::read_file(h));
-  }
   material += support::sha256_hex(support::read_file(t.runtime_lib));
   for (const auto& lib : prog.libs) material += support::sha256_hex(support::read_file(lib));
   material += "link:" + prog.link_flags + "\n";
@@ -151,12 +165,18 @@ class BuildLock {
   int fd_;
 };
 
-Runner build(const Toolchain& t, const Program& prog) {
-  const std::string key = cache_key(t, prog);
+// <cache>/runners, created private if it is missing.
+fs::path runners_root() {
   const fs::path root = cache_root();
   fs::create_directories(root);
   const fs::path runners = root / "runners";
   private_dir(runners, kRefusal);
+  return runners;
+}
+
+Runner build(const Toolchain& t, const Program& prog) {
+  const std::string key = cache_key(t, prog);
+  const fs::path runners = runners_root();
   const fs::path dir = runners / (prog.name + "-" + key.substr(0, 16));
   const fs::path exe = dir / "runner";
   const BuildLock lock(runners / (prog.name + "-" + key.substr(0, 16) + ".lock"));
@@ -229,22 +249,31 @@ Runner build_runner(const std::string& ns, const std::string& header_text, const
   return build(t, prog);
 }
 
-Runner build_bench_runner(const std::string& ns, const std::string& header_text, const std::string& shard_ns,
-                          const std::string& shard_header_text) {
+Runner build_bench_runner(const BenchHeaders& in) {
 #ifdef CASTNET_BENCH_LIB
   gen::Holes h;
-  h.id("ns", ns).code("header", ns + ".hpp");
-  std::vector<std::pair<std::string, std::string>> headers{{ns + ".hpp", header_text}};
-  if (shard_ns.empty()) {
-    h.code("shard_include", "").code("shard_model", "");
-  } else {
+  h.id("ns", in.ns).code("header", in.ns + ".hpp");
+  std::vector<std::pair<std::string, std::string>> headers{{in.ns + ".hpp", in.header}};
+  std::string models = in.ns + "::Model";
+  // The header of an optional model: its #include, and its type among run_model's arguments.
+  auto optional = [&](const char* hole, const std::string& ns, const std::string& text, const char* type) {
+    if (ns.empty()) {
+      h.code(hole, "");
+      models += ", void";
+      return;
+    }
     gen::Holes s;
-    s.id("shard", shard_ns);
-    h.code("shard_include", gen::render_text("#include \"{{shard}}.hpp\"", s, "shard include"))
-        .code("shard_model", gen::render_text(", {{shard}}::Model", s, "shard model"));
-    headers.push_back({shard_ns + ".hpp", shard_header_text});
-  }
-  Program prog{ns + "-bench", {{"bench.cpp", gen::render("bench_runner.cpp.tmpl", h) + "\n"}}, {}, {CASTNET_BENCH_LIB},
+    s.id("ns", ns);
+    h.code(hole, gen::render_text("#include \"{{ns}}.hpp\"", s, "bench include"));
+    models += ", " + gen::render_text(type, s, "bench model");
+    headers.push_back({ns + ".hpp", text});
+  };
+  optional("shard_include", in.shard_ns, in.shard_header, "{{ns}}::Model");
+  optional("export_include", in.export_ns, in.export_header,
+           "castnet::bench::Exported<&{{ns}}::predict, &{{ns}}::predict_batch, {{ns}}::kInputs, {{ns}}::kOutputs, "
+           "{{ns}}::kBatch>");
+  h.code("models", models);
+  Program prog{in.ns + "-bench", {{"bench.cpp", gen::render("bench_runner.cpp.tmpl", h) + "\n"}}, {}, {CASTNET_BENCH_LIB},
                " -lbenchmark -pthread"};
   prog.files.insert(prog.files.end(), headers.begin(), headers.end());
   std::string_view dirs = CASTNET_BENCH_INCLUDES;
@@ -255,11 +284,17 @@ Runner build_bench_runner(const std::string& ns, const std::string& header_text,
   }
   return build(find_toolchain(), prog);
 #else
-  (void)ns, (void)header_text, (void)shard_ns, (void)shard_header_text;
+  (void)in;
   throw std::runtime_error(
       "castnet: error: this castnet was built without the benchmark suite (it needs Google Benchmark, Debian: "
       "libbenchmark-dev; run ./castnet bench from the repository to install it)");
 #endif
+}
+
+fs::path runner_cache_folder(const std::string& name) {
+  const fs::path dir = runners_root() / name;
+  private_dir(dir, kRefusal);
+  return dir;
 }
 
 }  // namespace castnet::cli

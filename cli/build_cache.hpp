@@ -30,10 +30,19 @@ struct Sharded {
 // is writable by other users. Concurrent builds of one runner (the ranks of an MPI job) compile once.
 Runner build_runner(const std::string& ns, const std::string& header_text, const Sharded& sharded = {});
 
-// The same for `castnet bench`: the suite (bench/harness/run_model.hpp) over the model, and over its
-// shard (the spec generated for half the batch, namespace shard_ns; empty if there is none), linked
-// with the suite's library. Throws if this castnet was built without the suite.
-Runner build_bench_runner(const std::string& ns, const std::string& header_text, const std::string& shard_ns,
-                          const std::string& shard_header_text);
+// The headers of a `castnet bench` runner, each with its namespace.
+struct BenchHeaders {
+  std::string ns, header;                // the training header
+  std::string shard_ns, shard_header;    // the spec generated for half the batch; empty: none
+  std::string export_ns, export_header;  // the spec exported with the suite's initial weights; empty: none
+};
+
+// The same for `castnet bench`: the suite (bench/harness/run_model.hpp) over the model, its shard
+// and its export, linked with the suite's library. Throws if this castnet was built without the suite.
+Runner build_bench_runner(const BenchHeaders& headers);
+
+// <cache>/runners/<name>, created private (as the runners' folders are) if it is missing: where
+// castnet bench keeps the initial weights it exports the spec with.
+std::filesystem::path runner_cache_folder(const std::string& name);
 
 }  // namespace castnet::cli

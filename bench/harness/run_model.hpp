@@ -1,7 +1,8 @@
 // The suite for one generated model: castnet bench compiles this with the model's header (and, for
-// the 2-thread rows, the header of the same spec planned for half the batch) and runs it. Every
-// contender starts from the same weights and inputs; each is checked against the generated code
-// before it is timed, and a contender that disagrees is reported, not timed.
+// the 2-thread rows, the header of the same spec planned for half the batch, and, for the export
+// rows, the header `castnet export` writes for the spec with the initial weights) and runs it.
+// Every contender starts from the same weights and inputs; each is checked against the generated
+// code before it is timed, and a contender that disagrees is reported, not timed.
 #pragma once
 
 #include <algorithm>
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include <castnet/train/init.hpp>
+#include <castnet/train/loss_outputs.hpp>
 #include <castnet/model.hpp>
 
 #include "data_parallel.hpp"
@@ -84,11 +86,25 @@ inline std::string loss_mismatch(float got, float want) {
   return "loss " + std::to_string(got) + " against " + std::to_string(want);
 }
 
+// What the export rows say when the runner was built without an exported header.
+inline constexpr const char* kNotExported = "castnet bench did not export the spec (its message is above the tables)";
+
 }  // namespace detail
 
+// The export contender: the functions of an exported header (templates/export.hpp.tmpl), which has
+// no Model struct; the runner names them (templates/bench_runner.cpp.tmpl).
+template <auto Predict, auto PredictBatch, std::size_t Inputs, std::size_t Outputs, std::size_t Batch>
+struct Exported {
+  static constexpr std::size_t kInputs = Inputs, kOutputs = Outputs, kBatch = Batch;
+  static void predict(const float* x, float* y) noexcept { Predict(x, y); }
+  static void predict_batch(const float* x, float* y, std::size_t n) noexcept { PredictBatch(x, y, n); }
+};
+
 // argv[1] is the spec the model was generated from; the options follow. Shard: the same spec
-// generated for half the batch (void when the batch is odd), for the 2-thread rows.
-template <GeneratedModel M, class Shard = void>
+// generated for half the batch (void when the batch is odd or no table trains), for the 2-thread
+// rows. Export: an Exported of the spec's export with the initial weights of init_params(p, 1)
+// (void when castnet bench did not export it), for the export rows of the latency and batch tables.
+template <GeneratedModel M, class Shard = void, class Export = void>
 int run_model(int argc, char** argv) {
   static_assert(std::is_same_v<typename M::real, float>, "the suite times float models");
   if (argc < 2) {
@@ -114,6 +130,9 @@ int run_model(int argc, char** argv) {
   }
   constexpr std::size_t B = M::kBatch, In = M::kInputs, Out = M::kOutputs;
   constexpr float lr = 0.01f;
+  if constexpr (!std::is_void_v<Export>)
+    static_assert(Export::kInputs == In && Export::kOutputs == Out && Export::kBatch == B,
+                  "the export is of the same spec, at the same batch");
   Suite suite(std::string(M::kName), spec_path, options);
 
   auto p0 = std::make_unique<typename M::Params>();
@@ -143,12 +162,12 @@ int run_model(int argc, char** argv) {
     suite.add_workload({"latency", "Batch-1 latency (dependent calls)", forward_flops(g), weight_bytes});
     std::vector<float> want(Out);
     M::forward(*p0, data.x.data(), want.data());
-    const std::vector<float> x0(data.x.begin(), data.x.begin() + In);
+    const Floats x0(data.x.begin(), data.x.begin() + In);
     auto p = std::shared_ptr<typename M::Params>(new typename M::Params(*p0));
     // x[0] = x0[0] + y[0] * zero, with zero read from a volatile: calls cannot overlap.
     auto chain = [x0](auto call) {
       return [x0, call](benchmark::State& st) mutable {
-        std::vector<float> x = x0, y(Out);
+        Floats x = x0, y(Out);
         volatile float zero = 0.f;
         for (auto _ : st) {
           call(x.data(), y.data());
@@ -159,6 +178,20 @@ int run_model(int argc, char** argv) {
     };
     if (suite.wants_contender("generated"))
       suite.add("latency", "generated", chain([p](const float* x, float* y) { M::forward(*p, x, y); }));
+    // The export: predict() is forward() and the outputs `castnet predict` prints, bit for bit.
+    if (suite.wants_contender("export")) {
+      if constexpr (std::is_void_v<Export>) {
+        suite.refuse("latency", "export", detail::kNotExported);
+      } else {
+        std::vector<float> y(Out), expected(Out);
+        output_values(M::kLoss, want.data(), Out, expected.data());
+        Export::predict(x0.data(), y.data());
+        if (auto why = bitwise_mismatch(y.data(), expected.data(), Out); !why.empty())
+          suite.refuse("latency", "export", "predict() is not the generated forward() and its outputs, bit for bit: " + why);
+        else
+          suite.add("latency", "export", chain([](const float* x, float* y) { Export::predict(x, y); }));
+      }
+    }
     auto check = [&](const std::string& name, auto call, auto body) {
       std::vector<float> y(Out);
       call(x0.data(), y.data());
@@ -192,15 +225,36 @@ int run_model(int argc, char** argv) {
     auto ws = std::make_shared<typename M::Workspace>();
     std::vector<float> want(B * Out);
     M::forward_batch(*p, *ws, data.x.data(), want.data());
-    auto x = std::make_shared<std::vector<float>>(data.x);
+    auto x = std::make_shared<Floats>(data.x);
     if (suite.wants_contender("generated"))
       suite.add("batch", "generated", [p, ws, x](benchmark::State& st) {
-        std::vector<float> y(B * Out);
+        Floats y(B * Out);
         for (auto _ : st) {
           M::forward_batch(*p, *ws, x->data(), y.data());
           benchmark::ClobberMemory();
         }
       });
+    // The export: predict_batch() is forward_batch() and the outputs `castnet predict` prints.
+    if (suite.wants_contender("export")) {
+      if constexpr (std::is_void_v<Export>) {
+        suite.refuse("batch", "export", detail::kNotExported);
+      } else {
+        std::vector<float> y(B * Out), expected(B * Out);
+        for (std::size_t r = 0; r < B; ++r) output_values(M::kLoss, want.data() + r * Out, Out, expected.data() + r * Out);
+        Export::predict_batch(x->data(), y.data(), B);
+        if (auto why = bitwise_mismatch(y.data(), expected.data(), B * Out); !why.empty())
+          suite.refuse("batch", "export",
+                       "predict_batch() is not the generated forward_batch() and its outputs, bit for bit: " + why);
+        else
+          suite.add("batch", "export", [x](benchmark::State& st) {
+            Floats y(B * Out);
+            for (auto _ : st) {
+              Export::predict_batch(x->data(), y.data(), B);
+              benchmark::ClobberMemory();
+            }
+          });
+      }
+    }
     auto check = [&](const std::string& name, auto call) {
       std::vector<float> y(B * Out);
       call(y.data());
@@ -214,7 +268,7 @@ int run_model(int argc, char** argv) {
       auto call = [interp, x](float* y) { interp->forward(x->data(), B, y); };
       if (check("interpreter", call))
         suite.add("batch", "interpreter", [call](benchmark::State& st) {
-          std::vector<float> y(B * Out);
+          Floats y(B * Out);
           for (auto _ : st) call(y.data());
         });
     }
@@ -227,7 +281,7 @@ int run_model(int argc, char** argv) {
       if (check(e->label, call))
         suite.add("batch", e->label, [e, call](benchmark::State& st) {
           e->activate();
-          std::vector<float> y(B * Out);
+          Floats y(B * Out);
           for (auto _ : st) call(y.data());
         });
     }
@@ -357,7 +411,7 @@ int run_model(int argc, char** argv) {
             std::vector<std::uint32_t> order(n);
             std::iota(order.begin(), order.end(), 0u);
             std::mt19937 rng(7);
-            std::vector<float> xb(B * In), tb(B * T);
+            Floats xb(B * In), tb(B * T);
             for (auto _ : st) {
               std::shuffle(order.begin(), order.end(), rng);
               for (std::size_t b = 0; b < batches; ++b) {

@@ -102,6 +102,20 @@ std::string sig(double v) {
   return fixed(v, a >= 100 ? 0 : a >= 10 ? 1 : a >= 1 ? 2 : 3);
 }
 
+// Enough digits to read back the same double.
+std::string exact(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  return buf;
+}
+
+// A CSV field: quoted, with its quotes doubled (RFC 4180).
+std::string csv_field(const std::string& text) {
+  std::string s = "\"";
+  for (char c : text) s += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return s + "\"";
+}
+
 std::string with_commas(std::size_t n) {
   std::string s = std::to_string(n);
   for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<std::size_t>(i), ",");
@@ -113,11 +127,13 @@ std::string with_commas(std::size_t n) {
 const char* options_help() {
   return "castnet bench options:\n"
          "  --workloads latency,batch,step,epoch   tables to measure (default latency,batch,step)\n"
-         "  --contenders generated,interpreter,eigen,torch\n"
+         "  --contenders generated,export,interpreter,eigen,torch\n"
          "  --repetitions N      interleaved repetitions per contender (default 11)\n"
          "  --min-time S         seconds per repetition of a contender (default 0.2)\n"
          "  --epoch-samples N    samples in the epoch workload (default 60000)\n"
          "  --markdown FILE      append the tables to FILE\n"
+         "  --csv FILE           append a line per timed contender to FILE: title,workload,contender,\n"
+         "                       median_s,min_s,max_s\n"
          "  --title TEXT         heading of the tables\n"
          "  --benchmark_*        Google Benchmark's options\n";
 }
@@ -133,12 +149,14 @@ Options parse_options(int& argc, char** argv) {
     };
     if (a == "--workloads") o.workloads = split_set(value("--workloads"), {"latency", "batch", "step", "epoch"}, "--workloads");
     else if (a == "--contenders")
-      o.contenders = split_set(value("--contenders"), {"generated", "interpreter", "eigen", "torch"}, "--contenders");
+      o.contenders =
+          split_set(value("--contenders"), {"generated", "export", "interpreter", "eigen", "torch"}, "--contenders");
     else if (a == "--repetitions") o.repetitions = static_cast<int>(number("--repetitions", value("--repetitions"), 1));
     else if (a == "--min-time") o.min_time = number("--min-time", value("--min-time"), 0.001);
     else if (a == "--epoch-samples")
       o.epoch_samples = static_cast<std::size_t>(number("--epoch-samples", value("--epoch-samples"), 1));
     else if (a == "--markdown") o.markdown = value("--markdown");
+    else if (a == "--csv") o.csv = value("--csv");
     else if (a == "--title") o.title = value("--title");
     else argv[kept++] = argv[i];
   }
@@ -201,8 +219,9 @@ int Suite::run(int argc, char** argv, std::ostream& out) {
   for (double s : collector.seconds[kProbeFma]) peaks.push_back(fma_block_flops() / s);
   const Stats peak = stats(peaks);
 
-  std::ostringstream md;
-  md << "## " << (options_.title.empty() ? model_ : options_.title) << "\n\n";
+  const std::string title = options_.title.empty() ? model_ : options_.title;
+  std::ostringstream md, csv;
+  md << "## " << title << "\n\n";
   md << "Spec `" << spec_ << "`. Same-run FMA peak, 1 thread: **" << sig(peak.median / 1e9) << " GFLOP/s** (median of "
      << peak.count << " probes interleaved with the contenders; " << sig(peak.min / 1e9) << "–" << sig(peak.max / 1e9)
      << ").\n\n";
@@ -226,6 +245,8 @@ int Suite::run(int argc, char** argv, std::ostream& out) {
         continue;
       }
       const Stats s = stats(found->second);
+      csv << csv_field(title) << "," << csv_field(r.workload) << "," << csv_field(r.contender) << "," << exact(s.median)
+          << "," << exact(s.min) << "," << exact(s.max) << "\n";
       const bool ours = r.contender == "generated";
       const std::string b = ours ? "**" : "";
       md << "| " << b << r.contender << b << " | " << b << sig(s.median * u.scale) << b << " | " << sig(s.min * u.scale) << " | "
@@ -252,11 +273,12 @@ int Suite::run(int argc, char** argv, std::ostream& out) {
   if (!notes_.empty()) md << "\n";
 
   out << "\n" << md.str();
-  if (!options_.markdown.empty()) {
-    std::ofstream f(options_.markdown, std::ios::app);
-    f << md.str();
+  for (const auto& [file, text] : {std::pair{options_.markdown, md.str()}, std::pair{options_.csv, csv.str()}}) {
+    if (file.empty()) continue;
+    std::ofstream f(file, std::ios::app);
+    f << text;
     if (!f) {
-      out << "castnet bench: error: cannot append to " << options_.markdown << "\n";
+      out << "castnet bench: error: cannot append to " << file << "\n";
       return 1;
     }
   }

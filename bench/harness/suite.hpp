@@ -19,11 +19,12 @@ namespace castnet::bench {
 // The suite's own options; Google Benchmark's (--benchmark_*) pass through.
 struct Options {
   std::set<std::string> workloads{"latency", "batch", "step"};  // also: epoch
-  std::set<std::string> contenders{"generated", "interpreter", "eigen", "torch"};
+  std::set<std::string> contenders{"generated", "export", "interpreter", "eigen", "torch"};
   int repetitions = 11;
   double min_time = 0.2;        // seconds per repetition of a contender
   std::size_t epoch_samples = 60000;
   std::string markdown;         // append the tables to this file
+  std::string csv;              // append a line per timed contender to this file (options_help())
   std::string title;            // heading of the tables (default: the model's name)
 };
 

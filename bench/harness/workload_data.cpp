@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <cstring>
 #include <random>
 
 namespace castnet::bench {
@@ -52,6 +54,22 @@ std::string mismatch(const float* got, const float* want, std::size_t n, double 
   }
   if (worst <= tol * scale) return "";
   return "output " + std::to_string(at) + " is " + std::to_string(got[at]) + ", expected " + std::to_string(want[at]);
+}
+
+std::string bitwise_mismatch(const float* got, const float* want, std::size_t n) {
+  std::size_t differ = 0, at = 0;
+  double worst = -1;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (std::memcmp(got + i, want + i, sizeof(float)) == 0) continue;
+    ++differ;
+    const double d = std::fabs(static_cast<double>(got[i]) - want[i]);
+    if (!std::isnan(worst) && !(d <= worst)) worst = d, at = i;  // a NaN difference wins
+  }
+  if (differ == 0) return "";
+  char buf[200];
+  std::snprintf(buf, sizeof buf, "%zu of %zu outputs differ; output %zu is %.9g, expected %.9g (off by %.3g)", differ, n, at,
+                static_cast<double>(got[at]), static_cast<double>(want[at]), worst);
+  return buf;
 }
 
 }  // namespace castnet::bench

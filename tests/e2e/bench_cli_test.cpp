@@ -1,9 +1,11 @@
 // castnet bench end to end on XOR: the runner compiles, every workload gets a table with the
-// generated code, its 2-thread form and the interpreter timed (each checked against the generated
-// code first), and bad options are usage errors. Speed is not asserted: that is the suite's job.
+// generated code, its 2-thread form, its export (inference tables) and the interpreter timed (each
+// checked against the generated code first), the width sweep's file, and bad options are usage
+// errors. Speed is not asserted: that is the suite's job.
 #ifdef CASTNET_HAVE_BENCH
 #include <catch2/catch.hpp>
 
+#include <filesystem>
 #include <sstream>
 
 #include "support/process.hpp"
@@ -42,9 +44,9 @@ std::vector<std::string> row(const std::string& table, const std::string& name) 
 
 }  // namespace
 
-TEST_CASE("bench: every workload times the generated code, its 2-thread form and the interpreter") {
+TEST_CASE("bench: every workload times the generated code, its 2-thread form, its export and the interpreter") {
   const auto md = dir() / "results.md";
-  const auto r = bench({"--workloads", "latency,batch,step,epoch", "--contenders", "generated,interpreter",
+  const auto r = bench({"--workloads", "latency,batch,step,epoch", "--contenders", "generated,export,interpreter",
                              "--repetitions", "2", "--min-time", "0.002", "--epoch-samples", "64", "--markdown",
                              md.string()});
   INFO(r.err);
@@ -72,6 +74,57 @@ TEST_CASE("bench: every workload times the generated code, its 2-thread form and
   CHECK(interp[1] != "–");
   // The interpreter runs no whole epochs, and says so.
   CHECK(tables.find("too slow for whole epochs") != std::string::npos);
+  // The export (binary cross-entropy: predict() adds a sigmoid) passed its bit-for-bit check and
+  // was timed in the latency and batch tables, and has no row in the training tables.
+  const std::size_t step = tables.find("Training step");
+  REQUIRE(step != std::string::npos);
+  for (const char* table : {"Batch-1 latency", "Forward, batch 4"}) {
+    INFO(table);
+    const auto exported = row(tables.substr(tables.find(table)), "export");
+    REQUIRE(exported.size() == 8);
+    CHECK(exported[1] != "–");
+  }
+  CHECK(row(tables.substr(step), "export").empty());
+}
+
+TEST_CASE("bench: the runner holds only the headers its tables need") {
+  // No training table: no half-batch shard; no export contender: no export.
+  const auto r = bench({"--workloads", "latency", "--contenders", "generated", "--repetitions", "1", "--min-time", "0.001"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  const std::string compiling = "runner (cached in ";
+  const auto at = r.err.find(compiling);
+  REQUIRE(at != std::string::npos);  // compiled here: no other test of this file asks for this runner
+  const std::filesystem::path folder = r.err.substr(at + compiling.size(), r.err.find(')', at) - at - compiling.size());
+  CHECK(std::filesystem::exists(folder / "xor_net.hpp"));
+  CHECK_FALSE(std::filesystem::exists(folder / "xor_net_half.hpp"));
+  CHECK_FALSE(std::filesystem::exists(folder / "xor_net_export.hpp"));
+  CHECK(r.out.find("| export |") == std::string::npos);
+}
+
+// ./castnet bench --width runs bench/write_width.sh; here on one width, briefly: its summary row and
+// its own table, the generated code and its export both timed.
+TEST_CASE("bench: the width sweep writes a summary and a table per width") {
+  const auto md = dir() / "WIDTH.md";
+  const auto r = run({std::string(CASTNET_SOURCE_DIR) + "/bench/write_width.sh", CASTNET_CLI_EXE, "--out", md.string(),
+                      "--repetitions", "1", "--min-time", "0.001", "4"},
+                     dir().path(), {"CASTNET_CACHE_DIR=" + (dir().path() / "cache").string()});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  const std::string text = read_file(md);
+  CHECK(text.find("- CPU: ") != std::string::npos);
+  // | W | generated | export | export / generated | Eigen 1T | Eigen 1T / generated |
+  const auto summary = row(text, "4");
+  REQUIRE(summary.size() == 6);
+  CHECK(summary[1] != "–");
+  CHECK(summary[2] != "–");
+  CHECK(summary[3].find("×") != std::string::npos);
+  const auto at = text.find("## W = 4: MLP 8-4-4-1, tanh");
+  REQUIRE(at != std::string::npos);
+  CHECK(text.find("bench/specs/width/width_4.toml", at) != std::string::npos);
+  const auto exported = row(text.substr(at), "export");
+  REQUIRE(exported.size() == 8);
+  CHECK(exported[1] != "–");
 }
 
 TEST_CASE("bench: bad options are usage errors") {
