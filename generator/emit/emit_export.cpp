@@ -57,8 +57,8 @@ class ExportEmitter {
   ExportEmitter(const Graph& g, const io::SafetensorsFile& w, const Normalization& norm, const ExportOptions& o)
       : g_(g), w_(w), norm_(norm), o_(o), budget_(g),
         rows_plan_(passes::plan_inference(g, g.batch,
-                                          {false, true, "the rows' inputs" + std::string(normalizes() ? ", normalised" : "") +
-                                                            ", zeros past the last"})) {}
+                                          {false, true, normalizes() ? "the rows' inputs, normalised, zeros past the last"
+                                                                : "the rows' inputs: x, or a copy with zeros past the last"})) {}
 
   std::string emit() {
     const std::string ns = o_.ns.empty() ? g_.name : o_.ns;
@@ -91,7 +91,8 @@ class ExportEmitter {
     PassPrinter one_sample(g_, g_.forward_plan, PassPrinter::Arena::stack, o_.spec_label, budget_);
     PassPrinter batch(g_, rows_plan_, PassPrinter::Arena::stack, o_.spec_label, budget_);
     h.code("forward_one", one_sample.forward());
-    h.code("forward_rows", batch.forward(stage_rows()) + "\n\ndetail::outputs(" + batch.place(rows_plan_.result) + ", y, rows);");
+    h.code("stage_rows", stage_rows()).comment("staged_rows", normalizes() ? "normalised" : "as they are");
+    h.code("forward_rows", batch.forward([](const std::string& buffer) { return "stage_rows(x, rows, " + buffer + ")"; }) + "\n\ndetail::outputs(" + batch.place(rows_plan_.result) + ", y, rows);");
     h.code("predict", predict()).code("classify", classifier ? classify() : "");
     // The layers' code counts against 'code_bytes' as it is printed; the weights do not.
     return render("export.hpp.tmpl", h) + "\n";
@@ -136,11 +137,13 @@ class ExportEmitter {
     return join_lines(lines);
   }
 
-  // predict_batch stages each chunk's rows: normalised (or copied), then zeros to kBatch rows.
+  // predict_batch's rows as the layers read them (stage_rows in export.hpp.tmpl). A full chunk on a
+  // 64-byte boundary, as castnet's trainer keeps its batches, is read where it is unless it must be
+  // normalised; any other is copied first, since the layers run over kBatch rows.
   std::string stage_rows() const {
-    const std::string fill = normalizes() ? "normalize(x, input, rows * kInputs);"
-                                          : "for (std::size_t i = 0; i < rows * kInputs; ++i) input[i] = x[i];";
-    return fill + "\nfor (std::size_t i = rows * kInputs; i < kBatch * kInputs; ++i) input[i] = 0;";
+    if (normalizes()) return "normalize(x, staged, rows * kInputs);";
+    return "if (rows == kBatch && reinterpret_cast<std::uintptr_t>(x) % 64 == 0) return x;\n"
+           "std::memcpy(staged, x, rows * kInputs * sizeof(real));";
   }
 
   std::string predict() const {

@@ -69,12 +69,17 @@ std::string PassPrinter::title(std::size_t i) const {
          std::to_string(l.pos.line) + ")";
 }
 
-std::string PassPrinter::forward(const std::string& prologue) const {
+std::string PassPrinter::forward(const InputStager& stage) const {
   std::vector<std::string> parts;
   const bool stack = arena_ == Arena::stack;
   if (stack && plan_.arena.size > 0)
     parts.push_back("alignas(64) real buf[" + std::to_string(plan_.arena.size) + "];  // the planned arena of the layers below");
-  if (stack && plan_.input.kind == Place::Kind::buffer) parts.push_back(join_lines({pointer(plan_.input), prologue}));
+  if (stack && plan_.input.kind == Place::Kind::buffer) {
+    if (!stage) throw std::logic_error("emitter: a pass stages its input but says nothing of how");
+    const ir::Buffer& b = plan_.buffer(plan_.input);
+    parts.push_back("const real* const " + checked_identifier(b.name) + " = " + stage("buf + " + std::to_string(b.offset)) +
+                    ";  // " + comment_text(b.comment));
+  }
   for (std::size_t i = 0; i < g_.layers.size(); ++i) {
     const ir::Layer& l = g_.layers[i];
     const ir::LayerPlan& lp = plan_.layers[i];

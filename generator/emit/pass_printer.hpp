@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -43,10 +44,15 @@ class PassPrinter {
   // "// fc1: dense 784 -> 512, relu  (mnist.toml:9)".
   std::string title(std::size_t layer) const;
 
-  // The forward pass. With a stack arena: the arena's declaration first, then `prologue` (code
-  // that fills the staged input, if the plan stages it), then the layers. In the training pass,
+  // Where a pass whose plan stages its input reads it: given the staged buffer's address
+  // ("buf + 0"), an expression that fills the buffer and returns the address the layers read,
+  // the buffer's or another's with the same rows.
+  using InputStager = std::function<std::string(const std::string& buffer)>;
+
+  // The forward pass. With a stack arena: the arena's declaration first, then the staged input's
+  // pointer (from `stage`, when the plan stages the input), then the layers. In the training pass,
   // dropout layers draw their masks when `training` is set (see OpDef::forward).
-  std::string forward(const std::string& prologue = "") const;
+  std::string forward(const InputStager& stage = nullptr) const;
   // The backward pass (the training plan): parameter gradients into g, input gradients into dx.
   std::string backward() const;
 

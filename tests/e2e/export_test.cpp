@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -94,12 +95,15 @@ std::vector<std::string> runner_command() {
   return command;
 }
 
-// Prints predict()'s outputs for each sample of a binary file of floats, then predict_batch()'s,
-// each value as the shortest text that reads back as it (as castnet predict prints them), the
-// values of a sample on one line.
+// Prints predict()'s outputs for each sample of a binary file of floats, then predict_batch()'s
+// twice: from rows on a 64-byte boundary (which it may read where they are) and from rows one
+// float past one (which it copies). Each value as the shortest text that reads back as it (as
+// castnet predict prints them), the values of a sample on one line.
 std::string driver(const std::string& ns) {
   return "#include \"model.hpp\"\n"
+         "#include <algorithm>\n"
          "#include <charconv>\n"
+         "#include <cstdint>\n"
          "#include <cstdio>\n"
          "#include <vector>\n"
          "static void print(const std::vector<float>& y) {\n"
@@ -121,8 +125,13 @@ std::string driver(const std::string& ns) {
          "  y.resize(n * " + ns + "::kOutputs);\n"
          "  for (std::size_t s = 0; s < n; ++s) " + ns + "::predict(x.data() + s * " + ns + "::kInputs, y.data() + s * " + ns + "::kOutputs);\n"
          "  print(y);\n"
-         "  " + ns + "::predict_batch(x.data(), y.data(), n);\n"
-         "  print(y);\n"
+         "  std::vector<float> space(x.size() + 32);\n"
+         "  float* const aligned = space.data() + (64 - reinterpret_cast<std::uintptr_t>(space.data()) % 64) % 64 / sizeof(float);\n"
+         "  for (float* rows : {aligned, aligned + 1}) {\n"
+         "    std::copy(x.begin(), x.end(), rows);\n"
+         "    " + ns + "::predict_batch(rows, y.data(), n);\n"
+         "    print(y);\n"
+         "  }\n"
          "  return 0;\n"
          "}\n";
 }
@@ -294,13 +303,16 @@ TEST_CASE("export: every layer kind agrees with the interpreter, with every comp
         const auto ran = run({compile(build.command, dir.path(), "main.cpp", "predict").string(), (dir / "x.bin").string()});
         REQUIRE(ran.exit_code == 0);
         const std::vector<float> got = floats_of(rows_of(ran.out));
-        REQUIRE(got.size() == 2 * f.expected.size());
-        const std::vector<float> one(got.begin(), got.begin() + static_cast<std::ptrdiff_t>(f.expected.size()));
-        const std::vector<float> batch(got.begin() + static_cast<std::ptrdiff_t>(f.expected.size()), got.end());
+        const auto n = static_cast<std::ptrdiff_t>(f.expected.size());
+        REQUIRE(got.size() == 3 * f.expected.size());
+        const std::vector<float> one(got.begin(), got.begin() + n), batch(got.begin() + n, got.begin() + 2 * n),
+            moved(got.begin() + 2 * n, got.end());
         // predict() runs the single-sample kernels, predict_batch() the batched ones: each sums
-        // in its own order, both within float rounding of the reference.
+        // in its own order, both within float rounding of the reference. Where the rows lie
+        // changes nothing (graph_pool.toml's full chunks, unnormalised, are read in place).
         CHECK(worst_relative(one, f.expected, f.graph.output_features()) <= 1e-6);
         CHECK(worst_relative(batch, f.expected, f.graph.output_features()) <= 1e-6);
+        CHECK(std::memcmp(batch.data(), moved.data(), batch.size() * sizeof(float)) == 0);
       }
     }
   }
@@ -336,9 +348,11 @@ TEST_CASE("export: bit for bit the code castnet trains and predicts with", "[exp
         const auto ran = run({compile(command, dir, "main.cpp", "predict").string(), (dir / "x.bin").string()});
         REQUIRE(ran.exit_code == 0);
         const auto rows = rows_of(ran.out);
-        REQUIRE(rows.size() == 2 * Fixture::kRows);
-        const std::vector<std::vector<std::string>> batch(rows.begin() + Fixture::kRows, rows.end());
+        REQUIRE(rows.size() == 3 * Fixture::kRows);
+        const std::vector<std::vector<std::string>> batch(rows.begin() + Fixture::kRows, rows.begin() + 2 * Fixture::kRows),
+            moved(rows.begin() + 2 * Fixture::kRows, rows.end());
         CHECK(batch == expected);
+        CHECK(moved == expected);
       }
 
       // predict() against forward() of the training header, weights without normalisation (so
@@ -403,9 +417,10 @@ TEST_CASE("export: --batch sets the rows predict_batch runs at once", "[export]"
   const auto ran = run({compile(builds().front().command, dir.path(), "main.cpp", "predict").string(), (dir / "x.bin").string()});
   REQUIRE(ran.exit_code == 0);
   const std::vector<float> got = floats_of(rows_of(ran.out));
-  REQUIRE(got.size() == 2 * f.expected.size());
-  const std::vector<float> batch(got.begin() + static_cast<std::ptrdiff_t>(f.expected.size()), got.end());
-  CHECK(worst_relative(batch, f.expected, f.graph.output_features()) <= 1e-6);
+  REQUIRE(got.size() == 3 * f.expected.size());
+  const auto n = static_cast<std::ptrdiff_t>(f.expected.size());
+  CHECK(worst_relative(std::vector<float>(got.begin() + n, got.begin() + 2 * n), f.expected, f.graph.output_features()) <= 1e-6);
+  CHECK(worst_relative(std::vector<float>(got.begin() + 2 * n, got.end()), f.expected, f.graph.output_features()) <= 1e-6);
 }
 
 // What predict() needs from outside: the object file of a function calling it may refer only to

@@ -2248,15 +2248,24 @@ template <class T>
 void softmax(const T* y, std::size_t n, T* out) noexcept {
   T top = y[0];
   for (std::size_t k = 1; k < n; ++k) top = y[k] > top ? y[k] : top;
+  // One exp per value (it is most of a small network's predict_batch): kept in out, rounded to T,
+  // while the sum adds it unrounded.
   double sum = 0;
-  for (std::size_t k = 0; k < n; ++k) sum += std::exp(static_cast<double>(y[k]) - static_cast<double>(top));
-  for (std::size_t k = 0; k < n; ++k) out[k] = static_cast<T>(std::exp(static_cast<double>(y[k]) - static_cast<double>(top)) / sum);
+  for (std::size_t k = 0; k < n; ++k) {
+    const double e = std::exp(static_cast<double>(y[k]) - static_cast<double>(top));
+    sum += e;
+    out[k] = static_cast<T>(e);
+  }
+  for (std::size_t k = 0; k < n; ++k) out[k] = static_cast<T>(static_cast<double>(out[k]) / sum);
 }
 
 }  // namespace outputs
 }  // namespace castnet
 #endif  // CASTNET_BUNDLED_OUTPUTS_HPP
 
+
+#include <cstdint>
+#include <cstring>
 
 namespace xor_net {
 
@@ -2278,6 +2287,15 @@ inline constexpr std::size_t kStackBytes = 128;  // predict()'s or predict_batch
 namespace detail {
 
 // The weights carry no input normalisation: the layers read x as it is.
+
+// The rows' inputs (as they are) in `staged`, kBatch rows of them, zeros past the last; or x
+// itself when it holds kBatch rows on a 64-byte boundary and needs no normalisation.
+inline const real* stage_rows(const real* x, std::size_t rows, real* staged) noexcept {
+  if (rows == kBatch && reinterpret_cast<std::uintptr_t>(x) % 64 == 0) return x;
+  std::memcpy(staged, x, rows * kInputs * sizeof(real));
+  std::memset(staged + rows * kInputs, 0, (kBatch - rows) * kInputs * sizeof(real));
+  return staged;
+}
 
 // y (kOutputs values per row) from the network's last values z, as `castnet predict` prints them: the sigmoid of each logit.
 inline void outputs(const real* z, real* y, std::size_t rows) noexcept {
@@ -2331,9 +2349,7 @@ inline void forward([[maybe_unused]] const Params& p, const real* x, real* y) no
 inline void forward_rows([[maybe_unused]] const Params& p, const real* x, std::size_t rows, real* y) noexcept {
   alignas(64) real buf[32];  // the planned arena of the layers below
 
-  real* const input = buf + 0;  // the rows' inputs, zeros past the last
-  for (std::size_t i = 0; i < rows * kInputs; ++i) input[i] = x[i];
-  for (std::size_t i = rows * kInputs; i < kBatch * kInputs; ++i) input[i] = 0;
+  const real* const input = stage_rows(x, rows, buf + 0);  // the rows' inputs: x, or a copy with zeros past the last
 
   // hidden: dense 2 -> 2, tanh, straight-line  (xor.toml:6)
   real* const hidden_out = buf + 16;  // (batch, 2)

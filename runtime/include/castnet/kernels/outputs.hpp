@@ -31,9 +31,15 @@ template <class T>
 void softmax(const T* y, std::size_t n, T* out) noexcept {
   T top = y[0];
   for (std::size_t k = 1; k < n; ++k) top = y[k] > top ? y[k] : top;
+  // One exp per value (it is most of a small network's predict_batch): kept in out, rounded to T,
+  // while the sum adds it unrounded.
   double sum = 0;
-  for (std::size_t k = 0; k < n; ++k) sum += std::exp(static_cast<double>(y[k]) - static_cast<double>(top));
-  for (std::size_t k = 0; k < n; ++k) out[k] = static_cast<T>(std::exp(static_cast<double>(y[k]) - static_cast<double>(top)) / sum);
+  for (std::size_t k = 0; k < n; ++k) {
+    const double e = std::exp(static_cast<double>(y[k]) - static_cast<double>(top));
+    sum += e;
+    out[k] = static_cast<T>(e);
+  }
+  for (std::size_t k = 0; k < n; ++k) out[k] = static_cast<T>(static_cast<double>(out[k]) / sum);
 }
 
 }  // namespace outputs
