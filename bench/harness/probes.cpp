@@ -15,7 +15,6 @@ using vec = xsimd::batch<float>;
 // Keeps v in a register and opaque to the optimiser, so the chains are neither folded nor dropped.
 inline void opaque(vec& v) noexcept { asm volatile("" : "+v"(v.data)); }
 
-constexpr int kChains = 16, kSteps = 256;
 constexpr std::size_t kReadStep = 4 * vec::size;  // floats per step of read_block
 
 // Whole steps, at least one: a tiny model still gets a (cache-resident) bandwidth.
@@ -25,19 +24,7 @@ std::size_t read_floats(std::size_t bytes) {
 
 }  // namespace
 
-double fma_block_flops() noexcept { return 2.0 * kChains * kSteps * vec::size; }
 double read_block_bytes(std::size_t bytes) noexcept { return static_cast<double>(read_floats(bytes) * sizeof(float)); }
-
-void fma_block() noexcept {
-  vec acc[kChains];
-  for (int i = 0; i < kChains; ++i) acc[i] = vec(1.0f + 1e-3f * static_cast<float>(i));
-  vec a(0.999999f), b(1e-7f);
-  opaque(a);
-  opaque(b);
-  for (int s = 0; s < kSteps; ++s)
-    for (int i = 0; i < kChains; ++i) acc[i] = xsimd::fma(acc[i], a, b);
-  for (int i = 0; i < kChains; ++i) opaque(acc[i]);
-}
 
 void read_block(std::size_t bytes) noexcept {
   static std::vector<float, xsimd::aligned_allocator<float>> buffer;

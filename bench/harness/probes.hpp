@@ -1,16 +1,12 @@
-// Same-run machine probes, the denominators of the suite's tables: the FMA peak of one core and the
-// read bandwidth of a cache-resident array. The shared machine's clock moves between runs (3.5 to
-// 4.3 GHz), so every repetition measures them again beside the contenders.
+// The same-run bandwidth probe, the denominator of the latency tables' floor: the read bandwidth of
+// an array as large as a model's weights (the FMA peak's probe is fma_probe.hpp, built with the
+// runner's instruction set). The shared machine's clock moves between runs, so every repetition
+// measures both again beside the contenders.
 #pragma once
 
 #include <cstddef>
 
 namespace castnet::bench {
-
-// Runs one block of 16 independent chains of full-width FMAs (every lane of the widest vector the
-// library was built for): fma_block_flops() FLOPs.
-void fma_block() noexcept;
-double fma_block_flops() noexcept;
 
 // Reads a buffer of `bytes` rounded up to whole steps (set up by the first call with that size, kept
 // across calls) with several accumulators of full-width vectors: read_block_bytes(bytes) bytes.

@@ -21,6 +21,7 @@
 #include <castnet/model.hpp>
 
 #include "data_parallel.hpp"
+#include "fma_probe.hpp"
 #include "generate.hpp"
 #include "reference/interpreter.hpp"
 #include "registry.hpp"
@@ -133,7 +134,7 @@ int run_model(int argc, char** argv) {
   if constexpr (!std::is_void_v<Export>)
     static_assert(Export::kInputs == In && Export::kOutputs == Out && Export::kBatch == B,
                   "the export is of the same spec, at the same batch");
-  Suite suite(std::string(M::kName), spec_path, options);
+  Suite suite(std::string(M::kName), spec_path, options, {FmaProbe::name(), &FmaProbe::block, FmaProbe::flops()});
 
   auto p0 = std::make_unique<typename M::Params>();
   init_params<M>(*p0, 1);

@@ -2,7 +2,7 @@
 // through Google Benchmark, interleaved at random with a peak probe (every repetition of every
 // contender, the probes included, is a separate run in one shuffled sequence), and each workload
 // becomes a table of medians, minima, maxima, ratios to the generated code, GFLOP/s and % of the
-// same-run FMA peak. run_model.hpp fills it for one generated model.
+// same-run FMA peak of the runner's instruction set. run_model.hpp fills it for one generated model.
 #pragma once
 
 #include <cstddef>
@@ -40,11 +40,18 @@ struct Workload {
   std::size_t floor_bytes = 0;  // latency: bytes the model reads per call (the L2 floor), 0: none
 };
 
+// The FMA peak probe of the runner's instruction set (fma_probe.hpp): a block of `flops` FLOPs.
+struct PeakProbe {
+  std::string name;  // "fma3_avx2: 8 lanes of float, 12 FMA chains"
+  void (*block)() noexcept;
+  double flops;
+};
+
 class Suite {
  public:
   using Body = std::function<void(benchmark::State&)>;
 
-  Suite(std::string model, std::string spec, Options options);
+  Suite(std::string model, std::string spec, Options options, PeakProbe probe);
 
   const Options& options() const { return options_; }
   bool wants(const std::string& workload) const { return options_.workloads.count(workload) != 0; }
@@ -73,6 +80,7 @@ class Suite {
   };
   std::string model_, spec_;
   Options options_;
+  PeakProbe probe_;
   std::vector<Workload> workloads_;
   std::vector<Row> rows_;
   std::vector<std::string> notes_;

@@ -11,15 +11,15 @@ namespace {
 // one kernels/simd.hpp's narrow (256-bit) batch needs beside the 512-bit one. NEON means AArch64,
 // where it is always present; xsimd 8.1's 32-bit NEON has no double vectors.
 constexpr std::array kArchs = {
-    Arch{"native", "", "-march=native"},
+    Arch{"native", "", "-march=native", "-march=native"},
     Arch{"avx512",
          "defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512DQ__) && defined(__AVX512VL__) && "
          "defined(__AVX2__) && defined(__FMA__)",
-         "-mavx512f -mavx512bw -mavx512dq -mavx512vl -mfma -mavx2"},
-    Arch{"avx2", "defined(__AVX2__) && defined(__FMA__)", "-mavx2 -mfma"},
-    Arch{"sse4", "defined(__SSE4_2__)", "-msse4.2"},
-    Arch{"neon", "defined(__aarch64__) && defined(__ARM_NEON)", "an AArch64 compiler (NEON is always on there)"},
-    Arch{"scalar", "", ""},
+         "-mavx512f -mavx512bw -mavx512dq -mavx512vl -mfma -mavx2", "-mavx512f -mavx512bw -mavx512dq -mavx512vl -mfma -mavx2"},
+    Arch{"avx2", "defined(__AVX2__) && defined(__FMA__)", "-mavx2 -mfma", "-mavx2 -mfma -mno-avx512f"},
+    Arch{"sse4", "defined(__SSE4_2__)", "-msse4.2", "-msse4.2 -mno-avx"},
+    Arch{"neon", "defined(__aarch64__) && defined(__ARM_NEON)", "an AArch64 compiler (NEON is always on there)", ""},
+    Arch{"scalar", "", "", "-DCASTNET_SIMD_SCALAR"},
 };
 
 }  // namespace

@@ -1,5 +1,5 @@
 // The instruction sets `castnet gen --arch` targets, and what a header generated for one checks.
-// cmake/CastnetAddModel.cmake's ARCH argument gives the same flags: keep the two lists in step.
+// cmake/CastnetAddModel.cmake's ARCH argument adds build_flags: keep the two lists in step.
 #pragma once
 
 #include <string>
@@ -11,6 +11,9 @@ struct Arch {
   std::string_view name;       // as --arch and castnet_add_model(... ARCH) spell it
   std::string_view condition;  // preprocessor test that the translation unit targets it; empty: none
   std::string_view flags;      // the g++/clang++ flags that target it
+  // What castnet_add_model's ARCH adds to a target: the flags that select it even beside
+  // -march=native (-mno-* keep the width), or the define that selects the scalar kernels.
+  std::string_view build_flags;
 };
 
 // nullptr when `name` is none of arch_names().
