@@ -1,12 +1,19 @@
 #!/usr/bin/env bash
 # Writes bench/RESULTS.md: the issue's five workloads (bench/specs/w*.toml), every contender in one
-# process per table, then libtorch again with OPENBLAS_CORETYPE=SkylakeX (OpenBLAS reads it when it
-# loads, so it needs a process of its own; those rows are compared with the generated code of their
-# own run). Run it through `./castnet bench --results`, which installs the peers first.
-#   bench/write_results.sh CASTNET_CLI
+# process per table and instruction set (castnet bench's --arch, by default every one the CPU runs;
+# each sets libtorch's ATEN_CPU_CAPABILITY and OPENBLAS_CORETYPE to match). Run it through
+# `./castnet bench --results`, which installs the peers first.
+#   bench/write_results.sh CASTNET_CLI [--arch A,B]
 set -euo pipefail
-cli=$1
-cli=$(readlink -f -- "$cli")
+cli=$(readlink -f -- "$1")
+shift
+arch=()
+if (($# == 2)) && [[ $1 == --arch ]]; then
+  arch=(--arch "$2")
+elif (($#)); then
+  echo "usage: write_results.sh CASTNET_CLI [--arch A,B]" >&2
+  exit 2
+fi
 bench=$(dirname -- "$(readlink -f -- "${BASH_SOURCE[0]}")")
 # shellcheck source=bench/machine.sh
 source "$bench/machine.sh"
@@ -16,7 +23,7 @@ specs=bench/specs
 tables=$(mktemp)
 trap 'rm -f -- "$tables" "$tables.md"' EXIT
 
-run() { "$cli" bench "$@" --markdown "$tables"; }
+run() { "$cli" bench "$@" "${arch[@]}" --markdown "$tables"; }
 
 run "$specs/w1_mlp.toml" --workloads latency --title "W1: MLP 8-32-32-1, tanh, one sample"
 run "$specs/w2_mlp.toml" --workloads latency --title "W2: MLP 784-128-10, ReLU, softmax, one sample"
@@ -31,14 +38,6 @@ run "$specs/w5_cnn.toml" --workloads step --repetitions 7 --min-time 0.5 \
 run "$specs/w2_mlp.toml" --workloads batch --contenders generated,export --title "W2 at batch 64, and its export"
 run "$specs/w5_cnn.toml" --workloads batch --contenders generated,export --title "W5 at batch 64, and its export"
 
-export OPENBLAS_CORETYPE=SkylakeX
-run "$specs/w1_mlp.toml" --workloads latency --contenders generated,torch --title "W1 with libtorch on OpenBLAS SkylakeX"
-run "$specs/w2_mlp.toml" --workloads latency --contenders generated,torch --title "W2 with libtorch on OpenBLAS SkylakeX"
-run "$specs/w3_mlp.toml" --workloads step --contenders generated,torch --title "W3 step with libtorch on OpenBLAS SkylakeX"
-run "$specs/w4_mlp.toml" --workloads batch --contenders generated,torch --title "W4 with libtorch on OpenBLAS SkylakeX"
-run "$specs/w5_cnn.toml" --workloads step --repetitions 7 --min-time 0.5 --contenders generated,torch \
-  --title "W5 with libtorch on OpenBLAS SkylakeX"
-unset OPENBLAS_CORETYPE
 
 {
   echo "<!-- Written by \`./castnet bench --results\` (bench/write_results.sh); do not edit by hand. -->"

@@ -4,8 +4,9 @@
 # was built with it). Each width is one `castnet bench` process, so its contenders are interleaved
 # in one run and compared with each other only; a summary table gathers the widths' medians (from
 # the suite's --csv lines), then each width's own table follows. Run it through
-# `./castnet bench --width`, which installs the peers and builds castnet first.
-#   bench/write_width.sh CASTNET_CLI [--out FILE] [--repetitions N] [--min-time S] [WIDTH...]
+# `./castnet bench --width`, which installs the peers and builds castnet first. Each instruction
+# set of --arch (castnet bench's default: every one the CPU runs) gets its own summary and tables.
+#   bench/write_width.sh CASTNET_CLI [--out FILE] [--repetitions N] [--min-time S] [--arch A,B] [WIDTH...]
 # Defaults: bench/WIDTH.md, 11 repetitions of 0.1 s, every width that has a spec.
 set -euo pipefail
 cli=$(readlink -f -- "$1")
@@ -13,13 +14,14 @@ shift
 bench=$(dirname -- "$(readlink -f -- "${BASH_SOURCE[0]}")")
 # shellcheck source=bench/machine.sh
 source "$bench/machine.sh"
-out=$bench/WIDTH.md reps=11 min_time=0.1 widths=()
+out=$bench/WIDTH.md reps=11 min_time=0.1 arch=() widths=()
 while (($#)); do
   case $1 in
     --out) out=$(readlink -f -- "$2"); shift ;;
     --repetitions) reps=$2; shift ;;
     --min-time) min_time=$2; shift ;;
-    -*) echo "usage: write_width.sh CASTNET_CLI [--out FILE] [--repetitions N] [--min-time S] [WIDTH...]" >&2; exit 2 ;;
+    --arch) arch=(--arch "$2"); shift ;;
+    -*) echo "usage: write_width.sh CASTNET_CLI [--out FILE] [--repetitions N] [--min-time S] [--arch A,B] [WIDTH...]" >&2; exit 2 ;;
     *) widths+=("$1") ;;
   esac
   shift
@@ -42,16 +44,21 @@ trap 'rm -rf -- "$work"' EXIT
 
 for w in "${widths[@]}"; do
   echo "castnet: width $w" >&2
-  "$cli" bench "$specs/width_$w.toml" --workloads latency --contenders generated,export,eigen \
+  "$cli" bench "$specs/width_$w.toml" --workloads latency --contenders generated,export,eigen "${arch[@]}" \
     --repetitions "$reps" --min-time "$min_time" --title "W = $w: MLP 8-$w-$w-1, tanh" \
     --markdown "$work/tables.md" --csv "$work/$w.csv" >&2
 done
 
-# One width's median, min and max of a contender, in ns, from its CSV lines (the contender's name is
-# the fourth field from the end; the title before it may hold commas). Empty if it was not timed.
+# The instruction sets the runs timed, in order: the "(avx2)" that castnet bench appends to each
+# one's title (none when it ran the machine's own build alone).
+mapfile -t isas < <(awk -F, '{ if (match($0, /\(([a-z0-9]+)\)",/)) t = substr($0, RSTART, RLENGTH - 2); else t = ""; if (!(t in seen)) { seen[t]; print t } }' "$work/${widths[0]}.csv")
+
+# One width's median, min and max of a contender on instruction set $2 ("(avx2)" or empty), in ns,
+# from its CSV lines (the contender's name is the fourth field from the end; the title before it may
+# hold commas). Empty if it was not timed.
 ns() {
-  awk -F, -v who="\"$2\"" '$(NF - 3) == who { printf "%.17g %.17g %.17g", $(NF - 2) * 1e9, $(NF - 1) * 1e9, $NF * 1e9 }' \
-    "$work/$1.csv"
+  awk -F, -v isa="$2" -v who="\"$3\"" '$(NF - 3) == who && (isa == "" || index($0, isa "\",")) {
+      printf "%.17g %.17g %.17g", $(NF - 2) * 1e9, $(NF - 1) * 1e9, $NF * 1e9 }' "$work/$1.csv"
 }
 # "median (min–max)", each rounded as the suite's tables round (suite.cpp's sig()), and the ratio
 # of median a to median b.
@@ -79,16 +86,19 @@ ratio() { [[ -n $1 && -n $2 ]] && awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f�
   echo "width is one run, its contenders interleaved ($reps repetitions of at least $min_time s each); ratios"
   echo "are of medians of the same run. export is the header \`castnet export\` writes (its predict())."
   echo
-  echo "| W | generated ns: median (min–max) | export ns | export / generated | Eigen 1T ns | Eigen 1T / generated |"
-  echo "|---:|---|---|---:|---|---:|"
-  for w in "${widths[@]}"; do
-    read -r g g_lo g_hi <<<"$(ns "$w" generated)" || true
-    read -r e e_lo e_hi <<<"$(ns "$w" export)" || true
-    read -r k k_lo k_hi <<<"$(ns "$w" "Eigen 1T")" || true
-    echo "| $w | $(cell "$g" "$g_lo" "$g_hi") | $(cell "$e" "$e_lo" "$e_hi") | $(ratio "$e" "$g") |" \
-      "$(cell "$k" "$k_lo" "$k_hi") | $(ratio "$k" "$g") |"
+  for isa in "${isas[@]}"; do
+    [[ -z $isa ]] || { echo "## Summary $isa"; echo; }
+    echo "| W | generated ns: median (min–max) | export ns | export / generated | Eigen 1T ns | Eigen 1T / generated |"
+    echo "|---:|---|---|---:|---|---:|"
+    for w in "${widths[@]}"; do
+      read -r g g_lo g_hi <<<"$(ns "$w" "$isa" generated)" || true
+      read -r e e_lo e_hi <<<"$(ns "$w" "$isa" export)" || true
+      read -r k k_lo k_hi <<<"$(ns "$w" "$isa" "Eigen 1T")" || true
+      echo "| $w | $(cell "$g" "$g_lo" "$g_hi") | $(cell "$e" "$e_lo" "$e_hi") | $(ratio "$e" "$g") |" \
+        "$(cell "$k" "$k_lo" "$k_hi") | $(ratio "$k" "$g") |"
+    done
+    echo
   done
-  echo
   cat "$work/tables.md"
 } >"$work/WIDTH.md"
 mv -- "$work/WIDTH.md" "$out"

@@ -20,6 +20,7 @@
 
 #include <castnet/version.hpp>
 
+#include "emit/arch.hpp"
 #include "emit/code_writer.hpp"
 #include "support/files.hpp"
 #include "support/sha256.hpp"
@@ -48,6 +49,7 @@ struct Program {
   std::vector<fs::path> include_dirs;
   std::vector<fs::path> libs;
   std::string link_flags;                                   // after the libraries
+  std::string compile_flags;                                // after the runners' flags: " -mavx2 ..."
 };
 
 // An installed castnet keeps its headers and library at the GNUInstallDirs locations it was
@@ -111,7 +113,8 @@ std::vector<fs::path> source_headers(const fs::path& dir, const fs::path& cache)
 // flags, the host CPU (when compiling for it), the headers in the include folders, the libraries
 // and the link flags.
 std::string cache_key(const Toolchain& t, const Program& prog) {
-  std::string material = std::string(CASTNET_CXX) + "\n" + CASTNET_RUNNER_FLAGS + "\n" + CASTNET_VERSION_STRING + "\n";
+  std::string material = std::string(CASTNET_CXX) + "\n" + CASTNET_RUNNER_FLAGS + prog.compile_flags + "\n" +
+                         CASTNET_VERSION_STRING + "\n";
   if (std::string_view(CASTNET_RUNNER_FLAGS).find("-march=native") != std::string_view::npos)
     material += "cpu:\n" + cpu_identity();
   for (const auto& [name, text] : prog.files) material += name + support::sha256_hex(text);
@@ -190,7 +193,7 @@ Runner build(const Toolchain& t, const Program& prog) {
   for (const auto& [name, text] : prog.files) support::write_if_changed(dir / name, text);
   const fs::path tmp = exclusive_temp(dir);
   const fs::path log = dir / "build.log";
-  std::string cmd = shell_quote(CASTNET_CXX) + " " + CASTNET_RUNNER_FLAGS + " -I" + shell_quote(dir.string()) + " -I" +
+  std::string cmd = shell_quote(CASTNET_CXX) + " " + CASTNET_RUNNER_FLAGS + prog.compile_flags + " -I" + shell_quote(dir.string()) + " -I" +
                     shell_quote(t.include_dir.string());
   for (const auto& inc : prog.include_dirs) cmd += " -I" + shell_quote(inc.string());
   cmd += " " + shell_quote((dir / prog.files.front().first).string()) + " " + shell_quote(t.runtime_lib.string());
@@ -227,7 +230,7 @@ Runner build_runner(const std::string& ns, const std::string& header_text, const
   const Toolchain t = find_toolchain();
   gen::Holes h;
   h.id("ns", ns).code("header", ns + ".hpp");
-  Program prog{ns, {}, {}, {}, " -pthread"};
+  Program prog{ns, {}, {}, {}, " -pthread", ""};
   if (sharded.global_batch == 0) {
     h.code("mpi_include", "").code("sharding", "");
   } else {
@@ -273,8 +276,18 @@ Runner build_bench_runner(const BenchHeaders& in) {
            "castnet::bench::Exported<&{{ns}}::predict, &{{ns}}::predict_batch, {{ns}}::kInputs, {{ns}}::kOutputs, "
            "{{ns}}::kBatch>");
   h.code("models", models);
-  Program prog{in.ns + "-bench", {{"bench.cpp", gen::render("bench_runner.cpp.tmpl", h) + "\n"}}, {}, {CASTNET_BENCH_LIB},
-               " -lbenchmark -pthread"};
+  fs::path lib = CASTNET_BENCH_LIB;
+  std::string name = in.ns + "-bench", flags;
+  if (!in.arch.empty() && in.arch != "native") {
+    const gen::Arch* arch = gen::find_arch(in.arch);
+    const auto libs = bench_arch_libs();
+    const auto found = std::find_if(libs.begin(), libs.end(), [&](const auto& l) { return l.first == in.arch; });
+    if (arch == nullptr || found == libs.end()) throw std::logic_error("castnet bench: no suite library for --arch " + in.arch);
+    lib = found->second;
+    name += "-" + in.arch;
+    flags = " " + std::string(arch->build_flags);
+  }
+  Program prog{name, {{"bench.cpp", gen::render("bench_runner.cpp.tmpl", h) + "\n"}}, {}, {lib}, " -lbenchmark -pthread", flags};
   prog.files.insert(prog.files.end(), headers.begin(), headers.end());
   std::string_view dirs = CASTNET_BENCH_INCLUDES;
   for (std::size_t start = 0; start <= dirs.size();) {
@@ -289,6 +302,22 @@ Runner build_bench_runner(const BenchHeaders& in) {
       "castnet: error: this castnet was built without the benchmark suite (it needs Google Benchmark, Debian: "
       "libbenchmark-dev; run ./castnet bench from the repository to install it)");
 #endif
+}
+
+std::vector<std::pair<std::string, fs::path>> bench_arch_libs() {
+  std::vector<std::pair<std::string, fs::path>> libs;
+#ifdef CASTNET_BENCH_ARCH_LIBS
+  // "avx512=/path/libcastnet_bench_avx512.so:avx2=...", from bench/CMakeLists.txt.
+  const std::string_view text = CASTNET_BENCH_ARCH_LIBS;
+  for (std::size_t start = 0; start < text.size();) {
+    const std::size_t end = std::min(text.find(':', start), text.size());
+    const std::string_view item = text.substr(start, end - start);
+    const std::size_t eq = item.find('=');
+    if (eq != std::string_view::npos) libs.emplace_back(std::string(item.substr(0, eq)), fs::path(item.substr(eq + 1)));
+    start = end + 1;
+  }
+#endif
+  return libs;
 }
 
 fs::path runner_cache_folder(const std::string& name) {

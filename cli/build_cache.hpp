@@ -6,6 +6,8 @@
 #include <cstddef>
 #include <filesystem>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "cache_dir.hpp"  // cache_root(), where the runners are kept
 
@@ -35,7 +37,12 @@ struct BenchHeaders {
   std::string ns, header;                // the training header
   std::string shard_ns, shard_header;    // the spec generated for half the batch; empty: none
   std::string export_ns, export_header;  // the spec exported with the suite's initial weights; empty: none
+  std::string arch;                      // an instruction set of bench_arch_libs(); empty: the machine's
 };
+
+// The instruction sets this castnet has a bench library for besides the machine's own (x86: avx512,
+// avx2, sse4), each with its library: the Eigen peer built for it.
+std::vector<std::pair<std::string, std::filesystem::path>> bench_arch_libs();
 
 // The same for `castnet bench`: the suite (bench/harness/run_model.hpp) over the model, its shard
 // and its export, linked with the suite's library. Throws if this castnet was built without the suite.

@@ -532,8 +532,9 @@ bool EigenNet::supports(const ir::Graph& g, std::string* why_not, bool training)
 void EigenNet::set_threads(int n) { Eigen::setNbThreads(n); }
 
 std::string EigenNet::version() {
+  // The vectors Eigen was compiled for: castnet bench --arch builds it once per instruction set.
   return "Eigen " + std::to_string(EIGEN_WORLD_VERSION) + "." + std::to_string(EIGEN_MAJOR_VERSION) + "." +
-         std::to_string(EIGEN_MINOR_VERSION);
+         std::to_string(EIGEN_MINOR_VERSION) + " (" + Eigen::SimdInstructionSetsInUse() + ")";
 }
 
 EigenNet::EigenNet(const ir::Graph& g) : s_(std::make_unique<State>()) {

@@ -319,6 +319,7 @@ std::string TorchNet::version() {
   if (blas.empty()) text += " none mapped";
   for (std::size_t i = 0; i < blas.size(); i++) text += (i == 0 ? " " : " + ") + blas[i];
   if (const char* core = std::getenv("OPENBLAS_CORETYPE")) text += std::string(", OPENBLAS_CORETYPE=") + core;
+  if (const char* isa = std::getenv("ATEN_CPU_CAPABILITY")) text += std::string(", ATEN_CPU_CAPABILITY=") + isa;
   return text;
 }
 

@@ -5,8 +5,10 @@
 #ifdef CASTNET_HAVE_BENCH
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <sstream>
+#include <tuple>
 
 #include "support/process.hpp"
 
@@ -24,7 +26,9 @@ const TempDir& dir() {
   return d;
 }
 
+// castnet bench on XOR; for the machine's own instruction set alone unless `args` name others.
 castnet::test::Result bench(std::vector<std::string> args) {
+  if (std::find(args.begin(), args.end(), "--arch") == args.end()) args.insert(args.end(), {"--arch", "native"});
   args.insert(args.begin(), {CASTNET_CLI_EXE, "bench", kXor});
   return run(args, dir().path(), {"CASTNET_CACHE_DIR=" + (dir().path() / "cache").string()});
 }
@@ -107,7 +111,7 @@ TEST_CASE("bench: the runner holds only the headers its tables need") {
 TEST_CASE("bench: the width sweep writes a summary and a table per width") {
   const auto md = dir() / "WIDTH.md";
   const auto r = run({std::string(CASTNET_SOURCE_DIR) + "/bench/write_width.sh", CASTNET_CLI_EXE, "--out", md.string(),
-                      "--repetitions", "1", "--min-time", "0.001", "4"},
+                      "--repetitions", "1", "--min-time", "0.001", "--arch", "native", "4"},
                      dir().path(), {"CASTNET_CACHE_DIR=" + (dir().path() / "cache").string()});
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
@@ -127,7 +131,31 @@ TEST_CASE("bench: the width sweep writes a summary and a table per width") {
   CHECK(exported[1] != "–");
 }
 
+// --arch: a runner per instruction set, one after the other, each table titled with it and divided
+// by its own probe, and Eigen built for it. This machine needs AVX2 (every x86 CPU castnet's CI runs
+// on has it); without it the run fails naming the instruction set.
+TEST_CASE("bench: --arch gives each instruction set its tables, its probe and its Eigen") {
+  const auto r = bench({"--arch", "avx2,sse4", "--workloads", "latency", "--contenders", "generated,eigen", "--repetitions",
+                        "1", "--min-time", "0.001"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  for (const auto& [arch, probe, eigen] : {std::tuple{"avx2", "fma3_avx2", "(AVX SSE"}, std::tuple{"sse4", "sse4_2", "(SSE, SSE2"}}) {
+    INFO(arch);
+    const auto at = r.out.find(std::string("## xor_net (") + arch + ")\n");
+    REQUIRE(at != std::string::npos);
+    const std::string tables = r.out.substr(at, r.out.find("\n## ", at + 1) - at);
+    CHECK(tables.find(std::string("GFLOP/s** (") + probe + "_xsimd: ") != std::string::npos);
+    const auto generated = row(tables, "**generated**");
+    REQUIRE(generated.size() == 8);
+    CHECK(generated[1] != "–");
+    CHECK(tables.find(eigen) != std::string::npos);
+  }
+}
+
 TEST_CASE("bench: bad options are usage errors") {
+  const auto arch = bench({"--arch", "avx9"});
+  CHECK(arch.exit_code == 2);
+  CHECK(arch.err.find("--arch: 'avx9' is not an instruction set castnet bench builds for here") != std::string::npos);
   const auto r = bench({"--workloads", "latency,speed"});
   CHECK(r.exit_code == 2);
   CHECK(r.err.find("--workloads: unknown 'speed'") != std::string::npos);
