@@ -11,8 +11,8 @@
 #include <castnet/train/init.hpp>
 
 #include <algorithm>
-#include <cstdint>
 #include <cerrno>
+#include <cstdint>
 #include <cstdlib>
 #include <iostream>
 #include <optional>
