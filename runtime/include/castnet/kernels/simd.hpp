@@ -62,12 +62,26 @@ namespace simd {
 template <class T>
 inline constexpr std::size_t lanes = vec<T>::size;
 
+// Whether load_n and store_n move a partial vector V by masked moves (else through a stack array).
+template <class V>
+inline constexpr bool masked_moves =
+#if defined(__x86_64__) || defined(__i386__)
+    V::size > 1 && x86::has_masked_moves<typename V::value_type, sizeof(typename V::register_type)>;
+#else
+    false;
+#endif
+
 // Loads N <= V::size values; the lanes past N read as zero. A full-width load could run past the
-// end of the array and fault, so the partial case goes through a stack buffer.
+// end of the array and fault, so the partial case uses a masked load where x86 has one
+// (simd_x86.hpp), else goes through a stack buffer.
 template <class T, std::size_t N, class V = vec<T>>
 inline V load_n(const T* p) noexcept {
   if constexpr (N == V::size) {
     return V::load_unaligned(p);
+#if defined(__x86_64__) || defined(__i386__)
+  } else if constexpr (masked_moves<V>) {
+    return x86::load_first<N, V>(p);
+#endif
   } else {
     T buf[V::size] = {};
     std::memcpy(buf, p, N * sizeof(T));
@@ -80,6 +94,10 @@ template <class T, std::size_t N, class V>
 inline void store_n(T* p, const V& v) noexcept {
   if constexpr (N == V::size) {
     v.store_unaligned(p);
+#if defined(__x86_64__) || defined(__i386__)
+  } else if constexpr (masked_moves<V>) {
+    x86::store_first<N>(p, v);
+#endif
   } else {
     T buf[V::size];
     v.store_unaligned(buf);
