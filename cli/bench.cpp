@@ -138,14 +138,17 @@ std::vector<std::string> chosen_arches(int argc, char** argv) {
   return chosen;
 }
 
-// What libtorch runs on, per instruction set, unless the caller set it: ATen's kernels and OpenBLAS
-// choose their code when they load, by the CPU, so an AVX2 table would otherwise time AVX-512 code
-// on an AVX-512 machine (and OpenBLAS 0.3.21 takes AMD's AVX-512 CPUs for Haswell).
+// What libtorch runs on, per instruction set, unless the caller set it: ATen's kernels, oneDNN's
+// (its convolutions) and OpenBLAS choose their code when they load, by the CPU, so an AVX2 table
+// would otherwise time AVX-512 code on an AVX-512 machine (and OpenBLAS 0.3.21 takes AMD's AVX-512
+// CPUs for Haswell). The SSE4.2 tables' probe caught oneDNN running wider than SSE.
 void set_torch_isa(const std::string& arch) {
   const char* aten = arch == "avx512" ? "avx512" : arch == "avx2" ? "avx2" : arch == "sse4" ? "default" : nullptr;
   const char* blas = arch == "avx512" ? "SkylakeX" : arch == "avx2" ? "Haswell" : arch == "sse4" ? "Nehalem" : nullptr;
+  const char* dnn = arch == "avx512" ? "AVX512_CORE" : arch == "avx2" ? "AVX2" : arch == "sse4" ? "SSE41" : nullptr;
   if (aten != nullptr) ::setenv("ATEN_CPU_CAPABILITY", aten, 0);
   if (blas != nullptr) ::setenv("OPENBLAS_CORETYPE", blas, 0);
+  if (dnn != nullptr) ::setenv("ONEDNN_MAX_CPU_ISA", dnn, 0);
 }
 
 }  // namespace

@@ -320,6 +320,7 @@ std::string TorchNet::version() {
   for (std::size_t i = 0; i < blas.size(); i++) text += (i == 0 ? " " : " + ") + blas[i];
   if (const char* core = std::getenv("OPENBLAS_CORETYPE")) text += std::string(", OPENBLAS_CORETYPE=") + core;
   if (const char* isa = std::getenv("ATEN_CPU_CAPABILITY")) text += std::string(", ATEN_CPU_CAPABILITY=") + isa;
+  if (const char* isa = std::getenv("ONEDNN_MAX_CPU_ISA")) text += std::string(", ONEDNN_MAX_CPU_ISA=") + isa;
   return text;
 }
 

@@ -152,6 +152,28 @@ TEST_CASE("bench: --arch gives each instruction set its tables, its probe and it
   }
 }
 
+// Without --arch: every instruction set of the three that this CPU runs, in turn.
+TEST_CASE("bench: by default, every instruction set the CPU runs") {
+  std::vector<std::string> expected;  // elsewhere than x86, none: the machine's own build, untitled
+#if defined(__x86_64__) || defined(__i386__)
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
+      __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+    expected.push_back("avx512");
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) expected.push_back("avx2");
+  if (__builtin_cpu_supports("sse4.2")) expected.push_back("sse4");
+#endif
+  const auto r = run({CASTNET_CLI_EXE, "bench", kXor, "--workloads", "latency", "--contenders", "generated,eigen",
+                      "--repetitions", "1", "--min-time", "0.001"},
+                     dir().path(), {"CASTNET_CACHE_DIR=" + (dir().path() / "cache").string()});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  std::vector<std::string> got;
+  std::istringstream lines(r.out);
+  for (std::string line; std::getline(lines, line);)
+    if (line.rfind("## xor_net (", 0) == 0) got.push_back(line.substr(12, line.size() - 13));
+  CHECK(got == expected);
+}
+
 TEST_CASE("bench: bad options are usage errors") {
   const auto arch = bench({"--arch", "avx9"});
   CHECK(arch.exit_code == 2);
