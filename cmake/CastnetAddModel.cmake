@@ -45,6 +45,23 @@ if(POLICY CMP0116)
   cmake_policy(SET CMP0116 NEW)
 endif()
 
+# castnet_arch_flags(<arch> <var>): the compile flags of an x86 ARCH (avx512, avx2, sse4) into
+# <var>, empty for any other: they select it even beside -march=native (the -mno-* keep the width).
+# castnet's bench builds its per-instruction-set libraries with them too, and
+# generator/emit/arch.cpp (build_flags) names the same: keep the two in step. A function, not
+# variables: functions are global, and this file is included once (include_guard).
+function(castnet_arch_flags arch var)
+  set(flags "")
+  if(arch STREQUAL "avx512")
+    set(flags -mavx512f -mavx512bw -mavx512dq -mavx512vl -mfma -mavx2)
+  elseif(arch STREQUAL "avx2")
+    set(flags -mavx2 -mfma -mno-avx512f)
+  elseif(arch STREQUAL "sse4")
+    set(flags -msse4.2 -mno-avx)
+  endif()
+  set(${var} ${flags} PARENT_SCOPE)
+endfunction()
+
 function(castnet_add_model name)
   cmake_parse_arguments(PARSE_ARGV 1 arg "" "SPEC;WEIGHTS;REAL;NAMESPACE;BATCH;ARCH" "")
   if(arg_UNPARSED_ARGUMENTS)
@@ -105,12 +122,8 @@ function(castnet_add_model name)
   set(arch_options "")
   set(arch_definitions "")
   if(DEFINED arg_ARCH OR "ARCH" IN_LIST arg_KEYWORDS_MISSING_VALUES)
-    if(arg_ARCH STREQUAL "avx512")
-      set(arch_options -mavx512f -mavx512bw -mavx512dq -mavx512vl -mfma -mavx2)
-    elseif(arg_ARCH STREQUAL "avx2")
-      set(arch_options -mavx2 -mfma -mno-avx512f)
-    elseif(arg_ARCH STREQUAL "sse4")
-      set(arch_options -msse4.2 -mno-avx)
+    if(arg_ARCH MATCHES "^(avx512|avx2|sse4)$")
+      castnet_arch_flags(${arg_ARCH} arch_options)
     elseif(arg_ARCH STREQUAL "native")
       set(arch_options -march=native)
     elseif(arg_ARCH STREQUAL "scalar")

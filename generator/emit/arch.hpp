@@ -1,5 +1,5 @@
 // The instruction sets `castnet gen --arch` targets, and what a header generated for one checks.
-// cmake/CastnetAddModel.cmake's ARCH argument adds build_flags: keep the two lists in step.
+// cmake/CastnetAddModel.cmake's castnet_arch_flags() gives build_flags: keep the two lists in step.
 #pragma once
 
 #include <string>
