@@ -13,6 +13,7 @@
 #include <fstream>
 #include <iostream>
 #include <stdexcept>
+#include <sstream>
 #include <string_view>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -91,44 +92,147 @@ std::string cpu_identity() {
   return id;
 }
 
-// The .hpp files below `dir`, sorted, but none in a CMake build tree (a folder holding a
-// CMakeCache.txt) or in castnet's cache: their headers are outputs (generated models, the copies in
-// other runners' folders), not sources. The bench's include folders hold the whole repository, so
-// with those counted, a test run in a build inside it, or any runner compiled into a cache inside
-// it, changed the key of every bench runner, and nothing stayed cached.
-std::vector<fs::path> source_headers(const fs::path& dir, const fs::path& cache) {
-  std::vector<fs::path> headers;
-  std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(dir); it != fs::recursive_directory_iterator(); ++it) {
-    if (it->is_directory() && (fs::exists(it->path() / "CMakeCache.txt") || fs::equivalent(it->path(), cache, ec)))
-      it.disable_recursion_pending();
-    else if (it->is_regular_file() && it->path().extension() == ".hpp")
-      headers.push_back(it->path());
-  }
-  std::sort(headers.begin(), headers.end());
-  return headers;
+// The compiler the runners are built with, as its resolved path and what it says of its version:
+// an upgrade of g++ behind the same /usr/bin/c++ makes other binaries.
+std::string compiler_identity() {
+  static const std::string id = [] {
+    std::error_code ec;
+    std::string text = fs::weakly_canonical(CASTNET_CXX, ec).string() + "\n";
+    const std::string cmd = std::string("'") + CASTNET_CXX + "' --version 2>&1";
+    if (FILE* p = ::popen(cmd.c_str(), "r")) {
+      char buf[4096];
+      for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) text.append(buf, n);
+      ::pclose(p);
+    }
+    return text;
+  }();
+  return id;
 }
 
-// Everything that goes into the binary: the model headers, the runner source, the compiler and
-// flags, the host CPU (when compiling for it), the headers in the include folders, the libraries
-// and the link flags.
+// What the binary is made of besides the headers it includes: the compiler and its flags, the host
+// CPU (when compiling for it), the program's own files, the include folders in their order, the
+// libraries and the link flags. The headers are checked apart, after the compiler has said which
+// ones it read (see Manifest).
 std::string cache_key(const Toolchain& t, const Program& prog) {
-  std::string material = std::string(CASTNET_CXX) + "\n" + CASTNET_RUNNER_FLAGS + prog.compile_flags + "\n" +
+  std::string material = compiler_identity() + CASTNET_RUNNER_FLAGS + prog.compile_flags + "\n" +
                          CASTNET_VERSION_STRING + "\n";
   if (std::string_view(CASTNET_RUNNER_FLAGS).find("-march=native") != std::string_view::npos)
     material += "cpu:\n" + cpu_identity();
   for (const auto& [name, text] : prog.files) material += name + support::sha256_hex(text);
-  std::vector<fs::path> dirs{t.include_dir};
-  dirs.insert(dirs.end(), prog.include_dirs.begin(), prog.include_dirs.end());
-  const fs::path cache = cache_root();
-  for (const auto& dir : dirs)
-    for (const auto& h : source_headers(dir, cache))
-      material += h.lexically_relative(dir).string() + support::sha256_hex(support::read_file(h));
+  material += "include:" + t.include_dir.string() + "\n";
+  for (const auto& dir : prog.include_dirs) material += "include:" + dir.string() + "\n";
   material += support::sha256_hex(support::read_file(t.runtime_lib));
   for (const auto& lib : prog.libs) material += support::sha256_hex(support::read_file(lib));
   material += "link:" + prog.link_flags + "\n";
   return support::sha256_hex(material);
 }
+
+// The headers a runner was compiled from, as the compiler listed them (-MD), each with its size,
+// modification time and SHA-256, kept beside the runner: the runner is reused only while every one
+// is unchanged. A header with another time but the same bytes (a reinstalled package) still
+// matches; only the bytes are compared then.
+class Manifest {
+ public:
+  static constexpr const char* kFile = "headers.txt";
+
+  // From the compiler's Makefile-syntax dependency file; files in `own` (the runner's folder,
+  // whose files are in the key) are left out.
+  static Manifest from_depfile(const fs::path& depfile, const fs::path& own) {
+    const std::string text = support::read_file(depfile);
+    Manifest m;
+    std::string path;
+    bool target_done = false;
+    const auto flush = [&] {
+      if (!path.empty() && target_done && fs::path(path).parent_path() != own) m.entries_.push_back(entry(path));
+      path.clear();
+    };
+    for (std::size_t i = 0; i < text.size(); ++i) {
+      const char c = text[i];
+      if (c == '\\' && i + 1 < text.size() && (text[i + 1] == '\n' || text[i + 1] == '\r')) {
+        flush();
+        i += text[i + 1] == '\r' && i + 2 < text.size() && text[i + 2] == '\n' ? 2 : 1;
+      } else if (c == '\\' && i + 1 < text.size() && (text[i + 1] == ' ' || text[i + 1] == '#')) {
+        path += text[++i];  // an escaped space or hash is part of the name
+      } else if (c == '$' && i + 1 < text.size() && text[i + 1] == '$') {
+        path += text[++i];
+      } else if (c == ':' && !target_done && (i + 1 == text.size() || text[i + 1] == ' ' || text[i + 1] == '\n')) {
+        path.clear();
+        target_done = true;
+      } else if (c == ' ' || c == '\t' || c == '\n') {
+        flush();
+      } else {
+        path += c;
+      }
+    }
+    flush();
+    if (!target_done || m.entries_.empty())
+      throw std::runtime_error("castnet: error: the compiler's dependency file " + depfile.string() + " lists no headers");
+    return m;
+  }
+
+  // Empty (so changed() is not) when the file is missing or unreadable.
+  static Manifest read(const fs::path& file) {
+    Manifest m;
+    std::string text;
+    try {
+      text = support::read_file(file);
+    } catch (const std::exception&) {
+      return m;
+    }
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) {
+      std::istringstream fields(line);
+      Entry e;
+      if (fields >> e.sha256 >> e.size >> e.mtime && std::getline(fields >> std::ws, e.path)) m.entries_.push_back(e);
+    }
+    return m;
+  }
+
+  std::string text() const {
+    std::string out;
+    for (const Entry& e : entries_)
+      out += e.sha256 + " " + std::to_string(e.size) + " " + std::to_string(e.mtime) + " " + e.path + "\n";
+    return out;
+  }
+
+  // Empty when every header is as listed (and the list is not empty); else the first that is not.
+  std::string changed() const {
+    if (entries_.empty()) return "(no list of headers)";
+    for (const Entry& e : entries_) {
+      std::error_code ec;
+      const auto size = fs::file_size(e.path, ec);
+      if (ec || size != e.size) return e.path;
+      if (mtime_of(e.path) == e.mtime) continue;
+      try {
+        if (support::sha256_hex(support::read_file(e.path)) != e.sha256) return e.path;
+      } catch (const std::exception&) {
+        return e.path;  // unreadable now: compile again, and let the compiler say why
+      }
+    }
+    return "";
+  }
+
+ private:
+  struct Entry {
+    std::string sha256;
+    std::uintmax_t size = 0;
+    long long mtime = 0;  // nanoseconds
+    std::string path;
+  };
+
+  static long long mtime_of(const std::string& path) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) return -1;
+    return static_cast<long long>(st.st_mtim.tv_sec) * 1000000000LL + st.st_mtim.tv_nsec;
+  }
+
+  static Entry entry(const std::string& path) {
+    const std::string bytes = support::read_file(path);
+    return {support::sha256_hex(bytes), bytes.size(), mtime_of(path), fs::absolute(path).lexically_normal().string()};
+  }
+
+  std::vector<Entry> entries_;
+};
 
 std::string shell_quote(const std::string& s) {
   std::string q = "'";
@@ -183,10 +287,12 @@ Runner build(const Toolchain& t, const Program& prog) {
   const fs::path dir = runners / (prog.name + "-" + key.substr(0, 16));
   const fs::path exe = dir / "runner";
   const BuildLock lock(runners / (prog.name + "-" + key.substr(0, 16) + ".lock"));
+  std::string why;  // why a cached runner is compiled again
   if (std::error_code ec; fs::exists(fs::symlink_status(exe, ec))) {
     check_private(dir, true, kRefusal);
     check_private(exe, false, kRefusal);
-    return {exe, false};
+    why = Manifest::read(dir / Manifest::kFile).changed();
+    if (why.empty()) return {exe, false};
   }
 
   private_dir(dir, kRefusal);
@@ -196,13 +302,16 @@ Runner build(const Toolchain& t, const Program& prog) {
   std::string cmd = shell_quote(CASTNET_CXX) + " " + CASTNET_RUNNER_FLAGS + prog.compile_flags + " -I" + shell_quote(dir.string()) + " -I" +
                     shell_quote(t.include_dir.string());
   for (const auto& inc : prog.include_dirs) cmd += " -I" + shell_quote(inc.string());
+  const fs::path depfile = dir / "runner.d";
+  cmd += " -MD -MF " + shell_quote(depfile.string());
   cmd += " " + shell_quote((dir / prog.files.front().first).string()) + " " + shell_quote(t.runtime_lib.string());
   for (const auto& lib : prog.libs)
     cmd += " " + shell_quote(lib.string()) + " -Wl,-rpath," + shell_quote(lib.parent_path().string());
   cmd += prog.link_flags + " -o " + shell_quote(tmp.string());
   // The log starts with the command, so which headers and library were used can be seen later.
   support::write_if_changed(log, "$ " + cmd + "\n");
-  std::cerr << "castnet: compiling the " << prog.name << " runner (cached in " << dir.string() << ")\n";
+  std::cerr << "castnet: compiling the " << prog.name << " runner (cached in " << dir.string() << ")"
+            << (why.empty() ? "" : ": " + why + " changed since it was last compiled") << "\n";
   const auto start = std::chrono::steady_clock::now();
   try {
     if (std::system((cmd + " >> " + shell_quote(log.string()) + " 2>&1").c_str()) != 0) {
@@ -213,6 +322,8 @@ Runner build(const Toolchain& t, const Program& prog) {
     // Whatever the umask: readable and runnable by all, writable only by the owner.
     fs::permissions(tmp, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
                              fs::perms::others_read | fs::perms::others_exec);
+    // The list first: a runner without its list is compiled again, never trusted.
+    support::write_if_changed(dir / Manifest::kFile, Manifest::from_depfile(depfile, dir).text());
     fs::rename(tmp, exe);
   } catch (...) {
     std::error_code ec;

@@ -1,6 +1,9 @@
 // Compile-and-cache of per-spec runners: the generated header plus a two-line main that hands
-// the command line to castnet::run_model<Model> (train, eval, predict) or to the bench suite. Keyed by a hash of everything that goes into
-// the binary, so a second run with the same spec does not recompile.
+// the command line to castnet::run_model<Model> (train, eval, predict) or to the bench suite.
+// Keyed by the compiler's identity and flags, the runner's own files and the libraries it links;
+// the system and castnet headers the compiler reports reading are checked against a list kept
+// beside the runner. A runner's header names no spec (gen::GenRequest::runner), so specs with the
+// same network share a runner whatever their paths, comments and training settings.
 #pragma once
 
 #include <cstddef>

@@ -28,6 +28,7 @@ gen::GenResult load(const std::string& spec, const ir::Limits& limits) {
   gen::GenRequest req;
   req.spec = spec;
   req.limits = limits;
+  req.runner = true;
   return gen::emit_header(req);
 }
 
@@ -60,6 +61,7 @@ fs::path train_runner(const std::string& spec, const gen::GenResult& model, std:
   req.spec = spec;
   req.limits = model.spec.graph.limits;
   req.batch = shard;
+  req.runner = true;
   const gen::GenResult sharded = gen::emit_header(req);
   return build_runner(sharded.spec.graph.name, sharded.header_text, {batch, mpi}).exe;
 }
@@ -153,6 +155,7 @@ int train(int argc, char** argv) {
     add(a, "--test-labels", test.labels);
   }
   add(a, "--init", args.get("--init").value_or(""));
+  add(a, "--spec-sha256", model.spec_sha256);
   add(a, "--save-every", args.get("--save-every").value_or(""));
   if (args.flag("--resume")) add(a, "--resume", "1");
   if (threads > 1) add(a, "--threads", std::to_string(threads));

@@ -38,8 +38,10 @@ std::string training_text(const ir::Graph& g, const GenRequest& req, const std::
   EmitOptions o;
   o.real_double = req.real_double;
   o.ns = req.ns;
-  o.spec_label = spec_label(req.spec);
-  o.sha256 = spec_sha256;
+  if (!req.runner) {
+    o.spec_label = spec_label(req.spec);
+    o.sha256 = spec_sha256;
+  }
   o.version = CASTNET_VERSION_STRING;
   o.abi = CASTNET_RUNTIME_ABI;
   o.arch = req.arch;
@@ -53,6 +55,7 @@ std::string training_text(const ir::Graph& g, const GenRequest& req, const std::
 // The standalone inference header: the weights must hold the spec's tensors, names and shapes.
 std::string export_text(const ir::Graph& g, const GenRequest& req, const std::string& spec_sha256) {
   if (req.real_double) throw std::invalid_argument("--real double: an exported model computes in float");
+  if (req.runner) throw std::logic_error("a runner's header is a training header");
   if (!req.arch.empty())
     throw std::invalid_argument("--arch: an exported header is portable C++; compile it with the flags of your choice");
   // Read once: the banner's SHA-256 is of the very bytes exported.

@@ -23,6 +23,8 @@ struct GenRequest {
                                      // selects) the instruction set before its includes
   std::size_t batch = 0;             // 0: the spec's batch. Else the model is planned for this batch
                                      // (castnet bench's data-parallel shards)
+  bool runner = false;               // the training header a castnet runner compiles: no spec path,
+                                     // hash or line numbers, so the same network gives the same bytes
   std::filesystem::path weights;     // not empty: the standalone inference header with these
                                      // weights baked in (castnet export), not the training header
   ir::Limits limits;                 // what the spec may ask for (front-ends: limits_from_environment()

@@ -11,8 +11,9 @@ namespace castnet::gen {
 struct EmitOptions {
   bool real_double = false;  // emit `using real = double`
   std::string ns;            // C++ namespace; empty: the spec's name (must be an identifier)
-  std::string spec_label;    // how the banner names the spec (no absolute paths: output stays reproducible)
-  std::string sha256;        // of the spec's bytes
+  std::string spec_label;    // how the banner names the spec (no absolute paths: output stays reproducible);
+                             // empty: a runner's header (GenRequest::runner), which names no spec
+  std::string sha256;        // of the spec's bytes; empty for a runner's header
   std::string version;       // castnet-gen version
   std::string arch;          // --arch: one of arch_names() (emit/arch.hpp); empty: none, no guard
   std::string gen_flags;     // the options beyond the defaults, for the banner's "regenerate" line

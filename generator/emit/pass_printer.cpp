@@ -65,8 +65,10 @@ std::string PassPrinter::title(std::size_t i) const {
   const std::vector<std::size_t> chain = {i == 0 ? ir::kGraphInput : i - 1};
   if (l.inputs != chain && !op(l).merges())
     for (const auto& n : l.input_names) reads += (reads.empty() ? ", reads " : ", ") + checked_identifier(n);
-  return "// " + checked_identifier(l.name) + ": " + op(l).describe(l) + reads + "  (" + comment_text(spec_label_) + ":" +
-         std::to_string(l.pos.line) + ")";
+  std::string title = "// " + checked_identifier(l.name) + ": " + op(l).describe(l) + reads;
+  // A runner's header names no spec: a comment edit above a layer must not change its bytes.
+  if (!spec_label_.empty()) title += "  (" + comment_text(spec_label_) + ":" + std::to_string(l.pos.line) + ")";
+  return title;
 }
 
 std::string PassPrinter::forward(const InputStager& stage) const {

@@ -115,6 +115,13 @@ constexpr OptionSpec kOptions[] = {
     {"--weights", kEval | kPredict, [](O& o, auto, auto v) { o.weights = v; }, nullptr},
     {"--out", kTrain, [](O& o, auto, auto v) { o.out = v; }, nullptr},
     {"--init", kTrain, [](O& o, auto, auto v) { o.init = v; }, nullptr},
+    {"--spec-sha256", kTrain,
+     [](O& o, auto n, auto v) {
+       if (v.size() != 64 || v.find_first_not_of("0123456789abcdef") != std::string_view::npos)
+         bad_value(n, v, "64 lowercase hexadecimal digits");
+       o.spec_sha256 = v;
+     },
+     nullptr},
     {"--images", kEval, [](O& o, auto, auto v) { o.images = v; }, nullptr},
     {"--labels", kTrain | kEval | kPredict, [](O& o, auto n, auto v) { o.labels = label_list(n, v); }, nullptr},
     {"--save-every", kTrain, [](O& o, auto n, auto v) { o.save_every = number(n, v, 0, kHuge); }, nullptr},

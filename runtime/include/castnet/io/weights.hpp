@@ -14,11 +14,24 @@
 
 namespace castnet {
 
+// The spec sha256 of a castnet runner's model, whose header leaves kSpecSha256 empty: one runner
+// serves every spec with the same network, and learns which one from its command line.
+inline std::string& runner_spec_sha256() {
+  static std::string sha;
+  return sha;
+}
+
+// The SHA-256 of the spec the model was trained from: the header's, or a runner's.
+template <GeneratedModel M>
+std::string spec_sha256() {
+  return M::kSpecSha256.empty() ? runner_spec_sha256() : std::string(M::kSpecSha256);
+}
+
 // Metadata identifying the model and the epoch the weights are from.
 template <GeneratedModel M>
 std::map<std::string, std::string> weights_metadata(std::size_t epoch) {
   return {{"castnet_model", std::string(M::kName)},
-          {"castnet_spec_sha256", std::string(M::kSpecSha256)},
+          {"castnet_spec_sha256", spec_sha256<M>()},
           {"epoch", std::to_string(epoch)}};
 }
 

@@ -77,7 +77,7 @@ void save_checkpoint(const std::filesystem::path& path, const typename M::Params
   }
   std::map<std::string, std::string> meta = {
       {"castnet_model", std::string(M::kName)},
-      {"castnet_spec_sha256", std::string(M::kSpecSha256)},
+      {"castnet_spec_sha256", spec_sha256<M>()},
       {"castnet_checkpoint", "1"},
       {"settings", settings},
       {"epoch", std::to_string(progress.epoch)},
@@ -107,10 +107,11 @@ void load_checkpoint(const std::filesystem::path& path, typename M::Params& para
   };
   if (get("castnet_checkpoint") != "1")
     throw Error(path.string() + ": error: not a castnet checkpoint");
-  const bool same_spec = get("castnet_model") == M::kName && get("castnet_spec_sha256") == M::kSpecSha256;
+  const std::string sha = spec_sha256<M>();
+  const bool same_spec = get("castnet_model") == M::kName && get("castnet_spec_sha256") == sha;
   const std::string other_spec = "this checkpoint is of model '" + get("castnet_model") + "' (spec sha256 " +
                                  get("castnet_spec_sha256").substr(0, 12) + "...), not of this spec ('" +
-                                 std::string(M::kName) + "', " + std::string(M::kSpecSha256.substr(0, 12)) +
+                                 std::string(M::kName) + "', " + sha.substr(0, 12) +
                                  "...): train into another --out directory";
   // Of another spec: refused naming the first tensor that differs, if any, as a weights file is.
   std::vector<io::ExpectedTensor> expected;

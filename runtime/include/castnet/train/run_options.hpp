@@ -35,6 +35,7 @@ struct RunOptions {
   std::filesystem::path weights;      // eval, predict: --weights
   std::filesystem::path out;          // train: --out
   std::filesystem::path init;         // train: --init (empty: initialise from the seed)
+  std::string spec_sha256;            // train: --spec-sha256, for a runner's model (weights.hpp)
   std::filesystem::path images;       // eval: --images PNG of inputs beside outputs (autoencoders)
   std::vector<std::string> labels;    // --labels a,b (CSV label columns)
   TrainConfig train;                  // train: every training setting

@@ -70,6 +70,15 @@ inline void print_evaluation(const std::string& what, const Evaluation& e) {
 
 template <GeneratedModel M>
 void run_train(const RunOptions& o, const Parallel& parallel) {
+  if (!o.spec_sha256.empty()) {
+    if (!M::kSpecSha256.empty() && o.spec_sha256 != M::kSpecSha256)
+      throw Error("error: --spec-sha256 " + o.spec_sha256 + " is not the sha256 of the spec model " +
+                  std::string(M::kName) + " was generated from (" + std::string(M::kSpecSha256) + ")");
+    runner_spec_sha256() = o.spec_sha256;
+  } else if (M::kSpecSha256.empty()) {
+    throw Error("error: model " + std::string(M::kName) +
+                " was generated for a castnet runner, which names no spec: train it with --spec-sha256");
+  }
   const bool writer = parallel.writes();
   std::ostream silent(nullptr);  // the other ranks' progress: rank 0 reports for all
   std::ostream& log = writer ? std::cout : silent;
