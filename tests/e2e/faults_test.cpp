@@ -181,8 +181,8 @@ TEST_CASE("faults: a read-only output directory stops training with exit 1, nami
     CHECK(r.exit_code == 1);
     CHECK_THAT(r.out, Contains("epoch 3/4"));
     CHECK(r.err ==
-          "ro/weights.safetensors: error: cannot write: Permission denied (creating the temporary file)\n"
-          "training stopped after epoch 3 (that file is as it was before); the last good checkpoint is "
+          "ro/weights.safetensors: error: cannot write: Permission denied (creating the temporary file); the file is as it was\n"
+          "training stopped after epoch 3; the last good checkpoint is "
           "ro/checkpoint.safetensors (epoch 2, intact; continue with --resume)\n");
     CHECK(read_file(cli / "ro/checkpoint.safetensors") == checkpoint);
     CHECK(read_file(cli / "ro/weights.safetensors") == weights);
@@ -210,8 +210,8 @@ TEST_CASE("faults: a read-only output directory stops training with exit 1, nami
     std::smatch m;
     const std::regex message(
         "mid/(weights\\.safetensors|metrics\\.csv|curves\\.svg|checkpoint\\.safetensors): error: cannot write: "
-        "Permission denied \\((?:creating the temporary file|renaming over the target)\\)\n"
-        "training stopped after epoch ([0-9]+) \\(that file is as it was before\\); the last good checkpoint is "
+        "Permission denied \\((?:creating the temporary file|renaming over the target)\\); the file is as it was\n"
+        "training stopped after epoch ([0-9]+); the last good checkpoint is "
         "mid/checkpoint\\.safetensors \\(epoch ([0-9]+), intact; continue with --resume\\)\n");
     REQUIRE(std::regex_search(err, m, message));
     // The checkpoint is the one the message names, and every file loads.
@@ -243,8 +243,8 @@ TEST_CASE("faults: a full disk stops training with exit 1, naming the file, the 
                                     cli.dir.path(), cli.env, small_disk);
   CHECK(r.exit_code == 1);
   CHECK(r.err ==
-        "full/checkpoint.safetensors: error: cannot write: File too large (writing the temporary file)\n"
-        "training stopped after epoch 3 (that file is as it was before); the last good checkpoint is "
+        "full/checkpoint.safetensors: error: cannot write: File too large (writing the temporary file); the file is as it was\n"
+        "training stopped after epoch 3; the last good checkpoint is "
         "full/checkpoint.safetensors (epoch 2, intact; continue with --resume)\n");
   CHECK(read_file(cli / "full/checkpoint.safetensors") == checkpoint);
   CHECK(castnet::io::read_safetensors(cli / "full/weights.safetensors").metadata.at("epoch") == "3");

@@ -2,12 +2,14 @@
 // of each sample, forward_batch, train_step's loss and every gradient, on the same parameters and
 // data. Not bit for bit: the vector kernels sum in a different order (per lane, then across lanes;
 // register tiles over k), so the two differ by float rounding (both compute exp, erfc, ... with
-// castnet's own float math, kernels/math.hpp). Each buffer's largest difference, relative to its
-// largest value, must stay within kTolerance: rounding leaves ~1e-6, a wrong lane, tail or
-// reduction leaves far more.
+// castnet's own float math, kernels/math.hpp). Each output's and each gradient tensor's largest
+// difference, relative to its own largest value (so a bias is not measured against a weight
+// matrix), must stay within kTolerance: rounding leaves ~1e-6, a wrong lane, tail or reduction
+// leaves far more.
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <string>
 
 #include "numeric/isa_parity/isa_parity.hpp"
 #include "support/model_testing.hpp"
@@ -16,7 +18,7 @@ namespace {
 
 constexpr double kTolerance = 1e-5;
 
-void check(const char* what, const std::vector<float>& scalar, const std::vector<float>& vector) {
+void check(const std::string& what, const std::vector<float>& scalar, const std::vector<float>& vector) {
   REQUIRE(scalar.size() == vector.size());
   const auto m = castnet::test::relative_error(vector.data(), scalar.data(), scalar.size());
   INFO(what << ": " << castnet::test::describe(m) << " (vector vs scalar)");
@@ -40,5 +42,7 @@ TEST_CASE("isa parity: scalar and native emissions of isa_mix agree") {
   check("forward_batch", scalar.forward_batch, vector.forward_batch);
   INFO("loss " << scalar.loss << " vs " << vector.loss);
   CHECK(std::abs(double(vector.loss) - scalar.loss) <= kTolerance * std::abs(double(scalar.loss)));
-  check("gradients", scalar.grads, vector.grads);
+  REQUIRE(scalar.tensors == vector.tensors);
+  REQUIRE(scalar.grads.size() == scalar.tensors.size());
+  for (std::size_t i = 0; i < scalar.grads.size(); ++i) check("gradient of " + scalar.tensors[i], scalar.grads[i], vector.grads[i]);
 }

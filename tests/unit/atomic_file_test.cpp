@@ -108,7 +108,7 @@ TEST_CASE("atomic_file: a missing directory throws naming the path and the step"
   TempDir dir;
   const fs::path p = dir / "no-such-dir" / "out.txt";
   REQUIRE_THROWS_WITH(write_file_atomic(p, "x"),
-                      p.string() + ": error: cannot write: No such file or directory (creating the temporary file)");
+                      p.string() + ": error: cannot write: No such file or directory (creating the temporary file); the file is as it was");
   CHECK(names_in(dir.path()).empty());
 }
 
@@ -118,7 +118,7 @@ TEST_CASE("atomic_file: a directory in the way throws, stays intact and no tempo
   fs::create_directory(p);
   write_file_atomic(p / "inside.txt", "kept");
   REQUIRE_THROWS_WITH(write_file_atomic(p, "x"),
-                      p.string() + ": error: cannot write: Is a directory (renaming over the target)");
+                      p.string() + ": error: cannot write: Is a directory (renaming over the target); the file is as it was");
   CHECK(fs::is_directory(p));
   CHECK(castnet::test::read_file(p / "inside.txt") == "kept");
   CHECK(names_in(dir.path()) == std::vector<std::string>{"target"});
@@ -131,7 +131,7 @@ TEST_CASE("atomic_file: a failed write leaves the previous file intact and no te
   {
     FileSizeLimit limit(8);
     REQUIRE_THROWS_WITH(write_file_atomic(p, "new contents that exceed the size limit\n"),
-                        p.string() + ": error: cannot write: File too large (writing the temporary file)");
+                        p.string() + ": error: cannot write: File too large (writing the temporary file); the file is as it was");
   }
   CHECK(castnet::test::read_file(p) == "previous contents\n");
   CHECK(names_in(dir.path()) == std::vector<std::string>{"model.hpp"});

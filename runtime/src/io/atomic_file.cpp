@@ -22,8 +22,10 @@
 namespace castnet::io {
 namespace {
 
-[[noreturn]] void fail(const std::filesystem::path& path, const char* verb, int err, const char* step) {
-  throw Error(path.string() + ": error: cannot " + verb + ": " + std::strerror(err) + " (" + step + ")");
+// `after`: what a failed write left on disk.
+[[noreturn]] void fail(const std::filesystem::path& path, const char* verb, int err, const char* step,
+                       const char* after = "") {
+  throw Error(path.string() + ": error: cannot " + verb + ": " + std::strerror(err) + " (" + step + ")" + after);
 }
 
 // Owns the temporary file until it has been renamed: on any early exit it closes the descriptor
@@ -73,8 +75,9 @@ std::filesystem::path temp_path_for(const std::filesystem::path& target) {
 }  // namespace
 
 void write_file_atomic(const std::filesystem::path& path, std::span<const char> bytes) {
+  constexpr const char* kAsItWas = "; the file is as it was";
   TempFile temp(temp_path_for(path));
-  if (!temp.open()) fail(path, "write", errno, "creating the temporary file");
+  if (!temp.open()) fail(path, "write", errno, "creating the temporary file", kAsItWas);
 
   const char* p = bytes.data();
   std::size_t left = bytes.size();
@@ -82,25 +85,27 @@ void write_file_atomic(const std::filesystem::path& path, std::span<const char> 
     const ssize_t n = ::write(temp.fd(), p, left);
     if (n < 0) {
       if (errno == EINTR) continue;
-      fail(path, "write", errno, "writing the temporary file");
+      fail(path, "write", errno, "writing the temporary file", kAsItWas);
     }
     p += n;
     left -= static_cast<std::size_t>(n);
   }
-  if (::fsync(temp.fd()) != 0) fail(path, "write", errno, "syncing the temporary file");
-  if (!temp.close()) fail(path, "write", errno, "closing the temporary file");
+  if (::fsync(temp.fd()) != 0) fail(path, "write", errno, "syncing the temporary file", kAsItWas);
+  if (!temp.close()) fail(path, "write", errno, "closing the temporary file", kAsItWas);
 
-  if (::rename(temp.path().c_str(), path.c_str()) != 0) fail(path, "write", errno, "renaming over the target");
+  if (::rename(temp.path().c_str(), path.c_str()) != 0) fail(path, "write", errno, "renaming over the target", kAsItWas);
   temp.mark_renamed();
 
+  // From here the new bytes are in place: a failure says so, rather than that the file is as it was.
+  constexpr const char* kInPlace = "; the new file is in place, but a crash may still undo its rename";
   const std::filesystem::path dir = path.parent_path().empty() ? "." : path.parent_path();
   const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir_fd < 0) fail(path, "write", errno, "opening the directory to sync it");
+  if (dir_fd < 0) fail(path, "write", errno, "opening the directory to sync it", kInPlace);
   // Some file systems cannot sync a directory (EINVAL); there is nothing more to make durable then.
   const int synced = ::fsync(dir_fd);
   const int sync_err = errno;
   ::close(dir_fd);
-  if (synced != 0 && sync_err != EINVAL) fail(path, "write", sync_err, "syncing the directory");
+  if (synced != 0 && sync_err != EINVAL) fail(path, "write", sync_err, "syncing the directory", kInPlace);
 }
 
 std::size_t remove_stale_temporaries(const std::filesystem::path& path) {

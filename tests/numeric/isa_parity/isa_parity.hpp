@@ -14,7 +14,8 @@ struct IsaRun {
   std::vector<float> forward;        // forward() of each sample of the batch, in order
   std::vector<float> forward_batch;  // forward_batch() of the batch
   float loss = 0;                    // train_step() over the batch
-  std::vector<float> grads;          // its gradients, every tensor in kTensors order
+  std::vector<std::vector<float>> grads;  // its gradients, one per tensor in kTensors order
+  std::vector<std::string> tensors;       // their names
 };
 
 IsaRun run_scalar();

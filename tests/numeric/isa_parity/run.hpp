@@ -20,6 +20,9 @@ IsaRun run_model() {
   M::forward_batch(*s.params, *s.ws, s.x.data(), r.forward_batch.data());
   r.loss = M::train_step(*s.params, *s.ws, s.x.data(), s.target.data(), *s.grads, M::kBatch, 0x5eed);
   const auto grads = M::tensors(*s.grads);
-  for (std::size_t i = 0; i < grads.size(); ++i) r.grads.insert(r.grads.end(), grads[i], grads[i] + M::kTensors[i].size);
+  for (std::size_t i = 0; i < grads.size(); ++i) {
+    r.grads.emplace_back(grads[i], grads[i] + M::kTensors[i].size);
+    r.tensors.emplace_back(M::kTensors[i].name);
+  }
   return r;
 }

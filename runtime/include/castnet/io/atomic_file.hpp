@@ -11,7 +11,8 @@
 namespace castnet::io {
 
 // Replaces `path` with `bytes` atomically. Throws castnet::Error naming the path and the failing
-// step (the previous file, if any, is left intact and the temporary file is removed).
+// step. Up to the rename, the previous file (if any) is left intact and the temporary file is
+// removed; after it (syncing the directory), the new file is in place and the message says so.
 void write_file_atomic(const std::filesystem::path& path, std::span<const char> bytes);
 inline void write_file_atomic(const std::filesystem::path& path, std::string_view text) {
   write_file_atomic(path, std::span<const char>(text.data(), text.size()));

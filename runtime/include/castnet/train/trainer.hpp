@@ -358,8 +358,8 @@ class Trainer {
     if (writer_) {
       // The checkpoint goes last: once it says epoch N, every file of epoch N is written. A run
       // killed between two of these writes redoes the epoch on --resume, which rewrites the same
-      // bytes. A write that fails (disk full, read-only directory) leaves that file as it was and
-      // stops training: going on would spend epochs that could not be kept.
+      // bytes. A write that fails (disk full, read-only directory) stops training, its message
+      // saying what is on disk: going on would spend epochs that could not be kept.
       try {
         save_weights<M>(weights_file(out_.dir), params_, weights_meta(epoch));
         io::write_file_atomic(metrics_file(out_.dir), progress_.metrics.csv());
@@ -367,7 +367,7 @@ class Trainer {
         save_checkpoint<M>(checkpoint_file(out_.dir), params_, buffers_, progress_, out_.settings);
       } catch (const Error& e) {
         throw Error(std::string(e.what()) + "\ntraining stopped after epoch " + std::to_string(epoch) +
-                    " (that file is as it was before); " + last_good());
+                    "; " + last_good());
       }
     }
     saved_epoch_ = epoch;
