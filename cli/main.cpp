@@ -4,36 +4,28 @@
 #include <iostream>
 #include <string>
 
+#include <castnet/version.hpp>
+
 #include "args.hpp"
 #include "ir/diagnostic.hpp"
+#include "usage.hpp"
 #include "verbs.hpp"
 
 namespace {
 
-constexpr const char* kUsage =
-    "usage: castnet <verb> ...\n"
-    "  check   SPEC [--ir]                           validate; print the layer table (or the IR)\n"
-    "  gen     SPEC -o DIR [--real float|double] [--namespace NS] [--batch N]\n"
-    "          [--arch native|avx512|avx2|sse4|neon|scalar]\n"
-    "                                                write the generated header (for that\n"
-    "                                                instruction set: it checks the compile flags)\n"
-    "  train   SPEC [--data F.csv] [--labels a,b] [--epochs N] [--init W] [--out DIR]\n"
-    "          [--threads N] [--distributed]           generate, compile (cached), train;\n"
-    "                                                each batch shared by N threads (and, under\n"
-    "                                                mpirun, by the ranks)\n"
-    "  eval    SPEC --weights W [--data F.csv] [--labels a,b]\n"
-    "                                                mean loss (and accuracy)\n"
-    "  predict SPEC --weights W --input F.csv        one output row per input row\n"
-    "  export  SPEC --weights W -o FILE.hpp [--namespace NS] [--batch N]\n"
-    "                                                a standalone inference header, weights baked in\n"
-    "  bench   SPEC [--arch avx512,avx2,sse4|native] [--workloads latency,batch,step,epoch]\n"
-    "          [--repetitions N] [--markdown F]      generated code vs the interpreter, Eigen and libtorch,\n"
-    "                                                per instruction set (default: each the CPU runs)\n"
-    "  import  MODEL.onnx -o SPEC.toml [--weights W.safetensors]\n"
-    "                                                an ONNX model as a spec and its weights\n"
-    "Verbs that read a spec take --limit KEY=N,... (bench: CASTNET_LIMITS only) to change the\n"
-    "generator's limits, after CASTNET_LIMITS=KEY=N,... from the environment; keys and defaults\n"
-    "are listed in specs/README.md (Limits).\n";
+// The widest vectors this castnet (and with the default flags, its runners) was compiled for.
+constexpr const char* kBuiltFor =
+#if defined(__AVX512F__)
+    "avx512";
+#elif defined(__AVX2__)
+    "avx2";
+#elif defined(__SSE4_2__)
+    "sse4";
+#elif defined(__ARM_NEON)
+    "neon";
+#else
+    "scalar";
+#endif
 
 struct Verb {
   const char* name;
@@ -49,21 +41,37 @@ constexpr Verb kVerbs[] = {{"check", castnet::cli::check},
                            {"bench", castnet::cli::bench},
                            {"import", castnet::cli::import_model}};
 
+bool is_help(const char* a) { return std::strcmp(a, "--help") == 0 || std::strcmp(a, "-h") == 0; }
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 2 || std::strcmp(argv[1], "help") == 0 || std::strcmp(argv[1], "--help") == 0 ||
-      std::strcmp(argv[1], "-h") == 0) {
-    std::cerr << kUsage;
-    return argc < 2 ? 2 : 0;
+  if (argc < 2) {
+    std::cerr << castnet::cli::kOverview;
+    return 2;
   }
   const std::string verb = argv[1];
+  if (verb == "help" || is_help(argv[1])) {
+    std::cout << castnet::cli::kOverview;
+    return 0;
+  }
+  if (verb == "--version") {
+    std::cout << "castnet " << CASTNET_VERSION_STRING << "\nbuilt for " << kBuiltFor << "; runners: " << CASTNET_CXX
+              << " " << CASTNET_RUNNER_FLAGS << "\n";
+    return 0;
+  }
   for (const auto& v : kVerbs) {
     if (verb != v.name) continue;
+    // --help anywhere prints the verb's usage and starts no work.
+    for (int i = 2; i < argc; ++i)
+      if (is_help(argv[i])) {
+        std::cout << castnet::cli::verb_usage(verb);
+        return 0;
+      }
     try {
       return v.run(argc, argv);
     } catch (const castnet::cli::UsageError& e) {
-      std::cerr << "castnet " << verb << ": " << e.what() << "\n" << kUsage;
+      std::cerr << "castnet " << verb << ": " << e.what() << " (castnet " << verb << " --help lists the options)\n";
       return 2;
     } catch (const castnet::SpecError& e) {
       std::cerr << e.what() << "\n";
@@ -73,6 +81,6 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
-  std::cerr << "castnet: unknown verb '" << verb << "'\n" << kUsage;
+  std::cerr << "castnet: unknown verb '" << verb << "' (castnet --help lists the verbs)\n";
   return 2;
 }

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <filesystem>
+#include <cctype>
 #include <sstream>
 
 #include "support/process.hpp"
@@ -47,14 +48,67 @@ TEST_CASE("cli: check prints the layer table with totals, the planned memory and
   CHECK(r.out.find("generated source: ") != std::string::npos);
 }
 
-TEST_CASE("cli: usage errors exit 2") {
+TEST_CASE("cli: usage errors exit 2 with one line that points to --help") {
   Cli cli;
   CHECK(cli({}).exit_code == 2);
-  CHECK(cli({"frobnicate"}).exit_code == 2);
+  const auto unknown = cli({"frobnicate"});
+  CHECK(unknown.exit_code == 2);
+  CHECK(unknown.err == "castnet: unknown verb 'frobnicate' (castnet --help lists the verbs)\n");
   CHECK(cli({"check"}).exit_code == 2);
-  CHECK(cli({"train", kXor, "--bogus", "1"}).exit_code == 2);
+  const auto bogus = cli({"train", kXor, "--bogus", "1"});
+  CHECK(bogus.exit_code == 2);
+  CHECK(bogus.err == "castnet train: unknown option --bogus (castnet train --help lists the options)\n");
   CHECK(cli({"eval", kXor}).exit_code == 2);  // --weights missing
   CHECK(cli({"gen", kXor}).exit_code == 2);   // -o missing
+}
+
+TEST_CASE("cli: --help for every verb prints its options, each of which the verb takes, and starts nothing") {
+  Cli cli;
+  const auto overview = cli({"--help"});
+  CHECK(overview.exit_code == 0);
+  for (const std::string verb : {"check", "gen", "train", "eval", "predict", "export", "bench", "import"}) {
+    INFO(verb);
+    CHECK_THAT(overview.out, Catch::Matchers::Contains("  " + verb + " "));
+    // --help anywhere among the arguments: nothing is read, built or trained.
+    const auto help = cli({verb, "missing.toml", "--out", "run", "--help"});
+    CHECK(help.exit_code == 0);
+    CHECK(help.err.empty());
+    REQUIRE(help.out.rfind("usage: castnet " + verb + " ", 0) == 0);
+    CHECK(cli({verb, "-h"}).out == help.out);
+    CHECK_FALSE(fs::exists(cli / "run"));
+    // Each option the usage lists ("  --name VALUE  text" or "  -o, --out VALUE  text") is one the
+    // verb accepts: with it, the missing spec is the error (exit 1), not the option.
+    std::istringstream lines(help.out);
+    for (std::string line; std::getline(lines, line);) {
+      std::istringstream words(line);
+      std::string option, value;
+      words >> option;
+      if (option.rfind("-", 0) != 0 || option == "--benchmark_*") continue;
+      if (option.back() == ',') words >> option;  // "-o, --out": the long form
+      words >> value;
+      const bool takes_value = !value.empty() && (std::isupper(static_cast<unsigned char>(value[0])) || value[0] == 'a' ||
+                                                  value.find('|') != std::string::npos || value.find(',') != std::string::npos);
+      std::vector<std::string> args = {verb, "missing.toml", option};
+      if (takes_value) args.push_back(option == "--arch" && verb == "bench" ? "native" : "1");
+      const auto r = cli(args);
+      INFO(line << "\n" << r.err);
+      CHECK(r.err.find("unknown option") == std::string::npos);
+      CHECK(r.err.find("does not take") == std::string::npos);
+    }
+  }
+  // The bootstrap script's own verbs: their part of its header, before any install or build.
+  for (const std::string verb : {"demo", "fuzz", "test"}) {
+    const auto r = run({std::string(CASTNET_SOURCE_DIR) + "/castnet", verb, "--help"}, cli.dir.path(),
+                       {"CASTNET_BUILD_DIR=" + (cli / "no-build").string()});
+    INFO(verb << ": " << r.err);
+    CHECK(r.exit_code == 0);
+    CHECK(r.out.rfind("./castnet " + verb, 0) == 0);
+    CHECK_FALSE(fs::exists(cli / "no-build"));
+  }
+  const auto version = cli({"--version"});
+  CHECK(version.exit_code == 0);
+  CHECK(version.out.rfind("castnet ", 0) == 0);
+  CHECK_THAT(version.out, Catch::Matchers::Contains("built for "));
 }
 
 TEST_CASE("cli: gen writes a header twice byte-identically") {

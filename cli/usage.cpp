@@ -1,0 +1,120 @@
+// See usage.hpp. Each text lists the options its verb's Args (or, for bench, the suite's
+// parse_options) accepts; tests/e2e/cli_test.cpp checks that every option named there is accepted.
+#include "usage.hpp"
+
+#include <string>
+#include <string_view>
+
+namespace castnet::cli {
+
+const char* const kOverview =
+    "usage: castnet VERB [args...]; castnet VERB --help lists the verb's options\n"
+    "  check    SPEC                             validate; layers, parameters, FLOPs, memory\n"
+    "  gen      SPEC -o DIR                      write the generated C++ header\n"
+    "  train    SPEC                             generate, compile (cached) and train\n"
+    "  eval     SPEC --weights W                 mean loss (accuracy, confusion matrix)\n"
+    "  predict  SPEC --weights W --input F.csv   one output row per input row\n"
+    "  export   SPEC --weights W -o FILE.hpp     a standalone inference header\n"
+    "  bench    SPEC                             against the interpreter, Eigen and libtorch\n"
+    "  import   MODEL.onnx -o SPEC.toml          an ONNX model as a spec and its weights\n"
+    "  --version                                 the version and the instruction set built for\n";
+
+namespace {
+
+constexpr const char* kLimit =
+    "  --limit KEY=N,...     change the generator's limits, after CASTNET_LIMITS=KEY=N,... from the\n"
+    "                        environment (keys and defaults: specs/README.md, Limits)\n";
+
+struct VerbUsage {
+  std::string_view verb;
+  const char* text;
+};
+
+// --limit is appended to the verbs that read a spec with it (their Args take it).
+constexpr VerbUsage kVerbs[] = {
+    {"check",
+     "usage: castnet check SPEC [--ir]\n"
+     "Validates SPEC and prints each layer's name, type, output shape, parameters and FLOPs per sample,\n"
+     "with totals, the planned memory and the size of the generated source.\n"
+     "  --ir                  print the IR after the passes instead\n"},
+    {"gen",
+     "usage: castnet gen SPEC -o DIR [options]\n"
+     "Writes DIR/<name>.hpp, rewritten only when its bytes change.\n"
+     "  -o, --out DIR         the folder to write into (required)\n"
+     "  --real float|double   the number type (default float)\n"
+     "  --namespace NS        the C++ namespace (default: the spec's name)\n"
+     "  --header-name FILE    the header's file name (default <name>.hpp)\n"
+     "  --depfile FILE        also write a Makefile-syntax dependency file (for build systems)\n"
+     "  --batch N             plan the model for N rows per batch instead of the spec's\n"
+     "  --arch A              native, avx512, avx2, sse4, neon or scalar: fix the instruction set\n"
+     "                        (the header checks the compile flags; default: the flags decide)\n"},
+    {"train",
+     "usage: castnet train SPEC [options]\n"
+     "Generates the model, compiles its runner (cached: only a changed network compiles again), trains,\n"
+     "and writes weights, checkpoint, metrics and curves into --out. Defaults come from the spec.\n"
+     "  --data F              training data: a CSV file, IDX images, or mnist:train ([data] train)\n"
+     "  --data-labels L       the IDX labels beside IDX images ([data] train_labels)\n"
+     "  --labels a,b          the CSV's label columns ([data] labels)\n"
+     "  --epochs N            epochs to train ([train] epochs)\n"
+     "  --lr X                the learning rate ([optimizer] lr)\n"
+     "  --seed S              the seed of initialisation, shuffling and dropout ([train] seed)\n"
+     "  --init W              start from these weights instead of the seed's\n"
+     "  --out DIR             where the run's files go (default runs/<name>)\n"
+     "  --resume              continue the run in --out from its checkpoint\n"
+     "  --save-every SECONDS  least time between saves; 0 saves after every epoch (default 1)\n"
+     "  --threads N           share each batch among N threads (default 1)\n"
+     "  --distributed         join an MPI job (also implied under mpirun)\n"},
+    {"eval",
+     "usage: castnet eval SPEC --weights W [options]\n"
+     "Mean loss; for classifiers accuracy, error and a confusion matrix.\n"
+     "  --weights W           the weights to evaluate (required)\n"
+     "  --data F              the data ([data] test, else [data] train)\n"
+     "  --data-labels L       the IDX labels beside IDX images\n"
+     "  --labels a,b          the CSV's label columns ([data] labels)\n"
+     "  --images OUT.png      draw inputs above outputs (autoencoders)\n"},
+    {"predict",
+     "usage: castnet predict SPEC --weights W --input F.csv [options]\n"
+     "One output row per input row: y0.. for mse, sigmoid p0.. for binary cross-entropy, softmax\n"
+     "p0..,class for softmax cross-entropy.\n"
+     "  --weights W           the trained weights (required)\n"
+     "  --input F.csv         the rows to predict (required); label columns are ignored\n"
+     "  --labels a,b          the label columns to ignore ([data] labels)\n"},
+    {"export",
+     "usage: castnet export SPEC --weights W -o FILE.hpp [options]\n"
+     "A standalone inference header with the weights baked in: C++17, the standard library only.\n"
+     "  --weights W           the trained weights (required)\n"
+     "  -o, --out FILE.hpp    the header to write (required)\n"
+     "  --namespace NS        the C++ namespace (default: the spec's name)\n"
+     "  --batch N             rows per predict_batch call (default: the spec's batch)\n"},
+    {"bench",
+     "usage: castnet bench SPEC [options]\n"
+     "Times the generated code against the interpreter, Eigen and libtorch in one process, with a\n"
+     "same-run peak probe, once per instruction set; outputs are checked equal before timing.\n"
+     "  --arch A,B            avx512, avx2, sse4 or native (default: every one this CPU runs)\n"
+     "  --workloads latency,batch,step,epoch   tables to measure (default latency,batch,step)\n"
+     "  --contenders generated,export,interpreter,eigen,torch   (default: all)\n"
+     "  --repetitions N       interleaved repetitions per contender (default 11)\n"
+     "  --min-time S          seconds per repetition of a contender (default 0.2)\n"
+     "  --epoch-samples N     samples in the epoch workload (default 60000)\n"
+     "  --markdown FILE       append the tables to FILE\n"
+     "  --csv FILE            append a line per timed contender to FILE\n"
+     "  --title TEXT          heading of the tables\n"
+     "  --benchmark_*         Google Benchmark's options\n"},
+    {"import",
+     "usage: castnet import MODEL.onnx -o SPEC.toml [--weights W.safetensors]\n"
+     "An ONNX model as a castnet spec and its weights.\n"
+     "  -o, --out SPEC.toml   the spec to write (required)\n"
+     "  --weights W           the weights to write (default: SPEC.safetensors)\n"},
+};
+
+}  // namespace
+
+std::string verb_usage(std::string_view verb) {
+  const bool limit = verb == "check" || verb == "gen" || verb == "train" || verb == "eval" || verb == "predict" ||
+                     verb == "export";
+  for (const auto& v : kVerbs)
+    if (v.verb == verb) return std::string(v.text) + (limit ? kLimit : "");
+  return "";
+}
+
+}  // namespace castnet::cli
