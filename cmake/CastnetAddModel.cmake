@@ -2,7 +2,9 @@
 #
 #   castnet_add_model(<name> SPEC <file.toml>
 #                     [REAL float|double]            # scalar type of the generated code
-#                     [NAMESPACE <ns>]               # C++ namespace (default: the spec's `name`)
+#                     [NAMESPACE <ns>]               # C++ namespace (default: <name>, so that a
+#                                                    # training and a WEIGHTS target of one spec
+#                                                    # can meet in one program)
 #                     [BATCH <n>]                    # plan for n samples per step, not the spec's
 #                                                    # batch (a data-parallel worker's shard; with
 #                                                    # WEIGHTS: the rows predict_batch runs at once)
@@ -11,8 +13,11 @@
 #                                                    # these weights baked in (castnet export)
 #
 # Creates
-#   <name>         INTERFACE library: link it, then `#include "<name>.hpp"`; brings castnet::simd
-#                  (with WEIGHTS: nothing, the header needs only the standard library, C++17)
+#   <name>         INTERFACE library: link it, then `#include "<name>.hpp"`. It brings castnet::simd,
+#                  which imposes C++20 (the training header uses concepts) and, while castnet is
+#                  configured with CASTNET_NATIVE (the default), -march=native: configure castnet
+#                  with -DCASTNET_NATIVE=OFF, or give ARCH, for binaries that run on other CPUs.
+#                  With WEIGHTS: C++17 and nothing else (the header needs only the standard library)
 #   <name>_gen     the custom target that runs the generator
 #   <name>.update  runs the generator unconditionally (e.g. `ninja <name>.update`)
 #
@@ -112,6 +117,8 @@ function(castnet_add_model name)
   endif()
   if(DEFINED arg_NAMESPACE)
     list(APPEND gen_args --namespace "${arg_NAMESPACE}")
+  else()
+    list(APPEND gen_args --namespace "${name}")
   endif()
   if(DEFINED arg_BATCH)
     if(NOT arg_BATCH MATCHES "^[1-9][0-9]*$")

@@ -1,0 +1,69 @@
+// castnet through add_subdirectory, as a project that vendors its source meets it
+// (tests/cmake/subdirectory): configure stays quiet and leaves the build type alone, castnet's
+// tests and benchmarks are not built, and a training and a WEIGHTS target of one spec meet in one
+// translation unit, each in the namespace of its target, and agree.
+#include <sys/wait.h>
+
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+#include "support/process.hpp"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string quoted(const fs::path& p) { return "'" + p.string() + "'"; }
+
+struct Run {
+  int status = -1;
+  std::string output;  // stdout and stderr together
+};
+
+Run run(const std::string& command, const fs::path& log) {
+  const int raw = std::system((command + " > " + quoted(log) + " 2>&1").c_str());
+  return {(raw != -1 && WIFEXITED(raw)) ? WEXITSTATUS(raw) : -1, castnet::test::read_file(log)};
+}
+
+bool contains(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+}  // namespace
+
+TEST_CASE("cmake: add_subdirectory(castnet) builds only what the parent uses, quietly, in its build type",
+          "[cmake]") {
+  const fs::path source = CASTNET_SOURCE_DIR;
+  const castnet::test::TempDir work;
+  const fs::path build = work / "build";
+  const fs::path log = work / "log.txt";
+
+  const Run configure = run("cmake -S " + quoted(source / "tests" / "cmake" / "subdirectory") + " -B " + quoted(build) +
+                                " -G Ninja -DCASTNET_DIR=" + quoted(source) +
+                                " -DSPEC=" + quoted(source / "tests" / "golden" / "specs" / "xor.toml") +
+                                " -DWEIGHTS=" + quoted(source / "tests" / "golden" / "weights" / "xor.safetensors"),
+                            log);
+  INFO(configure.output);
+  REQUIRE(configure.status == 0);
+  CHECK_FALSE(contains(configure.output, "castnet:"));  // what castnet found is its own business
+  CHECK_FALSE(contains(configure.output, "Warning"));
+  const std::string cache = castnet::test::read_file(build / "CMakeCache.txt");
+  CHECK(contains(cache, "\nCMAKE_BUILD_TYPE:STRING=\n"));
+  CHECK(contains(cache, "\nCASTNET_BUILD_TESTS:BOOL=OFF\n"));
+  CHECK(contains(cache, "\nCASTNET_BUILD_BENCH:BOOL=OFF\n"));
+  const Run targets = run("ninja -C " + quoted(build) + " -t targets all", log);
+  REQUIRE(targets.status == 0);
+  CHECK_FALSE(contains(targets.output, "castnet_unit_tests"));
+  CHECK_FALSE(contains(targets.output, "castnet_bench"));
+
+  const Run built = run("cmake --build " + quoted(build) + " --target both", log);
+  INFO(built.output);
+  REQUIRE(built.status == 0);
+  const Run ran = run(quoted(build / "both"), log);
+  INFO(ran.output);
+  CHECK(ran.status == 0);
+  CHECK(contains(ran.output, "both ok"));
+}
