@@ -292,7 +292,10 @@ Runner build(const Toolchain& t, const Program& prog) {
     check_private(dir, true, kRefusal);
     check_private(exe, false, kRefusal);
     why = Manifest::read(dir / Manifest::kFile).changed();
-    if (why.empty()) return {exe, false};
+    if (why.empty()) {
+      fs::last_write_time(dir, fs::file_time_type::clock::now(), ec);  // its last use, for castnet cache
+      return {exe, false};
+    }
   }
 
   private_dir(dir, kRefusal);

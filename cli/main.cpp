@@ -39,7 +39,8 @@ constexpr Verb kVerbs[] = {{"check", castnet::cli::check},
                            {"predict", castnet::cli::predict},
                            {"export", castnet::cli::export_model},
                            {"bench", castnet::cli::bench},
-                           {"import", castnet::cli::import_model}};
+                           {"import", castnet::cli::import_model},
+                           {"cache", castnet::cli::cache}};
 
 bool is_help(const char* a) { return std::strcmp(a, "--help") == 0 || std::strcmp(a, "-h") == 0; }
 

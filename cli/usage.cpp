@@ -17,6 +17,7 @@ const char* const kOverview =
     "  export   SPEC --weights W -o FILE.hpp     a standalone inference header\n"
     "  bench    SPEC                             against the interpreter, Eigen and libtorch\n"
     "  import   MODEL.onnx -o SPEC.toml          an ONNX model as a spec and its weights\n"
+    "  cache    list|clean                       the compiled runners: show them, free them\n"
     "  --version                                 the version and the instruction set built for\n";
 
 namespace {
@@ -105,6 +106,12 @@ constexpr VerbUsage kVerbs[] = {
      "An ONNX model as a castnet spec and its weights.\n"
      "  -o, --out SPEC.toml   the spec to write (required)\n"
      "  --weights W           the weights to write (default: SPEC.safetensors)\n"},
+    {"cache",
+     "usage: castnet cache list | clean [--older-than DAYS]\n"
+     "The runners castnet compiled ($CASTNET_CACHE_DIR, else $XDG_CACHE_HOME/castnet, else\n"
+     "~/.cache/castnet): list shows each with its size and last use; clean removes them (not MNIST),\n"
+     "leaving alone any being compiled or looked up.\n"
+     "  --older-than DAYS     clean: only runners unused for DAYS days (fractions allowed)\n"},
 };
 
 }  // namespace

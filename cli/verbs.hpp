@@ -12,5 +12,6 @@ int predict(int argc, char** argv);
 int export_model(int argc, char** argv);  // `castnet export`
 int bench(int argc, char** argv);
 int import_model(int argc, char** argv);  // `castnet import` (`import` starts a C++20 module import)
+int cache(int argc, char** argv);         // `castnet cache list|clean`
 
 }  // namespace castnet::cli

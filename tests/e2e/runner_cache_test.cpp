@@ -2,6 +2,7 @@
 // not when a comment, a training setting or the spec's path does (its header names no spec, and
 // the spec's hash reaches the weights from the runner's command line); and it is compiled again
 // when a header the compiler read has other bytes, which the list kept beside the runner tells.
+// castnet cache lists and frees the runners.
 #include <catch2/catch.hpp>
 
 #include <castnet/io/safetensors.hpp>
@@ -81,6 +82,19 @@ TEST_CASE("runner cache: comments, training settings and the spec's path compile
   write_file(cli / "xor.toml", replaced(spec, "units = 2", "units = 3"));
   CHECK(compiled(train("xor.toml")));
   CHECK_FALSE(compiled(train("xor.toml")));
+
+  // castnet cache: both runners listed; clean --older-than spares them (just used), clean frees them.
+  const auto listed = cli({"cache", "list"});
+  REQUIRE(listed.exit_code == 0);
+  CHECK_THAT(listed.out, Catch::Matchers::Contains("\n  xor_net-"));
+  CHECK_THAT(listed.out, Catch::Matchers::Contains("\n2 runners, "));
+  CHECK_THAT(cli({"cache", "clean", "--older-than", "1"}).out, Catch::Matchers::StartsWith("removed 0 runners"));
+  const auto cleaned = cli({"cache", "clean"});
+  REQUIRE(cleaned.exit_code == 0);
+  CHECK_THAT(cleaned.out, Catch::Matchers::StartsWith("removed 2 runners, freed "));
+  CHECK_THAT(cli({"cache", "list"}).out, Catch::Matchers::Contains("\n0 runners, "));
+  CHECK(compiled(train("xor.toml")));
+  CHECK(cli({"cache", "frob"}).exit_code == 2);
 }
 
 TEST_CASE("runner cache: a header with other bytes compiles the runner again, a touched one does not") {
