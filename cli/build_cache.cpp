@@ -51,6 +51,7 @@ struct Program {
   std::vector<fs::path> libs;
   std::string link_flags;                                   // after the libraries
   std::string compile_flags;                                // after the runners' flags: " -mavx2 ..."
+  std::function<void()> before_compile;                     // build_runner's
 };
 
 // An installed castnet keeps its headers and library at the GNUInstallDirs locations it was
@@ -298,6 +299,7 @@ Runner build(const Toolchain& t, const Program& prog) {
     }
   }
 
+  if (prog.before_compile) prog.before_compile();
   private_dir(dir, kRefusal);
   for (const auto& [name, text] : prog.files) support::write_if_changed(dir / name, text);
   const fs::path tmp = exclusive_temp(dir);
@@ -340,11 +342,12 @@ Runner build(const Toolchain& t, const Program& prog) {
 
 }  // namespace
 
-Runner build_runner(const std::string& ns, const std::string& header_text, const Sharded& sharded) {
+Runner build_runner(const std::string& ns, const std::string& header_text, const Sharded& sharded,
+                    const std::function<void()>& before_compile) {
   const Toolchain t = find_toolchain();
   gen::Holes h;
   h.id("ns", ns).code("header", ns + ".hpp");
-  Program prog{ns, {}, {}, {}, " -pthread", ""};
+  Program prog{ns, {}, {}, {}, " -pthread", "", before_compile};
   if (sharded.global_batch == 0) {
     h.code("mpi_include", "").code("sharding", "");
   } else {
@@ -401,7 +404,7 @@ Runner build_bench_runner(const BenchHeaders& in) {
     name += "-" + in.arch;
     flags = " " + std::string(arch->build_flags);
   }
-  Program prog{name, {{"bench.cpp", gen::render("bench_runner.cpp.tmpl", h) + "\n"}}, {}, {lib}, " -lbenchmark -pthread", flags};
+  Program prog{name, {{"bench.cpp", gen::render("bench_runner.cpp.tmpl", h) + "\n"}}, {}, {lib}, " -lbenchmark -pthread", flags, {}};
   prog.files.insert(prog.files.end(), headers.begin(), headers.end());
   std::string_view dirs = CASTNET_BENCH_INCLUDES;
   for (std::size_t start = 0; start <= dirs.size();) {

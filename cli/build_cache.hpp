@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -33,7 +34,10 @@ struct Sharded {
 // is asked of a castnet built without MPI, and before running or building anything if
 // <cache>/runners or the model's folder in it (or a cached runner) is not the effective user's or
 // is writable by other users. Concurrent builds of one runner (the ranks of an MPI job) compile once.
-Runner build_runner(const std::string& ns, const std::string& header_text, const Sharded& sharded = {});
+// `before_compile` runs only when the runner must be compiled, before the compile: checks that
+// would otherwise wait for the runner (the data) throw from it and cost no compile.
+Runner build_runner(const std::string& ns, const std::string& header_text, const Sharded& sharded = {},
+                    const std::function<void()>& before_compile = {});
 
 // The headers of a `castnet bench` runner, each with its namespace.
 struct BenchHeaders {

@@ -1,11 +1,14 @@
 // castnet check SPEC [--ir] [--limit KEY=N,...]: validate the spec and print the layer table (name, type, output
 // shape, parameters, FLOPs per sample) with totals, the planned memory and the size of the
-// generated source; --ir prints the IR after the passes instead.
+// generated source, then the spec's [data] loaded as the runner will (rows, and the classes'
+// balance); --ir prints the IR after the passes instead.
 #include <cstdio>
 #include <iostream>
 #include <string>
 
 #include "args.hpp"
+#include "data_check.hpp"
+#include "mnist.hpp"
 #include "emit/layer_table.hpp"
 #include "generate.hpp"
 #include "ir/print_ir.hpp"
@@ -35,6 +38,21 @@ int check(int argc, char** argv) {
               static_cast<double>(g.step_plan.arena.size) * 4 / 1e6, g.forward_plan.arena.size,
               static_cast<double>(g.forward_plan.arena.size) * 4 / 1e3);
   std::printf("generated source: %zu bytes\n", r.header_text.size());
+  // The data, loaded as the runner will: a bad path, column or label shows here, not after a compile.
+  const spec::DataConfig& d = r.spec.data;
+  const auto data = [&](const char* which, const std::string& path, const std::string& idx_labels, ir::SourcePos pos) {
+    if (path.empty()) return;
+    if (is_mnist_name(path)) {
+      std::printf("data %s: %s (MNIST: checked when castnet train fetches it)\n", which, path.c_str());
+      return;
+    }
+    const std::string file = spec_relative(spec, path);
+    const DataSummary summary = check_data(r.spec, file, spec_relative(spec, idx_labels), d.labels,
+                                           {spec, pos, std::string("[data] ") + which});
+    std::printf("data %s: %s: %s\n", which, file.c_str(), describe(summary, r.spec).c_str());
+  };
+  data("train", d.train, d.train_labels, d.train_pos);
+  data("test", d.test, d.test_labels, d.test_pos);
   return 0;
 }
 

@@ -6,6 +6,7 @@
 // planned for one worker's shard of its batch (data_parallel.hpp).
 #include <algorithm>
 #include <cstdlib>
+#include <functional>
 #include <iostream>
 #include <string>
 #include <unistd.h>
@@ -15,6 +16,7 @@
 
 #include "args.hpp"
 #include "build_cache.hpp"
+#include "data_check.hpp"
 #include "generate.hpp"
 #include "mnist.hpp"
 #include "verbs.hpp"
@@ -32,7 +34,9 @@ gen::GenResult load(const std::string& spec, const ir::Limits& limits) {
   return gen::emit_header(req);
 }
 
-fs::path runner_for(const gen::GenResult& r) { return build_runner(r.spec.graph.name, r.header_text).exe; }
+fs::path runner_for(const gen::GenResult& r, const std::function<void()>& before_compile = {}) {
+  return build_runner(r.spec.graph.name, r.header_text, {}, before_compile).exe;
+}
 
 // The number of processes of the MPI job this process belongs to, from the launcher's environment
 // (Open MPI's mpirun, or a PMI launcher such as MPICH's); 0 when not started by one.
@@ -51,8 +55,9 @@ std::size_t mpi_job_size() {
 
 // The runner for training: the spec's own model, or for `workers` > 1 or MPI the spec planned for
 // one worker's shard of the batch (ceil(batch / workers) rows).
-fs::path train_runner(const std::string& spec, const gen::GenResult& model, std::size_t workers, bool mpi) {
-  if (workers == 1 && !mpi) return runner_for(model);
+fs::path train_runner(const std::string& spec, const gen::GenResult& model, std::size_t workers, bool mpi,
+                      const std::function<void()>& before_compile) {
+  if (workers == 1 && !mpi) return runner_for(model, before_compile);
   const std::size_t batch = model.spec.graph.batch, shard = (batch + workers - 1) / workers;
   if (workers > batch)
     std::cerr << "castnet: note: " << workers << " workers share a batch of " << batch << ": "
@@ -63,13 +68,7 @@ fs::path train_runner(const std::string& spec, const gen::GenResult& model, std:
   req.batch = shard;
   req.runner = true;
   const gen::GenResult sharded = gen::emit_header(req);
-  return build_runner(sharded.spec.graph.name, sharded.header_text, {batch, mpi}).exe;
-}
-
-// Paths written in a spec are relative to the spec's folder.
-std::string spec_relative(const std::string& spec, const std::string& path) {
-  if (path.empty() || fs::path(path).is_absolute()) return path;
-  return (fs::path(spec).parent_path() / path).lexically_normal().string();
+  return build_runner(sharded.spec.graph.name, sharded.header_text, {batch, mpi}, before_compile).exe;
 }
 
 // A data set as files: the data (CSV, or IDX images) and, for IDX, the labels file.
@@ -86,6 +85,16 @@ DataFiles resolve(const std::string& name, const std::string& labels, const std:
   }
   if (relative_to.empty()) return {name, labels};
   return {spec_relative(relative_to, name), spec_relative(relative_to, labels)};
+}
+
+std::vector<std::string> split_labels(const std::string& joined) {
+  std::vector<std::string> labels;
+  for (std::size_t start = 0; start < joined.size();) {
+    const std::size_t end = std::min(joined.find(',', start), joined.size());
+    labels.push_back(joined.substr(start, end - start));
+    start = end + 1;
+  }
+  return labels;
 }
 
 std::string joined_labels(const std::vector<std::string>& labels) {
@@ -148,12 +157,19 @@ int train(int argc, char** argv) {
   std::vector<std::string> a = {"train", "--out", out};
   add(a, "--data", data.data);
   add(a, "--data-labels", data.labels);
-  add(a, "--labels", args.get("--labels").value_or(joined_labels(d.labels)));
+  const std::string labels = args.get("--labels").value_or(joined_labels(d.labels));
+  add(a, "--labels", labels);
+  DataFiles test;
   if (!d.test.empty()) {
-    const DataFiles test = resolve(d.test, d.test_labels, spec);
+    test = resolve(d.test, d.test_labels, spec);
     add(a, "--test", test.data);
     add(a, "--test-labels", test.labels);
   }
+  const auto check_first = [&] {
+    const DataOrigin origin = args.get("--data") ? DataOrigin{} : DataOrigin{spec, d.train_pos, "[data] train"};
+    check_data(model.spec, data.data, data.labels, split_labels(labels), origin);
+    if (!test.data.empty()) check_data(model.spec, test.data, test.labels, split_labels(labels), {spec, d.test_pos, "[data] test"});
+  };
   add(a, "--init", args.get("--init").value_or(""));
   add(a, "--spec-sha256", model.spec_sha256);
   add(a, "--save-every", args.get("--save-every").value_or(""));
@@ -161,7 +177,7 @@ int train(int argc, char** argv) {
   if (threads > 1) add(a, "--threads", std::to_string(threads));
   const auto settings = train_arguments(config);
   a.insert(a.end(), settings.begin(), settings.end());
-  exec_runner(train_runner(spec, model, threads * std::max<std::size_t>(ranks, 1), mpi), a);
+  exec_runner(train_runner(spec, model, threads * std::max<std::size_t>(ranks, 1), mpi, check_first), a);
 }
 
 int eval(int argc, char** argv) {
@@ -178,10 +194,14 @@ int eval(int argc, char** argv) {
   std::vector<std::string> a = {"eval", "--weights", weights};
   add(a, "--data", data.data);
   add(a, "--data-labels", data.labels);
-  add(a, "--labels", args.get("--labels").value_or(joined_labels(d.labels)));
+  const std::string labels = args.get("--labels").value_or(joined_labels(d.labels));
+  add(a, "--labels", labels);
   add(a, "--images", args.get("--images").value_or(""));
   if (model.spec.training.autoencoder) add(a, "--autoencoder", "1");
-  exec_runner(runner_for(model), a);
+  const DataOrigin origin = args.get("--data")
+                                ? DataOrigin{}
+                                : DataOrigin{spec, spec_test ? d.test_pos : d.train_pos, spec_test ? "[data] test" : "[data] train"};
+  exec_runner(runner_for(model, [&] { check_data(model.spec, data.data, data.labels, split_labels(labels), origin); }), a);
 }
 
 int predict(int argc, char** argv) {

@@ -376,8 +376,14 @@ void read_data(const Reader& r, const toml::table& t, Spec& spec) {
   r.check_keys(t, {"train", "test", "train_labels", "test_labels", "labels", "normalize", "targets"}, "[data]", "");
   const SourcePos p = pos_of(t.source());
   const auto path = [&](std::string_view key) { return data_text(r, r.string(t, key, "", p, false), key, false); };
-  if (const auto* s = path("train")) spec.data.train = s->get();
-  if (const auto* s = path("test")) spec.data.test = s->get();
+  if (const auto* s = path("train")) {
+    spec.data.train = s->get();
+    spec.data.train_pos = pos_of(s->source());
+  }
+  if (const auto* s = path("test")) {
+    spec.data.test = s->get();
+    spec.data.test_pos = pos_of(s->source());
+  }
   if (const auto* s = path("train_labels")) spec.data.train_labels = s->get();
   if (const auto* s = path("test_labels")) spec.data.test_labels = s->get();
   if (const auto* s = r.string(t, "normalize", "", p, false))

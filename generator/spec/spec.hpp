@@ -19,6 +19,7 @@ struct DataConfig {
   std::string train_labels;         // IDX label files beside IDX image files
   std::string test_labels;
   std::vector<std::string> labels;  // label column names (CSV)
+  ir::SourcePos train_pos, test_pos;  // where `train` and `test` name their data (errors point there)
   ir::SourcePos targets_pos;        // `targets`, when given (the autoencoder checks)
 };
 

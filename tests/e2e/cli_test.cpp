@@ -222,7 +222,7 @@ seed = 3
   CHECK(std::stod(e.out.substr(at + 9)) >= 95.0);
 }
 
-TEST_CASE("cli: bad data exits 1 naming the file and place, and writes no weights") {
+TEST_CASE("cli: bad data exits 1 naming the file and place, before any compile, and writes no weights") {
   Cli cli;
   struct Case {
     const char* name;
@@ -241,8 +241,40 @@ TEST_CASE("cli: bad data exits 1 naming the file and place, and writes no weight
     INFO(c.name << ": " << r.err);
     CHECK(r.exit_code == 1);
     CHECK(r.err.find(c.place) != std::string::npos);
+    CHECK(r.err.find("compiling") == std::string::npos);  // the data is checked first
     CHECK_FALSE(fs::exists(cli / (std::string("out_") + c.name) / "weights.safetensors"));
   }
+  // A path in the spec: the message points at the spec's line too, for train, eval and check.
+  std::string spec = read_file(kXor);
+  spec.replace(spec.find("train = \"xor.csv\""), 17, "train = \"missing.csv\"");
+  write_file(cli / "xor.toml", spec);
+  const std::string note = "xor.toml:31:9: note: [data] train names it";
+  const auto t = cli({"train", "xor.toml"});
+  CHECK(t.exit_code == 1);
+  CHECK_THAT(t.err, Catch::Matchers::StartsWith("missing.csv: error: cannot read: No such file or directory"));
+  CHECK_THAT(t.err, Catch::Matchers::Contains(note));
+  CHECK(cli({"eval", "xor.toml", "--weights", "none.safetensors"}).err.find(note) != std::string::npos);
+  const auto c = cli({"check", "xor.toml"});
+  CHECK(c.exit_code == 1);
+  CHECK_THAT(c.err, Catch::Matchers::Contains(note));
+  for (const auto& e : fs::directory_iterator(cli / "cache" / "runners")) CHECK_FALSE(e.is_directory());  // no runner
+}
+
+TEST_CASE("cli: check opens the spec's data and reports its rows and classes") {
+  Cli cli;
+  write_file(cli / "three.csv", "a,b,class\n0,0,0\n0,1,1\n1,0,1\n1,1,2\n");
+  std::string spec = read_file(kXor);
+  spec.replace(spec.find("units = 1"), 9, "units = 3");
+  spec.replace(spec.find("binary_cross_entropy"), 20, "softmax_cross_entropy");
+  spec.replace(spec.find("train = \"xor.csv\""), 17, "train = \"three.csv\"");
+  spec.replace(spec.find("labels = [\"y\"]"), 14, "labels = [\"class\"]");
+  write_file(cli / "three.toml", spec);
+  const auto c = cli({"check", "three.toml"});
+  INFO(c.err);
+  REQUIRE(c.exit_code == 0);
+  CHECK_THAT(c.out, Catch::Matchers::Contains("data train: three.csv: 4 rows; classes 0: 1 (25.0%), 1: 2 (50.0%), 2: 1 (25.0%)\n"));
+  const auto x = cli({"check", kXor});
+  CHECK_THAT(x.out, Catch::Matchers::EndsWith("/specs/xor.csv: 4 rows; target 1 in output 0: 2 (50.0%)\n"));
 }
 
 TEST_CASE("cli: bad weight files exit 1 naming the file and the tensor") {

@@ -31,34 +31,48 @@ inline bool looks_like_idx(const std::filesystem::path& path) {
          (type == 0x08 || type == 0x09 || type == 0x0B || type == 0x0C || type == 0x0D || type == 0x0E);
 }
 
-// Training or evaluation data for M: inputs and targets (an autoencoder's inputs only: its
-// targets are set after normalisation by use_inputs_as_targets). IDX images take their labels from
-// `idx_labels`; a CSV's labels are the `label_columns`.
-template <GeneratedModel M>
-Dataset<typename M::real> load_dataset(const std::filesystem::path& data, const std::filesystem::path& idx_labels,
-                                       const std::vector<std::string>& label_columns, bool autoencoder) {
-  using real = typename M::real;
+// What a data set must fit: the model's loss, inputs and outputs.
+struct DataShape {
+  Loss loss = Loss::mse;
+  std::size_t inputs = 0, outputs = 0;
+};
+
+// Training or evaluation data for a model of that shape: inputs and targets (an autoencoder's
+// inputs only: its targets are set after normalisation by use_inputs_as_targets). IDX images take
+// their labels from `idx_labels`; a CSV's labels are the `label_columns`. The CLI calls this too,
+// to check the data before it compiles a runner.
+template <std::floating_point real>
+Dataset<real> load_dataset(const std::filesystem::path& data, const std::filesystem::path& idx_labels,
+                           const std::vector<std::string>& label_columns, bool autoencoder, const DataShape& m) {
   // An autoencoder's targets are its inputs: they must fit the model's targets (Batch::t).
-  if (autoencoder && (M::kLoss == Loss::softmax_cross_entropy || M::kOutputs != M::kInputs))
+  if (autoencoder && (m.loss == Loss::softmax_cross_entropy || m.outputs != m.inputs))
     throw Error("error: --autoencoder 1 needs a model with as many outputs as inputs, trained with mse or "
-                "binary_cross_entropy: this one has " + std::to_string(M::kInputs) + " inputs and " +
-                std::to_string(M::kOutputs) + " outputs");
+                "binary_cross_entropy: this one has " + std::to_string(m.inputs) + " inputs and " +
+                std::to_string(m.outputs) + " outputs");
   if (looks_like_idx(data)) {
-    if (autoencoder) return inputs_from_idx<real>(data, M::kInputs);
+    if (autoencoder) return inputs_from_idx<real>(data, m.inputs);
     if (idx_labels.empty())
       throw Error(data.string() + ": error: IDX images need their labels: give the labels file ([data] "
                   "train_labels / test_labels, or --data-labels)");
-    return dataset_from_idx<real>(data, idx_labels, M::kLoss, M::kInputs, M::kOutputs);
+    return dataset_from_idx<real>(data, idx_labels, m.loss, m.inputs, m.outputs);
   }
   if (!idx_labels.empty())
     throw Error(idx_labels.string() + ": error: an IDX labels file goes with IDX images, but " + data.string() +
                 " is not an IDX file");
   const io::CsvTable table = io::read_csv(data);
-  if (autoencoder) return inputs_from_csv<real>(table, label_columns, M::kInputs);
+  if (autoencoder) return inputs_from_csv<real>(table, label_columns, m.inputs);
   if (label_columns.empty())
     throw Error(data.string() + ": error: the spec's [data] names no label columns: set [data] labels "
                 "(or give --labels COLUMN[,COLUMN...])");
-  return dataset_from_csv<real>(table, label_columns, M::kLoss, M::kInputs, M::kOutputs);
+  return dataset_from_csv<real>(table, label_columns, m.loss, m.inputs, m.outputs);
+}
+
+// The same for model M.
+template <GeneratedModel M>
+Dataset<typename M::real> load_dataset(const std::filesystem::path& data, const std::filesystem::path& idx_labels,
+                                       const std::vector<std::string>& label_columns, bool autoencoder) {
+  return load_dataset<typename M::real>(data, idx_labels, label_columns, autoencoder,
+                                        {M::kLoss, M::kInputs, M::kOutputs});
 }
 
 // An autoencoder learns to reproduce its (normalised, noise-free) inputs.
