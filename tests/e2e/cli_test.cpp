@@ -3,6 +3,8 @@
 // must exit 1 with a message naming the file and the place and leave no partial output behind.
 #include <catch2/catch.hpp>
 
+#include <castnet/io/safetensors.hpp>
+
 #include <filesystem>
 #include <cctype>
 #include <sstream>
@@ -275,6 +277,41 @@ TEST_CASE("cli: check opens the spec's data and reports its rows and classes") {
   CHECK_THAT(c.out, Catch::Matchers::Contains("data train: three.csv: 4 rows; classes 0: 1 (25.0%), 1: 2 (50.0%), 2: 1 (25.0%)\n"));
   const auto x = cli({"check", kXor});
   CHECK_THAT(x.out, Catch::Matchers::EndsWith("/specs/xor.csv: 4 rows; target 1 in output 0: 2 (50.0%)\n"));
+}
+
+TEST_CASE("cli: CSV headers are a contract: columns map by name, a mismatch or a missing header is refused") {
+  Cli cli;
+  // Asymmetric data, so that swapped inputs would give other predictions.
+  write_file(cli / "train.csv", "a,b,y\n0,0,0\n0,1,1\n1,0,0\n1,1,1\n0,2,1\n2,0,0\n");
+  const auto t = cli({"train", kXor, "--data", "train.csv", "--out", "run", "--epochs", "50"});
+  INFO(t.err);
+  REQUIRE(t.exit_code == 0);
+  const auto weights = castnet::io::read_safetensors(cli / "run/weights.safetensors");
+  CHECK(weights.metadata.at("castnet_input_columns") == "a,b");
+
+  write_file(cli / "ab.csv", "a,b\n0,1\n2,0\n0.5,0.25\n");
+  write_file(cli / "ba.csv", "b,a\n1,0\n0,2\n0.25,0.5\n");
+  const auto ab = cli({"predict", kXor, "--weights", "run/weights.safetensors", "--input", "ab.csv"});
+  REQUIRE(ab.exit_code == 0);
+  const auto ba = cli({"predict", kXor, "--weights", "run/weights.safetensors", "--input", "ba.csv"});
+  INFO(ba.err);
+  REQUIRE(ba.exit_code == 0);
+  CHECK(ba.out == ab.out);  // mapped by name
+  // eval maps by name too: the loss on swapped columns is the same.
+  write_file(cli / "yba.csv", "y,b,a\n1,1,0\n0,0,2\n");
+  write_file(cli / "aby.csv", "a,b,y\n0,1,1\n2,0,0\n");
+  CHECK(cli({"eval", kXor, "--weights", "run/weights.safetensors", "--data", "yba.csv"}).out ==
+        cli({"eval", kXor, "--weights", "run/weights.safetensors", "--data", "aby.csv"}).out);
+
+  write_file(cli / "ac.csv", "a,c\n0,1\n");
+  const auto ac = cli({"predict", kXor, "--weights", "run/weights.safetensors", "--input", "ac.csv"});
+  CHECK(ac.exit_code == 1);
+  CHECK_THAT(ac.err, Catch::Matchers::Contains("ac.csv:1: error: the input columns are not those the weights were "
+                                               "trained on: missing b; not trained on c; trained on a, b"));
+  write_file(cli / "bare.csv", "0.5,1\n2,0\n");
+  const auto bare = cli({"predict", kXor, "--weights", "run/weights.safetensors", "--input", "bare.csv"});
+  CHECK(bare.exit_code == 1);
+  CHECK_THAT(bare.err, Catch::Matchers::Contains("bare.csv:1:1: error: the first row holds numbers, not column names"));
 }
 
 TEST_CASE("cli: bad weight files exit 1 naming the file and the tensor") {

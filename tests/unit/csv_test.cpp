@@ -94,6 +94,17 @@ TEST_CASE("csv: decimals read exactly as std::from_chars reads them") {
   CHECK(mismatches == 0);
 }
 
+TEST_CASE("csv: a first row of numbers is refused as a header, numbered columns 0, 1, ... are names") {
+  TempDir dir;
+  const std::string where = (dir.path() / "data.csv").string();
+  CHECK(error_for(dir, "5.1,3.5,0\n4.9,3.0,1\n") ==
+        where + ":1:1: error: the first row holds numbers, not column names: a CSV needs a header row naming its "
+                "columns (e.g. x0,x1,y)");
+  CHECK(error_for(dir, "\n1,2\n3,4\n").find(":2:1: error: the first row holds numbers") != std::string::npos);
+  CHECK(error_for(dir, "0,1,2\n4.9,3.0,1\n").empty());  // pandas' names for unnamed columns
+  CHECK(error_for(dir, "x,2\n4.9,3.0\n").empty());      // one name is enough
+}
+
 TEST_CASE("csv: ragged row names line and column") {
   TempDir dir;
   const std::string where = (dir.path() / "data.csv").string();

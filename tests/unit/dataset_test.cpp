@@ -39,6 +39,24 @@ TEST_CASE_METHOD(Fixture, "dataset: labels are targets in the order named, the r
   CHECK(data.t == std::vector<float>{20, 10, 50, 40});
 }
 
+TEST_CASE_METHOD(Fixture, "dataset: given the trained column names, inputs are taken by name, and others refused",
+                 "[dataset]") {
+  const auto table = read("c,y,a,b\n3,0,1,2\n6,1,4,5\n");
+  const auto data = castnet::dataset_from_csv<float>(table, {"y"}, Loss::mse, 3, 1);
+  CHECK(data.input_names == Labels{"c", "a", "b"});
+  // Trained on a, b, c: the file's other order is mapped back.
+  const Labels trained = {"a", "b", "c"};
+  const auto mapped = castnet::dataset_from_csv<float>(table, {"y"}, Loss::mse, 3, 1, trained);
+  CHECK(mapped.x == std::vector<float>{1, 2, 3, 4, 5, 6});
+  CHECK(mapped.input_names == trained);
+  CHECK(castnet::inputs_from_csv<float>(table, {"y"}, 3, trained).x == std::vector<float>{1, 2, 3, 4, 5, 6});
+  // A column missing and another in its place: both named.
+  const auto other = read("a,b,d,y\n1,2,3,0\n");
+  CHECK_THROWS_WITH(castnet::inputs_from_csv<float>(other, {"y"}, 3, trained),
+                    file() + ":1: error: the input columns are not those the weights were trained on: missing c; "
+                             "not trained on d; trained on a, b, c");
+}
+
 TEST_CASE_METHOD(Fixture, "dataset: a class index column becomes one target per sample", "[dataset]") {
   const auto table = read("x1,x2,label\n0.5,-1,2\n0.25,3,0\n");
   const auto data =

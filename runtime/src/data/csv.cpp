@@ -115,6 +115,17 @@ class Reader {
       if (comma == end) break;
       p = comma;
     }
+    // A file without a header row would lose its first row to it, silently. Numbered columns
+    // 0, 1, ... (pandas' names for unnamed columns) are names.
+    bool numbers = true, numbered = true;
+    for (std::size_t c = 0; c < table_.header.size() && numbers; ++c) {
+      double v = 0;
+      numbers = parse_number(table_.header[c], v);
+      numbered = numbered && table_.header[c] == std::to_string(c);
+    }
+    if (numbers && !numbered)
+      fail(line, 1, "the first row holds numbers, not column names: a CSV needs a header row naming its columns "
+                    "(e.g. x0,x1,y)");
   }
 
   void row(const char* begin, const char* end, std::size_t line) {

@@ -59,13 +59,42 @@ std::string where(const io::CsvTable& table, std::size_t row, std::size_t col) {
 }
 
 // The columns that are not in `excluded`, in file order.
-std::vector<std::size_t> input_columns(const io::CsvTable& table,
-                                       const std::vector<std::size_t>& excluded) {
+// The input columns: every column not `excluded`, in file order; or, given the names the model was
+// trained on, those columns in that order, refusing a file that lacks one or has another.
+std::vector<std::size_t> input_columns(const io::CsvTable& table, const std::vector<std::size_t>& excluded,
+                                       const std::vector<std::string>& trained) {
   std::vector<std::size_t> columns;
   for (std::size_t c = 0; c < table.cols(); ++c) {
     if (std::find(excluded.begin(), excluded.end(), c) == excluded.end()) columns.push_back(c);
   }
-  return columns;
+  if (trained.empty()) return columns;
+  std::vector<std::string> missing, unexpected;
+  for (const std::size_t c : columns)
+    if (std::find(trained.begin(), trained.end(), table.header[c]) == trained.end()) unexpected.push_back(table.header[c]);
+  std::vector<std::size_t> ordered;
+  for (const std::string& name : trained) {
+    const auto it = std::find_if(columns.begin(), columns.end(), [&](std::size_t c) { return table.header[c] == name; });
+    if (it == columns.end()) missing.push_back(name);
+    else ordered.push_back(*it);
+  }
+  if (missing.empty() && unexpected.empty()) return ordered;
+  const auto list = [](const std::vector<std::string>& names) {
+    std::string text;
+    for (std::size_t i = 0; i < names.size() && i < 10; ++i) text += (i ? ", " : "") + names[i];
+    if (names.size() > 10) text += ", ... (" + std::to_string(names.size()) + " in all)";
+    return text;
+  };
+  std::string message = where(table) + ":" + std::to_string(table.header_line) +
+                        ": error: the input columns are not those the weights were trained on:";
+  if (!missing.empty()) message += " missing " + list(missing) + ";";
+  if (!unexpected.empty()) message += " not trained on " + list(unexpected) + ";";
+  throw Error(message + " trained on " + list(trained));
+}
+
+std::vector<std::string> names_of(const io::CsvTable& table, const std::vector<std::size_t>& columns) {
+  std::vector<std::string> names;
+  for (const std::size_t c : columns) names.push_back(table.header[c]);
+  return names;
 }
 
 void check_input_count(const io::CsvTable& table, std::size_t found, std::size_t inputs,
@@ -126,7 +155,8 @@ void copy_columns(const io::CsvTable& table, const std::vector<std::size_t>& col
 
 template <std::floating_point T>
 Dataset<T> dataset_from_csv(const io::CsvTable& table, const std::vector<std::string>& labels,
-                            Loss loss, std::size_t inputs, std::size_t outputs) {
+                            Loss loss, std::size_t inputs, std::size_t outputs,
+                            const std::vector<std::string>& trained_inputs) {
   std::vector<std::size_t> label_columns;
   for (const std::string& label : labels) {
     const std::size_t c = table.column(label);
@@ -136,7 +166,7 @@ Dataset<T> dataset_from_csv(const io::CsvTable& table, const std::vector<std::st
     label_columns.push_back(c);
   }
   check_label_count(table, labels, loss, outputs);
-  const std::vector<std::size_t> columns = input_columns(table, label_columns);
+  const std::vector<std::size_t> columns = input_columns(table, label_columns, trained_inputs);
   check_input_count(table, columns.size(), inputs, labels);
   // Row by row, so the first bad cell reported is the first one in the file.
   for (std::size_t r = 0; r < table.rows(); ++r) {
@@ -147,14 +177,15 @@ Dataset<T> dataset_from_csv(const io::CsvTable& table, const std::vector<std::st
   data.rows = table.rows();
   data.inputs = inputs;
   data.targets = label_columns.size();
+  data.input_names = names_of(table, columns);
   copy_columns(table, columns, data.x);
   copy_columns(table, label_columns, data.t);
   return data;
 }
 
 template <std::floating_point T>
-Dataset<T> inputs_from_csv(const io::CsvTable& table,
-                           const std::vector<std::string>& labels_to_ignore, std::size_t inputs) {
+Dataset<T> inputs_from_csv(const io::CsvTable& table, const std::vector<std::string>& labels_to_ignore,
+                           std::size_t inputs, const std::vector<std::string>& trained_inputs) {
   std::vector<std::size_t> ignored_columns;
   std::vector<std::string> ignored;
   for (const std::string& label : labels_to_ignore) {
@@ -167,25 +198,24 @@ Dataset<T> inputs_from_csv(const io::CsvTable& table,
     ignored_columns.push_back(c);
     ignored.push_back(label);
   }
-  const std::vector<std::size_t> columns = input_columns(table, ignored_columns);
+  const std::vector<std::size_t> columns = input_columns(table, ignored_columns, trained_inputs);
   check_input_count(table, columns.size(), inputs, ignored);
 
   Dataset<T> data;
   data.rows = table.rows();
   data.inputs = inputs;
+  data.input_names = names_of(table, columns);
   copy_columns(table, columns, data.x);
   return data;
 }
 
-template Dataset<float> dataset_from_csv<float>(const io::CsvTable&,
-                                                const std::vector<std::string>&, Loss,
-                                                std::size_t, std::size_t);
-template Dataset<double> dataset_from_csv<double>(const io::CsvTable&,
-                                                  const std::vector<std::string>&, Loss,
-                                                  std::size_t, std::size_t);
-template Dataset<float> inputs_from_csv<float>(const io::CsvTable&,
-                                               const std::vector<std::string>&, std::size_t);
-template Dataset<double> inputs_from_csv<double>(const io::CsvTable&,
-                                                 const std::vector<std::string>&, std::size_t);
+template Dataset<float> dataset_from_csv<float>(const io::CsvTable&, const std::vector<std::string>&, Loss,
+                                                std::size_t, std::size_t, const std::vector<std::string>&);
+template Dataset<double> dataset_from_csv<double>(const io::CsvTable&, const std::vector<std::string>&, Loss,
+                                                  std::size_t, std::size_t, const std::vector<std::string>&);
+template Dataset<float> inputs_from_csv<float>(const io::CsvTable&, const std::vector<std::string>&, std::size_t,
+                                               const std::vector<std::string>&);
+template Dataset<double> inputs_from_csv<double>(const io::CsvTable&, const std::vector<std::string>&, std::size_t,
+                                                 const std::vector<std::string>&);
 
 }  // namespace castnet

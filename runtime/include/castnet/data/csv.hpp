@@ -23,6 +23,7 @@ struct CsvTable {
 };
 
 // Throws castnet::Error for: a missing or unreadable file, an empty file or one without data rows,
+// a first row of numbers where the header belongs (unless they are 0, 1, ...: pandas' names),
 // a row with a different number of cells than the header ("file:L:C: error: row has 3 cells, header has 4"),
 // a cell that is not a finite number ("file:L:C: error: cell 'abc' in column 'x' is not a number").
 // Blank lines are skipped; CRLF line ends and surrounding spaces are accepted.

@@ -41,9 +41,11 @@ struct DataShape {
 // inputs only: its targets are set after normalisation by use_inputs_as_targets). IDX images take
 // their labels from `idx_labels`; a CSV's labels are the `label_columns`. The CLI calls this too,
 // to check the data before it compiles a runner.
+// `trained_inputs`: a CSV's input columns are taken by these names (dataset_from_csv).
 template <std::floating_point real>
 Dataset<real> load_dataset(const std::filesystem::path& data, const std::filesystem::path& idx_labels,
-                           const std::vector<std::string>& label_columns, bool autoencoder, const DataShape& m) {
+                           const std::vector<std::string>& label_columns, bool autoencoder, const DataShape& m,
+                           const std::vector<std::string>& trained_inputs = {}) {
   // An autoencoder's targets are its inputs: they must fit the model's targets (Batch::t).
   if (autoencoder && (m.loss == Loss::softmax_cross_entropy || m.outputs != m.inputs))
     throw Error("error: --autoencoder 1 needs a model with as many outputs as inputs, trained with mse or "
@@ -60,19 +62,20 @@ Dataset<real> load_dataset(const std::filesystem::path& data, const std::filesys
     throw Error(idx_labels.string() + ": error: an IDX labels file goes with IDX images, but " + data.string() +
                 " is not an IDX file");
   const io::CsvTable table = io::read_csv(data);
-  if (autoencoder) return inputs_from_csv<real>(table, label_columns, m.inputs);
+  if (autoencoder) return inputs_from_csv<real>(table, label_columns, m.inputs, trained_inputs);
   if (label_columns.empty())
     throw Error(data.string() + ": error: the spec's [data] names no label columns: set [data] labels "
                 "(or give --labels COLUMN[,COLUMN...])");
-  return dataset_from_csv<real>(table, label_columns, m.loss, m.inputs, m.outputs);
+  return dataset_from_csv<real>(table, label_columns, m.loss, m.inputs, m.outputs, trained_inputs);
 }
 
 // The same for model M.
 template <GeneratedModel M>
 Dataset<typename M::real> load_dataset(const std::filesystem::path& data, const std::filesystem::path& idx_labels,
-                                       const std::vector<std::string>& label_columns, bool autoencoder) {
+                                       const std::vector<std::string>& label_columns, bool autoencoder,
+                                       const std::vector<std::string>& trained_inputs = {}) {
   return load_dataset<typename M::real>(data, idx_labels, label_columns, autoencoder,
-                                        {M::kLoss, M::kInputs, M::kOutputs});
+                                        {M::kLoss, M::kInputs, M::kOutputs}, trained_inputs);
 }
 
 // An autoencoder learns to reproduce its (normalised, noise-free) inputs.
@@ -89,6 +92,7 @@ Dataset<T> select_rows(const Dataset<T>& data, const std::vector<std::size_t>& r
   out.rows = rows.size();
   out.inputs = data.inputs;
   out.targets = data.targets;
+  out.input_names = data.input_names;
   out.x.reserve(rows.size() * data.inputs);
   out.t.reserve(rows.size() * data.targets);
   for (const std::size_t r : rows) {

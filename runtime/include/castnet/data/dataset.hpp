@@ -26,6 +26,7 @@ struct Dataset {
                             // else one per output; 0 for prediction inputs
   std::vector<T> x;         // (rows, inputs)
   std::vector<T> t;         // (rows, targets)
+  std::vector<std::string> input_names;  // a CSV's input column names, in x's order; else empty
 };
 
 // Training or evaluation data: inputs and targets for a model with `inputs` inputs and `outputs`
@@ -34,27 +35,29 @@ struct Dataset {
 // one, holding class indices 0..outputs-1; mse and binary_cross_entropy: exactly `outputs`), when
 // the number of remaining columns is not `inputs`, and for a label cell the loss does not accept
 // (not a class index; a binary_cross_entropy target outside [0, 1]).
+// `trained_inputs`, when not empty, are the input column names the model was trained on (the
+// weights' metadata): the inputs are taken by name in that order, and a file lacking one of them
+// or holding another input column is refused, naming both.
 template <std::floating_point T>
 Dataset<T> dataset_from_csv(const io::CsvTable& table, const std::vector<std::string>& labels,
-                            Loss loss, std::size_t inputs, std::size_t outputs);
+                            Loss loss, std::size_t inputs, std::size_t outputs,
+                            const std::vector<std::string>& trained_inputs = {});
 
 // Prediction input: every column except those of `labels_to_ignore` that the file has is an
-// input. Throws castnet::Error when the number of input columns is not `inputs`.
+// input (by name, given `trained_inputs`, as above). Throws castnet::Error when the number of input
+// columns is not `inputs`.
 template <std::floating_point T>
-Dataset<T> inputs_from_csv(const io::CsvTable& table,
-                           const std::vector<std::string>& labels_to_ignore, std::size_t inputs);
+Dataset<T> inputs_from_csv(const io::CsvTable& table, const std::vector<std::string>& labels_to_ignore,
+                           std::size_t inputs, const std::vector<std::string>& trained_inputs = {});
 
-extern template Dataset<float> dataset_from_csv<float>(const io::CsvTable&,
-                                                       const std::vector<std::string>&, Loss,
-                                                       std::size_t, std::size_t);
-extern template Dataset<double> dataset_from_csv<double>(const io::CsvTable&,
-                                                         const std::vector<std::string>&, Loss,
-                                                         std::size_t, std::size_t);
-extern template Dataset<float> inputs_from_csv<float>(const io::CsvTable&,
-                                                      const std::vector<std::string>&, std::size_t);
-extern template Dataset<double> inputs_from_csv<double>(const io::CsvTable&,
-                                                        const std::vector<std::string>&,
-                                                        std::size_t);
+extern template Dataset<float> dataset_from_csv<float>(const io::CsvTable&, const std::vector<std::string>&, Loss,
+                                                       std::size_t, std::size_t, const std::vector<std::string>&);
+extern template Dataset<double> dataset_from_csv<double>(const io::CsvTable&, const std::vector<std::string>&, Loss,
+                                                         std::size_t, std::size_t, const std::vector<std::string>&);
+extern template Dataset<float> inputs_from_csv<float>(const io::CsvTable&, const std::vector<std::string>&, std::size_t,
+                                                      const std::vector<std::string>&);
+extern template Dataset<double> inputs_from_csv<double>(const io::CsvTable&, const std::vector<std::string>&,
+                                                        std::size_t, const std::vector<std::string>&);
 
 // One batch of a model, contiguous and 64-byte aligned as generated SIMD code may load it. Rows
 // past the filled count keep earlier contents: they are padding, whose outputs nobody reads and

@@ -68,6 +68,37 @@ inline void print_evaluation(const std::string& what, const Evaluation& e) {
   }
 }
 
+// The metadata key of the CSV input column names a model was trained on, joined by commas (which
+// no column name holds).
+inline constexpr const char* kInputColumnsKey = "castnet_input_columns";
+
+inline std::string join_columns(const std::vector<std::string>& names) {
+  std::string text;
+  for (const auto& n : names) text += (text.empty() ? "" : ",") + n;
+  return text;
+}
+
+// What weights bring besides the parameters: the normalisation and the input columns they were
+// trained on (empty: not from a CSV, or weights from before castnet recorded them).
+struct LoadedModel {
+  Normalization norm;
+  std::vector<std::string> input_columns;
+};
+
+template <GeneratedModel M>
+LoadedModel load_model(const std::filesystem::path& weights, typename M::Params& params) {
+  const auto meta = load_weights<M>(weights, params);
+  LoadedModel m{Normalization::from_metadata(meta, M::kInputs, weights), {}};
+  if (const auto it = meta.find(kInputColumnsKey); it != meta.end() && !it->second.empty()) {
+    for (std::size_t start = 0; start <= it->second.size();) {
+      const std::size_t end = std::min(it->second.find(',', start), it->second.size());
+      m.input_columns.push_back(it->second.substr(start, end - start));
+      start = end + 1;
+    }
+  }
+  return m;
+}
+
 template <GeneratedModel M>
 void run_train(const RunOptions& o, const Parallel& parallel) {
   if (!o.spec_sha256.empty()) {
@@ -85,6 +116,7 @@ void run_train(const RunOptions& o, const Parallel& parallel) {
   using real = typename M::real;
   const bool autoencoder = o.train.autoencoder;
   Dataset<real> all = load_dataset<M>(o.data, o.data_labels, o.labels, autoencoder);
+  const std::vector<std::string> columns = all.input_names;  // kept with the weights, for eval and predict
   Dataset<real> train_rows, validation;
   if (o.train.validation > 0) {
     auto parts = split_validation(all, o.train.validation, o.train.seed, o.data);
@@ -116,6 +148,7 @@ void run_train(const RunOptions& o, const Parallel& parallel) {
   out.resume = o.resume;
   out.live = ::isatty(STDOUT_FILENO) == 1;
   out.metadata = norm.metadata();
+  if (!columns.empty()) out.metadata[kInputColumnsKey] = join_columns(columns);
   out.settings = resume_settings(o.train);
   log << "training " << M::kName << " on " << train_rows.rows << " rows"
       << (validation.rows ? ", validating on " + std::to_string(validation.rows) : std::string());
@@ -131,7 +164,7 @@ void run_train(const RunOptions& o, const Parallel& parallel) {
   std::cout << "wrote " << weights_file(o.out).string() << ", " << checkpoint_file(o.out).string() << ",\n      "
             << metrics_file(o.out).string() << " and " << curves_file(o.out).string() << '\n';
   if (!o.test.empty()) {
-    Dataset<real> test = load_dataset<M>(o.test, o.test_labels, o.labels, autoencoder);
+    Dataset<real> test = load_dataset<M>(o.test, o.test_labels, o.labels, autoencoder, columns);
     norm.apply(test);
     if (autoencoder) use_inputs_as_targets(test);
     print_evaluation("test ", evaluate<M>(*params, test));
@@ -204,18 +237,12 @@ void write_reconstructions(const std::filesystem::path& path, const typename M::
   std::cout << "wrote " << path.string() << " (top: inputs, bottom: outputs)\n";
 }
 
-// Loads weights and the normalisation saved with them.
-template <GeneratedModel M>
-Normalization load_model(const std::filesystem::path& weights, typename M::Params& params) {
-  return Normalization::from_metadata(load_weights<M>(weights, params), M::kInputs, weights);
-}
-
 template <GeneratedModel M>
 void run_eval(const RunOptions& o) {
   const auto params = std::make_unique<typename M::Params>();
-  const Normalization norm = load_model<M>(o.weights, *params);
-  Dataset<typename M::real> data = load_dataset<M>(o.data, o.data_labels, o.labels, o.train.autoencoder);
-  norm.apply(data);
+  const LoadedModel model = load_model<M>(o.weights, *params);
+  Dataset<typename M::real> data = load_dataset<M>(o.data, o.data_labels, o.labels, o.train.autoencoder, model.input_columns);
+  model.norm.apply(data);
   if (o.train.autoencoder) use_inputs_as_targets(data);
   print_evaluation("", evaluate<M>(*params, data));
   if constexpr (M::kLoss == Loss::softmax_cross_entropy) {
@@ -228,9 +255,9 @@ template <GeneratedModel M>
 void run_predict(const RunOptions& o) {
   using real = typename M::real;
   const auto params = std::make_unique<typename M::Params>();
-  const Normalization norm = load_model<M>(o.weights, *params);
-  Dataset<real> data = inputs_from_csv<real>(io::read_csv(o.input), o.labels, M::kInputs);
-  norm.apply(data);
+  const LoadedModel model = load_model<M>(o.weights, *params);
+  Dataset<real> data = inputs_from_csv<real>(io::read_csv(o.input), o.labels, M::kInputs, model.input_columns);
+  model.norm.apply(data);
   const auto workspace = std::make_unique<typename M::Workspace>();
   const auto batch = std::make_unique<Batch<M>>();
 
