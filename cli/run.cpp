@@ -8,10 +8,12 @@
 #include <cstdlib>
 #include <functional>
 #include <iostream>
+#include <stdexcept>
 #include <string>
 #include <unistd.h>
 #include <vector>
 
+#include <castnet/io/safetensors.hpp>
 #include <castnet/train/run_options.hpp>
 
 #include "args.hpp"
@@ -119,6 +121,34 @@ double positive_real(const std::string& option, const std::string& text) {
   return v;
 }
 
+// A run of another model in `out` (its weights name another model, or hold other tensors) is not
+// replaced unless the user says so: training there would overwrite its weights and checkpoint.
+void refuse_other_run(const fs::path& out, const ir::Graph& g) {
+  const fs::path weights = out / "weights.safetensors";
+  std::error_code ec;
+  if (!fs::exists(weights, ec)) return;
+  io::SafetensorsFile file;
+  try {
+    file = io::read_safetensors(weights);
+  } catch (const std::exception&) {
+    return;  // unreadable: not a run castnet can name; training will replace it
+  }
+  const auto model = file.metadata.find("castnet_model");
+  std::string why;
+  if (model == file.metadata.end() || model->second != g.name) {
+    why = "its weights are of model '" + (model == file.metadata.end() ? std::string("?") : model->second) + "', not '" + g.name + "'";
+  } else {
+    for (const auto& l : g.layers)
+      for (const auto& p : l.params) {
+        const io::TensorData* t = file.find(p.torch_name);
+        if (why.empty() && (t == nullptr || t->shape != p.shape)) why = "its weights have another '" + p.torch_name + "'";
+      }
+  }
+  if (!why.empty())
+    throw std::runtime_error("castnet train: error: --out " + out.string() + " holds another network's run (" + why +
+                             "): give another --out, or --force to replace it");
+}
+
 [[noreturn]] void exec_runner(const fs::path& runner, std::vector<std::string> args) {
   args.insert(args.begin(), runner.string());
   std::vector<char*> argv;
@@ -136,7 +166,7 @@ int train(int argc, char** argv) {
   const Args args(argc, argv, 2,
                   {"--data", "--data-labels", "--labels", "--epochs", "--init", "--out", "--seed", "--lr", "--save-every",
                    "--threads", "--limit"},
-                  {"--resume", "--distributed"});
+                  {"--resume", "--distributed", "--force"});
   const std::string spec = args.spec();
   const gen::GenResult model = load(spec, limits_option(args));
   const ir::Graph& g = model.spec.graph;
@@ -154,6 +184,7 @@ int train(int argc, char** argv) {
                                             : resolve(d.train, d.train_labels, spec);
   if (data.data.empty()) throw UsageError("no training data: give --data FILE or [data] train in the spec");
   const std::string out = args.get("--out").value_or((fs::path("runs") / g.name).string());
+  if (!args.flag("--resume") && !args.flag("--force")) refuse_other_run(out, g);
   std::vector<std::string> a = {"train", "--out", out};
   add(a, "--data", data.data);
   add(a, "--data-labels", data.labels);

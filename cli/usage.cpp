@@ -62,6 +62,7 @@ constexpr VerbUsage kVerbs[] = {
      "  --init W              start from these weights instead of the seed's\n"
      "  --out DIR             where the run's files go (default runs/<name>)\n"
      "  --resume              continue the run in --out from its checkpoint\n"
+     "  --force               replace a run of another network in --out (else refused)\n"
      "  --save-every SECONDS  least time between saves; 0 saves after every epoch (default 1)\n"
      "  --threads N           share each batch among N threads (default 1)\n"
      "  --distributed         join an MPI job (also implied under mpirun)\n"},

@@ -314,6 +314,27 @@ TEST_CASE("cli: CSV headers are a contract: columns map by name, a mismatch or a
   CHECK_THAT(bare.err, Catch::Matchers::Contains("bare.csv:1:1: error: the first row holds numbers, not column names"));
 }
 
+TEST_CASE("cli: a run of another network in --out is not replaced without --force") {
+  Cli cli;
+  REQUIRE(cli({"train", kXor, "--out", "run", "--epochs", "2"}).exit_code == 0);
+  const std::string before = read_file(cli / "run/weights.safetensors");
+  // The same network with other settings trains there again; a wider one is refused.
+  CHECK(cli({"train", kXor, "--out", "run", "--epochs", "3", "--lr", "0.1"}).exit_code == 0);
+  std::string wide = read_file(kXor);
+  wide.replace(wide.find("units = 2"), 9, "units = 3");
+  wide.replace(wide.find("train = \"xor.csv\""), 17, "train = \"" + std::string(CASTNET_SOURCE_DIR) + "/specs/xor.csv\"");
+  write_file(cli / "wide.toml", wide);
+  const std::string kept = read_file(cli / "run/weights.safetensors");
+  const auto refused = cli({"train", "wide.toml", "--out", "run", "--epochs", "2"});
+  CHECK(refused.exit_code == 1);
+  CHECK(refused.err == "castnet train: error: --out run holds another network's run (its weights have another "
+                       "'hidden.weight'): give another --out, or --force to replace it\n");
+  CHECK(read_file(cli / "run/weights.safetensors") == kept);
+  CHECK(kept != before);
+  CHECK(cli({"train", "wide.toml", "--out", "run", "--epochs", "2", "--force"}).exit_code == 0);
+  CHECK(read_file(cli / "run/weights.safetensors") != kept);
+}
+
 TEST_CASE("cli: bad weight files exit 1 naming the file and the tensor") {
   Cli cli;
   REQUIRE(cli({"train", kXor, "--out", "run", "--epochs", "2"}).exit_code == 0);
