@@ -106,9 +106,12 @@ TEST_CASE_METHOD(Fixture, "runner: train fits a linear regression with sgd and w
     INFO(e.err);
     REQUIRE(e.exit_code == 0);
     const auto lines = lines_of(e.out);
-    REQUIRE(lines.size() == 1);
+    REQUIRE(lines.size() == 3);  // the loss, then MSE, MAE and R^2 of the one target
     REQUIRE(lines[0].starts_with("loss "));
     CHECK(std::stod(lines[0].substr(5)) < 1e-3);
+    CHECK(lines[1] == "target       MSE       MAE       R^2");
+    CHECK(lines[2].starts_with("     0"));
+    CHECK(std::stod(lines[2].substr(26)) > 0.99);  // R^2 of a fitted line
   }
   SECTION("predict prints a header and one row per input row, ignoring the label column") {
     const Result p = run<TinyModel>({"predict", "--weights", path("out/weights.safetensors"),
@@ -194,7 +197,11 @@ TEST_CASE_METHOD(Fixture, "runner: a softmax classifier reports accuracy and pre
       {"eval", "--weights", path("out/weights.safetensors"), "--data", data, "--labels", "y"});
   REQUIRE(e.exit_code == 0);
   const auto eval_lines = lines_of(e.out);
-  REQUIRE(eval_lines.size() == 6);  // loss, accuracy, the confusion matrix's title, header and 2 rows
+  // loss, accuracy, the confusion matrix's title, header and 2 rows, then precision, recall and F1:
+  // a header, 2 classes and their macro averages
+  REQUIRE(eval_lines.size() == 10);
+  CHECK(eval_lines[6] == " class precision    recall        F1   support");
+  CHECK(eval_lines[9].starts_with(" macro"));
   CHECK(eval_lines[1].starts_with("accuracy "));
   CHECK(eval_lines[1].find("/30), error ") != std::string::npos);
   CHECK(eval_lines[2].starts_with("confusion matrix"));

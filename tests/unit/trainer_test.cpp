@@ -637,7 +637,7 @@ TEST_CASE_METHOD(Fixture, "trainer: the runner trains and evaluates on IDX image
   INFO(e.err);
   REQUIRE(e.exit_code == 0);
   const auto lines = lines_of(e.out);
-  REQUIRE(lines.size() == 6);
+  REQUIRE(lines.size() == 10);  // loss, accuracy, confusion matrix (4 lines), precision/recall/F1 (4)
   CHECK_THAT(lines[1], StartsWith("accuracy "));
   CHECK_THAT(lines[1], Contains("/40), error "));
   CHECK(number_after(lines[1], "accuracy ") >= 90.0);

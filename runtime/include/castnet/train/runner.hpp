@@ -25,6 +25,7 @@
 #include <castnet/model.hpp>
 #include <castnet/data/normalize.hpp>
 #include <castnet/train/run_options.hpp>
+#include <castnet/train/report.hpp>
 #include <castnet/train/trainer.hpp>
 #include <castnet/io/weights.hpp>
 
@@ -171,33 +172,18 @@ void run_train(const RunOptions& o, const Parallel& parallel) {
   }
 }
 
-// Rows: true class; columns: predicted class.
+// The model's outputs on `data` and its targets, for quality_report (report.hpp).
 template <GeneratedModel M>
-void print_confusion(const typename M::Params& params, const Dataset<typename M::real>& data) {
-  constexpr std::size_t K = M::kOutputs;
-  std::vector<std::size_t> counts(K * K, 0);
+void print_report(const typename M::Params& params, const Dataset<typename M::real>& data) {
+  std::vector<double> outputs, targets(data.t.begin(), data.t.end());
+  outputs.reserve(data.rows * M::kOutputs);
   const auto workspace = std::make_unique<typename M::Workspace>();
   const auto batch = std::make_unique<Batch<M>>();
   for_each_batch<M>(data, *batch, [&](std::size_t n) {
     M::forward_batch(params, *workspace, batch->x.data(), batch->y.data());
-    for (std::size_t i = 0; i < n; ++i)
-      ++counts[static_cast<std::size_t>(batch->t[i]) * K + argmax(batch->y.data() + i * K, K)];
+    outputs.insert(outputs.end(), batch->y.begin(), batch->y.begin() + static_cast<std::ptrdiff_t>(n * M::kOutputs));
   });
-  std::size_t width = 4;
-  for (const std::size_t c : counts) width = std::max(width, std::to_string(c).size() + 1);
-  std::string text = "confusion matrix (rows: true class, columns: predicted)\n" + std::string(6, ' ');
-  for (std::size_t j = 0; j < K; ++j) text += std::string(width - std::to_string(j).size(), ' ') + std::to_string(j);
-  text += '\n';
-  for (std::size_t i = 0; i < K; ++i) {
-    const std::string label = std::to_string(i);
-    text += std::string(6 - std::min<std::size_t>(6, label.size()), ' ') + label;
-    for (std::size_t j = 0; j < K; ++j) {
-      const std::string c = std::to_string(counts[i * K + j]);
-      text += std::string(width - c.size(), ' ') + c;
-    }
-    text += '\n';
-  }
-  std::cout << text;
+  std::cout << quality_report(M::kLoss, M::kOutputs, outputs, targets);
 }
 
 // A PNG of the first samples' inputs (top row) above the model's outputs (bottom row), for models
@@ -245,9 +231,7 @@ void run_eval(const RunOptions& o) {
   model.norm.apply(data);
   if (o.train.autoencoder) use_inputs_as_targets(data);
   print_evaluation("", evaluate<M>(*params, data));
-  if constexpr (M::kLoss == Loss::softmax_cross_entropy) {
-    if (M::kOutputs <= 20) print_confusion<M>(*params, data);
-  }
+  if (!o.train.autoencoder) print_report<M>(*params, data);  // an autoencoder's quality is its loss
   if (!o.images.empty()) write_reconstructions<M>(o.images, *params, data);
 }
 
