@@ -77,17 +77,18 @@ TEST_CASE("progress: on a terminal, a throttled status line with a bar, the rate
   }
   CHECK(redraws(out.str()).size() == 1);
 
-  // One batch per second since the first: 8 batches left, 32 samples a second.
+  // One batch per second since the first, 32 samples a second: 8 batches left in this epoch and 170
+  // in the 17 after it.
   now = 101;
   progress.batch(3, 2, 64, 0.5, 0.75);
   const auto lines = redraws(out.str());
   REQUIRE(lines.size() == 2);
-  CHECK(lines[1] == "epoch  3/20 [######........................]  2/10  loss 0.5  accuracy  75.00%  samples/s 32  ETA 0:08\x1b[K");
+  CHECK(lines[1] == "epoch  3/20 [######........................]  2/10  loss 0.5  accuracy  75.00%  samples/s 32  ETA 2:58\x1b[K");
 
-  // Without accuracy (mse), and at the end of the epoch.
+  // Without accuracy (mse), and at the end of the epoch: the later epochs' 170 batches left.
   now = 109;
   progress.batch(3, 10, 320, 0.25, std::nullopt);
-  CHECK(redraws(out.str()).back() == "epoch  3/20 [##############################] 10/10  loss 0.25  samples/s 32  ETA 0:00\x1b[K");
+  CHECK(redraws(out.str()).back() == "epoch  3/20 [##############################] 10/10  loss 0.25  samples/s 32  ETA 2:50\x1b[K");
 
   // The epoch's line replaces the status line and ends it.
   const std::size_t before = out.str().size();
@@ -101,7 +102,7 @@ TEST_CASE("progress: on a terminal, a throttled status line with a bar, the rate
   CHECK(out.str().size() == before + progress_line(stats(3), 20).size() + 5);
   now += 2;
   progress.batch(4, 5, 160, 0.3, 0.85);
-  CHECK(redraws(out.str()).back() == "epoch  4/20 [###############...............]  5/10  loss 0.3  accuracy  85.00%  samples/s 64  ETA 0:03\x1b[K");
+  CHECK(redraws(out.str()).back() == "epoch  4/20 [###############...............]  5/10  loss 0.3  accuracy  85.00%  samples/s 64  ETA 1:23\x1b[K");  // 165 batches at 0.5 s
 }
 
 TEST_CASE("progress: many batches give at most ten redraws a second", "[progress]") {

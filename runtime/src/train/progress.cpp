@@ -78,7 +78,8 @@ void Progress::batch(std::size_t epoch, std::size_t batch, std::size_t samples_d
   const double elapsed = now - first_time_;
   if (batch > first_batch_ && elapsed > 0) {
     rate = format("  samples/s %.0f", (static_cast<double>(samples_done_in_epoch) - static_cast<double>(first_samples_)) / elapsed);
-    const std::size_t left = batches_ > batch ? batches_ - batch : 0;
+    // The whole run's: this epoch's batches left, and every later epoch's, at this epoch's pace.
+    const std::size_t left = (batches_ > batch ? batches_ - batch : 0) + (epochs_ > epoch ? epochs_ - epoch : 0) * batches_;
     eta = static_cast<double>(left) * elapsed / static_cast<double>(batch - first_batch_);
   }
   const std::string eta_text = "  ETA " + format_eta(eta);

@@ -3,7 +3,8 @@
 // On a terminal (`live`, the caller passes isatty(fileno(stdout))) one status line is redrawn in
 // place with '\r' and clear-to-end-of-line, at most about 10 times a second:
 //   epoch  3/20 [#########...........]  45/100  loss 0.1235  accuracy  97.50%  samples/s 15234  ETA 0:03
-// The bar is narrowed (and the line cut) to fit the terminal. When an epoch ends, its
+// The ETA is the whole run's (the epochs after this one at this epoch's pace), without validation
+// and saves. The bar is narrowed (and the line cut) to fit the terminal. When an epoch ends, its
 // progress_line (metrics.hpp) replaces the status line and ends with a newline, so the scrollback
 // holds exactly one line per epoch.
 //
