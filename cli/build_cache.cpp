@@ -404,6 +404,10 @@ Runner build_bench_runner(const BenchHeaders& in) {
     name += "-" + in.arch;
     flags = " " + std::string(arch->build_flags);
   }
+  // Building castnet does not build the suite's libraries (bench/CMakeLists.txt).
+  if (!fs::exists(lib))
+    throw std::runtime_error("castnet bench: error: " + lib.string() +
+                             " is not built: build the castnet_bench_all target, or run ./castnet bench, which does");
   Program prog{name, {{"bench.cpp", gen::render("bench_runner.cpp.tmpl", h) + "\n"}}, {}, {lib}, " -lbenchmark -pthread", flags, {}};
   prog.files.insert(prog.files.end(), headers.begin(), headers.end());
   std::string_view dirs = CASTNET_BENCH_INCLUDES;

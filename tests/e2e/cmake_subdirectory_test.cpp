@@ -67,3 +67,15 @@ TEST_CASE("cmake: add_subdirectory(castnet) builds only what the parent uses, qu
   CHECK(ran.status == 0);
   CHECK(contains(ran.output, "both ok"));
 }
+
+// `./castnet demo` and the verbs build the castnet target alone: it must not pull in the bench
+// suite or its peers (Eigen and libtorch, once per instruction set), which `castnet bench` needs.
+TEST_CASE("cmake: the castnet CLI target depends on no benchmark peer", "[cmake]") {
+  const castnet::test::TempDir work;
+  const Run inputs = run("ninja -C " + quoted(CASTNET_BINARY_DIR) + " -t inputs castnet_cli", work / "log.txt");
+  REQUIRE(inputs.status == 0);
+  CHECK(contains(inputs.output, "cli/main.cpp"));
+  CHECK_FALSE(contains(inputs.output, "peers/"));
+  CHECK_FALSE(contains(inputs.output, "libcastnet_bench"));
+  CHECK_FALSE(contains(inputs.output, "harness/"));
+}
