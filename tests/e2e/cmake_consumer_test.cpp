@@ -4,12 +4,10 @@
 //   build again       -> nothing to do
 //   touch the spec    -> the generator may run, but the header keeps its bytes and mtime: no recompile
 //   change the spec   -> the header is regenerated and the program recompiled
-#include <sys/wait.h>
 
 #include <catch2/catch.hpp>
 
 #include "support/process.hpp"
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -17,6 +15,7 @@
 #include <string>
 
 namespace fs = std::filesystem;
+using castnet::test::run_shell;
 
 namespace {
 
@@ -26,20 +25,6 @@ void write_text(const fs::path& p, const std::string& text) {
 }
 
 std::string quoted(const fs::path& p) { return "'" + p.string() + "'"; }
-
-struct Run {
-  int status = -1;
-  std::string output;  // stdout and stderr together
-};
-
-// Runs a shell command with its output in `log`, and returns the exit code and that output.
-Run run(const std::string& command, const fs::path& log) {
-  const int raw = std::system((command + " > " + quoted(log) + " 2>&1").c_str());
-  Run r;
-  r.status = (raw != -1 && WIFEXITED(raw)) ? WEXITSTATUS(raw) : -1;
-  r.output = castnet::test::read_file(log);
-  return r;
-}
 
 bool contains(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;
@@ -64,11 +49,11 @@ TEST_CASE("cmake: castnet_add_model regenerates only when the spec changes", "[c
   REQUIRE(fs::exists(source / "specs" / "xor.toml"));
   fs::copy_file(source / "specs" / "xor.toml", spec);
 
-  const Run install = run("cmake --install " + quoted(CASTNET_BINARY_DIR) + " --prefix " + quoted(prefix), log);
+  const auto install = run_shell("cmake --install " + quoted(CASTNET_BINARY_DIR) + " --prefix " + quoted(prefix), log);
   INFO(install.output);
   REQUIRE(install.status == 0);
 
-  const Run configure = run("cmake -S " + quoted(source / "tests" / "cmake" / "consumer") + " -B " +
+  const auto configure = run_shell("cmake -S " + quoted(source / "tests" / "cmake" / "consumer") + " -B " +
                                 quoted(build) + " -G Ninja -DCMAKE_BUILD_TYPE=Release" +
                                 " -DCMAKE_PREFIX_PATH=" + quoted(prefix) + " -DSPEC=" + quoted(spec),
                             log);
@@ -79,12 +64,12 @@ TEST_CASE("cmake: castnet_add_model regenerates only when the spec changes", "[c
   const std::string dry_run_cmd = "cmake --build " + quoted(build) + " -- -n";
 
   // Fresh build: generate, compile, run.
-  const Run first = run(build_cmd, log);
+  const auto first = run_shell(build_cmd, log);
   INFO(first.output);
   REQUIRE(first.status == 0);
   CHECK(contains(first.output, generating));
   REQUIRE(fs::exists(header));
-  const Run ran = run(quoted(program), log);
+  const auto ran = run_shell(quoted(program), log);
   INFO(ran.output);
   REQUIRE(ran.status == 0);
   CHECK(contains(ran.output, "consumer ok"));
@@ -92,23 +77,23 @@ TEST_CASE("cmake: castnet_add_model regenerates only when the spec changes", "[c
   const auto header_time_v1 = fs::last_write_time(header);
 
   // Up to date: a second build does nothing at all.
-  const Run second = run(build_cmd, log);
+  const auto second = run_shell(build_cmd, log);
   INFO(second.output);
   REQUIRE(second.status == 0);
   CHECK_FALSE(contains(second.output, generating));
   CHECK_FALSE(contains(second.output, compiling));
-  CHECK(contains(run(dry_run_cmd, log).output, "no work to do"));
+  CHECK(contains(run_shell(dry_run_cmd, log).output, "no work to do"));
   CHECK(fs::last_write_time(header) == header_time_v1);
 
   // Touched but unchanged: the header keeps its bytes and mtime, so nothing recompiles.
   fs::last_write_time(spec, fs::file_time_type::clock::now());
-  const Run touched = run(build_cmd, log);
+  const auto touched = run_shell(build_cmd, log);
   INFO(touched.output);
   REQUIRE(touched.status == 0);
   CHECK_FALSE(contains(touched.output, compiling));
   CHECK(fs::last_write_time(header) == header_time_v1);
   CHECK(castnet::test::read_file(header) == header_v1);
-  CHECK(contains(run(dry_run_cmd, log).output, "no work to do"));
+  CHECK(contains(run_shell(dry_run_cmd, log).output, "no work to do"));
 
   // Changed: one more unit in the first layer that has units regenerates and recompiles.
   std::string text = castnet::test::read_file(spec);
@@ -117,15 +102,15 @@ TEST_CASE("cmake: castnet_add_model regenerates only when the spec changes", "[c
   const std::string widened = "units = " + std::to_string(std::stoi(units[1].str()) + 1);
   text.replace(static_cast<std::size_t>(units.position(0)), static_cast<std::size_t>(units.length(0)), widened);
   write_text(spec, text);
-  const Run changed = run(build_cmd, log);
+  const auto changed = run_shell(build_cmd, log);
   INFO(changed.output);
   REQUIRE(changed.status == 0);
   CHECK(contains(changed.output, generating));
   CHECK(contains(changed.output, compiling));
   CHECK(castnet::test::read_file(header) != header_v1);
-  const Run ran_again = run(quoted(program), log);
+  const auto ran_again = run_shell(quoted(program), log);
   INFO(ran_again.output);
   REQUIRE(ran_again.status == 0);
   CHECK(contains(ran_again.output, "consumer ok"));
-  CHECK(contains(run(dry_run_cmd, log).output, "no work to do"));
+  CHECK(contains(run_shell(dry_run_cmd, log).output, "no work to do"));
 }

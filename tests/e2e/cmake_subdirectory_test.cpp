@@ -2,31 +2,20 @@
 // (tests/cmake/subdirectory): configure stays quiet and leaves the build type alone, castnet's
 // tests and benchmarks are not built, and a training and a WEIGHTS target of one spec meet in one
 // translation unit, each in the namespace of its target, and agree.
-#include <sys/wait.h>
 
 #include <catch2/catch.hpp>
 
-#include <cstdlib>
 #include <filesystem>
 #include <string>
 
 #include "support/process.hpp"
 
 namespace fs = std::filesystem;
+using castnet::test::run_shell;
 
 namespace {
 
 std::string quoted(const fs::path& p) { return "'" + p.string() + "'"; }
-
-struct Run {
-  int status = -1;
-  std::string output;  // stdout and stderr together
-};
-
-Run run(const std::string& command, const fs::path& log) {
-  const int raw = std::system((command + " > " + quoted(log) + " 2>&1").c_str());
-  return {(raw != -1 && WIFEXITED(raw)) ? WEXITSTATUS(raw) : -1, castnet::test::read_file(log)};
-}
 
 bool contains(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;
@@ -41,7 +30,7 @@ TEST_CASE("cmake: add_subdirectory(castnet) builds only what the parent uses, qu
   const fs::path build = work / "build";
   const fs::path log = work / "log.txt";
 
-  const Run configure = run("cmake -S " + quoted(source / "tests" / "cmake" / "subdirectory") + " -B " + quoted(build) +
+  const auto configure = run_shell("cmake -S " + quoted(source / "tests" / "cmake" / "subdirectory") + " -B " + quoted(build) +
                                 " -G Ninja -DCASTNET_DIR=" + quoted(source) +
                                 " -DSPEC=" + quoted(source / "tests" / "golden" / "specs" / "xor.toml") +
                                 " -DWEIGHTS=" + quoted(source / "tests" / "golden" / "weights" / "xor.safetensors"),
@@ -54,15 +43,15 @@ TEST_CASE("cmake: add_subdirectory(castnet) builds only what the parent uses, qu
   CHECK(contains(cache, "\nCMAKE_BUILD_TYPE:STRING=\n"));
   CHECK(contains(cache, "\nCASTNET_BUILD_TESTS:BOOL=OFF\n"));
   CHECK(contains(cache, "\nCASTNET_BUILD_BENCH:BOOL=OFF\n"));
-  const Run targets = run("ninja -C " + quoted(build) + " -t targets all", log);
+  const auto targets = run_shell("ninja -C " + quoted(build) + " -t targets all", log);
   REQUIRE(targets.status == 0);
   CHECK_FALSE(contains(targets.output, "castnet_unit_tests"));
   CHECK_FALSE(contains(targets.output, "castnet_bench"));
 
-  const Run built = run("cmake --build " + quoted(build) + " --target both", log);
+  const auto built = run_shell("cmake --build " + quoted(build) + " --target both", log);
   INFO(built.output);
   REQUIRE(built.status == 0);
-  const Run ran = run(quoted(build / "both"), log);
+  const auto ran = run_shell(quoted(build / "both"), log);
   INFO(ran.output);
   CHECK(ran.status == 0);
   CHECK(contains(ran.output, "both ok"));
@@ -72,7 +61,7 @@ TEST_CASE("cmake: add_subdirectory(castnet) builds only what the parent uses, qu
 // suite or its peers (Eigen and libtorch, once per instruction set), which `castnet bench` needs.
 TEST_CASE("cmake: the castnet CLI target depends on no benchmark peer", "[cmake]") {
   const castnet::test::TempDir work;
-  const Run inputs = run("ninja -C " + quoted(CASTNET_BINARY_DIR) + " -t inputs castnet_cli", work / "log.txt");
+  const auto inputs = run_shell("ninja -C " + quoted(CASTNET_BINARY_DIR) + " -t inputs castnet_cli", work / "log.txt");
   REQUIRE(inputs.status == 0);
   CHECK(contains(inputs.output, "cli/main.cpp"));
   CHECK_FALSE(contains(inputs.output, "peers/"));

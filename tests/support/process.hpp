@@ -14,6 +14,7 @@
 #include <fstream>
 #include <random>
 #include <sstream>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -122,5 +123,17 @@ inline Result run(const std::vector<std::string>& args, const std::filesystem::p
 }
 
 inline std::string first_line(const std::string& s) { return s.substr(0, s.find('\n')); }
+
+// A shell command's exit code (-1 if it did not exit) and its stdout and stderr together, which
+// also stay in `log` for a failing test to show.
+struct ShellResult {
+  int status = -1;
+  std::string output;
+};
+
+inline ShellResult run_shell(const std::string& command, const std::filesystem::path& log) {
+  const int raw = std::system((command + " > '" + log.string() + "' 2>&1").c_str());
+  return {(raw != -1 && WIFEXITED(raw)) ? WEXITSTATUS(raw) : -1, read_file(log)};
+}
 
 }  // namespace castnet::test
