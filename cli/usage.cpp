@@ -34,10 +34,12 @@ struct VerbUsage {
 // --limit is appended to the verbs that read a spec with it (their Args take it).
 constexpr VerbUsage kVerbs[] = {
     {"check",
-     "usage: castnet check SPEC [--ir]\n"
+     "usage: castnet check SPEC [--ir | --json | --quiet]\n"
      "Validates SPEC and prints each layer's name, type, output shape, parameters and FLOPs per sample,\n"
      "with totals, the planned memory and the size of the generated source.\n"
-     "  --ir                  print the IR after the passes instead\n"},
+     "  --ir                  print the IR after the passes instead\n"
+     "  --json                the same figures as one JSON object\n"
+     "  --quiet               print nothing: the exit code says whether spec and data are fine\n"},
     {"gen",
      "usage: castnet gen SPEC -o DIR [options]\n"
      "Writes DIR/<name>.hpp, rewritten only when its bytes change.\n"

@@ -277,6 +277,24 @@ TEST_CASE("cli: check opens the spec's data and reports its rows and classes") {
   CHECK_THAT(c.out, Catch::Matchers::Contains("data train: three.csv: 4 rows; classes 0: 1 (25.0%), 1: 2 (50.0%), 2: 1 (25.0%)\n"));
   const auto x = cli({"check", kXor});
   CHECK_THAT(x.out, Catch::Matchers::EndsWith("/specs/xor.csv: 4 rows; target 1 in output 0: 2 (50.0%)\n"));
+
+  // --json: the same figures for scripts, read back here by Python's json module.
+  const auto j = cli({"check", "three.toml", "--json"});
+  REQUIRE(j.exit_code == 0);
+  write_file(cli / "check.json", j.out);
+  const auto parsed = run({"/usr/bin/python3", "-c",
+                           "import json; d = json.load(open('check.json')); "
+                           "print(d['name'], d['params'], [l['name'] for l in d['layers']], d['layers'][0]['output'], "
+                           "d['data']['train']['rows'], d['data']['train']['counts'], d['loss'])"},
+                          cli.dir.path());
+  INFO(j.out << parsed.err);
+  CHECK(parsed.out == "xor_net 15 ['hidden', 'out'] [2] 4 [1, 2, 1] softmax_cross_entropy\n");
+  // --quiet: nothing but the exit code, for a spec and its data that are fine and for bad data.
+  const auto q = cli({"check", "three.toml", "--quiet"});
+  CHECK(q.exit_code == 0);
+  CHECK(q.out.empty());
+  write_file(cli / "three.csv", "a,b,class\n0,0,7\n");
+  CHECK(cli({"check", "three.toml", "--quiet"}).exit_code == 1);
 }
 
 TEST_CASE("cli: CSV headers are a contract: columns map by name, a mismatch or a missing header is refused") {
