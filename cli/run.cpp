@@ -149,6 +149,13 @@ void refuse_other_run(const fs::path& out, const ir::Graph& g) {
                              "): give another --out, or --force to replace it");
 }
 
+// --json and --quiet become the runner's --format.
+void add_format(std::vector<std::string>& a, const Args& args) {
+  if (args.flag("--json") && args.flag("--quiet")) throw UsageError("--json and --quiet: give one");
+  if (args.flag("--json")) add(a, "--format", "json");
+  if (args.flag("--quiet")) add(a, "--format", "quiet");
+}
+
 [[noreturn]] void exec_runner(const fs::path& runner, std::vector<std::string> args) {
   args.insert(args.begin(), runner.string());
   std::vector<char*> argv;
@@ -166,7 +173,7 @@ int train(int argc, char** argv) {
   const Args args(argc, argv, 2,
                   {"--data", "--data-labels", "--labels", "--epochs", "--init", "--out", "--seed", "--lr", "--save-every",
                    "--threads", "--limit"},
-                  {"--resume", "--distributed", "--force"});
+                  {"--resume", "--distributed", "--force", "--json", "--quiet"});
   const std::string spec = args.spec();
   const gen::GenResult model = load(spec, limits_option(args));
   const ir::Graph& g = model.spec.graph;
@@ -206,13 +213,15 @@ int train(int argc, char** argv) {
   add(a, "--save-every", args.get("--save-every").value_or(""));
   if (args.flag("--resume")) add(a, "--resume", "1");
   if (threads > 1) add(a, "--threads", std::to_string(threads));
+  add_format(a, args);
   const auto settings = train_arguments(config);
   a.insert(a.end(), settings.begin(), settings.end());
   exec_runner(train_runner(spec, model, threads * std::max<std::size_t>(ranks, 1), mpi, check_first), a);
 }
 
 int eval(int argc, char** argv) {
-  const Args args(argc, argv, 2, {"--weights", "--data", "--data-labels", "--labels", "--images", "--limit"});
+  const Args args(argc, argv, 2, {"--weights", "--data", "--data-labels", "--labels", "--images", "--limit"},
+                  {"--json", "--quiet"});
   const std::string spec = args.spec();
   const std::string weights = args.require("--weights");
   const gen::GenResult model = load(spec, limits_option(args));
@@ -229,6 +238,7 @@ int eval(int argc, char** argv) {
   add(a, "--labels", labels);
   add(a, "--images", args.get("--images").value_or(""));
   if (model.spec.training.autoencoder) add(a, "--autoencoder", "1");
+  add_format(a, args);
   const DataOrigin origin = args.get("--data")
                                 ? DataOrigin{}
                                 : DataOrigin{spec, spec_test ? d.test_pos : d.train_pos, spec_test ? "[data] test" : "[data] train"};
@@ -236,7 +246,7 @@ int eval(int argc, char** argv) {
 }
 
 int predict(int argc, char** argv) {
-  const Args args(argc, argv, 2, {"--weights", "--input", "--labels", "--limit"});
+  const Args args(argc, argv, 2, {"--weights", "--input", "--labels", "--limit"}, {"--json", "--quiet"});
   const std::string spec = args.spec();
   const std::string weights = args.require("--weights");
   const std::string input = args.require("--input");
@@ -244,6 +254,7 @@ int predict(int argc, char** argv) {
   std::vector<std::string> a = {"predict", "--weights", weights, "--input", input};
   // Label columns in the input file are ignored: the spec's, unless --labels names others.
   add(a, "--labels", args.get("--labels").value_or(joined_labels(model.spec.data.labels)));
+  add_format(a, args);
   exec_runner(runner_for(model), a);
 }
 

@@ -67,7 +67,10 @@ constexpr VerbUsage kVerbs[] = {
      "  --force               replace a run of another network in --out (else refused)\n"
      "  --save-every SECONDS  least time between saves; 0 saves after every epoch (default 1)\n"
      "  --threads N           share each batch among N threads (default 1)\n"
-     "  --distributed         join an MPI job (also implied under mpirun)\n"},
+     "  --distributed         join an MPI job (also implied under mpirun)\n"
+     "  --json                one JSON object per epoch, a line each, then one naming the files\n"
+     "                        (and the test set's evaluation)\n"
+     "  --quiet               print nothing but errors\n"},
     {"eval",
      "usage: castnet eval SPEC --weights W [options]\n"
      "Mean loss; for classifiers accuracy, error and a confusion matrix.\n"
@@ -75,14 +78,18 @@ constexpr VerbUsage kVerbs[] = {
      "  --data F              the data ([data] test, else [data] train)\n"
      "  --data-labels L       the IDX labels beside IDX images\n"
      "  --labels a,b          the CSV's label columns ([data] labels)\n"
-     "  --images OUT.png      draw inputs above outputs (autoencoders)\n"},
+     "  --images OUT.png      draw inputs above outputs (autoencoders)\n"
+     "  --json                the evaluation and the quality figures as one JSON object\n"
+     "  --quiet               print nothing but errors\n"},
     {"predict",
      "usage: castnet predict SPEC --weights W --input F.csv [options]\n"
      "One output row per input row: y0.. for mse, sigmoid p0.. for binary cross-entropy, softmax\n"
      "p0..,class for softmax cross-entropy.\n"
      "  --weights W           the trained weights (required)\n"
      "  --input F.csv         the rows to predict (required); label columns are ignored\n"
-     "  --labels a,b          the label columns to ignore ([data] labels)\n"},
+     "  --labels a,b          the label columns to ignore ([data] labels)\n"
+     "  --json                one object: {\"columns\": [...], \"rows\": [[...], ...]}\n"
+     "  --quiet               print nothing but errors (a check that the input fits)\n"},
     {"export",
      "usage: castnet export SPEC --weights W -o FILE.hpp [options]\n"
      "A standalone inference header with the weights baked in: C++17, the standard library only.\n"

@@ -326,6 +326,37 @@ TEST_CASE("cli: CSV headers are a contract: columns map by name, a mismatch or a
   CHECK(ac.exit_code == 1);
   CHECK_THAT(ac.err, Catch::Matchers::Contains("ac.csv:1: error: the input columns are not those the weights were "
                                                "trained on: missing b; not trained on c; trained on a, b"));
+  // --json: train's lines, eval's and predict's objects, read back by Python's json module.
+  const auto py = [&](const std::string& file, const std::string& expression) {
+    const auto r = run({"/usr/bin/python3", "-c",
+                        "import json; lines = [json.loads(l) for l in open('" + file + "')]; d = lines[-1]; print(" +
+                            expression + ")"},
+                       cli.dir.path());
+    INFO(r.err);
+    return r.out;
+  };
+  const auto tj = cli({"train", kXor, "--data", "train.csv", "--out", "run_json", "--epochs", "3", "--json"});
+  REQUIRE(tj.exit_code == 0);
+  write_file(cli / "train.json", tj.out);
+  CHECK(py("train.json", "len(lines), [l['epoch'] for l in lines[:-1]], lines[0]['epochs'], d['weights'], d['test']") ==
+        "4 [1, 2, 3] 3 run_json/weights.safetensors None\n");
+  write_file(cli / "eval.json", cli({"eval", kXor, "--weights", "run/weights.safetensors", "--data", "aby.csv", "--json"}).out);
+  CHECK(py("eval.json", "d['rows'], d['evaluation']['scored'], sorted(d['quality']['outputs'][0])") ==
+        "2 2 ['f1', 'fn', 'fp', 'precision', 'recall', 'roc_auc', 'tn', 'tp']\n");
+  write_file(cli / "predict.json", cli({"predict", kXor, "--weights", "run/weights.safetensors", "--input", "ab.csv", "--json"}).out);
+  CHECK(py("predict.json", "d['columns'], len(d['rows'])") == "['p0'] 3\n");
+  for (const std::string verb : {"train", "eval", "predict"}) {
+    std::vector<std::string> args = {verb, kXor, "--quiet"};
+    if (verb == "train") args.insert(args.end(), {"--data", "train.csv", "--out", "run_quiet", "--epochs", "2"});
+    if (verb != "train") args.insert(args.end(), {"--weights", "run/weights.safetensors"});
+    if (verb == "eval") args.insert(args.end(), {"--data", "aby.csv"});
+    if (verb == "predict") args.insert(args.end(), {"--input", "ab.csv"});
+    const auto q = cli(args);
+    INFO(verb << ": " << q.err);
+    CHECK(q.exit_code == 0);
+    CHECK(q.out.empty());
+  }
+
   write_file(cli / "bare.csv", "0.5,1\n2,0\n");
   const auto bare = cli({"predict", kXor, "--weights", "run/weights.safetensors", "--input", "bare.csv"});
   CHECK(bare.exit_code == 1);

@@ -9,7 +9,14 @@
 #include <vector>
 
 using castnet::Loss;
-using castnet::quality_report;
+
+namespace {
+
+std::string quality_report(Loss loss, std::size_t k, const std::vector<double>& y, const std::vector<double>& t) {
+  return castnet::to_text(castnet::quality(loss, k, y, t));
+}
+
+}  // namespace
 using Catch::Matchers::Contains;
 
 TEST_CASE("report: softmax classes' precision, recall, F1 and their macro averages") {

@@ -123,6 +123,14 @@ constexpr OptionSpec kOptions[] = {
      },
      nullptr},
     {"--images", kEval, [](O& o, auto, auto v) { o.images = v; }, nullptr},
+    {"--format", kTrain | kEval | kPredict,
+     [](O& o, auto n, auto v) {
+       if (v == "text") o.format = RunOptions::Format::text;
+       else if (v == "json") o.format = RunOptions::Format::json;
+       else if (v == "quiet") o.format = RunOptions::Format::quiet;
+       else bad_value(n, v, "text, json or quiet");
+     },
+     nullptr},
     {"--labels", kTrain | kEval | kPredict, [](O& o, auto n, auto v) { o.labels = label_list(n, v); }, nullptr},
     {"--save-every", kTrain, [](O& o, auto n, auto v) { o.save_every = number(n, v, 0, kHuge); }, nullptr},
     {"--resume", kTrain, [](O& o, auto n, auto v) { o.resume = flag(n, v); }, nullptr},
@@ -268,6 +276,7 @@ std::string run_usage(std::string_view program) {
          "       " + p + " eval --weights W.safetensors --data F [--data-labels L] [--labels y[,y2...]]\n"
          "         [--autoencoder 0|1] [--images OUT.png]\n"
          "       " + p + " predict --weights W.safetensors --input F.csv [--labels y[,y2...]]\n"
+         "each verb: [--format text|json|quiet (text)]\n"
          "training settings: see specs/README.md; `castnet train` passes every one of them.\n";
 }
 

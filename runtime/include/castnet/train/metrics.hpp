@@ -11,6 +11,8 @@
 // rows / seconds (rounded to an integer).
 #pragma once
 
+#include <castnet/io/json.hpp>
+
 #include <castnet/error.hpp>
 
 #include <charconv>
@@ -62,6 +64,21 @@ inline std::string shortest(double v) {
 
 // One plain line per epoch, the optional figures only when present:
 // "epoch  3/20  loss 0.123456  accuracy  97.50%  val_loss 0.1  val_accuracy  97.10%  lr 0.001  samples/s 15234  3.5 s"
+// One epoch's figures as one JSON object (castnet train --json prints one per line).
+inline std::string epoch_json(const EpochStats& s, std::size_t epochs) {
+  return json::Object()
+      .add("epoch", std::to_string(s.epoch))
+      .add("epochs", std::to_string(epochs))
+      .add("loss", json::num(s.loss))
+      .add("accuracy", json::num(s.accuracy))
+      .add("val_loss", json::num(s.val_loss))
+      .add("val_accuracy", json::num(s.val_accuracy))
+      .add("lr", json::num(s.lr))
+      .add("samples_per_s", json::num(s.samples_per_s))
+      .add("seconds", json::num(s.seconds))
+      .text();
+}
+
 inline std::string progress_line(const EpochStats& s, std::size_t epochs) {
   const int width = static_cast<int>(std::to_string(epochs).size());
   std::string line;

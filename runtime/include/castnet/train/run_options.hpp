@@ -26,7 +26,11 @@ inline constexpr std::size_t kMaxThreads = 1024;
 
 struct RunOptions {
   enum class Verb { train, eval, predict, help };
+  // --format: what goes to stdout. text: for people; json: train one JSON line per epoch and a
+  // summary object, eval and predict one object; quiet: nothing (errors still go to stderr).
+  enum class Format { text, json, quiet };
   Verb verb = Verb::help;
+  Format format = Format::text;
   std::filesystem::path data;         // train, eval: --data (CSV or IDX images)
   std::filesystem::path data_labels;  // --data-labels: IDX labels beside IDX images
   std::filesystem::path test;         // train: --test, evaluated after training

@@ -20,6 +20,7 @@
 #include <castnet/error.hpp>
 #include <castnet/train/init.hpp>
 #include <castnet/data/csv.hpp>
+#include <castnet/io/json.hpp>
 #include <castnet/io/png.hpp>
 #include <castnet/train/loss_outputs.hpp>
 #include <castnet/model.hpp>
@@ -40,6 +41,7 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <system_error>
@@ -58,6 +60,15 @@ struct Sharding {
 namespace detail {
 
 // "loss 0.0123", then for classifiers "accuracy 98.40% (9840/10000)" and "error 1.60%".
+inline std::string evaluation_json(const Evaluation& e) {
+  return json::Object()
+      .add("loss", json::num(e.loss))
+      .add("accuracy", json::num(e.accuracy))
+      .add("correct", e.accuracy ? std::to_string(e.correct) : "null")
+      .add("scored", e.accuracy ? std::to_string(e.scored) : "null")
+      .text();
+}
+
 inline void print_evaluation(const std::string& what, const Evaluation& e) {
   char line[160];
   std::snprintf(line, sizeof line, "%sloss %.6g\n", what.c_str(), e.loss);
@@ -113,7 +124,8 @@ void run_train(const RunOptions& o, const Parallel& parallel) {
   }
   const bool writer = parallel.writes();
   std::ostream silent(nullptr);  // the other ranks' progress: rank 0 reports for all
-  std::ostream& log = writer ? std::cout : silent;
+  const bool text = o.format == RunOptions::Format::text;
+  std::ostream& log = writer && text ? std::cout : silent;
   using real = typename M::real;
   const bool autoencoder = o.train.autoencoder;
   Dataset<real> all = load_dataset<M>(o.data, o.data_labels, o.labels, autoencoder);
@@ -151,6 +163,7 @@ void run_train(const RunOptions& o, const Parallel& parallel) {
   out.metadata = norm.metadata();
   if (!columns.empty()) out.metadata[kInputColumnsKey] = join_columns(columns);
   out.settings = resume_settings(o.train);
+  if (writer && o.format == RunOptions::Format::json) out.epoch_json = &std::cout;
   log << "training " << M::kName << " on " << train_rows.rows << " rows"
       << (validation.rows ? ", validating on " + std::to_string(validation.rows) : std::string());
   const std::size_t ranks = parallel.group ? parallel.group->size() : 1;
@@ -162,19 +175,30 @@ void run_train(const RunOptions& o, const Parallel& parallel) {
   log << '\n';
   train<M>(*params, train_rows, &validation, o.train, out, log, parallel);
   if (!writer) return;
-  std::cout << "wrote " << weights_file(o.out).string() << ", " << checkpoint_file(o.out).string() << ",\n      "
-            << metrics_file(o.out).string() << " and " << curves_file(o.out).string() << '\n';
+  log << "wrote " << weights_file(o.out).string() << ", " << checkpoint_file(o.out).string() << ",\n      "
+      << metrics_file(o.out).string() << " and " << curves_file(o.out).string() << '\n';
+  std::optional<Evaluation> tested;
   if (!o.test.empty()) {
     Dataset<real> test = load_dataset<M>(o.test, o.test_labels, o.labels, autoencoder, columns);
     norm.apply(test);
     if (autoencoder) use_inputs_as_targets(test);
-    print_evaluation("test ", evaluate<M>(*params, test));
+    tested = evaluate<M>(*params, test);
+    if (text) print_evaluation("test ", *tested);
   }
+  if (o.format == RunOptions::Format::json)
+    std::cout << json::Object()
+                     .add("weights", json::str(weights_file(o.out).string()))
+                     .add("checkpoint", json::str(checkpoint_file(o.out).string()))
+                     .add("metrics", json::str(metrics_file(o.out).string()))
+                     .add("curves", json::str(curves_file(o.out).string()))
+                     .add("test", tested ? evaluation_json(*tested) : "null")
+                     .text()
+              << '\n';
 }
 
-// The model's outputs on `data` and its targets, for quality_report (report.hpp).
+// The quality figures of report.hpp for the model's outputs on `data`.
 template <GeneratedModel M>
-void print_report(const typename M::Params& params, const Dataset<typename M::real>& data) {
+QualityReport report_of(const typename M::Params& params, const Dataset<typename M::real>& data) {
   std::vector<double> outputs, targets(data.t.begin(), data.t.end());
   outputs.reserve(data.rows * M::kOutputs);
   const auto workspace = std::make_unique<typename M::Workspace>();
@@ -183,7 +207,7 @@ void print_report(const typename M::Params& params, const Dataset<typename M::re
     M::forward_batch(params, *workspace, batch->x.data(), batch->y.data());
     outputs.insert(outputs.end(), batch->y.begin(), batch->y.begin() + static_cast<std::ptrdiff_t>(n * M::kOutputs));
   });
-  std::cout << quality_report(M::kLoss, M::kOutputs, outputs, targets);
+  return quality(M::kLoss, M::kOutputs, outputs, targets);
 }
 
 // A PNG of the first samples' inputs (top row) above the model's outputs (bottom row), for models
@@ -191,7 +215,7 @@ void print_report(const typename M::Params& params, const Dataset<typename M::re
 // mapped to 0..255 by the range of the inputs shown.
 template <GeneratedModel M>
 void write_reconstructions(const std::filesystem::path& path, const typename M::Params& params,
-                           const Dataset<typename M::real>& data) {
+                           const Dataset<typename M::real>& data, bool say = true) {
   const auto side = static_cast<std::size_t>(std::llround(std::sqrt(static_cast<double>(M::kInputs))));
   if (M::kOutputs != M::kInputs || side * side != M::kInputs)
     throw Error(path.string() + ": error: --images draws square images: the model needs as many outputs as "
@@ -220,7 +244,7 @@ void write_reconstructions(const std::filesystem::path& path, const typename M::
         }
     }
   io::write_png_gray(path, width, height, pixels);
-  std::cout << "wrote " << path.string() << " (top: inputs, bottom: outputs)\n";
+  if (say) std::cout << "wrote " << path.string() << " (top: inputs, bottom: outputs)\n";
 }
 
 template <GeneratedModel M>
@@ -230,9 +254,22 @@ void run_eval(const RunOptions& o) {
   Dataset<typename M::real> data = load_dataset<M>(o.data, o.data_labels, o.labels, o.train.autoencoder, model.input_columns);
   model.norm.apply(data);
   if (o.train.autoencoder) use_inputs_as_targets(data);
-  print_evaluation("", evaluate<M>(*params, data));
-  if (!o.train.autoencoder) print_report<M>(*params, data);  // an autoencoder's quality is its loss
-  if (!o.images.empty()) write_reconstructions<M>(o.images, *params, data);
+  const Evaluation e = evaluate<M>(*params, data);
+  // An autoencoder's quality is its loss.
+  const std::optional<QualityReport> report =
+      o.train.autoencoder ? std::nullopt : std::optional<QualityReport>(report_of<M>(*params, data));
+  if (o.format == RunOptions::Format::json) {
+    std::cout << json::Object()
+                     .add("rows", std::to_string(data.rows))
+                     .add("evaluation", evaluation_json(e))
+                     .add("quality", report ? to_json(*report) : "null")
+                     .text()
+              << '\n';
+  } else if (o.format == RunOptions::Format::text) {
+    print_evaluation("", e);
+    if (report) std::cout << to_text(*report);
+  }
+  if (!o.images.empty()) write_reconstructions<M>(o.images, *params, data, o.format == RunOptions::Format::text);
 }
 
 template <GeneratedModel M>
@@ -245,22 +282,35 @@ void run_predict(const RunOptions& o) {
   const auto workspace = std::make_unique<typename M::Workspace>();
   const auto batch = std::make_unique<Batch<M>>();
 
+  // CSV (a header row, then one row per input row), or with --format json one object
+  // {"columns": [...], "rows": [[...], ...]} with the same values.
+  const bool json_out = o.format == RunOptions::Format::json;
+  if (o.format == RunOptions::Format::quiet) return;
   const char* const column = M::kLoss == Loss::mse ? "y" : "p";
+  std::vector<std::string> names;
+  for (std::size_t k = 0; k < M::kOutputs; ++k) names.push_back(column + std::to_string(k));
+  if (M::kLoss == Loss::softmax_cross_entropy) names.push_back("class");
   std::string text;
-  for (std::size_t k = 0; k < M::kOutputs; ++k) {
-    if (k) text += ',';
-    text.append(column).append(std::to_string(k));
+  if (json_out) {
+    std::vector<std::string> quoted;
+    for (const auto& n : names) quoted.push_back(json::str(n));
+    text = "{\"columns\":" + json::array(quoted) + ",\"rows\":[";
+  } else {
+    for (std::size_t k = 0; k < names.size(); ++k) text += (k ? "," : "") + names[k];
+    text += '\n';
   }
-  text += M::kLoss == Loss::softmax_cross_entropy ? ",class\n" : "\n";
   std::cout << text;
 
   std::array<real, M::kOutputs> values;
+  bool first = true;
   for_each_batch<M>(data, *batch, [&](std::size_t n) {
     M::forward_batch(*params, *workspace, batch->x.data(), batch->y.data());
     text.clear();
     for (std::size_t i = 0; i < n; ++i) {
       const real* y = batch->y.data() + i * M::kOutputs;
       output_values(M::kLoss, y, M::kOutputs, values.data());
+      if (json_out) text += first ? "[" : ",[";
+      first = false;
       for (std::size_t k = 0; k < M::kOutputs; ++k) {
         char buf[32];  // shortest text that reads back as the same value
         if (k) text += ',';
@@ -269,10 +319,11 @@ void run_predict(const RunOptions& o) {
       if constexpr (M::kLoss == Loss::softmax_cross_entropy) {
         text += ',' + std::to_string(argmax(y, M::kOutputs));
       }
-      text += '\n';
+      text += json_out ? "]" : "\n";
     }
     std::cout << text;
   });
+  if (json_out) std::cout << "]}\n";
 }
 
 // Under MPI: prints the error (rank 0 as it is, others naming their rank) and ends the whole job.

@@ -64,6 +64,7 @@ struct TrainOutput {
   bool live = false;             // a live progress bar (a terminal) rather than one line per epoch
   std::map<std::string, std::string> metadata;  // added to the weights file (normalisation)
   std::string settings;          // the settings a resume must match (run_options.hpp)
+  std::ostream* epoch_json = nullptr;  // each epoch's figures as a JSON line (--format json)
 };
 
 inline std::filesystem::path weights_file(const std::filesystem::path& dir) { return dir / "weights.safetensors"; }
@@ -227,6 +228,7 @@ class Trainer {
       progress_.epoch = epoch;
       progress_.metrics.append(stats);
       bar.epoch_done(stats);
+      if (out_.epoch_json) *out_.epoch_json << epoch_json(stats, config_.epochs) << '\n' << std::flush;
 
       stop = epoch >= config_.epochs;
       if (config_.early_stopping > 0 && progress_.bad_epochs >= config_.early_stopping) {
