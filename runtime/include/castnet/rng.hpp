@@ -16,8 +16,9 @@
 #include <castnet/kernels/simd_base.hpp>
 
 // In the instruction set's namespace (kernels/simd_base.hpp): generated code of any instruction set
-// calls these inline functions, and a copy compiled for AVX-512 (whose uint64 to double conversion
-// alone is an AVX-512 instruction) must not stand in for another's. The numbers are the same in each.
+// calls these inline functions, and a copy compiled for AVX-512 (where g++ makes cos_2pi's std::floor
+// vrndscalesd, an AVX-512 instruction) must not stand in for another's. The numbers are the same in
+// each.
 namespace castnet {
 inline namespace CASTNET_SIMD_ISA {
 namespace rng {
