@@ -59,7 +59,7 @@ std::string model_name_problem(std::string_view s) {
   if (std::binary_search(std::begin(kLibraryNames), std::end(kLibraryNames), s))
     return "'" + std::string(s) + "' is declared at global scope by the C or POSIX library (a function, variable, type or macro), where the model's namespace would go";
   if (std::find(std::begin(kCompilerMacros), std::end(kCompilerMacros), s) != std::end(kCompilerMacros))
-    return "'" + std::string(s) + "' is a macro g++ predefines (as 1, with -std=gnu++20), so it cannot name the model's namespace";
+    return "'" + std::string(s) + "' is a macro g++ -std=gnu++20 predefines as 1 (linux and unix on Linux, i386 on 32-bit x86), so it cannot name the model's namespace";
   return {};
 }
 
