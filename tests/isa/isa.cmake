@@ -29,9 +29,24 @@ endforeach()
 target_compile_definitions(castnet_isa_probe_a PRIVATE CASTNET_SIMD_SCALAR)
 target_compile_options(castnet_isa_probe_b PRIVATE -mavx2 -mfma -mno-avx512f)
 
+# An exported header, compiled for AVX2 and for the baseline (SSE2 on x86-64), into objects it only
+# reads; at -O0, so that every inline function it holds is there, none inlined away.
+set(isa_export_units "")
+if(isa_link_x86)
+  foreach(unit IN ITEMS baseline avx2)
+    add_library(castnet_isa_export_${unit} OBJECT isa/link/export_unit.cpp)
+    target_include_directories(castnet_isa_export_${unit} PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/golden/expected)
+    target_link_libraries(castnet_isa_export_${unit} PRIVATE castnet_warnings)
+    target_compile_options(castnet_isa_export_${unit} PRIVATE -O0)
+    list(APPEND isa_export_units castnet_isa_export_${unit})
+    list(APPEND isa_link_defs "CASTNET_ISA_EXPORT_OBJECT_${unit}=\"$<TARGET_OBJECTS:castnet_isa_export_${unit}>\"")
+  endforeach()
+  target_compile_options(castnet_isa_export_avx2 PRIVATE -mavx2 -mfma)
+endif()
+
 castnet_test_folder(isa isa)
 target_link_libraries(castnet_isa_tests PRIVATE ${isa_link_units})
-add_dependencies(castnet_isa_tests castnet_isa_probe_a castnet_isa_probe_b)
+add_dependencies(castnet_isa_tests castnet_isa_probe_a castnet_isa_probe_b ${isa_export_units})
 target_compile_definitions(castnet_isa_tests PRIVATE ${isa_link_defs}
   CASTNET_ISA_LINK_SPEC="${CMAKE_CURRENT_SOURCE_DIR}/isa/specs/isa_link.toml" CASTNET_NM="${CMAKE_NM}")
 if(isa_link_x86)

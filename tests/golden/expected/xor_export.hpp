@@ -2578,7 +2578,10 @@ void softmax(const T* y, std::size_t n, T* out) noexcept {
 #include <cstdint>
 #include <cstring>
 
+// In the instruction set's namespace, as the kernels above: this header compiled for two instruction
+// sets in one program (for a choice at run time) keeps two copies of these inline functions apart.
 namespace xor_net {
+inline namespace CASTNET_SIMD_ISA {
 
 using real = float;
 
@@ -2697,6 +2700,7 @@ inline void predict_batch(const float* x, float* y, std::size_t n) noexcept {
   for (std::size_t first = 0; first < n; first += kBatch)
     detail::forward_rows(detail::Params{}, x + first * kInputs, n - first < kBatch ? n - first : kBatch, y + first * kOutputs);
 }
+}  // namespace CASTNET_SIMD_ISA
 }  // namespace xor_net
 
 #pragma pop_macro("CASTNET_BUNDLED_ACTIVATION_HPP")
