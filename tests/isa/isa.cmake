@@ -21,13 +21,17 @@ foreach(arch IN LISTS isa_link_arches)
 endforeach()
 
 # The check's own test: probe.cpp compiled for two instruction sets, into objects it only reads.
-foreach(probe IN ITEMS a b)
-  add_library(castnet_isa_probe_${probe} OBJECT isa/link/probe.cpp)
-  target_link_libraries(castnet_isa_probe_${probe} PRIVATE castnet_simd castnet_warnings)
-  list(APPEND isa_link_defs "CASTNET_ISA_PROBE_OBJECT_${probe}=\"$<TARGET_OBJECTS:castnet_isa_probe_${probe}>\"")
-endforeach()
-target_compile_definitions(castnet_isa_probe_a PRIVATE CASTNET_SIMD_SCALAR)
-target_compile_options(castnet_isa_probe_b PRIVATE -mavx2 -mfma -mno-avx512f)
+set(isa_probe_units "")
+if(isa_link_x86)
+  foreach(probe IN ITEMS a b)
+    add_library(castnet_isa_probe_${probe} OBJECT isa/link/probe.cpp)
+    target_link_libraries(castnet_isa_probe_${probe} PRIVATE castnet_simd castnet_warnings)
+    list(APPEND isa_probe_units castnet_isa_probe_${probe})
+    list(APPEND isa_link_defs "CASTNET_ISA_PROBE_OBJECT_${probe}=\"$<TARGET_OBJECTS:castnet_isa_probe_${probe}>\"")
+  endforeach()
+  target_compile_definitions(castnet_isa_probe_a PRIVATE CASTNET_SIMD_SCALAR)
+  target_compile_options(castnet_isa_probe_b PRIVATE -mavx2 -mfma -mno-avx512f)
+endif()
 
 # An exported header, compiled for AVX2 and for the baseline (SSE2 on x86-64), into objects it only
 # reads; at -O0, so that every inline function it holds is there, none inlined away.
@@ -46,10 +50,10 @@ endif()
 
 castnet_test_folder(isa isa)
 target_link_libraries(castnet_isa_tests PRIVATE ${isa_link_units})
-add_dependencies(castnet_isa_tests castnet_isa_probe_a castnet_isa_probe_b ${isa_export_units})
 target_compile_definitions(castnet_isa_tests PRIVATE ${isa_link_defs}
   CASTNET_ISA_LINK_SPEC="${CMAKE_CURRENT_SOURCE_DIR}/isa/specs/isa_link.toml" CASTNET_NM="${CMAKE_NM}")
 if(isa_link_x86)
+  add_dependencies(castnet_isa_tests ${isa_probe_units} ${isa_export_units})
   target_compile_definitions(castnet_isa_tests PRIVATE CASTNET_ISA_LINK_X86)
   foreach(arch IN LISTS isa_link_arches)
     target_compile_definitions(castnet_isa_link_${arch} PRIVATE CASTNET_ISA_LINK_X86)

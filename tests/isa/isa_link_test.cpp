@@ -10,7 +10,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <map>
 #include <random>
 #include <set>
 #include <sstream>
@@ -84,6 +83,7 @@ std::string lines(const std::vector<std::string>& v) {
 
 }  // namespace
 
+#if defined(CASTNET_ISA_LINK_X86)
 TEST_CASE("isa link: the shared-symbol check finds a weak symbol outside the per-ISA namespace") {
   const auto a = weak_symbols(CASTNET_ISA_PROBE_OBJECT_a), b = weak_symbols(CASTNET_ISA_PROBE_OBJECT_b);
   const auto both = shared(a, b);
@@ -98,6 +98,7 @@ TEST_CASE("isa link: the shared-symbol check finds a weak symbol outside the per
   CHECK(defines(a, "castnet::isa_scalar::losses::mse<float, 4ul, 2ul>") == 1);
   CHECK(defines(b, "castnet::isa_fma3_avx2_xsimd::losses::mse<float, 4ul, 2ul>") == 1);
 }
+#endif
 
 TEST_CASE("isa link: the objects of different instruction sets define no weak symbol in common") {
   const auto all = units();
