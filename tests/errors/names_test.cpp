@@ -103,7 +103,7 @@ TEST_CASE("names: a model named after a C, POSIX or compiler name is refused at 
   std::string uses;
   std::size_t refused = 0;
   for (const auto& name : kNames) {
-    // The file is named after the model (castnet import does so), whose header then is <name>.hpp.
+    // One spec per name; castnet-gen names the header after the model, <name>.hpp.
     const std::string file = "m_" + name + ".toml";
     const Outcome o = generate(dir, file, name, spec_named(name, {"fc"}), name, "1:8");
     if (!o.accepted) {
