@@ -668,8 +668,10 @@ class Importer {
   ImportedModel m_;
 };
 
-// The spec's name: the model file's name made an identifier ("LeNet-5.onnx" -> "lenet_5").
-std::string model_name(const std::filesystem::path& path) {
+// The spec's name: the model file's name made an identifier ("LeNet-5.onnx" -> "lenet_5"). A name
+// the C library or the compiler holds ("log.onnx") cannot be a namespace: it gets "_model"
+// appended, and a note says so.
+std::string model_name(const std::filesystem::path& path, std::vector<std::string>& notes) {
   std::string s;
   for (char c : path.stem().string()) {
     const char l = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
@@ -678,14 +680,21 @@ std::string model_name(const std::filesystem::path& path) {
   }
   if (s.size() > ir::kMaxIdentifierLength) s.resize(ir::kMaxIdentifierLength);
   while (!s.empty() && s.back() == '_') s.pop_back();
-  return ir::is_identifier(s) ? s : "imported";
+  if (!ir::is_identifier(s)) return "imported";
+  if (ir::is_model_name(s)) return s;
+  std::string named = s.substr(0, ir::kMaxIdentifierLength - 6);
+  while (named.back() == '_') named.pop_back();
+  named += "_model";
+  if (!ir::is_model_name(named)) return "imported";
+  notes.push_back("The model is named '" + named + "', not '" + s + "': " + ir::model_name_problem(s) + ".");
+  return named;
 }
 
 }  // namespace
 
 ImportedModel import_onnx(const std::filesystem::path& model) {
   ImportedModel m = Importer(model).run();
-  m.spec.graph.name = model_name(model);
+  m.spec.graph.name = model_name(model, m.notes);
   return m;
 }
 

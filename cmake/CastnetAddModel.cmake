@@ -28,9 +28,10 @@
 # The -mno-* flags cap the vector width even beside CASTNET_NATIVE's -march=native (GCC and Clang
 # let an explicit -m flag win over -march in any order); for a binary that runs on other machines,
 # configure castnet with -DCASTNET_NATIVE=OFF as well. The flags reach every file that links the
-# target, so models with different ARCH go into different targets (and translation units); the
-# runtime's kernels are named per instruction set and SIMD backend (kernels/simd_base.hpp), so they can
-# share a program.
+# target, so models with different ARCH go into different targets (and translation units); what is
+# compiled per instruction set (the runtime's kernels, losses, dropout and random numbers, and the
+# model's own functions) is named after it and the SIMD backend (kernels/simd_base.hpp), so they can
+# share a program, even models of one spec under one NAMESPACE.
 # Without ARCH the compile flags alone decide, as before.
 #
 # The header is <current binary dir>/castnet_generated/<name>/<name>.hpp. It is regenerated when

@@ -103,8 +103,8 @@ GenResult emit_header(const GenRequest& req) {
   std::string text;
   r.spec = load_spec(req.spec, &text, req.batch, req.limits);
   r.spec_sha256 = support::sha256_hex(text);
-  if (!req.ns.empty() && !ir::is_identifier(req.ns))
-    throw std::invalid_argument("--namespace '" + req.ns + "': " + ir::identifier_problem(req.ns));
+  if (!req.ns.empty() && !ir::is_model_name(req.ns))
+    throw std::invalid_argument("--namespace '" + req.ns + "': " + ir::model_name_problem(req.ns));
 
   r.header_text = req.weights.empty() ? training_text(r.spec.graph, req, r.spec_sha256)
                                       : export_text(r.spec.graph, req, r.spec_sha256);

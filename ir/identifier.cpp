@@ -26,6 +26,16 @@ constexpr std::string_view kReserved[] = {
     // names of castnet's own: namespaces the generated code refers to, and its API.
     "castnet", "std", "xsimd", "main", "real"};
 
+// Sorted, for binary_search (tools/library_names.sh writes it).
+constexpr std::string_view kLibraryNames[] = {
+#include "ir/library_names.inc"
+};
+static_assert(std::is_sorted(std::begin(kLibraryNames), std::end(kLibraryNames)));
+
+// GNU dialects (-std=gnu++20, the default without -std) predefine these as 1, on Linux and 32-bit
+// x86; `namespace linux {` is then `namespace 1 {`.
+constexpr std::string_view kCompilerMacros[] = {"i386", "linux", "unix"};
+
 }  // namespace
 
 std::string identifier_problem(std::string_view s, std::size_t max_length) {
@@ -40,6 +50,16 @@ std::string identifier_problem(std::string_view s, std::size_t max_length) {
     return "a name must not start or end with '_' or contain \"__\" (reserved in C++)";
   if (std::find(std::begin(kReserved), std::end(kReserved), s) != std::end(kReserved))
     return "'" + std::string(s) + "' is a C++ keyword or a name castnet reserves";
+  return {};
+}
+
+std::string model_name_problem(std::string_view s) {
+  if (std::string problem = identifier_problem(s); !problem.empty()) return problem;
+  if (s == "detail") return "'detail' is the namespace inside every model's, which a model of that name would hide";
+  if (std::binary_search(std::begin(kLibraryNames), std::end(kLibraryNames), s))
+    return "'" + std::string(s) + "' is declared at global scope by the C or POSIX library (a function, variable, type or macro), where the model's namespace would go";
+  if (std::find(std::begin(kCompilerMacros), std::end(kCompilerMacros), s) != std::end(kCompilerMacros))
+    return "'" + std::string(s) + "' is a macro g++ -std=gnu++20 predefines as 1 (linux and unix on Linux, i386 on 32-bit x86), so it cannot name the model's namespace";
   return {};
 }
 

@@ -19,4 +19,13 @@ inline constexpr std::size_t kMaxLayerNameLength = 48;
 std::string identifier_problem(std::string_view s, std::size_t max_length = kMaxIdentifierLength);
 inline bool is_identifier(std::string_view s) { return identifier_problem(s).empty(); }
 
+// Empty if `s` may name a model, else the rule it breaks. The model's name is a namespace at
+// global scope, where the C library, POSIX and the compiler have names of their own: on top of
+// identifier_problem's rule, it must not be one the C and POSIX headers declare there or define as
+// a macro (log, select, errno, stdin, ...: library_names.inc) nor a macro g++ -std=gnu++ predefines
+// (linux, unix, i386), nor `detail`, the namespace inside a model's. Layer names need no such rule:
+// they only ever appear with a suffix.
+std::string model_name_problem(std::string_view s);
+inline bool is_model_name(std::string_view s) { return model_name_problem(s).empty(); }
+
 }  // namespace castnet::ir

@@ -134,6 +134,13 @@ class Reader {
     return s.get();
   }
 
+  // The model's name, a namespace at global scope: the identifier rule and more (ir/identifier.hpp).
+  std::string model_name(const toml::value<std::string>& s) const {
+    const std::string problem = ir::model_name_problem(s.get());
+    if (!problem.empty()) fail(pos_of(s.source()), "", "invalid name '" + printable(s.get()) + "': " + problem);
+    return s.get();
+  }
+
   // A spec string shown in a message: non-ASCII and control bytes as \xNN, long ones cut.
   static std::string printable(const std::string& s) { return castnet::printable(s, 80); }
 
@@ -513,7 +520,7 @@ Spec parse_spec_text(std::string_view text, const std::string& file, const ir::L
   ir::Graph& g = s.graph;
   g.spec_path = file;
   g.limits = limits;
-  g.name = r.identifier(*r.string(root, "name", "", {1, 1}, true), "");
+  g.name = r.model_name(*r.string(root, "name", "", {1, 1}, true));
 
   const toml::node* input = root.get("input");
   if (!input) fail(file, {1, 1}, "", "missing required key 'input' (the shape of one sample, e.g. input = [784])");

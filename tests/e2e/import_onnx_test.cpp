@@ -378,6 +378,26 @@ TEST_CASE("onnx import: the CLI writes a spec that castnet check takes and weigh
   CHECK(got.graph.batch == 32);
 }
 
+TEST_CASE("onnx import: a file named as the C library or the compiler names something gives a model name it can take") {
+  // log: a C library function; linux: a macro of GNU C++. Either would be a namespace beside it.
+  for (const std::string stem : {"log", "linux"}) {
+    TempDir dir;
+    std::mt19937 rng(4);
+    const Vec x = random_values(kSamples * 4, rng);
+    Vec want;
+    mlp(x, want).save(dir, stem + ".onnx");
+    const auto r = cli(dir, {"import", stem + ".onnx", "-o", "m.toml"});
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    CHECK_THAT(r.out, Contains("m.toml: " + stem + "_model, 3 layers"));
+    CHECK_THAT(r.out, Contains("The model is named '" + stem + "_model', not '" + stem + "': '" + stem + "' is "));
+    const Imported got = run_imported(dir, dir / "m.toml", dir / "m.safetensors", x);
+    CHECK(got.graph.name == stem + "_model");
+    CHECK_THAT(got.spec_text, Contains("# The model is named '" + stem + "_model'"));
+    require_close(got.outputs, want);
+  }
+}
+
 TEST_CASE("onnx import: a ConvNet of Conv with padding and stride, Relu, MaxPool, Flatten and Gemm") {
   TempDir dir;
   std::mt19937 rng(3);

@@ -13,7 +13,15 @@
 #include <span>
 #include <utility>
 
-namespace castnet::rng {
+#include <castnet/kernels/simd_base.hpp>
+
+// In the instruction set's namespace (kernels/simd_base.hpp): generated code of any instruction set
+// calls these inline functions, and a copy compiled for AVX-512 (where g++ makes cos_2pi's std::floor
+// vrndscalesd, an AVX-512 instruction) must not stand in for another's. The numbers are the same in
+// each.
+namespace castnet {
+inline namespace CASTNET_SIMD_ISA {
+namespace rng {
 
 // Stream offsets, so that initialisation (stream = tensor index) and shuffling (stream = epoch)
 // never draw from the same sequence.
@@ -155,4 +163,6 @@ inline bool dropout_keep(std::uint64_t base, std::uint64_t i, std::uint32_t thre
   return (SplitMix64::mix(base + i * 0x9E3779B97F4A7C15u) >> 40) >= threshold;
 }
 
-}  // namespace castnet::rng
+}  // namespace rng
+}  // namespace CASTNET_SIMD_ISA
+}  // namespace castnet

@@ -17,7 +17,11 @@
 
 static_assert(CASTNET_RUNTIME_ABI == 2, "model local_names was generated for castnet runtime ABI 2: regenerate it");
 
+// Everything below in the instruction set's namespace (castnet/kernels/simd_base.hpp), as castnet's
+// kernels: this spec generated for two instruction sets can share a program, each copy of these
+// inline functions apart from the other's.
 namespace local_names {
+inline namespace CASTNET_SIMD_ISA {
 
 using real = float;
 
@@ -520,4 +524,5 @@ struct Model {
   }
 };
 
+}  // namespace CASTNET_SIMD_ISA
 }  // namespace local_names

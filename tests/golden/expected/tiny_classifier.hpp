@@ -17,7 +17,11 @@
 
 static_assert(CASTNET_RUNTIME_ABI == 2, "model tiny_classifier was generated for castnet runtime ABI 2: regenerate it");
 
+// Everything below in the instruction set's namespace (castnet/kernels/simd_base.hpp), as castnet's
+// kernels: this spec generated for two instruction sets can share a program, each copy of these
+// inline functions apart from the other's.
 namespace tiny_classifier {
+inline namespace CASTNET_SIMD_ISA {
 
 using real = float;
 
@@ -219,4 +223,5 @@ struct Model {
   }
 };
 
+}  // namespace CASTNET_SIMD_ISA
 }  // namespace tiny_classifier

@@ -16,7 +16,11 @@
 
 static_assert(CASTNET_RUNTIME_ABI == 2, "model xor_net was generated for castnet runtime ABI 2: regenerate it");
 
+// Everything below in the instruction set's namespace (castnet/kernels/simd_base.hpp), as castnet's
+// kernels: this spec generated for two instruction sets can share a program, each copy of these
+// inline functions apart from the other's.
 namespace xor_net {
+inline namespace CASTNET_SIMD_ISA {
 
 using real = float;
 
@@ -252,4 +256,5 @@ struct Model {
   }
 };
 
+}  // namespace CASTNET_SIMD_ISA
 }  // namespace xor_net

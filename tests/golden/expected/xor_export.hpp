@@ -192,15 +192,16 @@
 #define CASTNET_BUNDLED_SIMD_BASE_HPP
 // What every SIMD backend starts from (simd_xsimd.hpp, simd_vecext.hpp, simd_scalar.hpp).
 //
-// CASTNET_SIMD_ISA: the name of the inline namespace that holds everything whose meaning depends on
-// the vector width and the SIMD backend (castnet::CASTNET_SIMD_ISA::simd, ::kernels and the layer
-// kernels). The kernels are inline templates: two translation units built for different instruction
-// sets or backends (a scalar model beside an AVX-512 one, the xsimd kernels of training beside the
-// vector-extension kernels of an exported header) would otherwise define the same instantiation
-// twice, differently, and the linker would keep one of them. The name is isa_<target>_<backend>
-// (isa_avx512bw_xsimd, isa_fma3_avx2_vecext, ...), or isa_scalar. Units of one instruction set built
-// with different extra flags (-march=native beside -mavx512f ...) still share names; their kernels
-// are the same code at the same width.
+// CASTNET_SIMD_ISA: the name of the inline namespace that holds everything compiled per instruction
+// set (castnet::CASTNET_SIMD_ISA::simd, ::kernels and the layer kernels; the losses, dropout, outputs
+// and castnet/rng.hpp; a generated model's functions, in <model>::CASTNET_SIMD_ISA). They are inline
+// functions and templates: two translation units built for different instruction sets or backends
+// (a scalar model beside an AVX-512 one, the xsimd kernels of training beside the vector-extension
+// kernels of an exported header) would otherwise define the same function twice, differently, and
+// the linker would keep one of them. The name is isa_<target>_<backend> (isa_avx512bw_xsimd,
+// isa_fma3_avx2_vecext, ...), or isa_scalar. Units of one instruction set built with different extra
+// flags (-march=native beside -mavx512f ...) still share names; their kernels are the same code at
+// the same width.
 
 #include <cstdint>
 
@@ -439,15 +440,16 @@ inline one_lane<double> double_math(one_lane<double> x) noexcept {
 #define CASTNET_BUNDLED_SIMD_BASE_HPP
 // What every SIMD backend starts from (simd_xsimd.hpp, simd_vecext.hpp, simd_scalar.hpp).
 //
-// CASTNET_SIMD_ISA: the name of the inline namespace that holds everything whose meaning depends on
-// the vector width and the SIMD backend (castnet::CASTNET_SIMD_ISA::simd, ::kernels and the layer
-// kernels). The kernels are inline templates: two translation units built for different instruction
-// sets or backends (a scalar model beside an AVX-512 one, the xsimd kernels of training beside the
-// vector-extension kernels of an exported header) would otherwise define the same instantiation
-// twice, differently, and the linker would keep one of them. The name is isa_<target>_<backend>
-// (isa_avx512bw_xsimd, isa_fma3_avx2_vecext, ...), or isa_scalar. Units of one instruction set built
-// with different extra flags (-march=native beside -mavx512f ...) still share names; their kernels
-// are the same code at the same width.
+// CASTNET_SIMD_ISA: the name of the inline namespace that holds everything compiled per instruction
+// set (castnet::CASTNET_SIMD_ISA::simd, ::kernels and the layer kernels; the losses, dropout, outputs
+// and castnet/rng.hpp; a generated model's functions, in <model>::CASTNET_SIMD_ISA). They are inline
+// functions and templates: two translation units built for different instruction sets or backends
+// (a scalar model beside an AVX-512 one, the xsimd kernels of training beside the vector-extension
+// kernels of an exported header) would otherwise define the same function twice, differently, and
+// the linker would keep one of them. The name is isa_<target>_<backend> (isa_avx512bw_xsimd,
+// isa_fma3_avx2_vecext, ...), or isa_scalar. Units of one instruction set built with different extra
+// flags (-march=native beside -mavx512f ...) still share names; their kernels are the same code at
+// the same width.
 
 #include <cstdint>
 
@@ -522,15 +524,16 @@ enum class fn : std::uint8_t { exp, expm1, log1p, erfc, tanh };
 #define CASTNET_BUNDLED_SIMD_BASE_HPP
 // What every SIMD backend starts from (simd_xsimd.hpp, simd_vecext.hpp, simd_scalar.hpp).
 //
-// CASTNET_SIMD_ISA: the name of the inline namespace that holds everything whose meaning depends on
-// the vector width and the SIMD backend (castnet::CASTNET_SIMD_ISA::simd, ::kernels and the layer
-// kernels). The kernels are inline templates: two translation units built for different instruction
-// sets or backends (a scalar model beside an AVX-512 one, the xsimd kernels of training beside the
-// vector-extension kernels of an exported header) would otherwise define the same instantiation
-// twice, differently, and the linker would keep one of them. The name is isa_<target>_<backend>
-// (isa_avx512bw_xsimd, isa_fma3_avx2_vecext, ...), or isa_scalar. Units of one instruction set built
-// with different extra flags (-march=native beside -mavx512f ...) still share names; their kernels
-// are the same code at the same width.
+// CASTNET_SIMD_ISA: the name of the inline namespace that holds everything compiled per instruction
+// set (castnet::CASTNET_SIMD_ISA::simd, ::kernels and the layer kernels; the losses, dropout, outputs
+// and castnet/rng.hpp; a generated model's functions, in <model>::CASTNET_SIMD_ISA). They are inline
+// functions and templates: two translation units built for different instruction sets or backends
+// (a scalar model beside an AVX-512 one, the xsimd kernels of training beside the vector-extension
+// kernels of an exported header) would otherwise define the same function twice, differently, and
+// the linker would keep one of them. The name is isa_<target>_<backend> (isa_avx512bw_xsimd,
+// isa_fma3_avx2_vecext, ...), or isa_scalar. Units of one instruction set built with different extra
+// flags (-march=native beside -mavx512f ...) still share names; their kernels are the same code at
+// the same width.
 
 #include <cstdint>
 
@@ -1078,15 +1081,16 @@ inline vecext<double, Bytes> double_math(const vecext<double, Bytes>& x) noexcep
 #define CASTNET_BUNDLED_SIMD_BASE_HPP
 // What every SIMD backend starts from (simd_xsimd.hpp, simd_vecext.hpp, simd_scalar.hpp).
 //
-// CASTNET_SIMD_ISA: the name of the inline namespace that holds everything whose meaning depends on
-// the vector width and the SIMD backend (castnet::CASTNET_SIMD_ISA::simd, ::kernels and the layer
-// kernels). The kernels are inline templates: two translation units built for different instruction
-// sets or backends (a scalar model beside an AVX-512 one, the xsimd kernels of training beside the
-// vector-extension kernels of an exported header) would otherwise define the same instantiation
-// twice, differently, and the linker would keep one of them. The name is isa_<target>_<backend>
-// (isa_avx512bw_xsimd, isa_fma3_avx2_vecext, ...), or isa_scalar. Units of one instruction set built
-// with different extra flags (-march=native beside -mavx512f ...) still share names; their kernels
-// are the same code at the same width.
+// CASTNET_SIMD_ISA: the name of the inline namespace that holds everything compiled per instruction
+// set (castnet::CASTNET_SIMD_ISA::simd, ::kernels and the layer kernels; the losses, dropout, outputs
+// and castnet/rng.hpp; a generated model's functions, in <model>::CASTNET_SIMD_ISA). They are inline
+// functions and templates: two translation units built for different instruction sets or backends
+// (a scalar model beside an AVX-512 one, the xsimd kernels of training beside the vector-extension
+// kernels of an exported header) would otherwise define the same function twice, differently, and
+// the linker would keep one of them. The name is isa_<target>_<backend> (isa_avx512bw_xsimd,
+// isa_fma3_avx2_vecext, ...), or isa_scalar. Units of one instruction set built with different extra
+// flags (-march=native beside -mavx512f ...) still share names; their kernels are the same code at
+// the same width.
 
 #include <cstdint>
 
@@ -1161,15 +1165,16 @@ enum class fn : std::uint8_t { exp, expm1, log1p, erfc, tanh };
 #define CASTNET_BUNDLED_SIMD_BASE_HPP
 // What every SIMD backend starts from (simd_xsimd.hpp, simd_vecext.hpp, simd_scalar.hpp).
 //
-// CASTNET_SIMD_ISA: the name of the inline namespace that holds everything whose meaning depends on
-// the vector width and the SIMD backend (castnet::CASTNET_SIMD_ISA::simd, ::kernels and the layer
-// kernels). The kernels are inline templates: two translation units built for different instruction
-// sets or backends (a scalar model beside an AVX-512 one, the xsimd kernels of training beside the
-// vector-extension kernels of an exported header) would otherwise define the same instantiation
-// twice, differently, and the linker would keep one of them. The name is isa_<target>_<backend>
-// (isa_avx512bw_xsimd, isa_fma3_avx2_vecext, ...), or isa_scalar. Units of one instruction set built
-// with different extra flags (-march=native beside -mavx512f ...) still share names; their kernels
-// are the same code at the same width.
+// CASTNET_SIMD_ISA: the name of the inline namespace that holds everything compiled per instruction
+// set (castnet::CASTNET_SIMD_ISA::simd, ::kernels and the layer kernels; the losses, dropout, outputs
+// and castnet/rng.hpp; a generated model's functions, in <model>::CASTNET_SIMD_ISA). They are inline
+// functions and templates: two translation units built for different instruction sets or backends
+// (a scalar model beside an AVX-512 one, the xsimd kernels of training beside the vector-extension
+// kernels of an exported header) would otherwise define the same function twice, differently, and
+// the linker would keep one of them. The name is isa_<target>_<backend> (isa_avx512bw_xsimd,
+// isa_fma3_avx2_vecext, ...), or isa_scalar. Units of one instruction set built with different extra
+// flags (-march=native beside -mavx512f ...) still share names; their kernels are the same code at
+// the same width.
 
 #include <cstdint>
 
@@ -1541,15 +1546,16 @@ inline xsimd::batch<double, A> double_math(const xsimd::batch<double, A>& x) noe
 #define CASTNET_BUNDLED_SIMD_BASE_HPP
 // What every SIMD backend starts from (simd_xsimd.hpp, simd_vecext.hpp, simd_scalar.hpp).
 //
-// CASTNET_SIMD_ISA: the name of the inline namespace that holds everything whose meaning depends on
-// the vector width and the SIMD backend (castnet::CASTNET_SIMD_ISA::simd, ::kernels and the layer
-// kernels). The kernels are inline templates: two translation units built for different instruction
-// sets or backends (a scalar model beside an AVX-512 one, the xsimd kernels of training beside the
-// vector-extension kernels of an exported header) would otherwise define the same instantiation
-// twice, differently, and the linker would keep one of them. The name is isa_<target>_<backend>
-// (isa_avx512bw_xsimd, isa_fma3_avx2_vecext, ...), or isa_scalar. Units of one instruction set built
-// with different extra flags (-march=native beside -mavx512f ...) still share names; their kernels
-// are the same code at the same width.
+// CASTNET_SIMD_ISA: the name of the inline namespace that holds everything compiled per instruction
+// set (castnet::CASTNET_SIMD_ISA::simd, ::kernels and the layer kernels; the losses, dropout, outputs
+// and castnet/rng.hpp; a generated model's functions, in <model>::CASTNET_SIMD_ISA). They are inline
+// functions and templates: two translation units built for different instruction sets or backends
+// (a scalar model beside an AVX-512 one, the xsimd kernels of training beside the vector-extension
+// kernels of an exported header) would otherwise define the same function twice, differently, and
+// the linker would keep one of them. The name is isa_<target>_<backend> (isa_avx512bw_xsimd,
+// isa_fma3_avx2_vecext, ...), or isa_scalar. Units of one instruction set built with different extra
+// flags (-march=native beside -mavx512f ...) still share names; their kernels are the same code at
+// the same width.
 
 #include <cstdint>
 
@@ -2525,7 +2531,11 @@ void activation_backward(const T* z, const T* a, const T* da, T* dz, T alpha) no
 #include <cmath>
 #include <cstddef>
 
+
+// In the instruction set's namespace (simd_base.hpp): an export compiled twice, for two
+// instruction sets, must not share these.
 namespace castnet {
+inline namespace CASTNET_SIMD_ISA {
 namespace outputs {
 
 // σ(z) from e^-|z| ∈ (0, 1], so neither sign of z can overflow.
@@ -2560,6 +2570,7 @@ void softmax(const T* y, std::size_t n, T* out) noexcept {
 }
 
 }  // namespace outputs
+}  // namespace CASTNET_SIMD_ISA
 }  // namespace castnet
 #endif  // CASTNET_BUNDLED_OUTPUTS_HPP
 
@@ -2567,7 +2578,10 @@ void softmax(const T* y, std::size_t n, T* out) noexcept {
 #include <cstdint>
 #include <cstring>
 
+// In the instruction set's namespace, as the kernels above: this header compiled for two instruction
+// sets in one program (for a choice at run time) keeps two copies of these inline functions apart.
 namespace xor_net {
+inline namespace CASTNET_SIMD_ISA {
 
 using real = float;
 
@@ -2686,6 +2700,7 @@ inline void predict_batch(const float* x, float* y, std::size_t n) noexcept {
   for (std::size_t first = 0; first < n; first += kBatch)
     detail::forward_rows(detail::Params{}, x + first * kInputs, n - first < kBatch ? n - first : kBatch, y + first * kOutputs);
 }
+}  // namespace CASTNET_SIMD_ISA
 }  // namespace xor_net
 
 #pragma pop_macro("CASTNET_BUNDLED_ACTIVATION_HPP")

@@ -11,7 +11,11 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "castnet/kernels/simd_base.hpp"
+
+// In the instruction set's namespace, as every kernel (simd_base.hpp).
 namespace castnet {
+inline namespace CASTNET_SIMD_ISA {
 
 template <class T, std::size_t N>
 void dropout_forward(const T* x, T* out, T* mask, double rate, std::uint64_t key,
@@ -40,4 +44,5 @@ void dropout_identity(const T* x, T* out, T* mask) noexcept {
   }
 }
 
+}  // namespace CASTNET_SIMD_ISA
 }  // namespace castnet

@@ -12,8 +12,13 @@
 #include <cstddef>
 
 #include "castnet/kernels/outputs.hpp"
+#include "castnet/kernels/simd_base.hpp"
 
-namespace castnet::losses {
+// In the instruction set's namespace, as every kernel (simd_base.hpp): compiled for another
+// instruction set, the same instantiation is other code.
+namespace castnet {
+inline namespace CASTNET_SIMD_ISA {
+namespace losses {
 namespace detail {
 
 // Rows at or past n get a zero gradient. n > B is a caller bug; clamping keeps every access
@@ -107,4 +112,6 @@ T softmax_cross_entropy(const T* logits, const T* target, T* dy, std::size_t n) 
   return static_cast<T>(sum * scale);
 }
 
-}  // namespace castnet::losses
+}  // namespace losses
+}  // namespace CASTNET_SIMD_ISA
+}  // namespace castnet

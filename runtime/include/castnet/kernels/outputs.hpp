@@ -8,7 +8,12 @@
 #include <cmath>
 #include <cstddef>
 
+#include "castnet/kernels/simd_base.hpp"
+
+// In the instruction set's namespace (simd_base.hpp): an export compiled twice, for two
+// instruction sets, must not share these.
 namespace castnet {
+inline namespace CASTNET_SIMD_ISA {
 namespace outputs {
 
 // σ(z) from e^-|z| ∈ (0, 1], so neither sign of z can overflow.
@@ -43,4 +48,5 @@ void softmax(const T* y, std::size_t n, T* out) noexcept {
 }
 
 }  // namespace outputs
+}  // namespace CASTNET_SIMD_ISA
 }  // namespace castnet

@@ -1,14 +1,15 @@
 // What every SIMD backend starts from (simd_xsimd.hpp, simd_vecext.hpp, simd_scalar.hpp).
 //
-// CASTNET_SIMD_ISA: the name of the inline namespace that holds everything whose meaning depends on
-// the vector width and the SIMD backend (castnet::CASTNET_SIMD_ISA::simd, ::kernels and the layer
-// kernels). The kernels are inline templates: two translation units built for different instruction
-// sets or backends (a scalar model beside an AVX-512 one, the xsimd kernels of training beside the
-// vector-extension kernels of an exported header) would otherwise define the same instantiation
-// twice, differently, and the linker would keep one of them. The name is isa_<target>_<backend>
-// (isa_avx512bw_xsimd, isa_fma3_avx2_vecext, ...), or isa_scalar. Units of one instruction set built
-// with different extra flags (-march=native beside -mavx512f ...) still share names; their kernels
-// are the same code at the same width.
+// CASTNET_SIMD_ISA: the name of the inline namespace that holds everything compiled per instruction
+// set (castnet::CASTNET_SIMD_ISA::simd, ::kernels and the layer kernels; the losses, dropout, outputs
+// and castnet/rng.hpp; a generated model's functions, in <model>::CASTNET_SIMD_ISA). They are inline
+// functions and templates: two translation units built for different instruction sets or backends
+// (a scalar model beside an AVX-512 one, the xsimd kernels of training beside the vector-extension
+// kernels of an exported header) would otherwise define the same function twice, differently, and
+// the linker would keep one of them. The name is isa_<target>_<backend> (isa_avx512bw_xsimd,
+// isa_fma3_avx2_vecext, ...), or isa_scalar. Units of one instruction set built with different extra
+// flags (-march=native beside -mavx512f ...) still share names; their kernels are the same code at
+// the same width.
 #pragma once
 
 #include <cstdint>
