@@ -411,6 +411,8 @@ def replay(spec, args, out):
         raise SystemExit("torch_twin: replay: needs [train] shuffle = false, and no validation or input_noise")
     if opt.get("type") == "lbfgs" or any(layer["type"] == "dropout" for layer in spec["layer"]):
         raise SystemExit("torch_twin: replay: lbfgs and dropout are not replayed")
+    if spec["data"].get("targets", "labels") != "labels":
+        raise SystemExit("torch_twin: replay: autoencoders (targets = \"inputs\") are not replayed")
     twin = Twin(spec)
     tensors, _ = read_safetensors(args.init)
     twin.load_state_dict(tensors, strict=True)
