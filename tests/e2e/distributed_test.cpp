@@ -23,6 +23,7 @@
 
 #include "support/cli_sandbox.hpp"
 #include "support/process.hpp"
+#include "support/skip.hpp"
 
 #ifndef CASTNET_MPIEXEC
 #define CASTNET_MPIEXEC "mpirun"
@@ -172,7 +173,7 @@ TEST_CASE("cli threads: --threads N ends with the 1-thread weights, the same byt
 
 TEST_CASE("cli mpi: mpirun -np 2 ends with the single-process weights and rank 0 alone reports") {
   if (const std::string why = mpi_missing(); !why.empty()) {
-    WARN("skipped: " << why);
+    castnet::test::skip(why);
     return;
   }
   Cli cli;
@@ -203,7 +204,7 @@ TEST_CASE("cli mpi: mpirun -np 2 ends with the single-process weights and rank 0
 
 TEST_CASE("cli mpi: a rank killed mid-run ends the job, and its intact checkpoint resumes under mpirun") {
   if (const std::string why = mpi_missing(); !why.empty()) {
-    WARN("skipped: " << why);
+    castnet::test::skip(why);
     return;
   }
   Cli cli;

@@ -11,6 +11,12 @@ Its verbs take castnet's arguments and print what castnet prints:
   torch_twin.py train SPEC --data D.csv --out W [--seed S] [--steps N] [--lr LR]
       torch's default initialisation from the seed, N full-batch Adam steps, then W: the
       parameters, and the spec's input normalisation fitted on D in castnet's metadata
+  torch_twin.py replay SPEC... --init W0 --data D.csv --out DIR
+      `castnet train SPEC --init W0 --data D.csv` in torch, for each SPEC (one torch start for
+      many): the spec's optimizer, l2, clip_norm, schedule and warm-up over its epochs, in file
+      order (`shuffle = false`). Writes DIR/<SPEC's stem>.safetensors (the trained weights),
+      .predict.csv (what predict prints with them, for D's inputs) and .metrics.csv
+      ("epoch,loss,lr,clipped": metrics.csv's loss and lr, and the steps whose gradient was clipped)
 
 Inputs are normalised as castnet does (runtime/include/castnet/data/normalize.hpp): x' = (x - offset)
 * scale in double from float inputs, with the statistics in the weights' metadata. No package
@@ -21,6 +27,7 @@ import argparse
 import csv
 import json
 import math
+import pathlib
 import struct
 import tomllib
 
@@ -264,7 +271,11 @@ def normalize(x, metadata):
 
 def loss_of(kind, y, t):
     """castnet's losses are torch's with their default reductions; computed in double."""
-    y, t = y.double(), t.double()
+    return train_loss(kind, y.double(), t.double())
+
+
+def train_loss(kind, y, t):
+    """The loss in y's precision: castnet's train_step returns it in float."""
     if kind == "mse":
         return F.mse_loss(y, t)
     if kind == "binary_cross_entropy":
@@ -282,23 +293,25 @@ def load_twin(spec, weights):
     return twin.eval(), metadata
 
 
-def predict(spec, args):
-    twin, metadata = load_twin(spec, args.weights)
-    x, _ = read_csv(args.input, spec.get("data", {}).get("labels", []))
+def predictions(spec, twin, x, metadata):
+    """What castnet predict prints for inputs x (before normalisation): a header, then rows."""
     with torch.no_grad():
         y = twin(normalize(x, metadata)).double()
     kind = spec["loss"]["type"]
     if kind == "mse":
-        print(",".join(f"y{k}" for k in range(y.shape[1])))
-        values = y
+        header, values = [f"y{k}" for k in range(y.shape[1])], y
     elif kind == "binary_cross_entropy":
-        print(",".join(f"p{k}" for k in range(y.shape[1])))
-        values = torch.sigmoid(y)
+        header, values = [f"p{k}" for k in range(y.shape[1])], torch.sigmoid(y)
     else:
-        print(",".join(f"p{k}" for k in range(y.shape[1])) + ",class")
+        header = [f"p{k}" for k in range(y.shape[1])] + ["class"]
         values = torch.cat([torch.softmax(y, 1), y.argmax(1, keepdim=True).double()], 1)
-    for row in values.tolist():
-        print(",".join(f"{v:.9g}" for v in row))
+    return "".join(",".join(row) + "\n" for row in [header] + [[f"{v:.9g}" for v in r] for r in values.tolist()])
+
+
+def predict(spec, args):
+    twin, metadata = load_twin(spec, args.weights)
+    x, _ = read_csv(args.input, spec.get("data", {}).get("labels", []))
+    print(predictions(spec, twin, x, metadata), end="")
 
 
 def evaluate(spec, args):
@@ -329,6 +342,127 @@ def train(spec, args):
     write_safetensors(args.out, twin.state_dict(), metadata)
 
 
+class HandMomentum(torch.optim.Optimizer):
+    """castnet's momentum forms that torch.optim lacks (specs/README.md, v0 = 0):
+    ema: v <- mu*v + (1 - mu)*g, p <- p - lr*v;  classic: v <- mu*v - lr*g, p <- p + v."""
+
+    def __init__(self, params, lr, momentum, form):
+        super().__init__(params, {"lr": lr, "momentum": momentum, "form": form})
+
+    @torch.no_grad()
+    def step(self):
+        for group in self.param_groups:
+            lr, mu = group["lr"], group["momentum"]
+            for p in group["params"]:
+                v = self.state[p].setdefault("v", torch.zeros_like(p))
+                if group["form"] == "ema":
+                    v.mul_(mu).add_(p.grad, alpha=1 - mu)
+                    p.add_(v, alpha=-lr)
+                else:
+                    v.mul_(mu).add_(p.grad, alpha=-lr)
+                    p.add_(v)
+
+
+def optimizer_of(opt, params):
+    """The spec's [optimizer] as torch.optim's class with castnet's defaults (specs/README.md)."""
+    kind = opt.get("type", "sgd")
+    lr = opt.get("lr", 0.001 if kind in ("adam", "adamw") else 0.01)
+    mu, eps, betas = opt.get("momentum", 0.9), opt.get("eps", 1e-8), (opt.get("beta1", 0.9), opt.get("beta2", 0.999))
+    if kind == "sgd":
+        return torch.optim.SGD(params, lr)
+    if kind == "momentum" and opt.get("form", "torch") == "torch":
+        return torch.optim.SGD(params, lr, momentum=mu)
+    if kind == "momentum":
+        return HandMomentum(params, lr, mu, opt["form"])
+    if kind == "nesterov":
+        return torch.optim.SGD(params, lr, momentum=mu, nesterov=True)
+    if kind == "rmsprop":
+        return torch.optim.RMSprop(params, lr, alpha=opt.get("alpha", 0.99), eps=eps)
+    if kind == "adam":
+        return torch.optim.Adam(params, lr, betas=betas, eps=eps)
+    if kind == "adamw":
+        return torch.optim.AdamW(params, lr, betas=betas, eps=eps, weight_decay=opt.get("weight_decay", 0.01))
+    raise SystemExit(f"torch_twin: replay: optimizer '{kind}' is not replayed")
+
+
+def decay_of(schedule, lr, epochs):
+    """The schedule's per-epoch decay as torch's scheduler computes it, driving an optimizer of its
+    own whose lr is read each epoch (castnet's warm-up then multiplies it per step)."""
+    holder = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr)
+    kind, s = schedule.get("type", "constant"), torch.optim.lr_scheduler
+    if kind == "step":
+        return holder, s.StepLR(holder, schedule.get("step_size", 10), schedule.get("gamma", 0.1))
+    if kind == "exponential":
+        return holder, s.ExponentialLR(holder, schedule.get("gamma", 0.95))
+    if kind == "cosine":
+        return holder, s.CosineAnnealingLR(holder, epochs, schedule.get("lr_min", 0.0))
+    decay = schedule.get("decay", 0.0) if kind == "inverse_time" else 0.0  # constant: no decay
+    return holder, s.LambdaLR(holder, lambda e: 1.0 / (1.0 + decay * e))
+
+
+def replay(spec, args, out):
+    """castnet's training loop (runtime/include/castnet/train/trainer.hpp) in torch: batches of
+    `batch` rows in file order, the last one partial; per step the mean loss over its rows, plus
+    l2/2 * sum of squares of the weights of rank >= 2, backward, clipping of the global gradient
+    norm, then the optimizer at lr = decay(epoch) * min(1, (step + 1) / (warmup * steps per epoch)).
+    An epoch's loss is the row-weighted mean of its steps' losses, each taken before its update."""
+    train_spec, opt = spec.get("train", {}), spec.get("optimizer", {})
+    if train_spec.get("shuffle", True) or train_spec.get("validation", 0) or train_spec.get("input_noise", 0):
+        raise SystemExit("torch_twin: replay: needs [train] shuffle = false, and no validation or input_noise")
+    if opt.get("type") == "lbfgs" or any(layer["type"] == "dropout" for layer in spec["layer"]):
+        raise SystemExit("torch_twin: replay: lbfgs and dropout are not replayed")
+    if spec["data"].get("targets", "labels") != "labels":
+        raise SystemExit("torch_twin: replay: autoencoders (targets = \"inputs\") are not replayed")
+    twin = Twin(spec)
+    tensors, _ = read_safetensors(args.init)
+    twin.load_state_dict(tensors, strict=True)
+    inputs, t = read_csv(args.data, spec["data"]["labels"])
+    stats = fit_normalization(spec["data"].get("normalize", "none"), inputs)
+    metadata = {}
+    if stats:
+        metadata = {"castnet_normalize": spec["data"]["normalize"],
+                    "castnet_normalize_offset": ",".join(repr(v) for v in stats[0]),
+                    "castnet_normalize_scale": ",".join(repr(v) for v in stats[1])}
+    x = normalize(inputs, metadata)
+
+    optimizer = optimizer_of(opt, twin.parameters())
+    schedule = opt.get("schedule", "constant")
+    schedule = {"type": schedule} if isinstance(schedule, str) else schedule
+    epochs, batch, rows = train_spec.get("epochs", 10), spec["batch"], x.shape[0]
+    steps_per_epoch = -(-rows // batch)
+    holder, decay = decay_of(schedule, optimizer.param_groups[0]["lr"], epochs)
+    warmup, l2, clip = schedule.get("warmup", 0), opt.get("l2", 0.0), opt.get("clip_norm", 0.0)
+    weights = [p for p in twin.parameters() if p.dim() >= 2]
+    step, metrics = 0, "epoch,loss,lr,clipped\n"
+    for epoch in range(1, epochs + 1):
+        loss_sum, clipped = 0.0, 0
+        for first in range(0, rows, batch):
+            lr = holder.param_groups[0]["lr"]
+            if warmup > 0:
+                lr *= min(1.0, (step + 1) / (warmup * steps_per_epoch))
+            for group in optimizer.param_groups:
+                group["lr"] = lr
+            optimizer.zero_grad()
+            xb, tb = x[first : first + batch], t[first : first + batch]
+            loss = train_loss(spec["loss"]["type"], twin(xb), tb)
+            if l2 > 0:
+                loss = loss + l2 / 2 * sum(w.pow(2).sum() for w in weights)
+            loss.backward()
+            if clip > 0 and torch.nn.utils.clip_grad_norm_(twin.parameters(), clip).item() > clip:
+                clipped += 1
+            optimizer.step()
+            step += 1
+            loss_sum += loss.item() * xb.shape[0]
+        metrics += f"{epoch},{loss_sum / rows!r},{lr!r},{clipped}\n"
+        holder.step()  # a no-op (no gradient), which torch wants before the scheduler's step
+        decay.step()
+    write_safetensors(f"{out}.safetensors", twin.state_dict(), metadata)
+    with open(f"{out}.predict.csv", "w") as f:
+        f.write(predictions(spec, twin.eval(), inputs, metadata))
+    with open(f"{out}.metrics.csv", "w") as f:
+        f.write(metrics)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     verbs = parser.add_subparsers(dest="verb", required=True)
@@ -347,13 +481,27 @@ def main():
     t.add_argument("--steps", type=int, default=20)
     t.add_argument("--lr", type=float, default=0.01)
     t.set_defaults(run=train)
+    r = verbs.add_parser("replay")
+    r.add_argument("--init", required=True)
+    r.add_argument("--data", required=True)
+    r.add_argument("--out", required=True)
+    r.set_defaults(run=replay)
     for v in (p, e, t):
         v.add_argument("spec")
+    r.add_argument("specs", nargs="+")
     args = parser.parse_args()
-    with open(args.spec, "rb") as f:
-        spec = tomllib.load(f)
     torch.set_num_threads(1)  # small nets; and the test suite shares the machine
-    args.run(spec, args)
+    if args.verb == "replay":
+        pathlib.Path(args.out).mkdir(parents=True, exist_ok=True)
+        for path in args.specs:
+            replay(load_spec(path), args, pathlib.Path(args.out) / pathlib.Path(path).stem)
+    else:
+        args.run(load_spec(args.spec), args)
+
+
+def load_spec(path):
+    with open(path, "rb") as f:
+        return tomllib.load(f)
 
 
 if __name__ == "__main__":
