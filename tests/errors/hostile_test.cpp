@@ -223,7 +223,8 @@ TEST_CASE("hostile: the castnet CLI takes --limit and CASTNET_LIMITS too") {
   const auto bad = run({"check", "units.toml", "--limit", "units=lots"});
   CHECK(bad.exit_code == 2);
   CHECK(first_line(bad.err) ==
-        "castnet check: --limit / limit units='lots': must be an integer from 1 to 16777216 (digits, 2^K or MeK)");
+        "castnet check: --limit / limit units='lots': must be an integer from 1 to 16777216 (digits, 2^K or MeK) "
+        "(castnet check --help lists the options)");
   CHECK(run({"train", "units.toml", "--limit", "nonsense=1", "--out", "run"}).exit_code == 2);
   CHECK_FALSE(fs::exists(dir.path() / "run"));
 }
