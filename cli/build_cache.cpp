@@ -23,7 +23,7 @@
 #include "emit/arch.hpp"
 #include "emit/code_writer.hpp"
 #include "support/files.hpp"
-#include "support/sha256.hpp"
+#include <castnet/io/sha256.hpp>
 
 namespace castnet::cli {
 namespace fs = std::filesystem;
@@ -117,17 +117,17 @@ std::string cache_key(const Toolchain& t, const Program& prog) {
                          CASTNET_VERSION_STRING + "\n";
   if (std::string_view(CASTNET_RUNNER_FLAGS).find("-march=native") != std::string_view::npos)
     material += "cpu:\n" + cpu_identity();
-  for (const auto& [name, text] : prog.files) material += name + support::sha256_hex(text);
+  for (const auto& [name, text] : prog.files) material += name + io::sha256_hex(text);
   std::vector<fs::path> dirs{t.include_dir};
   dirs.insert(dirs.end(), prog.include_dirs.begin(), prog.include_dirs.end());
   const fs::path cache = cache_root();
   for (const auto& dir : dirs)
     for (const auto& h : source_headers(dir, cache))
-      material += h.lexically_relative(dir).string() + support::sha256_hex(support::read_file(h));
-  material += support::sha256_hex(support::read_file(t.runtime_lib));
-  for (const auto& lib : prog.libs) material += support::sha256_hex(support::read_file(lib));
+      material += h.lexically_relative(dir).string() + io::sha256_hex(support::read_file(h));
+  material += io::sha256_hex(support::read_file(t.runtime_lib));
+  for (const auto& lib : prog.libs) material += io::sha256_hex(support::read_file(lib));
   material += "link:" + prog.link_flags + "\n";
-  return support::sha256_hex(material);
+  return io::sha256_hex(material);
 }
 
 std::string shell_quote(const std::string& s) {
