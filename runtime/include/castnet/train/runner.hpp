@@ -24,6 +24,7 @@
 #include <castnet/train/loss_outputs.hpp>
 #include <castnet/model.hpp>
 #include <castnet/data/normalize.hpp>
+#include <castnet/train/run_identity.hpp>
 #include <castnet/train/run_options.hpp>
 #include <castnet/train/trainer.hpp>
 #include <castnet/io/weights.hpp>
@@ -107,7 +108,7 @@ void run_train(const RunOptions& o, const Parallel& parallel) {
   out.resume = o.resume;
   out.live = ::isatty(STDOUT_FILENO) == 1;
   out.metadata = norm.metadata();
-  out.settings = resume_settings(o.train);
+  out.identity = run_identity(o, parallel.group ? parallel.group->size() : 1);
   log << "training " << M::kName << " on " << train_rows.rows << " rows"
       << (validation.rows ? ", validating on " + std::to_string(validation.rows) : std::string());
   const std::size_t ranks = parallel.group ? parallel.group->size() : 1;

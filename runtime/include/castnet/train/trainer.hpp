@@ -37,6 +37,7 @@
 #include <castnet/train/regularize.hpp>
 #include <castnet/rng.hpp>
 #include <castnet/train/schedule.hpp>
+#include <castnet/train/run_identity.hpp>
 #include <castnet/io/weights.hpp>
 
 #include <algorithm>
@@ -63,7 +64,7 @@ struct TrainOutput {
   bool resume = false;           // continue from dir's checkpoint
   bool live = false;             // a live progress bar (a terminal) rather than one line per epoch
   std::map<std::string, std::string> metadata;  // added to the weights file (normalisation)
-  std::string settings;          // the settings a resume must match (run_options.hpp)
+  RunIdentity identity;          // what a resume must match, and the ranks must agree on
 };
 
 inline std::filesystem::path weights_file(const std::filesystem::path& dir) { return dir / "weights.safetensors"; }
@@ -185,7 +186,7 @@ class Trainer {
     if (out_.resume && !resumed)
       log_ << "no checkpoint in " << out_.dir.string() << " to resume from: training from the start\n";
     if (resumed) {
-      load_checkpoint<M>(checkpoint_file(out_.dir), params_, buffers_, progress_, out_.settings);
+      load_checkpoint<M>(checkpoint_file(out_.dir), params_, buffers_, progress_, out_.identity);
       if (optimizer_) optimizer_->set_steps(progress_.optimizer_steps);
       if (lbfgs_) lbfgs_->set_steps(progress_.optimizer_steps);
       saved_epoch_ = progress_.epoch;
@@ -364,7 +365,7 @@ class Trainer {
         save_weights<M>(weights_file(out_.dir), params_, weights_meta(epoch));
         io::write_file_atomic(metrics_file(out_.dir), progress_.metrics.csv());
         write_curves(curves_file(out_.dir), progress_.metrics.epochs(), M::kName);
-        save_checkpoint<M>(checkpoint_file(out_.dir), params_, buffers_, progress_, out_.settings);
+        save_checkpoint<M>(checkpoint_file(out_.dir), params_, buffers_, progress_, out_.identity);
       } catch (const Error& e) {
         throw Error(std::string(e.what()) + "\ntraining stopped after epoch " + std::to_string(epoch) +
                     " (that file is as it was before); " + last_good());
