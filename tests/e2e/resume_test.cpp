@@ -124,8 +124,8 @@ TEST_CASE("cli resume: stopped, killed and resumed runs end with the weights of 
     CHECK_THAT(other.err, Contains("parts/checkpoint.safetensors: error: --resume: the checkpoint was trained with "
                                    "other settings (then, and now):\n  lr: 0.003 now 0.01\nresume with"));
     const std::string rows = data_csv();  // and its first row again
-    const std::size_t first = rows.find('\n') + 1;
-    const std::string more_rows = rows + rows.substr(first, rows.find('\n', first) + 1 - first);
+    const std::size_t row = rows.find('\n') + 1;
+    const std::string more_rows = rows + rows.substr(row, rows.find('\n', row) + 1 - row);
     write_file(cli / "other.csv", more_rows);
     const auto data = cli({"train", "net.toml", "--out", "parts", "--resume", "--data", "other.csv"});
     CHECK(data.exit_code == 1);
