@@ -73,7 +73,7 @@ std::unique_ptr<Collective> connect_mpi(int& argc, char**& argv) {
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Comm_size(MPI_COMM_WORLD, &size);
   if (provided < MPI_THREAD_FUNNELED) {
-    // Every rank of one MPI library gets the same level, so each one stops here.
+    // Every rank of one MPI library gets the same level: the first to see it ends the job.
     const char* const levels[] = {"MPI_THREAD_SINGLE", "MPI_THREAD_FUNNELED", "MPI_THREAD_SERIALIZED",
                                   "MPI_THREAD_MULTIPLE"};
     const std::string got = provided >= MPI_THREAD_SINGLE && provided <= MPI_THREAD_MULTIPLE

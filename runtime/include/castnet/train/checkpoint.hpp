@@ -3,8 +3,9 @@
 // leaves the previous checkpoint loadable. It holds the parameters ("params/<tensor>"), the
 // optimizer's buffers ("<buffer>/<tensor>"), the early-stopping best weights ("best/<tensor>"),
 // exactly (F64 for a double model), and in its metadata the counters, the metrics so far and what
-// identifies the run (run_identity.hpp: data files, workers, training settings). Shuffles, dropout masks and input noise are functions of (seed, epoch or
-// step), so counters are all the random state there is.
+// identifies the run (run_identity.hpp: data files, workers, training settings). Shuffles,
+// dropout masks and input noise are functions of (seed, epoch or step), so counters are all the
+// random state there is.
 #pragma once
 
 #include <castnet/error.hpp>
