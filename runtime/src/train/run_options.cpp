@@ -257,7 +257,7 @@ std::string run_usage(std::string_view program) {
   return "usage: " + p +
          " train --data F.csv|IMAGES.idx [--data-labels LABELS.idx] [--labels y[,y2...]] --out DIR\n"
          "         [--test F [--test-labels L]] [--init W.safetensors] [--resume 0|1]\n"
-         "         [--save-every SECONDS (0 = after every epoch)] [--threads N (1)] [--epochs N]" + settings + "\n"
+         "         [--save-every SECONDS (1; 0 = after every epoch)] [--threads N (1)] [--epochs N]" + settings + "\n"
          "       " + p + " eval --weights W.safetensors --data F [--data-labels L] [--labels y[,y2...]]\n"
          "         [--autoencoder 0|1] [--images OUT.png]\n"
          "       " + p + " predict --weights W.safetensors --input F.csv [--labels y[,y2...]]\n"

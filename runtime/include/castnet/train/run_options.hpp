@@ -39,7 +39,7 @@ struct RunOptions {
   std::filesystem::path images;       // eval: --images PNG of inputs beside outputs (autoencoders)
   std::vector<std::string> labels;    // --labels a,b (CSV label columns)
   TrainConfig train;                  // train: every training setting
-  double save_every = 0.0;            // --save-every: seconds between saves; 0: every epoch (trainer.hpp)
+  double save_every = 1.0;            // --save-every: seconds between saves; 0: every epoch (trainer.hpp)
   bool resume = false;                // --resume 1: continue from --out's checkpoint
   std::size_t threads = 1;            // --threads: share each batch among this many threads
 };

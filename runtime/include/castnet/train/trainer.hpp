@@ -5,10 +5,11 @@
 // train_step (dropout key step_key(seed, step)), the L2 penalty, gradient clipping, and the
 // optimizer at the scheduled learning rate. L-BFGS instead takes one full-batch iteration per epoch.
 //
-// After every epoch (with save_every > 0 seconds, only once that long has passed since the last
-// save, and always after the last epoch) the weights, metrics.csv, curves.svg and, last, a
-// checkpoint are written atomically, so that a kill loses at most the epoch in progress (and, with
-// save_every > 0, the epochs of the last save_every seconds);
+// After an epoch (once `save_every` seconds have passed since the last save, and always after the
+// last epoch) the weights, metrics.csv, curves.svg and, last, a checkpoint are written atomically,
+// so a kill loses the epoch in progress and the epochs completed since the last save, which all
+// ended within save_every seconds of it. Not every epoch by default: a save fsyncs four files,
+// tens of milliseconds, which would dwarf epochs of a millisecond;
 // a write that fails stops training with a castnet::Error naming the file and the last good
 // checkpoint. With
 // --resume the checkpoint restores parameters, optimizer state, counters and metrics, and the run
@@ -66,7 +67,7 @@ namespace castnet {
 // Where and how train() writes, besides the training settings.
 struct TrainOutput {
   std::filesystem::path dir;     // receives the files named below
-  double save_every = 0.0;       // seconds between saves; 0 saves after every epoch
+  double save_every = 1.0;       // seconds between saves; 0 saves after every epoch
   bool resume = false;           // continue from dir's checkpoint
   bool live = false;             // a live progress bar (a terminal) rather than one line per epoch
   std::map<std::string, std::string> metadata;  // added to the weights file (normalisation)
