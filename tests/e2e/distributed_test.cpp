@@ -3,8 +3,9 @@
 // run of the same global batch (to float rounding), and the same split gives the same bytes. Under
 // MPI one rank reports, a rank killed with SIGKILL ends the whole job with a non-zero exit and a
 // message, the checkpoint left behind is intact, and --resume under mpirun finishes the run with
-// the bytes of a run that was never stopped. The MPI cases skip visibly (a warning) where castnet
-// was built without MPI or mpirun is missing.
+// the bytes of a run that was never stopped. Ranks that do not run the same training (other data,
+// other --epochs) stop before the first step with a message naming them. The MPI cases skip
+// visibly (a warning) where castnet was built without MPI or mpirun is missing.
 #include <catch2/catch.hpp>
 
 #include <castnet/io/safetensors.hpp>
@@ -245,4 +246,56 @@ TEST_CASE("cli mpi: a rank killed mid-run ends the job, and its intact checkpoin
   const auto whole = cli.mpirun(2, {"train", "net.toml", "--out", "whole", "--epochs", target});
   REQUIRE(whole.exit_code == 0);
   CHECK(read_file(cli / "killed/weights.safetensors") == read_file(cli / "whole/weights.safetensors"));
+}
+
+TEST_CASE("cli mpi: ranks started with other data or other --epochs are refused before the first step, naming them") {
+  if (const std::string why = mpi_missing(); !why.empty()) {
+    WARN("skipped: " << why);
+    return;
+  }
+  Cli cli;
+  std::string other = data_csv();  // and its first row again
+  const std::size_t first = other.find('\n') + 1;
+  other += other.substr(first, other.find('\n', first) + 1 - first);
+  write_file(cli / "other.csv", other);
+  // mpirun's two-program form: rank 0 runs `castnet train net.toml --out OUT`, rank 1 the same with
+  // `rank1` appended. A job that hangs is killed after `limit` and fails the test.
+  const auto job = [&](const std::string& out, const std::vector<std::string>& rank1, int limit_s) {
+    std::vector<std::string> args = {CASTNET_MPIEXEC, "--oversubscribe", "-np", "1", CASTNET_CLI_EXE, "train",
+                                     "net.toml",      "--out",          out,  ":",   "-np",           "1",
+                                     CASTNET_CLI_EXE, "train",          "net.toml", "--out", out};
+    args.insert(args.end(), rank1.begin(), rank1.end());
+    const pid_t pid = castnet::test::spawn(args, cli / (out + ".out"), cli / (out + ".err"), cli.dir.path(), cli.env);
+    REQUIRE(pid > 0);
+    int code = -1;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(limit_s);
+    while (!castnet::test::has_exited(pid, code)) {
+      if (std::chrono::steady_clock::now() > deadline) {
+        ::kill(pid, SIGKILL);
+        castnet::test::wait_exit(pid);
+        FAIL("the job " << out << " still ran after " << limit_s << " s: a hang");
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return castnet::test::Result{code, read_file(cli / (out + ".out")), read_file(cli / (out + ".err"))};
+  };
+  // Ranks that agree train (this also compiles the runner, which the two jobs below then share).
+  const auto same = job("same", {}, 600);
+  INFO(same.err);
+  REQUIRE(same.exit_code == 0);
+
+  const std::string heading = "error: the 2 ranks of this MPI job do not run the same training:\n";
+  const auto data = job("data", {"--data", "other.csv"}, 60);
+  INFO(data.err);
+  CHECK(data.exit_code != 0);
+  CHECK_THAT(data.err, Contains(heading + "  data: rank(s) 1 differ from rank 0 (the data files' sizes and SHA-256)\n"
+                                          "start every rank with the same spec"));
+  CHECK_FALSE(fs::exists(cli / "data/checkpoint.safetensors"));  // not one step was taken
+
+  const auto epochs = job("epochs", {"--epochs", "4"}, 60);
+  INFO(epochs.err);
+  CHECK(epochs.exit_code != 0);
+  CHECK_THAT(epochs.err, Contains(heading + "  settings: rank(s) 1 differ from rank 0 (--threads, --epochs or a training "
+                                            "setting)\nstart every rank"));
+  CHECK_FALSE(fs::exists(cli / "epochs/checkpoint.safetensors"));
 }

@@ -26,7 +26,7 @@
 #include "reference/interpreter.hpp"
 #include "support/cli_sandbox.hpp"
 #include "support/process.hpp"
-#include "support/sha256.hpp"
+#include <castnet/io/sha256.hpp>
 
 namespace fs = std::filesystem;
 using castnet::test::read_file;
@@ -292,7 +292,7 @@ TEST_CASE("export: every layer kind agrees with the interpreter, with every comp
       REQUIRE(exported.exit_code == 0);
       // The banner names the exact bytes exported.
       CHECK_THAT(read_file(dir / "model.hpp"),
-                 Contains("// weights sha256: " + castnet::support::sha256_file_hex(dir / "weights.safetensors") + "\n"));
+                 Contains("// weights sha256: " + castnet::io::sha256_file_hex(dir / "weights.safetensors") + "\n"));
       write_file(dir / "main.cpp", driver("exported"));
       f.write_binary(dir / "x.bin");
       // Every build for the first two specs; one per spec otherwise (compiling is the slow part).

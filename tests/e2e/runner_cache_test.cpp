@@ -15,7 +15,7 @@
 
 #include "support/cli_sandbox.hpp"
 #include "support/process.hpp"
-#include "support/sha256.hpp"
+#include <castnet/io/sha256.hpp>
 
 namespace fs = std::filesystem;
 using castnet::test::read_file;
@@ -57,7 +57,7 @@ TEST_CASE("runner cache: comments, training settings and the spec's path compile
     REQUIRE(r.exit_code == 0);
     // The weights name the spec trained, though its runner was compiled for another file.
     const auto weights = castnet::io::read_safetensors(cli / "run/weights.safetensors");
-    CHECK(weights.metadata.at("castnet_spec_sha256") == castnet::support::sha256_hex(read_file(cli / path)));
+    CHECK(weights.metadata.at("castnet_spec_sha256") == castnet::io::sha256_hex(read_file(cli / path)));
     return r;
   };
 

@@ -9,7 +9,7 @@
 #include <thread>
 
 #include "support/process.hpp"
-#include "support/sha256.hpp"
+#include <castnet/io/sha256.hpp>
 
 namespace fs = std::filesystem;
 
@@ -28,7 +28,7 @@ TEST_CASE("golden: generated headers match the reviewed goldens, deterministical
       const std::string text = castnet::test::read_file(out.path() / header);
       CHECK(text == castnet::test::read_file(root / "tests/golden/expected" / header));
 
-      const std::string sha = castnet::support::sha256_file_hex(entry.path());
+      const std::string sha = castnet::io::sha256_file_hex(entry.path());
       CHECK(text.find("// spec sha256: " + sha + "\n") != std::string::npos);
       CHECK(text.find("DO NOT EDIT") != std::string::npos);
 

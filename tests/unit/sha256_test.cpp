@@ -1,7 +1,7 @@
 // sha256_hex against the FIPS 180-2 / NIST example vectors and the padding boundaries (55, 56,
 // 63, 64 bytes, where the length field does or does not fit in the last block), and
 // sha256_file_hex against the in-memory digest, including a file larger than one read chunk.
-#include "support/sha256.hpp"
+#include <castnet/io/sha256.hpp>
 
 #include <unistd.h>
 
@@ -13,8 +13,8 @@
 #include <string>
 
 namespace fs = std::filesystem;
-using castnet::support::sha256_file_hex;
-using castnet::support::sha256_hex;
+using castnet::io::sha256_file_hex;
+using castnet::io::sha256_hex;
 
 TEST_CASE("sha256: FIPS test vectors") {
   CHECK(sha256_hex("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");

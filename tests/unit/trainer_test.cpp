@@ -1,11 +1,12 @@
 // The trainer's features, in process on hand-written linear models (tests/support/tiny_model.hpp),
 // mostly through run_model<M> driven by argv as the CLI's runner is: checkpoints and --resume
-// (bit for bit, and refused when the settings or the model differ), the NaN guard, early stopping,
+// (bit for bit, and refused when the data, workers, settings or model differ), the NaN guard, early stopping,
 // the validation split, input normalisation, IDX data, autoencoders, input noise, L-BFGS,
 // learning-rate schedules, and the runner options that carry every training setting.
 #include <castnet/data/data.hpp>
 #include <castnet/error.hpp>
 #include <castnet/io/safetensors.hpp>
+#include <castnet/io/sha256.hpp>
 #include <castnet/data/normalize.hpp>
 #include <castnet/train/run_options.hpp>
 #include <castnet/train/runner.hpp>
@@ -287,23 +288,56 @@ TEST_CASE_METHOD(Fixture, "trainer: --resume refuses other settings and another 
   const fs::path checkpoint = path("out/checkpoint.safetensors");
   const std::string saved = read_file(checkpoint), weights = read_file(path("out/weights.safetensors"));
 
+  // One line per difference, the checkpoint's value then the new one, and nothing else.
+  const auto refused = [&](const Result& r, const std::string& lines, const fs::path& file = {}) {
+    CHECK(r.exit_code == 1);
+    CHECK(r.err == (file.empty() ? checkpoint : file).string() + ": error: --resume: the checkpoint was trained with other settings (then, and "
+                                         "now):\n" + lines +
+                       "resume with the same data, workers and settings (only --epochs may change, but for a cosine "
+                       "schedule), or train into another --out directory\n");
+  };
   SECTION("another learning rate") {
-    const Result r = run(with({"--epochs", "4", "--lr", "0.2", "--resume", "1"}));
-    CHECK(r.exit_code == 1);
-    CHECK_THAT(r.err, StartsWith(checkpoint.string() + ": error: the checkpoint was made with other training settings:\n"));
-    const auto lines = lines_of(r.err);
-    REQUIRE(lines.size() >= 3);
-    CHECK_THAT(lines[1], StartsWith("  checkpoint: "));
-    CHECK_THAT(lines[1], Contains(" --lr 0.1 "));
-    CHECK_THAT(lines[2], StartsWith("  now:        "));
-    CHECK_THAT(lines[2], Contains(" --lr 0.2 "));
-    CHECK_THAT(r.err, Contains("only --epochs may change"));
+    refused(run(with({"--epochs", "4", "--lr", "0.2", "--resume", "1"})), "  lr: 0.1 now 0.2\n");
   }
-  SECTION("another seed") {
-    const Result r = run(with({"--epochs", "4", "--lr", "0.1", "--seed", "43", "--resume", "1"}));
-    CHECK(r.exit_code == 1);
-    CHECK_THAT(r.err, Contains("checkpoint: --seed 42 "));
-    CHECK_THAT(r.err, Contains("now:        --seed 43 "));
+  SECTION("another seed and another optimizer setting") {
+    refused(run(with({"--epochs", "4", "--lr", "0.1", "--seed", "43", "--momentum", "0.8", "--resume", "1"})),
+            "  seed: 42 now 43\n  momentum: 0.9 now 0.8\n");
+  }
+  SECTION("another normalisation") {
+    refused(run(with({"--epochs", "4", "--lr", "0.1", "--normalize", "scale", "--resume", "1"})),
+            "  normalize: none now scale\n");
+  }
+  SECTION("another thread count") {
+    refused(run(with({"--epochs", "4", "--lr", "0.1", "--threads", "2", "--resume", "1"})), "  threads: 1 now 2\n");
+  }
+  SECTION("another data file, named by path, size and SHA-256") {
+    const std::string other = write("other.csv", grid_csv([](double x1, double x2) { return x1 + x2; }));
+    std::vector<std::string> a = with({"--epochs", "4", "--lr", "0.1", "--resume", "1"});
+    a[std::find(a.begin(), a.end(), data) - a.begin()] = other;
+    const auto described = [](const std::string& file) {
+      return file + " (" + std::to_string(fs::file_size(file)) + " bytes, sha256 " + castnet::io::sha256_hex(read_file(file)) + ")";
+    };
+    refused(run(a), "  data train: " + described(data) + " now " + described(other) + "\n");
+  }
+  SECTION("the same bytes under another name resume") {
+    const std::string moved = path("moved.csv");
+    fs::copy_file(data, moved);
+    std::vector<std::string> a = with({"--epochs", "3", "--lr", "0.1", "--resume", "1"});
+    a[std::find(a.begin(), a.end(), data) - a.begin()] = moved;
+    const Result r = run(a);
+    INFO(r.err);
+    CHECK(r.exit_code == 0);
+    CHECK_THAT(r.out, Contains("after epoch 2"));
+    return;
+  }
+  SECTION("more epochs resume, but not under a cosine schedule, whose period they are") {
+    const auto cosine = [&](const std::string& out, const std::string& epochs) {
+      std::vector<std::string> a = with({"--epochs", epochs, "--lr", "0.1", "--schedule", "cosine", "--resume", "1"});
+      a[std::find(a.begin(), a.end(), path("out")) - a.begin()] = path(out);
+      return run(a);
+    };
+    REQUIRE(cosine("cos", "2").exit_code == 0);
+    refused(cosine("cos", "4"), "  epochs (the cosine schedule's period): 2 now 4\n", path("cos/checkpoint.safetensors"));
   }
   SECTION("a checkpoint of another model") {
     const Result r = run<OtherModel>(with({"--epochs", "4", "--lr", "0.1", "--resume", "1"}));
@@ -836,19 +870,21 @@ TEST_CASE("trainer: train_arguments parses back to every setting", "[trainer][op
     CHECK(defaults[i] == settings[i]);
     CHECK(defaults[i + 1] != settings[i + 1]);
   }
-  CHECK(castnet::resume_settings(r) == castnet::resume_settings(c));
+  CHECK(castnet::training_settings(r) == castnet::training_settings(c));
 
-  // The resume settings: everything but --epochs.
+  // What a resume must match: every setting but --epochs, which may grow.
+  const auto settings_of = castnet::training_settings(c);
+  REQUIRE(settings_of.size() == 25);
+  CHECK(settings_of.front() == std::pair<std::string, std::string>("seed", "12345678901234567890"));
   castnet::TrainConfig longer = c;
   longer.epochs = 1000;
-  CHECK(castnet::resume_settings(longer) == castnet::resume_settings(c));
-  CHECK_THAT(castnet::resume_settings(c), !Contains("--epochs"));
+  CHECK(castnet::training_settings(longer) == settings_of);
   castnet::TrainConfig other = c;
   other.optimizer.beta2 = 0.99;
-  CHECK(castnet::resume_settings(other) != castnet::resume_settings(c));
+  CHECK(castnet::training_settings(other) != settings_of);
   other = c;
   other.schedule.warmup = 0;
-  CHECK(castnet::resume_settings(other) != castnet::resume_settings(c));
+  CHECK(castnet::training_settings(other) != settings_of);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <climits>
 #include <cstdlib>
+#include <iostream>
 #include <string>
 
 namespace castnet {
@@ -63,12 +64,26 @@ class MpiCollective final : public Collective {
 }  // namespace
 
 std::unique_ptr<Collective> connect_mpi(int& argc, char**& argv) {
+  // Worker threads never call MPI: the thread that started it sums the gradients once they are
+  // done (data_parallel.hpp), which is MPI_THREAD_FUNNELED.
   int provided = 0;
   if (MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS)
     throw Error("error: MPI could not start (MPI_Init_thread failed)");
   int rank = 0, size = 1;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Comm_size(MPI_COMM_WORLD, &size);
+  if (provided < MPI_THREAD_FUNNELED) {
+    // Every rank of one MPI library gets the same level: the first to see it ends the job.
+    const char* const levels[] = {"MPI_THREAD_SINGLE", "MPI_THREAD_FUNNELED", "MPI_THREAD_SERIALIZED",
+                                  "MPI_THREAD_MULTIPLE"};
+    const std::string got = provided >= MPI_THREAD_SINGLE && provided <= MPI_THREAD_MULTIPLE
+                                ? levels[provided - MPI_THREAD_SINGLE]
+                                : "level " + std::to_string(provided);
+    std::cerr << "rank " << rank << ": error: this MPI library provides " << got
+              << " (MPI_Init_thread), castnet needs MPI_THREAD_FUNNELED: its worker threads run beside the "
+                 "thread that calls MPI\n";
+    MPI_Abort(MPI_COMM_WORLD, 1);
+  }
   return std::make_unique<MpiCollective>(static_cast<std::size_t>(rank), static_cast<std::size_t>(size));
 }
 

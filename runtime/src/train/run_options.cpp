@@ -255,12 +255,12 @@ std::vector<std::string> train_arguments(const TrainConfig& config) {
   return args;
 }
 
-std::string resume_settings(const TrainConfig& config) {
-  std::string text;
+std::vector<std::pair<std::string, std::string>> training_settings(const TrainConfig& config) {
+  std::vector<std::pair<std::string, std::string>> settings;
   for (const OptionSpec& s : kOptions) {
-    if (s.print) text += (text.empty() ? "" : " ") + std::string(s.name) + " " + s.print(config);
+    if (s.print) settings.emplace_back(s.name.substr(2), s.print(config));
   }
-  return text;
+  return settings;
 }
 
 std::string run_usage(std::string_view program) {

@@ -2,14 +2,16 @@
 // safetensors file written atomically (temporary file, fsync, rename), so a crash at any moment
 // leaves the previous checkpoint loadable. It holds the parameters ("params/<tensor>"), the
 // optimizer's buffers ("<buffer>/<tensor>"), the early-stopping best weights ("best/<tensor>"),
-// exactly (F64 for a double model), and in its metadata the counters, the metrics so far and the
-// training settings. Shuffles, dropout masks and input noise are functions of (seed, epoch or
-// step), so counters are all the random state there is.
+// exactly (F64 for a double model), and in its metadata the counters, the metrics so far and what
+// identifies the run (run_identity.hpp: data files, workers, training settings). Shuffles,
+// dropout masks and input noise are functions of (seed, epoch or step), so counters are all the
+// random state there is.
 #pragma once
 
 #include <castnet/error.hpp>
 #include <castnet/io/safetensors.hpp>
 #include <castnet/train/metrics.hpp>
+#include <castnet/train/run_identity.hpp>
 #include <castnet/model.hpp>
 #include <castnet/io/weights.hpp>
 
@@ -65,11 +67,11 @@ inline std::filesystem::path checkpoint_file(const std::filesystem::path& out_di
   return out_dir / "checkpoint.safetensors";
 }
 
-// `settings` identifies the training settings that must not change across a resume.
+// `identity`: what a resume must match.
 template <GeneratedModel M>
 void save_checkpoint(const std::filesystem::path& path, const typename M::Params& params,
                      const ParamBuffers<M>& buffers, const TrainProgress& progress,
-                     const std::string& settings) {
+                     const RunIdentity& identity) {
   std::vector<io::TensorData> tensors = weight_tensors<M>(params, true, "params/");
   for (const auto& [name, buffer] : buffers) {
     auto more = weight_tensors<M>(*buffer, true, name + "/");
@@ -79,7 +81,7 @@ void save_checkpoint(const std::filesystem::path& path, const typename M::Params
       {"castnet_model", std::string(M::kName)},
       {"castnet_spec_sha256", spec_sha256<M>()},
       {"castnet_checkpoint", "1"},
-      {"settings", settings},
+      {"castnet_run", identity_text(identity)},
       {"epoch", std::to_string(progress.epoch)},
       {"step", std::to_string(progress.step)},
       {"optimizer_steps", std::to_string(progress.optimizer_steps)},
@@ -93,12 +95,12 @@ void save_checkpoint(const std::filesystem::path& path, const typename M::Params
 
 // Restores what save_checkpoint wrote into params, the buffers (which must be named as when
 // saving) and progress. Throws castnet::Error naming the file when it is not a checkpoint of this
-// model (naming the first tensor of another name or shape, if any), was made with other settings,
-// or lacks a tensor.
+// model (naming the first tensor of another name or shape, if any), was trained on other data or
+// with other workers or settings than `identity` (one line per difference), or lacks a tensor.
 template <GeneratedModel M>
 void load_checkpoint(const std::filesystem::path& path, typename M::Params& params,
                      const ParamBuffers<M>& buffers, TrainProgress& progress,
-                     const std::string& settings) {
+                     const RunIdentity& identity) {
   const io::SafetensorsFile file = io::read_safetensors(path);
   const auto& m = file.metadata;
   const auto get = [&](const std::string& key) {
@@ -130,10 +132,20 @@ void load_checkpoint(const std::filesystem::path& path, typename M::Params& para
     }
     throw Error(path.string() + ": error: " + other_spec);
   }
-  if (get("settings") != settings)
-    throw Error(path.string() + ": error: the checkpoint was made with other training settings:\n  checkpoint: " +
-                get("settings") + "\n  now:        " + settings +
-                "\nresume with the same settings (only --epochs may change), or train into another --out directory");
+  if (!m.contains("castnet_run"))
+    throw Error(path.string() + ": error: --resume: this checkpoint does not record its data files and workers "
+                "(an older castnet wrote it), so a resume could not be checked: train into another --out directory");
+  RunIdentity recorded;
+  try {
+    recorded = parse_identity(get("castnet_run"));
+  } catch (const Error& e) {
+    throw Error(path.string() + ": error: checkpoint metadata 'castnet_run': " + e.what());
+  }
+  if (const std::string differences = identity_differences(recorded, identity); !differences.empty())
+    throw Error(path.string() + ": error: --resume: the checkpoint was trained with other settings (then, and now):\n" +
+                differences +
+                "resume with the same data, workers and settings (only --epochs may change, but for a cosine "
+                "schedule), or train into another --out directory");
   io::check_tensors(file, path, expected);
   copy_weight_tensors<M>(file, params, "params/");
   for (const auto& [name, buffer] : buffers) copy_weight_tensors<M>(file, *buffer, name + "/");

@@ -12,6 +12,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace castnet {
@@ -43,7 +44,7 @@ struct RunOptions {
   std::filesystem::path images;       // eval: --images PNG of inputs beside outputs (autoencoders)
   std::vector<std::string> labels;    // --labels a,b (CSV label columns)
   TrainConfig train;                  // train: every training setting
-  double save_every = 1.0;            // --save-every: seconds between saves (see trainer.hpp)
+  double save_every = 1.0;            // --save-every: seconds between saves; 0: every epoch (trainer.hpp)
   bool resume = false;                // --resume 1: continue from --out's checkpoint
   std::size_t threads = 1;            // --threads: share each batch among this many threads
 };
@@ -57,9 +58,9 @@ RunOptions parse_run_options(int argc, const char* const* argv);
 // The options that spell out `config` (every setting, defaults included), for a train command line.
 std::vector<std::string> train_arguments(const TrainConfig& config);
 
-// The settings a resumed run must share with the run that wrote the checkpoint: train_arguments
-// without the ones that may change (--epochs).
-std::string resume_settings(const TrainConfig& config);
+// Each setting train_arguments prints but --epochs, named without its "--", with its value: what a
+// resumed run must share with the run that wrote the checkpoint (run_identity.hpp).
+std::vector<std::pair<std::string, std::string>> training_settings(const TrainConfig& config);
 
 // The usage text, naming the program as `program`.
 std::string run_usage(std::string_view program);

@@ -25,6 +25,7 @@
 #include <castnet/train/loss_outputs.hpp>
 #include <castnet/model.hpp>
 #include <castnet/data/normalize.hpp>
+#include <castnet/train/run_identity.hpp>
 #include <castnet/train/run_options.hpp>
 #include <castnet/train/report.hpp>
 #include <castnet/train/trainer.hpp>
@@ -162,7 +163,7 @@ void run_train(const RunOptions& o, const Parallel& parallel) {
   out.live = ::isatty(STDOUT_FILENO) == 1;
   out.metadata = norm.metadata();
   if (!columns.empty()) out.metadata[kInputColumnsKey] = join_columns(columns);
-  out.settings = resume_settings(o.train);
+  out.identity = run_identity(o, parallel.group ? parallel.group->size() : 1);
   if (writer && o.format == RunOptions::Format::json) out.epoch_json = &std::cout;
   log << "training " << M::kName << " on " << train_rows.rows << " rows"
       << (validation.rows ? ", validating on " + std::to_string(validation.rows) : std::string());

@@ -6,7 +6,10 @@
 // optimizer at the scheduled learning rate. L-BFGS instead takes one full-batch iteration per epoch.
 //
 // After an epoch (once `save_every` seconds have passed since the last save, and always after the
-// last epoch) the weights, metrics.csv, curves.svg and, last, a checkpoint are written atomically;
+// last epoch) the weights, metrics.csv, curves.svg and, last, a checkpoint are written atomically,
+// so a kill loses the epoch in progress and the epochs completed since the last save, which all
+// ended within save_every seconds of it. Not every epoch by default: a save fsyncs four files,
+// tens of milliseconds, which would dwarf epochs of a millisecond;
 // a write that fails stops training with a castnet::Error naming the file and the last good
 // checkpoint. With
 // --resume the checkpoint restores parameters, optimizer state, counters and metrics, and the run
@@ -16,8 +19,9 @@
 // loss) are restored and saved at the end.
 //
 // Every step goes through a DataParallelStep (data_parallel.hpp): the batch may be shared among
-// threads and among the ranks of an MPI job (Parallel). Under MPI every rank trains, the weights are
-// checked to be identical on all ranks after every epoch, and rank 0 alone writes files.
+// threads and among the ranks of an MPI job (Parallel). Under MPI the ranks first check that they
+// run the same training (check_agreement), every rank trains, the weights are checked to be
+// identical on all ranks after every epoch, and rank 0 alone writes files.
 #pragma once
 
 #include <castnet/train/checkpoint.hpp>
@@ -27,6 +31,7 @@
 #include <castnet/data/dataset.hpp>
 #include <castnet/error.hpp>
 #include <castnet/io/atomic_file.hpp>
+#include <castnet/io/sha256.hpp>
 #include <castnet/train/lbfgs.hpp>
 #include <castnet/train/loss_outputs.hpp>
 #include <castnet/train/metrics.hpp>
@@ -34,6 +39,7 @@
 #include <castnet/train/optimizer.hpp>
 #include <castnet/train/plot.hpp>
 #include <castnet/train/progress.hpp>
+#include <castnet/train/run_identity.hpp>
 #include <castnet/train/regularize.hpp>
 #include <castnet/rng.hpp>
 #include <castnet/train/schedule.hpp>
@@ -44,6 +50,7 @@
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <numeric>
@@ -51,6 +58,7 @@
 #include <ostream>
 #include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -63,7 +71,7 @@ struct TrainOutput {
   bool resume = false;           // continue from dir's checkpoint
   bool live = false;             // a live progress bar (a terminal) rather than one line per epoch
   std::map<std::string, std::string> metadata;  // added to the weights file (normalisation)
-  std::string settings;          // the settings a resume must match (run_options.hpp)
+  RunIdentity identity;          // what a resume must match, and the ranks must agree on
   std::ostream* epoch_json = nullptr;  // each epoch's figures as a JSON line (--format json)
 };
 
@@ -128,6 +136,39 @@ Evaluation evaluate(const typename M::Params& params, const Dataset<typename M::
   return e;
 }
 
+// Before the first step of an MPI job: throws castnet::Error naming the ranks that do not run the
+// same spec, data (files by size and SHA-256), settings (workers, --epochs and every training
+// setting) or resume epoch as rank 0. Any of these differing would hang the collectives or train
+// replicas apart. Every rank gathers the same values, so every rank stops.
+inline void check_agreement(Collective& group, std::string_view spec_sha256, const RunIdentity& identity,
+                            std::size_t epochs, std::size_t resume_epoch) {
+  std::string data, settings = "epochs\t" + std::to_string(epochs) + '\n';
+  for (const RunSetting& s : identity) (s.file.empty() ? settings : data) += s.name + '\t' + s.value + '\n';
+  const auto hash = [](std::string_view text) {  // the first 64 bits of its SHA-256
+    return std::stoull(io::sha256_hex(text).substr(0, 16), nullptr, 16);
+  };
+  std::string lines;
+  const auto compare = [&](const std::string& what, const std::vector<std::uint64_t>& values, const std::string& why) {
+    std::string differ;
+    for (std::size_t r = 1; r < values.size(); ++r)
+      if (values[r] != values[0]) differ += (differ.empty() ? "" : ", ") + std::to_string(r);
+    if (!differ.empty()) lines += "  " + what + ": rank(s) " + differ + " differ from rank 0" + why + '\n';
+  };
+  compare("spec", group.gather(hash(spec_sha256)), " (the spec file's SHA-256)");
+  compare("data", group.gather(hash(data)), " (the data files' sizes and SHA-256)");
+  compare("settings", group.gather(hash(settings)), " (--threads, --epochs or a training setting)");
+  const std::vector<std::uint64_t> epoch = group.gather(resume_epoch);
+  if (std::adjacent_find(epoch.begin(), epoch.end(), std::not_equal_to<>()) != epoch.end()) {
+    lines += "  resume epoch:";
+    for (std::size_t r = 0; r < epoch.size(); ++r)
+      lines += (r ? ", rank " : " rank ") + std::to_string(r) + " after epoch " + std::to_string(epoch[r]);
+    lines += '\n';
+  }
+  if (!lines.empty())
+    throw Error("error: the " + std::to_string(group.size()) + " ranks of this MPI job do not run the same training:\n" +
+                lines + "start every rank with the same spec, data files and settings, resuming from one checkpoint");
+}
+
 namespace detail {
 
 template <GeneratedModel M>
@@ -186,12 +227,13 @@ class Trainer {
     if (out_.resume && !resumed)
       log_ << "no checkpoint in " << out_.dir.string() << " to resume from: training from the start\n";
     if (resumed) {
-      load_checkpoint<M>(checkpoint_file(out_.dir), params_, buffers_, progress_, out_.settings);
+      load_checkpoint<M>(checkpoint_file(out_.dir), params_, buffers_, progress_, out_.identity);
       if (optimizer_) optimizer_->set_steps(progress_.optimizer_steps);
       if (lbfgs_) lbfgs_->set_steps(progress_.optimizer_steps);
       saved_epoch_ = progress_.epoch;
       log_ << "resuming " << checkpoint_file(out_.dir).string() << " after epoch " << progress_.epoch << '\n';
     }
+    if (group_) check_agreement(*group_, spec_sha256<M>(), out_.identity, config_.epochs, progress_.epoch);
     const std::size_t batch = step_.global_batch();
     const std::size_t steps_per_epoch = std::max<std::size_t>(1, (data_.rows + batch - 1) / batch);
     Progress bar(log_, out_.live, config_.epochs, lbfgs_ ? 1 : steps_per_epoch);
@@ -366,7 +408,7 @@ class Trainer {
         save_weights<M>(weights_file(out_.dir), params_, weights_meta(epoch));
         io::write_file_atomic(metrics_file(out_.dir), progress_.metrics.csv());
         write_curves(curves_file(out_.dir), progress_.metrics.epochs(), M::kName);
-        save_checkpoint<M>(checkpoint_file(out_.dir), params_, buffers_, progress_, out_.settings);
+        save_checkpoint<M>(checkpoint_file(out_.dir), params_, buffers_, progress_, out_.identity);
       } catch (const Error& e) {
         throw Error(std::string(e.what()) + "\ntraining stopped after epoch " + std::to_string(epoch) +
                     "; " + last_good());

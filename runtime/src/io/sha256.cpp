@@ -1,6 +1,6 @@
 // SHA-256 as specified in FIPS 180-4, section 6.2: a streaming hasher (so files are hashed in
 // chunks rather than loaded whole) behind the two functions of the header.
-#include "support/sha256.hpp"
+#include <castnet/io/sha256.hpp>
 
 #include <array>
 #include <bit>
@@ -8,7 +8,7 @@
 #include <fstream>
 #include <stdexcept>
 
-namespace castnet::support {
+namespace castnet::io {
 namespace {
 
 // FIPS 180-4, 4.2.2: the first 32 bits of the fractional parts of the cube roots of the first
@@ -117,4 +117,4 @@ std::string sha256_file_hex(const std::filesystem::path& path) {
   return hasher.hex();
 }
 
-}  // namespace castnet::support
+}  // namespace castnet::io
