@@ -2,7 +2,8 @@
 // hidden layer and dropout, trained with adam, shuffling, input noise, a step schedule, a
 // validation split and standardised inputs, is stopped (by --epochs, or by SIGKILL in the middle
 // of a run that saves after every epoch) and resumed; its final weights must equal those of a run
-// that was never stopped, byte for byte. A resume with other settings or data is refused.
+// that was never stopped, byte for byte; so is one stopped by Ctrl-C, which says where it stopped
+// and how to resume. A resume with other settings or data is refused.
 //
 // Everything is one test case, in one sequence (no sections, which would start it again), so that
 // the runner is compiled once into this test's own cache and the unbroken run is made once.
@@ -15,6 +16,7 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <regex>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -174,5 +176,36 @@ TEST_CASE("cli resume: stopped, killed and resumed runs end with the weights of 
     CHECK_THAT(rest.out, Contains("resuming killed/checkpoint.safetensors after epoch " + epoch + "\n"));
     CHECK_THAT(rest.out, Contains("epoch 400/400"));
     CHECK(read_file(cli / "killed/weights.safetensors") == expected);
+  }
+
+  {  // Ctrl-C (SIGINT): stops after the batch in progress, says where and how to resume, exits 130
+    const fs::path checkpoint = cli / "stopped/checkpoint.safetensors";
+    const pid_t pid = castnet::test::spawn({CASTNET_CLI_EXE, "train", "net.toml", "--out", "stopped", "--save-every", "0"},
+                                           cli / "stopped.out", cli / "stopped.err", cli.dir.path(), cli.env);
+    REQUIRE(pid > 0);
+    int code = -1;
+    bool ended = false;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+    while (!fs::exists(checkpoint) && !(ended = castnet::test::has_exited(pid, code)) &&
+           std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    if (!ended) {
+      ::kill(pid, SIGINT);
+      code = castnet::test::wait_exit(pid);
+    }
+    const std::string err = read_file(cli / "stopped.err");
+    INFO(err);
+    REQUIRE(code == 130);
+    std::smatch m;
+    REQUIRE(std::regex_search(err, m, std::regex("interrupted \\(Ctrl-C\\) in epoch ([0-9]+) after batch [0-9]+ of [0-9]+; "
+                                                 "the last good checkpoint is stopped/checkpoint.safetensors \\(epoch "
+                                                 "([0-9]+), intact; continue with --resume\\)\n")));
+    const std::string saved = castnet::io::read_safetensors(checkpoint).metadata.at("epoch");
+    CHECK(m[2] == saved);
+    CHECK(std::stoi(m[1]) == std::stoi(saved) + 1);  // the epoch in progress, after the one saved
+    const auto rest = cli({"train", "net.toml", "--out", "stopped", "--resume"});
+    INFO(rest.err);
+    REQUIRE(rest.exit_code == 0);
+    CHECK(read_file(cli / "stopped/weights.safetensors") == expected);
   }
 }

@@ -19,6 +19,7 @@
 #include <castnet/data/dataset.hpp>
 #include <castnet/error.hpp>
 #include <castnet/train/init.hpp>
+#include <castnet/train/interrupt.hpp>
 #include <castnet/data/csv.hpp>
 #include <castnet/io/json.hpp>
 #include <castnet/io/png.hpp>
@@ -174,7 +175,10 @@ void run_train(const RunOptions& o, const Parallel& parallel) {
     log << parallel.threads << (parallel.threads == 1 ? " thread" : " threads");
   }
   log << '\n';
-  train<M>(*params, train_rows, &validation, o.train, out, log, parallel);
+  {
+    const InterruptGuard ctrl_c(parallel.group == nullptr);
+    train<M>(*params, train_rows, &validation, o.train, out, log, parallel);
+  }
   if (!writer) return;
   log << "wrote " << weights_file(o.out).string() << ", " << checkpoint_file(o.out).string() << ",\n      "
       << metrics_file(o.out).string() << " and " << curves_file(o.out).string() << '\n';
@@ -374,6 +378,8 @@ int run_model(int argc, char** argv, const Sharding& sharding = {}) {
       case RunOptions::Verb::help: std::cout << run_usage(program); break;
     }
     return 0;
+  } catch (const Interrupted& e) {
+    return detail::fail(group.get(), e.what(), 130);
   } catch (const Error& e) {
     return detail::fail(group.get(), e.what(), 1);
   } catch (const std::exception& e) {

@@ -32,6 +32,7 @@
 #include <castnet/error.hpp>
 #include <castnet/io/atomic_file.hpp>
 #include <castnet/io/sha256.hpp>
+#include <castnet/train/interrupt.hpp>
 #include <castnet/train/lbfgs.hpp>
 #include <castnet/train/loss_outputs.hpp>
 #include <castnet/train/metrics.hpp>
@@ -249,6 +250,7 @@ class Trainer {
       if (lbfgs_) {
         lr = config_.optimizer.lr;
         lbfgs_epoch(epoch, tally);
+        if (interrupt_requested()) interrupted(epoch, 1, 1);
       } else {
         lr = sgd_epoch(epoch, steps_per_epoch, tally, bar);
       }
@@ -321,6 +323,7 @@ class Trainer {
       tally.loss_sum += loss * static_cast<double>(n);
       tally.rows += n;
       bar.batch(epoch, b, tally.rows, tally.loss(), tally.accuracy());
+      if (interrupt_requested()) interrupted(epoch, b, steps_per_epoch);
     }
     progress_.optimizer_steps = optimizer_->steps();
     return lr;
@@ -387,6 +390,12 @@ class Trainer {
     if (saved_epoch_ == 0) return "no checkpoint was written";
     return "the last good checkpoint is " + checkpoint_file(out_.dir).string() + " (epoch " +
            std::to_string(saved_epoch_) + ", intact; continue with --resume)";
+  }
+
+  // Ctrl-C (interrupt.hpp): the batch in progress is done, the epoch is not.
+  [[noreturn]] void interrupted(std::size_t epoch, std::size_t batch, std::size_t batches) const {
+    throw Interrupted("interrupted (Ctrl-C) in epoch " + std::to_string(epoch) + " after batch " +
+                      std::to_string(batch) + " of " + std::to_string(batches) + "; " + last_good());
   }
 
   [[noreturn]] void diverged(double loss, std::size_t epoch, std::size_t batch) const {
