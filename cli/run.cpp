@@ -14,6 +14,7 @@
 #include <vector>
 
 #include <castnet/io/safetensors.hpp>
+#include <castnet/io/sha256.hpp>
 #include <castnet/train/run_options.hpp>
 
 #include "args.hpp"
@@ -56,10 +57,14 @@ std::size_t mpi_job_size() {
 }
 
 // The runner for training: the spec's own model, or for `workers` > 1 or MPI the spec planned for
-// one worker's shard of the batch (ceil(batch / workers) rows).
+// one worker's shard of the batch (ceil(batch / workers) rows). `network` receives the SHA-256 of
+// the runner's header, which its checkpoints are bound to (--network-sha256).
 fs::path train_runner(const std::string& spec, const gen::GenResult& model, std::size_t workers, bool mpi,
-                      const std::function<void()>& before_compile) {
-  if (workers == 1 && !mpi) return runner_for(model, before_compile);
+                      const std::function<void()>& before_compile, std::string& network) {
+  if (workers == 1 && !mpi) {
+    network = io::sha256_hex(model.header_text);
+    return runner_for(model, before_compile);
+  }
   const std::size_t batch = model.spec.graph.batch, shard = (batch + workers - 1) / workers;
   if (workers > batch)
     std::cerr << "castnet: note: " << workers << " workers share a batch of " << batch << ": "
@@ -70,6 +75,7 @@ fs::path train_runner(const std::string& spec, const gen::GenResult& model, std:
   req.batch = shard;
   req.runner = true;
   const gen::GenResult sharded = gen::emit_header(req);
+  network = io::sha256_hex(sharded.header_text);
   return build_runner(sharded.spec.graph.name, sharded.header_text, {batch, mpi}, before_compile).exe;
 }
 
@@ -216,7 +222,10 @@ int train(int argc, char** argv) {
   add_format(a, args);
   const auto settings = train_arguments(config);
   a.insert(a.end(), settings.begin(), settings.end());
-  exec_runner(train_runner(spec, model, threads * std::max<std::size_t>(ranks, 1), mpi, check_first), a);
+  std::string network;
+  const fs::path runner = train_runner(spec, model, threads * std::max<std::size_t>(ranks, 1), mpi, check_first, network);
+  add(a, "--network-sha256", network);
+  exec_runner(runner, a);
 }
 
 int eval(int argc, char** argv) {

@@ -422,7 +422,7 @@ TEST_CASE("cli: bad weight files exit 1 naming the file and the tensor") {
   const auto r = cli({"train", kXor, "--out", "other", "--resume"});
   CHECK(r.exit_code == 1);
   CHECK(r.err.find("other/checkpoint.safetensors: error: tensor 'params/hidden.weight' has shape [3, 2], the spec "
-                   "needs [2, 2];\nthis checkpoint is of model 'xor_net' (spec sha256 ") != std::string::npos);
+                   "needs [2, 2];\nthis checkpoint is of model 'xor_net' (network sha256 ") != std::string::npos);
   CHECK(r.err.find("train into another --out directory") != std::string::npos);
   CHECK(read_file(cli / "other/checkpoint.safetensors") == read_file(cli / "wide/checkpoint.safetensors"));
   CHECK_FALSE(fs::exists(cli / "other/weights.safetensors"));

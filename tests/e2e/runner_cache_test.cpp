@@ -69,6 +69,13 @@ TEST_CASE("runner cache: comments, training settings and the spec's path compile
 
   write_file(cli / "xor.toml", "# a comment above everything\n" + spec);
   CHECK_FALSE(compiled(train("xor.toml")));
+  // --resume after another comment edit: a checkpoint is bound to the network and the run's
+  // settings, not to the spec's bytes.
+  write_file(cli / "xor.toml", "# another comment\n" + spec);
+  const auto resumed = cli({"train", "xor.toml", "--out", "run", "--epochs", "3", "--resume"});
+  INFO(resumed.err);
+  CHECK(resumed.exit_code == 0);
+  CHECK_THAT(resumed.out, Catch::Matchers::Contains("resuming run/checkpoint.safetensors after epoch 2\n"));
   write_file(cli / "xor.toml", replaced(replaced(spec, "lr = 0.5", "lr = 0.3"), "epochs = 300", "epochs = 5"));
   CHECK_FALSE(compiled(train("xor.toml")));
   CHECK_FALSE(compiled(train("xor.toml", {"--lr", "0.1", "--seed", "4"})));

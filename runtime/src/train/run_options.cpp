@@ -122,6 +122,13 @@ constexpr OptionSpec kOptions[] = {
        o.spec_sha256 = v;
      },
      nullptr},
+    {"--network-sha256", kTrain,
+     [](O& o, auto n, auto v) {
+       if (v.size() != 64 || v.find_first_not_of("0123456789abcdef") != std::string_view::npos)
+         bad_value(n, v, "64 lowercase hexadecimal digits");
+       o.network_sha256 = v;
+     },
+     nullptr},
     {"--images", kEval, [](O& o, auto, auto v) { o.images = v; }, nullptr},
     {"--format", kTrain | kEval | kPredict,
      [](O& o, auto n, auto v) {

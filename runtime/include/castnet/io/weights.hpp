@@ -27,6 +27,14 @@ std::string spec_sha256() {
   return M::kSpecSha256.empty() ? runner_spec_sha256() : std::string(M::kSpecSha256);
 }
 
+// A castnet runner's network: the SHA-256 of its header, which names no spec, so that it differs
+// only when the network does (castnet train passes it as --network-sha256); its checkpoints are
+// bound to it rather than to the spec's bytes (checkpoint.hpp). Elsewhere empty.
+inline std::string& runner_network_sha256() {
+  static std::string sha;
+  return sha;
+}
+
 // Metadata identifying the model and the epoch the weights are from.
 template <GeneratedModel M>
 std::map<std::string, std::string> weights_metadata(std::size_t epoch) {

@@ -90,6 +90,7 @@ void save_checkpoint(const std::filesystem::path& path, const typename M::Params
       {"bad_epochs", std::to_string(progress.bad_epochs)},
       {"metrics", progress.metrics.csv()},
   };
+  if (!runner_network_sha256().empty()) meta["castnet_network_sha256"] = runner_network_sha256();
   io::write_safetensors(path, tensors, meta);
 }
 
@@ -109,10 +110,15 @@ void load_checkpoint(const std::filesystem::path& path, typename M::Params& para
   };
   if (get("castnet_checkpoint") != "1")
     throw Error(path.string() + ": error: not a castnet checkpoint");
-  const std::string sha = spec_sha256<M>();
-  const bool same_spec = get("castnet_model") == M::kName && get("castnet_spec_sha256") == sha;
-  const std::string other_spec = "this checkpoint is of model '" + get("castnet_model") + "' (spec sha256 " +
-                                 get("castnet_spec_sha256").substr(0, 12) + "...), not of this spec ('" +
+  // The network, not the spec's bytes: a comment or a training setting edited in the spec does not
+  // change it (the settings are checked apart, below). Checkpoints without it name their spec.
+  const bool by_network = m.contains("castnet_network_sha256");
+  const std::string key = by_network ? "castnet_network_sha256" : "castnet_spec_sha256";
+  const std::string sha = by_network ? runner_network_sha256() : spec_sha256<M>();
+  const bool same_spec = get("castnet_model") == M::kName && get(key) == sha;
+  const std::string other_spec = "this checkpoint is of model '" + get("castnet_model") + "' (" +
+                                 (by_network ? "network" : "spec") + " sha256 " + get(key).substr(0, 12) +
+                                 "...), not of this " + (by_network ? "network" : "spec") + " ('" +
                                  std::string(M::kName) + "', " + sha.substr(0, 12) +
                                  "...): train into another --out directory";
   // Of another spec: refused naming the first tensor that differs, if any, as a weights file is.

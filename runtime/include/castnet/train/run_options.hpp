@@ -41,6 +41,7 @@ struct RunOptions {
   std::filesystem::path out;          // train: --out
   std::filesystem::path init;         // train: --init (empty: initialise from the seed)
   std::string spec_sha256;            // train: --spec-sha256, for a runner's model (weights.hpp)
+  std::string network_sha256;         // train: --network-sha256, a runner's header's (weights.hpp)
   std::filesystem::path images;       // eval: --images PNG of inputs beside outputs (autoencoders)
   std::vector<std::string> labels;    // --labels a,b (CSV label columns)
   TrainConfig train;                  // train: every training setting

@@ -120,6 +120,7 @@ void run_train(const RunOptions& o, const Parallel& parallel) {
       throw Error("error: --spec-sha256 " + o.spec_sha256 + " is not the sha256 of the spec model " +
                   std::string(M::kName) + " was generated from (" + std::string(M::kSpecSha256) + ")");
     runner_spec_sha256() = o.spec_sha256;
+    runner_network_sha256() = o.network_sha256;
   } else if (M::kSpecSha256.empty()) {
     throw Error("error: model " + std::string(M::kName) +
                 " was generated for a castnet runner, which names no spec: train it with --spec-sha256");
