@@ -208,11 +208,7 @@ TEST_CASE("faults: a read-only output directory stops training with exit 1, nami
                                            cli / "mid.out", cli / "mid.err", cli.dir.path(), cli.env, obey_permissions);
     REQUIRE(pid > 0);
     int code = -1;
-    bool ended = false;
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
-    while (!fs::exists(checkpoint) && !(ended = castnet::test::has_exited(pid, code)) &&
-           std::chrono::steady_clock::now() < deadline)
-      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    const bool ended = !castnet::test::running_when_file_appears(pid, checkpoint, code);
     REQUIRE_FALSE(ended);
     fs::permissions(cli / "mid", fs::perms::owner_read | fs::perms::owner_exec);
     code = castnet::test::wait_exit(pid);

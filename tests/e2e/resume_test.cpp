@@ -144,11 +144,7 @@ TEST_CASE("cli resume: stopped, killed and resumed runs end with the weights of 
     REQUIRE(pid > 0);
     // Wait for the first checkpoint, let it run a little further, then kill it wherever it is.
     int code = -1;
-    bool ended = false;
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
-    while (!fs::exists(checkpoint) && !(ended = castnet::test::has_exited(pid, code)) &&
-           std::chrono::steady_clock::now() < deadline)
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    const bool ended = !castnet::test::running_when_file_appears(pid, checkpoint, code);
     if (!ended) {
       std::this_thread::sleep_for(std::chrono::milliseconds(300));
       ::kill(pid, SIGKILL);
@@ -184,11 +180,7 @@ TEST_CASE("cli resume: stopped, killed and resumed runs end with the weights of 
                                            cli / "stopped.out", cli / "stopped.err", cli.dir.path(), cli.env);
     REQUIRE(pid > 0);
     int code = -1;
-    bool ended = false;
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
-    while (!fs::exists(checkpoint) && !(ended = castnet::test::has_exited(pid, code)) &&
-           std::chrono::steady_clock::now() < deadline)
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    const bool ended = !castnet::test::running_when_file_appears(pid, checkpoint, code);
     if (!ended) {
       ::kill(pid, SIGINT);
       code = castnet::test::wait_exit(pid);

@@ -144,6 +144,17 @@ std::string table(int rows, int inputs, const std::string& label_header, Labels 
   return csv.str();
 }
 
+
+// The labels of a 6x6 image's values: whether its top half outweighs its bottom, and its left half
+// its right (the ConvNet cases).
+std::string top_left_labels(const std::vector<double>& x) {
+  double top = 0, left = 0;
+  for (std::size_t i = 0; i < 36; ++i) {
+    top += i < 18 ? x[i] : -x[i];
+    left += i % 6 < 3 ? x[i] : -x[i];
+  }
+  return std::to_string(top > 0) + ',' + std::to_string(left > 0);
+}
 }  // namespace
 
 // 61 rows in batches of 8: eval's last batch is partial.
@@ -320,14 +331,7 @@ seed = 3
 train = "data.csv"
 labels = ["top", "left"]
 )",
-             table(47, 36, "top,left", [](const std::vector<double>& x) {
-               double top = 0, left = 0;
-               for (std::size_t i = 0; i < 36; ++i) {
-                 top += i < 18 ? x[i] : -x[i];
-                 left += i % 6 < 3 ? x[i] : -x[i];
-               }
-               return std::to_string(top > 0) + ',' + std::to_string(left > 0);
-             }));
+             table(47, 36, "top,left", top_left_labels));
 }
 
 // ---- replay: DESIGN.md's "trained from the same weights on the same batches, it must end with
@@ -539,14 +543,7 @@ type = "binary_cross_entropy"
 train = "data.csv"
 labels = ["top", "left"]
 )",
-         table(23, 36, "top,left", [](const std::vector<double>& x) {
-           double top = 0, left = 0;
-           for (std::size_t i = 0; i < 36; ++i) {
-             top += i < 18 ? x[i] : -x[i];
-             left += i % 6 < 3 ? x[i] : -x[i];
-           }
-           return std::to_string(top > 0) + ',' + std::to_string(left > 0);
-         }),
+         table(23, 36, "top,left", top_left_labels),
          {{"momentum_l2_step", "type = \"momentum\"\nlr = 0.05\nl2 = 0.01\nschedule = { type = \"step\", step_size = 1, gamma = 0.5 }"},
           {"adam_clip_cosine", "type = \"adam\"\nlr = 0.01\nclip_norm = 0.1\nschedule = { type = \"cosine\", warmup = 1 }", true}});
 }

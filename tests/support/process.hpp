@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <cerrno>
 #include <filesystem>
 #include <fstream>
@@ -16,6 +17,7 @@
 #include <sstream>
 #include <cstdlib>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace castnet::test {
@@ -107,6 +109,17 @@ inline bool has_exited(pid_t pid, int& code) {
   int status = 0;
   if (::waitpid(pid, &status, WNOHANG) != pid) return false;
   code = exit_code_of(status);
+  return true;
+}
+
+// Waits until `file` exists or the child `pid` ends (reaping it and setting `code`), for at most
+// two minutes. True while the child still runs.
+inline bool running_when_file_appears(pid_t pid, const std::filesystem::path& file, int& code) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (!std::filesystem::exists(file) && std::chrono::steady_clock::now() < deadline) {
+    if (has_exited(pid, code)) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
   return true;
 }
 

@@ -96,6 +96,12 @@ std::vector<std::string> label_list(std::string_view option, std::string_view te
 std::string show(std::size_t v) { return std::to_string(v); }
 std::string show_flag(bool v) { return v ? "1" : "0"; }
 
+std::string sha256_text(std::string_view option, std::string_view text) {
+  if (text.size() != 64 || text.find_first_not_of("0123456789abcdef") != std::string_view::npos)
+    bad_value(option, text, "64 lowercase hexadecimal digits");
+  return std::string(text);
+}
+
 struct OptionSpec {
   std::string_view name;
   unsigned verbs;
@@ -115,20 +121,8 @@ constexpr OptionSpec kOptions[] = {
     {"--weights", kEval | kPredict, [](O& o, auto, auto v) { o.weights = v; }, nullptr},
     {"--out", kTrain, [](O& o, auto, auto v) { o.out = v; }, nullptr},
     {"--init", kTrain, [](O& o, auto, auto v) { o.init = v; }, nullptr},
-    {"--spec-sha256", kTrain,
-     [](O& o, auto n, auto v) {
-       if (v.size() != 64 || v.find_first_not_of("0123456789abcdef") != std::string_view::npos)
-         bad_value(n, v, "64 lowercase hexadecimal digits");
-       o.spec_sha256 = v;
-     },
-     nullptr},
-    {"--network-sha256", kTrain,
-     [](O& o, auto n, auto v) {
-       if (v.size() != 64 || v.find_first_not_of("0123456789abcdef") != std::string_view::npos)
-         bad_value(n, v, "64 lowercase hexadecimal digits");
-       o.network_sha256 = v;
-     },
-     nullptr},
+    {"--spec-sha256", kTrain, [](O& o, auto n, auto v) { o.spec_sha256 = sha256_text(n, v); }, nullptr},
+    {"--network-sha256", kTrain, [](O& o, auto n, auto v) { o.network_sha256 = sha256_text(n, v); }, nullptr},
     {"--images", kEval, [](O& o, auto, auto v) { o.images = v; }, nullptr},
     {"--format", kTrain | kEval | kPredict,
      [](O& o, auto n, auto v) {
