@@ -68,7 +68,7 @@ Toolchain find_toolchain() {
     const fs::path libdir = prefix / CASTNET_INSTALL_LIBDIR;
     Toolchain t{prefix / CASTNET_INSTALL_INCLUDEDIR, libdir / "libcastnet_runtime.a", libdir / "libcastnet_mpi.so"};
     if (!fs::exists(t.mpi_lib)) t.mpi_lib.clear();
-    if (fs::exists(t.include_dir / "castnet" / "runner.hpp") && fs::exists(t.runtime_lib)) return t;
+    if (fs::exists(t.include_dir / "castnet" / "train" / "runner.hpp") && fs::exists(t.runtime_lib)) return t;
   }
   return {CASTNET_BUILD_INCLUDE_DIR, CASTNET_BUILD_RUNTIME_LIB, kBuildMpiLib};
 }

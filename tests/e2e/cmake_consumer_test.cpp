@@ -113,4 +113,23 @@ TEST_CASE("cmake: castnet_add_model regenerates only when the spec changes", "[c
   REQUIRE(ran_again.status == 0);
   CHECK(contains(ran_again.output, "consumer ok"));
   CHECK(contains(run_shell(dry_run_cmd, log).output, "no work to do"));
+
+  // The installed CLI trains with the installed headers and runtime library, not the build tree's.
+  const fs::path cache = work / "cache";
+  fs::copy_file(source / "specs" / "xor.csv", spec.parent_path() / "xor.csv");
+  const auto trained = run_shell("cd " + quoted(spec.parent_path()) + " && CASTNET_CACHE_DIR=" + quoted(cache) + " " +
+                                     quoted(prefix / "bin" / "castnet") + " train xor.toml --epochs 2 --out run",
+                                 log);
+  INFO(trained.output);
+  REQUIRE(trained.status == 0);
+  bool found = false;
+  for (const auto& entry : fs::recursive_directory_iterator(cache / "runners")) {
+    if (entry.path().filename() != "build.log") continue;
+    found = true;
+    const std::string command = castnet::test::read_file(entry.path());
+    CHECK(contains(command, "-I'" + (prefix / "include").string() + "'"));
+    CHECK(contains(command, (prefix / "lib").string()));
+    CHECK_FALSE(contains(command, std::string(CASTNET_BINARY_DIR) + "/runtime"));
+  }
+  CHECK(found);
 }
