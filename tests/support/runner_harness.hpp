@@ -1,9 +1,10 @@
 // Test support for the runner: run_model<M> driven in this process through argv exactly as the
-// CLI's runner program is, with std::cout and std::cerr captured; and readers for what it prints
-// and writes.
+// CLI's runner program is (through M's ModelView, into the verbs libcastnet_runtime compiled
+// once), with std::cout and std::cerr captured; and readers for what it prints and writes.
 #pragma once
 
 #include <castnet/train/runner.hpp>
+#include <castnet/train/verbs.hpp>
 
 #include <filesystem>
 #include <fstream>
@@ -16,9 +17,12 @@
 
 namespace castnet::test {
 
-// Runs run_model<M> with argv = {"runner", args...}, capturing std::cout and std::cerr.
+enum class Path { view, direct };
+
+// Runs run_model<M> with argv = {"runner", args...}, capturing std::cout and std::cerr; with
+// Path::direct, the verbs compiled for M itself (run_verbs<M>) instead.
 template <class M>
-Result run_runner(std::vector<std::string> args) {
+Result run_runner(std::vector<std::string> args, Path path = Path::view) {
   std::vector<char*> argv;
   std::string program = "runner";
   argv.push_back(program.data());
@@ -27,7 +31,9 @@ Result run_runner(std::vector<std::string> args) {
   std::ostringstream out, err;
   std::streambuf* const old_out = std::cout.rdbuf(out.rdbuf());
   std::streambuf* const old_err = std::cerr.rdbuf(err.rdbuf());
-  const int code = castnet::run_model<M>(static_cast<int>(argv.size() - 1), argv.data());
+  const int argc = static_cast<int>(argv.size() - 1);
+  const int code = path == Path::view ? castnet::run_model<M>(argc, argv.data())
+                                      : castnet::run_verbs<M>(argc, argv.data(), {});
   std::cout.rdbuf(old_out);
   std::cerr.rdbuf(old_err);
   return {code, out.str(), err.str()};

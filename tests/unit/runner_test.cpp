@@ -3,6 +3,7 @@
 // shuffling checked against a loop written out by hand.
 #include <castnet/data/csv.hpp>
 #include <castnet/io/safetensors.hpp>
+#include <castnet/train/init.hpp>
 #include <castnet/train/runner.hpp>
 #include <castnet/train/trainer.hpp>
 
@@ -179,6 +180,72 @@ TEST_CASE_METHOD(Fixture, "runner: divergence in the first epoch says no checkpo
   CHECK(r.err.find("at epoch 1 batch ") != std::string::npos);
   CHECK(r.err.find("; no checkpoint was written") != std::string::npos);
   CHECK_FALSE(std::filesystem::exists(path("out/weights.safetensors")));
+}
+
+// A runner reaches the verbs through its model's ModelView (the verbs compiled once, into
+// libcastnet_runtime); they must do exactly what the verbs compiled for the model itself do.
+TEST_CASE_METHOD(Fixture, "runner: through its ModelView a model trains, evaluates and predicts as compiled for itself",
+                 "[runner]") {
+  using castnet::test::Path;
+  const std::string data =
+      write("data.csv", grid_csv([](double x1, double x2) { return x1 > x2 ? 1 : 0; }));
+  for (const char* optimizer : {"adam", "lbfgs"}) {
+    INFO(optimizer);
+    struct Run {
+      std::string weights, eval;
+      std::vector<castnet::io::TensorData> checkpoint;  // the weights and the optimizer's state
+      std::vector<std::vector<double>> predicted;
+    };
+    std::vector<Run> runs;
+    for (const Path p : {Path::view, Path::direct}) {
+      const std::string out = path(std::string(optimizer) + (p == Path::view ? "-view" : "-direct"));
+      // Two threads share each batch (the gradients are summed); a tenth is held out, so the 27
+      // training rows end in a partial batch; early stopping keeps the best weights.
+      const Result t = castnet::test::run_runner<Classifier>(
+          {"train", "--data", data, "--labels", "y", "--out", out, "--epochs", "12", "--optimizer", optimizer,
+           "--lr", "0.1", "--threads", "2", "--validation", "0.1", "--early-stopping", "5", "--seed", "3"},
+          p);
+      INFO(t.err);
+      REQUIRE(t.exit_code == 0);
+      const Result e = castnet::test::run_runner<Classifier>(
+          {"eval", "--weights", out + "/weights.safetensors", "--data", data, "--labels", "y"}, p);
+      const Result pr = castnet::test::run_runner<Classifier>(
+          {"predict", "--weights", out + "/weights.safetensors", "--input", data, "--labels", "y"}, p);
+      REQUIRE(e.exit_code == 0);
+      REQUIRE(pr.exit_code == 0);
+      Run& run = runs.emplace_back();
+      run.weights = castnet::test::read_file(out + "/weights.safetensors");
+      run.eval = e.out;
+      run.checkpoint = castnet::io::read_safetensors(out + "/checkpoint.safetensors").tensors;
+      const auto lines = lines_of(pr.out);
+      for (std::size_t i = 1; i < lines.size(); ++i) {
+        std::istringstream row(lines[i]);
+        std::vector<double>& values = run.predicted.emplace_back();
+        for (std::string cell; std::getline(row, cell, ',');) values.push_back(std::stod(cell));
+      }
+    }
+    CHECK(runs[0].weights == runs[1].weights);
+    CHECK(runs[0].eval == runs[1].eval);
+    REQUIRE(runs[0].checkpoint.size() == runs[1].checkpoint.size());
+    for (std::size_t i = 0; i < runs[0].checkpoint.size(); ++i) {
+      INFO(runs[0].checkpoint[i].name);
+      CHECK(runs[0].checkpoint[i].name == runs[1].checkpoint[i].name);
+      CHECK(runs[0].checkpoint[i].values == runs[1].checkpoint[i].values);
+      CHECK(runs[0].checkpoint[i].f64 == runs[1].checkpoint[i].f64);
+    }
+    // The probabilities to float rounding, the classes exactly: with the number of outputs a
+    // compile-time constant, GCC 12 at -O2 and up vectorises softmax's float round trip away
+    // (kernels/outputs.hpp), so the verbs compiled for the model itself may differ in the last bit.
+    REQUIRE(runs[0].predicted.size() == 30);
+    REQUIRE(runs[1].predicted.size() == 30);
+    for (std::size_t r = 0; r < 30; ++r) {
+      REQUIRE(runs[0].predicted[r].size() == 3);
+      REQUIRE(runs[1].predicted[r].size() == 3);
+      CHECK(runs[0].predicted[r][0] == Approx(runs[1].predicted[r][0]).epsilon(1e-6));
+      CHECK(runs[0].predicted[r][1] == Approx(runs[1].predicted[r][1]).epsilon(1e-6));
+      CHECK(runs[0].predicted[r][2] == runs[1].predicted[r][2]);
+    }
+  }
 }
 
 TEST_CASE_METHOD(Fixture, "runner: a softmax classifier reports accuracy and predicts probabilities",

@@ -9,6 +9,7 @@
 #include <castnet/io/sha256.hpp>
 #include <castnet/data/normalize.hpp>
 #include <castnet/train/run_options.hpp>
+#include <castnet/train/init.hpp>
 #include <castnet/train/runner.hpp>
 #include <castnet/train/trainer.hpp>
 

@@ -7,7 +7,9 @@
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string_view>
+#include <type_traits>
 
 namespace castnet {
 
@@ -49,5 +51,19 @@ concept GeneratedModel = requires(typename M::Params& p, const typename M::Param
   { M::outputs(static_cast<const typename M::Workspace&>(ws)) } -> std::same_as<const typename M::real*>;
   { M::train_step(cp, ws, x, x, g, std::size_t{}, std::uint64_t{}, std::size_t{}) } -> std::same_as<typename M::real>;
 };
+
+// The whole of a model's Params or Grads as one array of reals, padding included (what the ranks of
+// a data-parallel job sum). Generated structs hold only reals; a model seen through its ModelView
+// (train/erased_model.hpp) says where its storage is.
+template <GeneratedModel M, class T>
+std::span<typename M::real> storage_of(T& tensors) noexcept {
+  using real = typename M::real;
+  if constexpr (requires { tensors.storage(); }) {
+    return tensors.storage();
+  } else {
+    static_assert(std::is_trivially_copyable_v<T> && sizeof(T) % sizeof(real) == 0);
+    return {reinterpret_cast<real*>(&tensors), sizeof(T) / sizeof(real)};
+  }
+}
 
 }  // namespace castnet

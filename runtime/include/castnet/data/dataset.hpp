@@ -5,11 +5,11 @@
 // one cell is at fault (file line and 1-based byte column, as read_csv reports them).
 #pragma once
 
+#include <castnet/aligned_buffer.hpp>
 #include <castnet/data/csv.hpp>
 #include <castnet/model.hpp>
 
 #include <algorithm>
-#include <array>
 #include <concepts>
 #include <cstddef>
 #include <span>
@@ -62,13 +62,12 @@ extern template Dataset<double> inputs_from_csv<double>(const io::CsvTable&, con
 // One batch of a model, contiguous and 64-byte aligned as generated SIMD code may load it. Rows
 // past the filled count keep earlier contents: they are padding, whose outputs nobody reads and
 // which train_step leaves out of the loss and gradients.
-// Allocate on the heap (std::make_unique): large models have large batches.
 template <GeneratedModel M>
 struct Batch {
   using real = typename M::real;
-  alignas(64) std::array<real, M::kBatch * M::kInputs> x{};   // (batch, inputs)
-  alignas(64) std::array<real, M::kBatch * M::kTargets> t{};  // (batch, targets)
-  alignas(64) std::array<real, M::kBatch * M::kOutputs> y{};  // (batch, outputs)
+  AlignedBuffer<real> x{M::kBatch * M::kInputs};   // (batch, inputs)
+  AlignedBuffer<real> t{M::kBatch * M::kTargets};  // (batch, targets)
+  AlignedBuffer<real> y{M::kBatch * M::kOutputs};  // (batch, outputs)
 
   // Copies the samples `rows` (at most kBatch indices into `data`) into x, and into t when the
   // data set has targets.

@@ -107,7 +107,7 @@ class DataParallelStep {
       Worker& w = workers_[k];
       if (w.n > 0) {
         w.loss = M::train_step(p, *w.ws, w.batch->x.data(), w.batch->t.data(), grads_of(k), w.n, key, w.first);
-        if constexpr (has_accuracy(M::kLoss))
+        if (has_accuracy(M::kLoss))
           w.correct = count_correct(M::kLoss, M::outputs(*w.ws), w.batch->t.data(), w.n, M::kOutputs);
       }
       pool_.sync();  // every worker's gradient is ready
@@ -125,7 +125,9 @@ class DataParallelStep {
       t[0] = static_cast<real>(totals.loss);
       t[1] = static_cast<real>(totals.correct);
       t[2] = static_cast<real>(totals.scored);
-      group_->sum(reinterpret_cast<real*>(reduced_.get()), sizeof(Reduced) / sizeof(real));
+      const std::span<real> g = storage_of<M>(reduced_->grads);
+      group_->sum(g.data(), g.size());
+      group_->sum(t, 3);
       totals.loss = static_cast<double>(t[0]);
       totals.correct = static_cast<std::size_t>(t[1]);
       totals.scored = static_cast<std::size_t>(t[2]);
@@ -151,13 +153,11 @@ class DataParallelStep {
     real loss = 0;
     std::size_t correct = 0;
   };
-  // What one Collective::sum adds up over the ranks: the gradient, then the totals. Both hold only
-  // reals (padding included), so the whole struct is summed as one array.
+  // What is summed over the ranks: the gradient (as one array, padding included), and the totals.
   struct Reduced {
     Grads grads{};
-    alignas(64) real totals[3] = {};
+    real totals[3] = {};
   };
-  static_assert(sizeof(Reduced) % sizeof(real) == 0 && std::is_trivially_copyable_v<Grads>);
 
   Grads& grads_of(std::size_t k) { return k == 0 ? reduced_->grads : *workers_[k].grads; }
 

@@ -28,11 +28,14 @@ constexpr std::string_view loss_name(Loss loss) {
 }
 
 // The mean loss of the first n rows of outputs y (kBatch, kOutputs) against targets t
-// (kBatch, kTargets), without gradients.
+// (kBatch, kTargets), without gradients. A model seen through its ModelView brings this function
+// compiled with its own sizes (erased_model.hpp).
 template <GeneratedModel M>
 typename M::real batch_loss(const typename M::real* y, const typename M::real* t, std::size_t n) {
   using real = typename M::real;
-  if constexpr (M::kLoss == Loss::mse) {
+  if constexpr (requires { M::batch_loss(y, t, n); }) {
+    return M::batch_loss(y, t, n);
+  } else if constexpr (M::kLoss == Loss::mse) {
     return losses::mse<real, M::kBatch, M::kOutputs>(y, t, nullptr, n);
   } else if constexpr (M::kLoss == Loss::binary_cross_entropy) {
     return losses::binary_cross_entropy<real, M::kBatch, M::kOutputs>(y, t, nullptr, n);

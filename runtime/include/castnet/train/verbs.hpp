@@ -1,5 +1,5 @@
-// The runner: the main() of the small program the castnet CLI compiles per spec,
-//   int main(int argc, char** argv) { return castnet::run_model<xor_net::Model>(argc, argv); }
+// The runner's verbs for any GeneratedModel, as the runner's main() calls them through run_model
+// (runner.hpp); libcastnet_runtime compiles them once for ErasedModel<float> and <double>.
 // Verbs (options in run_options.hpp):
 //   train    load and split the data, fit the normalisation on the training rows, initialise from
 //            --seed (or load --init; or --resume), train (trainer.hpp), and report the --test set
@@ -28,6 +28,7 @@
 #include <castnet/data/normalize.hpp>
 #include <castnet/train/run_identity.hpp>
 #include <castnet/train/run_options.hpp>
+#include <castnet/train/runner.hpp>
 #include <castnet/train/report.hpp>
 #include <castnet/train/trainer.hpp>
 #include <castnet/io/weights.hpp>
@@ -50,14 +51,6 @@
 #include <vector>
 
 namespace castnet {
-
-// What a runner built for data-parallel training passes to run_model (the CLI writes it into the
-// runner's main).
-struct Sharding {
-  std::size_t global_batch = 0;  // rows per step (the spec's batch); 0: M::kBatch
-  // Runners for mpirun: joins the job (connect_mpi, mpi.hpp). Null: this process alone.
-  std::unique_ptr<Collective> (*connect)(int& argc, char**& argv) = nullptr;
-};
 
 namespace detail {
 
@@ -307,7 +300,7 @@ void run_predict(const RunOptions& o) {
   }
   std::cout << text;
 
-  std::array<real, M::kOutputs> values;
+  std::vector<real> values(M::kOutputs);
   bool first = true;
   for_each_batch<M>(data, *batch, [&](std::size_t n) {
     M::forward_batch(*params, *workspace, batch->x.data(), batch->y.data());
@@ -322,9 +315,7 @@ void run_predict(const RunOptions& o) {
         if (k) text += ',';
         text.append(buf, std::to_chars(buf, buf + sizeof buf, values[k]).ptr);
       }
-      if constexpr (M::kLoss == Loss::softmax_cross_entropy) {
-        text += ',' + std::to_string(argmax(y, M::kOutputs));
-      }
+      if (M::kLoss == Loss::softmax_cross_entropy) text += ',' + std::to_string(argmax(y, M::kOutputs));
       text += json_out ? "]" : "\n";
     }
     std::cout << text;
@@ -351,9 +342,7 @@ inline int fail(Collective* group, const std::string& message, int code) {
 
 // Runs one verb of the runner's command line for model M; returns the process exit code.
 template <GeneratedModel M>
-int run_model(int argc, char** argv, const Sharding& sharding = {}) {
-  static_assert(M::kTargets == (M::kLoss == Loss::softmax_cross_entropy ? 1 : M::kOutputs),
-                "kTargets must be 1 (a class index) for softmax_cross_entropy, else kOutputs");
+int run_verbs(int argc, char** argv, const Sharding& sharding) {
   const std::string program =
       argc > 0 ? std::filesystem::path(argv[0]).filename().string() : "runner";
   std::unique_ptr<Collective> group;
