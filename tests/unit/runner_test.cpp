@@ -13,7 +13,9 @@
 #include <support/tiny_model.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
+#include <utility>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -182,8 +184,35 @@ TEST_CASE_METHOD(Fixture, "runner: divergence in the first epoch says no checkpo
   CHECK_FALSE(std::filesystem::exists(path("out/weights.safetensors")));
 }
 
+// Text with its numbers taken out (the skeleton) and the numbers, to compare two outputs to rounding.
+struct Numbers {
+  std::string skeleton;
+  std::vector<double> values;
+};
+Numbers numbers_of(const std::string& text) {
+  Numbers n;
+  for (std::size_t i = 0; i < text.size();) {
+    const char c = text[i];
+    const bool starts = std::isdigit(static_cast<unsigned char>(c)) ||
+                        ((c == '-' || c == '.') && i + 1 < text.size() && std::isdigit(static_cast<unsigned char>(text[i + 1])));
+    if (!starts) {
+      n.skeleton += c;
+      ++i;
+      continue;
+    }
+    std::size_t used = 0;
+    n.values.push_back(std::stod(text.substr(i), &used));
+    n.skeleton += '#';
+    i += used;
+  }
+  return n;
+}
+
 // A runner reaches the verbs through its model's ModelView (the verbs compiled once, into
-// libcastnet_runtime); they must do exactly what the verbs compiled for the model itself do.
+// libcastnet_runtime); they must do what the verbs compiled for the model itself do. To rounding,
+// not bit for bit: the two are separate compilations of the optimizer's loops, and where GCC fuses
+// a * b + c into an FMA (its default) depends on how each was inlined (it differs under the
+// sanitizers).
 TEST_CASE_METHOD(Fixture, "runner: through its ModelView a model trains, evaluates and predicts as compiled for itself",
                  "[runner]") {
   using castnet::test::Path;
@@ -192,9 +221,8 @@ TEST_CASE_METHOD(Fixture, "runner: through its ModelView a model trains, evaluat
   for (const char* optimizer : {"adam", "lbfgs"}) {
     INFO(optimizer);
     struct Run {
-      std::string weights, eval;
-      std::vector<castnet::io::TensorData> checkpoint;  // the weights and the optimizer's state
-      std::string predicted;
+      std::vector<castnet::io::TensorData> weights, checkpoint;  // the checkpoint adds the optimizer's state
+      Numbers eval, predicted;
     };
     std::vector<Run> runs;
     for (const Path p : {Path::view, Path::direct}) {
@@ -213,24 +241,30 @@ TEST_CASE_METHOD(Fixture, "runner: through its ModelView a model trains, evaluat
           {"predict", "--weights", out + "/weights.safetensors", "--input", data, "--labels", "y"}, p);
       REQUIRE(e.exit_code == 0);
       REQUIRE(pr.exit_code == 0);
-      Run& run = runs.emplace_back();
-      run.weights = castnet::test::read_file(out + "/weights.safetensors");
-      run.eval = e.out;
-      run.checkpoint = castnet::io::read_safetensors(out + "/checkpoint.safetensors").tensors;
-      run.predicted = pr.out;
+      runs.push_back({castnet::io::read_safetensors(out + "/weights.safetensors").tensors,
+                      castnet::io::read_safetensors(out + "/checkpoint.safetensors").tensors, numbers_of(e.out),
+                      numbers_of(pr.out)});
     }
-    CHECK(runs[0].weights == runs[1].weights);
-    CHECK(runs[0].eval == runs[1].eval);
-    REQUIRE(runs[0].checkpoint.size() == runs[1].checkpoint.size());
-    for (std::size_t i = 0; i < runs[0].checkpoint.size(); ++i) {
-      INFO(runs[0].checkpoint[i].name);
-      CHECK(runs[0].checkpoint[i].name == runs[1].checkpoint[i].name);
-      CHECK(runs[0].checkpoint[i].values == runs[1].checkpoint[i].values);
-      CHECK(runs[0].checkpoint[i].f64 == runs[1].checkpoint[i].f64);
+    const auto same_tensors = [](const std::vector<castnet::io::TensorData>& a,
+                                 const std::vector<castnet::io::TensorData>& b) {
+      REQUIRE(a.size() == b.size());
+      for (std::size_t i = 0; i < a.size(); ++i) {
+        INFO(a[i].name);
+        CHECK(a[i].name == b[i].name);
+        REQUIRE(a[i].values.size() == b[i].values.size());
+        float largest = 0;
+        for (const float v : a[i].values) largest = std::max(largest, std::abs(v));
+        for (std::size_t j = 0; j < a[i].values.size(); ++j)
+          CHECK(std::abs(a[i].values[j] - b[i].values[j]) <= 1e-5f * largest);
+      }
+    };
+    same_tensors(runs[0].weights, runs[1].weights);
+    same_tensors(runs[0].checkpoint, runs[1].checkpoint);
+    for (const auto& [view, direct] : {std::pair(runs[0].eval, runs[1].eval), std::pair(runs[0].predicted, runs[1].predicted)}) {
+      CHECK(view.skeleton == direct.skeleton);
+      REQUIRE(view.values.size() == direct.values.size());
+      for (std::size_t j = 0; j < view.values.size(); ++j) CHECK(view.values[j] == Approx(direct.values[j]).epsilon(1e-5).margin(1e-6));
     }
-    // The probabilities bit for bit: the verbs compiled for the model know its number of outputs
-    // at compile time, the library's at run time (kernels/outputs.hpp says why that once mattered).
-    CHECK(runs[0].predicted == runs[1].predicted);
   }
 }
 
