@@ -90,7 +90,7 @@
 // is arranged so no intermediate overflows: exponentials only see non-positive arguments, or
 // arguments clamped where the result is discarded, so |z| up to 1e4 stays finite in float.
 // The element-wise formulas are written for any vector type V: a single sample's forward pass
-// uses simd::narrow_vec, the width of the batch-1 dense kernel that produced its input.
+// uses simd::row_vec, the vector the batch-1 dense kernel that produced its input stored.
 
 #include <cstddef>
 #include <cstdint>
@@ -134,7 +134,9 @@
 //
 // The vocabulary, inside namespace castnet::CASTNET_SIMD_ISA::simd (simd_base.hpp names it):
 //   vec<T>         the build's widest vector of T (float or double); lanes<T> its lane count
-//   narrow_vec<T>  the vector of the single-sample kernels: 256-bit with AVX-512, else vec<T>
+//   narrow_vec<T>  the vector of the single-sample kernels: 256-bit with AVX-512, else vec<T>;
+//                  half_narrow_vec<T> its half (128-bit) where the build has AVX; row_vec<T, N>
+//                  the one of the two that cuts a row of N values into whole vectors (below)
 //   members        size, value_type, register_type, batch_bool_type (the mask of a comparison),
 //                  a constructor broadcasting a T, load_unaligned, store_unaligned, + - * / (also
 //                  with a T on either side; no unary minus), < <= > >= == != giving the mask
@@ -147,6 +149,7 @@
 
 #include <cstddef>
 #include <cstring>
+#include <type_traits>
 
 // GCC 12.0-12.2's AVX-512 intrinsics fill don't-care operands with _mm512_undefined_*(), which
 // self-initialises a variable (`__m512 __Y = __Y;`); once inlined, -Wuninitialized and
@@ -332,6 +335,8 @@ template <class T>
 using vec = one_lane<T>;
 template <class T>
 using narrow_vec = one_lane<T>;
+template <class T>
+using half_narrow_vec = one_lane<T>;
 
 // x·y + z, rounded once.
 template <class T>
@@ -920,6 +925,14 @@ using narrow_vec = vecext<T, 32>;
 template <class T>
 using narrow_vec = vec<T>;
 #endif
+// Half of narrow_vec where that is a whole SSE register (see simd.hpp's row_vec), else narrow_vec.
+#if defined(__AVX__)
+template <class T>
+using half_narrow_vec = vecext<T, 16>;
+#else
+template <class T>
+using half_narrow_vec = narrow_vec<T>;
+#endif
 
 namespace vecext_detail {
 
@@ -1440,6 +1453,15 @@ using narrow_vec = xsimd::batch<T, xsimd::fma3<xsimd::avx2>>;
 #else
 template <class T>
 using narrow_vec = vec<T>;
+#endif
+// Half of narrow_vec where that is a whole SSE register (see simd.hpp's row_vec), else narrow_vec.
+// (xsimd 8.1 has no fma3<sse4_2> batch; fma below fuses on any register where the build has FMA.)
+#if defined(__AVX__)
+template <class T>
+using half_narrow_vec = xsimd::batch<T, xsimd::sse4_2>;
+#else
+template <class T>
+using half_narrow_vec = narrow_vec<T>;
 #endif
 
 // x·y + z, rounded once where the target has FMA. On x86 through simd_x86.hpp: xsimd 8.1's AVX-512
@@ -2053,6 +2075,17 @@ inline void store_n(T* p, const V& v) noexcept {
   }
 }
 
+// The vector of one sample's row of N values in the single-sample kernels: narrow_vec, or its half
+// where N is a multiple of the half but not of narrow_vec (12 floats: three 128-bit vectors rather
+// than 256 bits and a partial vector). A partial vector costs masked moves, and a load that spans
+// two stores cannot take its value from them (store forwarding), so the kernel that writes a row
+// and the one that reads it must cut it alike: this is the one place that decides.
+template <class T, std::size_t N>
+inline constexpr bool row_uses_half = half_narrow_vec<T>::size < narrow_vec<T>::size &&
+                                      N % narrow_vec<T>::size != 0 && N % half_narrow_vec<T>::size == 0;
+template <class T, std::size_t N>
+using row_vec = std::conditional_t<row_uses_half<T, N>, half_narrow_vec<T>, narrow_vec<T>>;
+
 }  // namespace simd
 }  // namespace CASTNET_SIMD_ISA
 }  // namespace castnet
@@ -2491,9 +2524,9 @@ void activation_forward(const T* z, T* a, T alpha) noexcept {
   if constexpr (A == Act::softmax) {
     activation_detail::softmax_forward<T, Rows, Cols>(z, a);
   } else {
-    // One sample (forward()) reads its dense layer's output at the width gemv stored it with:
-    // 512-bit loads of those 256-bit stores made an 8-32-32-1 tanh MLP 10-20% slower.
-    using V = std::conditional_t<Rows == 1, simd::narrow_vec<T>, simd::vec<T>>;
+    // One sample (forward()) reads its dense layer's output at the width gemv stored it with
+    // (simd::row_vec): 512-bit loads of 256-bit stores made an 8-32-32-1 tanh MLP 10-20% slower.
+    using V = std::conditional_t<Rows == 1, simd::row_vec<T, Cols>, simd::vec<T>>;
     const V alpha_v(alpha);
     const auto forward = [&](V zv) { return activation_detail::elementwise<A, V>::forward(zv, alpha_v); };
     activation_detail::map<T, Rows * Cols, V>(forward, a, z);

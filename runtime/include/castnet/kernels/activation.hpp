@@ -6,7 +6,7 @@
 // is arranged so no intermediate overflows: exponentials only see non-positive arguments, or
 // arguments clamped where the result is discarded, so |z| up to 1e4 stays finite in float.
 // The element-wise formulas are written for any vector type V: a single sample's forward pass
-// uses simd::narrow_vec, the width of the batch-1 dense kernel that produced its input.
+// uses simd::row_vec, the vector the batch-1 dense kernel that produced its input stored.
 #pragma once
 
 #include <cstddef>
@@ -224,9 +224,9 @@ void activation_forward(const T* z, T* a, T alpha) noexcept {
   if constexpr (A == Act::softmax) {
     activation_detail::softmax_forward<T, Rows, Cols>(z, a);
   } else {
-    // One sample (forward()) reads its dense layer's output at the width gemv stored it with:
-    // 512-bit loads of those 256-bit stores made an 8-32-32-1 tanh MLP 10-20% slower.
-    using V = std::conditional_t<Rows == 1, simd::narrow_vec<T>, simd::vec<T>>;
+    // One sample (forward()) reads its dense layer's output at the width gemv stored it with
+    // (simd::row_vec): 512-bit loads of 256-bit stores made an 8-32-32-1 tanh MLP 10-20% slower.
+    using V = std::conditional_t<Rows == 1, simd::row_vec<T, Cols>, simd::vec<T>>;
     const V alpha_v(alpha);
     const auto forward = [&](V zv) { return activation_detail::elementwise<A, V>::forward(zv, alpha_v); };
     activation_detail::map<T, Rows * Cols, V>(forward, a, z);

@@ -5,7 +5,7 @@
 // Blocking adapts to the register file (32 vector registers with AVX-512, 16 otherwise); the same
 // code serves the SSE2 baseline build and the scalar backend.
 //   dot_gemm   c = a·bmᵀ (+ bias, or += c): both operands contiguous along the reduction
-//   gemv       y = w·x + bias for one sample: latency-minded, narrow_vec
+//   gemv       y = w·x + bias for one sample: latency-minded, in the vector of its rows (row_vec)
 //   axpy_gemm  c = a·bm, a read with any strides: broadcasts of a against rows of bm
 // Also the tools of register tiles the conv2d kernels share: unroll, in_register, last_lanes.
 #pragma once
@@ -166,10 +166,9 @@ inline void dot_gemm(const T* a, const T* bm, const T* bias, T* c) noexcept {
 // y[o] = bias[o] + x·w[o,:] for R <= V::size consecutive rows. One sample has no reuse of w, and
 // its latency is what counts: the R rows accumulate lane-wise in R vectors (the x chunk loaded once
 // for all), then lane_sums turns them into the vector of their sums, which takes the bias and is
-// stored whole. Missing rows are zero accumulators. V is simd::narrow_vec: see simd_xsimd.hpp.
-template <class T, std::size_t In, std::size_t R>
+// stored whole. Missing rows are zero accumulators. V is gemv_vec (below).
+template <class T, std::size_t In, std::size_t R, class V>
 CASTNET_FLATTEN inline void gemv_tile(const T* x, const T* w, const T* bias, T* y) noexcept {
-  using V = simd::narrow_vec<T>;
   constexpr std::size_t L = V::size;
   V acc[L];
   unroll<L>([&](std::size_t r) { acc[r] = V(T(0)); });
@@ -199,12 +198,19 @@ CASTNET_FLATTEN inline void gemv_tile(const T* x, const T* w, const T* bias, T* 
   }
 }
 
+// The vector of a gemv of In inputs and Out outputs: its output row's (simd::row_vec), so the next
+// kernel loads whole stored vectors; or, for fewer outputs than a half vector (a last layer), its
+// input row's.
+template <class T, std::size_t In, std::size_t Out>
+using gemv_vec = std::conditional_t<(Out < simd::half_narrow_vec<T>::size), simd::row_vec<T, In>, simd::row_vec<T, Out>>;
+
 template <class T, std::size_t In, std::size_t Out>
 inline void gemv(const T* x, const T* w, const T* bias, T* y) noexcept {
-  constexpr std::size_t L = simd::narrow_vec<T>::size;
+  using V = gemv_vec<T, In, Out>;
+  constexpr std::size_t L = V::size;
   std::size_t o = 0;
-  for (; o + L <= Out; o += L) gemv_tile<T, In, L>(x, w + o * In, bias + o, y + o);
-  if constexpr (Out % L != 0) gemv_tile<T, In, Out % L>(x, w + o * In, bias + o, y + o);
+  for (; o + L <= Out; o += L) gemv_tile<T, In, L, V>(x, w + o * In, bias + o, y + o);
+  if constexpr (Out % L != 0) gemv_tile<T, In, Out % L, V>(x, w + o * In, bias + o, y + o);
 }
 
 // ---- backward: axpy form ------------------------------------------------------------------

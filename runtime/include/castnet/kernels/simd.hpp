@@ -9,7 +9,9 @@
 //
 // The vocabulary, inside namespace castnet::CASTNET_SIMD_ISA::simd (simd_base.hpp names it):
 //   vec<T>         the build's widest vector of T (float or double); lanes<T> its lane count
-//   narrow_vec<T>  the vector of the single-sample kernels: 256-bit with AVX-512, else vec<T>
+//   narrow_vec<T>  the vector of the single-sample kernels: 256-bit with AVX-512, else vec<T>;
+//                  half_narrow_vec<T> its half (128-bit) where the build has AVX; row_vec<T, N>
+//                  the one of the two that cuts a row of N values into whole vectors (below)
 //   members        size, value_type, register_type, batch_bool_type (the mask of a comparison),
 //                  a constructor broadcasting a T, load_unaligned, store_unaligned, + - * / (also
 //                  with a T on either side; no unary minus), < <= > >= == != giving the mask
@@ -23,6 +25,7 @@
 
 #include <cstddef>
 #include <cstring>
+#include <type_traits>
 
 // GCC 12.0-12.2's AVX-512 intrinsics fill don't-care operands with _mm512_undefined_*(), which
 // self-initialises a variable (`__m512 __Y = __Y;`); once inlined, -Wuninitialized and
@@ -104,6 +107,17 @@ inline void store_n(T* p, const V& v) noexcept {
     std::memcpy(p, buf, N * sizeof(T));
   }
 }
+
+// The vector of one sample's row of N values in the single-sample kernels: narrow_vec, or its half
+// where N is a multiple of the half but not of narrow_vec (12 floats: three 128-bit vectors rather
+// than 256 bits and a partial vector). A partial vector costs masked moves, and a load that spans
+// two stores cannot take its value from them (store forwarding), so the kernel that writes a row
+// and the one that reads it must cut it alike: this is the one place that decides.
+template <class T, std::size_t N>
+inline constexpr bool row_uses_half = half_narrow_vec<T>::size < narrow_vec<T>::size &&
+                                      N % narrow_vec<T>::size != 0 && N % half_narrow_vec<T>::size == 0;
+template <class T, std::size_t N>
+using row_vec = std::conditional_t<row_uses_half<T, N>, half_narrow_vec<T>, narrow_vec<T>>;
 
 }  // namespace simd
 }  // namespace CASTNET_SIMD_ISA

@@ -85,6 +85,8 @@ template <class T>
 using vec = one_lane<T>;
 template <class T>
 using narrow_vec = one_lane<T>;
+template <class T>
+using half_narrow_vec = one_lane<T>;
 
 // x·y + z, rounded once.
 template <class T>

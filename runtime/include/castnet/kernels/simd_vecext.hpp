@@ -166,6 +166,14 @@ using narrow_vec = vecext<T, 32>;
 template <class T>
 using narrow_vec = vec<T>;
 #endif
+// Half of narrow_vec where that is a whole SSE register (see simd.hpp's row_vec), else narrow_vec.
+#if defined(__AVX__)
+template <class T>
+using half_narrow_vec = vecext<T, 16>;
+#else
+template <class T>
+using half_narrow_vec = narrow_vec<T>;
+#endif
 
 namespace vecext_detail {
 

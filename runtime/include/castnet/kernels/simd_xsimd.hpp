@@ -30,6 +30,15 @@ using narrow_vec = xsimd::batch<T, xsimd::fma3<xsimd::avx2>>;
 template <class T>
 using narrow_vec = vec<T>;
 #endif
+// Half of narrow_vec where that is a whole SSE register (see simd.hpp's row_vec), else narrow_vec.
+// (xsimd 8.1 has no fma3<sse4_2> batch; fma below fuses on any register where the build has FMA.)
+#if defined(__AVX__)
+template <class T>
+using half_narrow_vec = xsimd::batch<T, xsimd::sse4_2>;
+#else
+template <class T>
+using half_narrow_vec = narrow_vec<T>;
+#endif
 
 // x·y + z, rounded once where the target has FMA. On x86 through simd_x86.hpp: xsimd 8.1's AVX-512
 // fma is an unfused x·y + z.
