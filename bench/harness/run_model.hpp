@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include <castnet/kernels/update.hpp>
 #include <castnet/train/init.hpp>
 #include <castnet/train/loss_outputs.hpp>
 #include <castnet/model.hpp>
@@ -320,13 +321,23 @@ int run_model(int argc, char** argv) {
   const std::vector<StepContender> step_contenders = [&] {
     std::vector<StepContender> out;
     if (suite.wants_contender("generated")) {
+      // As `castnet train` steps with sgd on one thread: the update made inside train_step_update.
       auto p = std::shared_ptr<typename M::Params>(new typename M::Params(*p0));
       auto ws = std::make_shared<typename M::Workspace>();
       auto gr = std::make_shared<typename M::Grads>();
-      out.push_back({"generated", "", [p, ws, gr](const float* x, const float* t) {
-                       const float loss = M::train_step(*p, *ws, x, t, *gr);
-                       detail::sgd_update<M>(*p, *gr, lr);
-                       return loss;
+      StepContender fused{"generated", "", [p, ws, gr](const float* x, const float* t) {
+                            return M::train_step_update(*p, *ws, x, t, *gr, nullptr, Update<float>{UpdateRule::sgd, lr, 0, false});
+                          }};
+      const float loss = fused.fn(data.x.data(), data.target.data());
+      fused.refused = verdict(loss, detail::torch_layout<M>(*p));
+      *p = *p0;
+      out.push_back(std::move(fused));
+      // The same with the update in a pass of its own over the stored gradient: what fusing saves.
+      auto sp = std::shared_ptr<typename M::Params>(new typename M::Params(*p0));
+      out.push_back({"generated, separate update", "", [sp, ws, gr](const float* x, const float* t) {
+                       const float l = M::train_step(*sp, *ws, x, t, *gr);
+                       detail::sgd_update<M>(*sp, *gr, lr);
+                       return l;
                      }});
       if constexpr (!std::is_void_v<Shard>) {
         static_assert(Shard::kBatch * 2 == M::kBatch, "the shard model has half the batch");

@@ -96,10 +96,10 @@ class ModelEmitter {
     return render("arch_isa.tmpl", h.code("isa_check", check)) + "\n";
   }
 
-  // The kernel headers the layers' code calls; merge.hpp for the graph's own copies and sums, and
-  // the losses train_step computes.
+  // The kernel headers the layers' code calls; merge.hpp for the graph's own copies and sums, the
+  // losses train_step computes and the updates train_step_update applies.
   std::string kernel_includes() const {
-    std::set<std::string> names = {"merge.hpp", "losses.hpp"};
+    std::set<std::string> names = {"merge.hpp", "losses.hpp", "update.hpp"};
     for (const auto& l : g_.layers)
       for (auto& h : ops::op_def(l.kind).kernel_headers(l)) names.insert(h);
     std::vector<std::string> lines;

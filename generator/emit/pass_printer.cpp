@@ -135,8 +135,7 @@ std::string PassPrinter::backward() const {
     for (const Place& e : lp.extras) s.extras.push_back(place(e));
     for (const auto& w : lp.input_grads) s.dxs.push_back(place(w.accumulate ? w.temp : w.to));
     const ops::BackwardCode code = op(l).backward(l, s);
-    std::vector<std::string> lines = {title(i)};
-    if (!code.params.empty()) lines.push_back(code.params);
+    std::vector<std::string> inputs;
     for (std::size_t k = 0; k < lp.input_grads.size(); ++k) {
       const ir::GradientWrite& w = lp.input_grads[k];
       std::string input = code.inputs[k];
@@ -150,7 +149,36 @@ std::string PassPrinter::backward() const {
         h.code("body", input);
         input = render("graph/if_dx.tmpl", h);
       }
-      lines.push_back(input);
+      inputs.push_back(input);
+    }
+    std::vector<std::string> lines = {title(i)};
+    if (!code.update.empty()) {
+      // The inputs' code twice (one call each), not the layer's: that may be straight-line code.
+      std::vector<std::string> plain, updating;
+      if (!code.params.empty()) plain.push_back(code.params);
+      if (!code.update_before.empty()) updating.push_back(code.update_before);
+      for (const auto& in : inputs) {
+        plain.push_back(in);
+        updating.push_back(in);
+      }
+      updating.push_back(code.update);
+      Holes h;
+      h.code("plain", join_lines(plain)).code("updating", join_lines(updating));
+      lines.push_back(render("graph/if_update.tmpl", h));
+    } else {
+      if (!code.params.empty()) lines.push_back(code.params);
+      for (const auto& in : inputs) lines.push_back(in);
+      std::vector<std::string> updates;
+      for (const ir::ParamTensor& t : l.params) {
+        Holes h;
+        h.num("size", t.size).id("tensor", t.member);
+        updates.push_back(render("graph/apply_update.tmpl", h));
+      }
+      if (!updates.empty()) {
+        Holes h;
+        h.code("body", join_lines(updates));
+        lines.push_back(render("graph/if_update_after.tmpl", h));
+      }
     }
     parts.push_back(budget_.count(i, join_lines(lines)));
   }

@@ -53,7 +53,9 @@ class PassPrinter {
   // pointer (from `stage`, when the plan stages the input), then the layers. In the training pass,
   // dropout layers draw their masks when `training` is set (see OpDef::forward).
   std::string forward(const InputStager& stage = nullptr) const;
-  // The backward pass (the training plan): parameter gradients into g, input gradients into dx.
+  // The backward pass (the training plan): parameter gradients into g, input gradients into dx;
+  // or, where the update `u` is not null (train_step_update), each layer's parameters `*up` take
+  // it as their gradients are made, or right after its backward, the last reader of them.
   std::string backward() const;
 
  private:

@@ -61,6 +61,12 @@ struct BackwardSite {
 struct BackwardCode {
   std::string params;
   std::vector<std::string> inputs;
+  // Optional: what replaces `params` when the pass applies the step's update `*u`
+  // (castnet::Update, to the parameters `*up`, with the velocity Params* `v`, null for sgd; see
+  // train_step_update): `update_before` runs before `inputs` (what they need), `update` after them
+  // (they read the parameters as they were) and makes the gradients and applies them at once.
+  // Without it the gradients go to g, and the pass applies u to them after `inputs`.
+  std::string update_before{}, update{};
 };
 
 // A spec error at the layer (file:line:col, the layer's name), for the shape rules.

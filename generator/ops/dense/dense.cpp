@@ -101,7 +101,12 @@ class Dense final : public OpDef {
     h.code("activation", activation);
     gen::Holes in;
     in.num("in", l.in_features).num("out", l.out_features).code("dz", dz).code("dx", s.dxs[0]).id("layer", l.name);
-    return {gen::render("ops/dense/backward.tmpl", h), {gen::render("ops/dense/backward_input.tmpl", in)}};
+    // With an update, the weight gradient's GEMM puts each finished vector into the weights
+    // (kernels/update.hpp).
+    gen::Holes u;
+    u.num("in", l.in_features).num("out", l.out_features).id("layer", l.name).code("x", s.x()).code("dz", dz);
+    return {gen::render("ops/dense/backward.tmpl", h), {gen::render("ops/dense/backward_input.tmpl", in)}, activation,
+            gen::render("ops/dense/backward_update.tmpl", u)};
   }
 };
 

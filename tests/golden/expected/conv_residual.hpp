@@ -14,6 +14,7 @@
 #include <castnet/kernels/losses.hpp>
 #include <castnet/kernels/merge.hpp>
 #include <castnet/kernels/pool2d.hpp>
+#include <castnet/kernels/update.hpp>
 #include <castnet/model.hpp>
 #include <castnet/version.hpp>
 
@@ -198,13 +199,23 @@ inline void forward_batch(const Params& p, Workspace& ws, const real* x, real* y
 // The outputs (kBatch, kOutputs) of the last forward_batch or train_step, before any update.
 inline const real* outputs(const Workspace& ws) noexcept { return ws.buffer + 4320; }  // head_out
 
-// Gradients of every parameter into g (overwritten), and of the input into dx (kBatch, kInputs)
-// unless dx is null, given dy = dLoss/dy (kBatch, kOutputs) for the forward_batch just run on x.
-inline void backward([[maybe_unused]] const Params& p, [[maybe_unused]] Workspace& ws, [[maybe_unused]] const real* x,
-                     const real* dy, [[maybe_unused]] Grads& g, real* dx) noexcept {
+namespace detail {
+
+// backward() (below), or, where u is not null, train_step_update's: each layer's parameters *up
+// (the same object as p) take the update *u (v: the velocity, null for sgd) as their gradients are
+// made, or right after the layer's backward, the last reader of them; g then holds only the
+// gradients of layers that do not make them in the update.
+inline void backward_pass([[maybe_unused]] const Params& p, [[maybe_unused]] Workspace& ws, [[maybe_unused]] const real* x,
+                          const real* dy, [[maybe_unused]] Grads& g, real* dx, [[maybe_unused]] Params* up,
+                          [[maybe_unused]] Params* v, [[maybe_unused]] const castnet::Update<real>* u) noexcept {
   // head: dense 36 -> 3  (conv_residual.toml:36)
-  castnet::kernels::dense_backward_params<real, kBatch, 36, 3>(ws.pool_out(), dy, g.head_weight, g.head_bias);
-  castnet::kernels::dense_backward_input<real, kBatch, 36, 3>(dy, p.head_weight, ws.flat_grad());
+  if (u == nullptr) {
+    castnet::kernels::dense_backward_params<real, kBatch, 36, 3>(ws.pool_out(), dy, g.head_weight, g.head_bias);
+    castnet::kernels::dense_backward_input<real, kBatch, 36, 3>(dy, p.head_weight, ws.flat_grad());
+  } else {
+    castnet::kernels::dense_backward_input<real, kBatch, 36, 3>(dy, p.head_weight, ws.flat_grad());
+    castnet::kernels::dense_backward_params_update<real, kBatch, 36, 3>(ws.pool_out(), dy, up->head_weight, up->head_bias, v ? v->head_weight : nullptr, v ? v->head_bias : nullptr, *u);
+  }
 
   // flat: flatten [4, 3, 3] -> [36], the same values  (conv_residual.toml:32)
   castnet::copy<real, kBatch * 36>(ws.flat_grad(), ws.pool_grad());
@@ -220,12 +231,28 @@ inline void backward([[maybe_unused]] const Params& p, [[maybe_unused]] Workspac
   castnet::kernels::conv2d_backward_params<real, kBatch, castnet::Conv2dShape<4, 6, 6, 4, 3, 3, 1, 1, 1, 1>>(ws.c1_out(), ws.c2_grad(), g.c2_weight, g.c2_bias, ws.c2_scratch());
   castnet::kernels::conv2d_backward_input<real, kBatch, castnet::Conv2dShape<4, 6, 6, 4, 3, 3, 1, 1, 1, 1>>(ws.c2_grad(), p.c2_weight, ws.c2_dx0(), ws.c2_scratch());
   castnet::accumulate<real, kBatch * 144>(ws.c1_grad(), ws.c2_dx0());
+  if (u != nullptr) {
+    castnet::kernels::apply_update<real, 144>(up->c2_weight, g.c2_weight, v ? v->c2_weight : nullptr, *u);
+    castnet::kernels::apply_update<real, 4>(up->c2_bias, g.c2_bias, v ? v->c2_bias : nullptr, *u);
+  }
 
   // c1: conv2d [1, 6, 6] -> [4, 6, 6], kernel 3x3, stride 1x1, padding 1x1, relu  (conv_residual.toml:7)
   castnet::kernels::conv2d_relu_backward_params<real, kBatch, castnet::Conv2dShape<1, 6, 6, 4, 3, 3, 1, 1, 1, 1>>(x, ws.c1_out(), ws.c1_grad(), g.c1_weight, g.c1_bias, ws.c1_scratch());
   if (dx != nullptr) {
     castnet::kernels::conv2d_relu_backward_input<real, kBatch, castnet::Conv2dShape<1, 6, 6, 4, 3, 3, 1, 1, 1, 1>>(ws.c1_out(), ws.c1_grad(), p.c1_weight, dx, ws.c1_scratch());
   }
+  if (u != nullptr) {
+    castnet::kernels::apply_update<real, 36>(up->c1_weight, g.c1_weight, v ? v->c1_weight : nullptr, *u);
+    castnet::kernels::apply_update<real, 4>(up->c1_bias, g.c1_bias, v ? v->c1_bias : nullptr, *u);
+  }
+}
+
+}  // namespace detail
+
+// Gradients of every parameter into g (overwritten), and of the input into dx (kBatch, kInputs)
+// unless dx is null, given dy = dLoss/dy (kBatch, kOutputs) for the forward_batch just run on x.
+inline void backward(const Params& p, Workspace& ws, const real* x, const real* dy, Grads& g, real* dx) noexcept {
+  detail::backward_pass(p, ws, x, dy, g, dx, nullptr, nullptr, nullptr);
 }
 
 // The training pass on x (kBatch, kInputs): the mean softmax_cross_entropy over its first n samples against
@@ -238,6 +265,20 @@ inline real train_step(const Params& p, Workspace& ws, const real* x, const real
   detail::forward_ws(p, ws, x, true, key, first_row);
   const real loss = castnet::losses::softmax_cross_entropy<real, kBatch, kOutputs>(ws.head_out(), target, ws.dy(), n);
   backward(p, ws, x, ws.dy(), g, nullptr);
+  return loss;
+}
+
+// train_step, then the optimizer's update u of p (castnet/kernels/update.hpp: sgd, momentum,
+// nesterov; v their velocity, null for sgd), applied as the gradients are made instead of in a
+// pass of its own over them: for one worker without clipping or L2, where nothing needs the whole
+// gradient first. g is scratch. A loss that is not finite returns before anything is updated.
+inline real train_step_update(Params& p, Workspace& ws, const real* x, const real* target, Grads& g, Params* v,
+                              const castnet::Update<real>& u, std::size_t n = kBatch, std::uint64_t key = 0,
+                              std::size_t first_row = 0) noexcept {
+  detail::forward_ws(p, ws, x, true, key, first_row);
+  const real loss = castnet::losses::softmax_cross_entropy<real, kBatch, kOutputs>(ws.head_out(), target, ws.dy(), n);
+  if (!(loss - loss == real(0))) return loss;  // NaN or infinite, without <cmath>'s isfinite
+  detail::backward_pass(p, ws, x, ws.dy(), g, nullptr, &p, v, &u);
   return loss;
 }
 
@@ -271,6 +312,11 @@ struct Model {
   static real train_step(const Params& p, Workspace& ws, const real* x, const real* target, Grads& g,
                          std::size_t n = kBatch, std::uint64_t key = 0, std::size_t first_row = 0) noexcept {
     return conv_residual::train_step(p, ws, x, target, g, n, key, first_row);
+  }
+  static real train_step_update(Params& p, Workspace& ws, const real* x, const real* target, Grads& g, Params* v,
+                                const castnet::Update<real>& u, std::size_t n = kBatch, std::uint64_t key = 0,
+                                std::size_t first_row = 0) noexcept {
+    return conv_residual::train_step_update(p, ws, x, target, g, v, u, n, key, first_row);
   }
 };
 

@@ -12,6 +12,7 @@
 #include <castnet/kernels/dense.hpp>
 #include <castnet/kernels/losses.hpp>
 #include <castnet/kernels/merge.hpp>
+#include <castnet/kernels/update.hpp>
 #include <castnet/model.hpp>
 #include <castnet/version.hpp>
 
@@ -298,20 +299,35 @@ inline void forward_batch(const Params& p, Workspace& ws, const real* x, real* y
 // The outputs (kBatch, kOutputs) of the last forward_batch or train_step, before any update.
 inline const real* outputs(const Workspace& ws) noexcept { return ws.buffer + 352; }  // ws_out
 
-// Gradients of every parameter into g (overwritten), and of the input into dx (kBatch, kInputs)
-// unless dx is null, given dy = dLoss/dy (kBatch, kOutputs) for the forward_batch just run on x.
-inline void backward([[maybe_unused]] const Params& p, [[maybe_unused]] Workspace& ws, [[maybe_unused]] const real* x,
-                     const real* dy, [[maybe_unused]] Grads& g, real* dx) noexcept {
+namespace detail {
+
+// backward() (below), or, where u is not null, train_step_update's: each layer's parameters *up
+// (the same object as p) take the update *u (v: the velocity, null for sgd) as their gradients are
+// made, or right after the layer's backward, the last reader of them; g then holds only the
+// gradients of layers that do not make them in the update.
+inline void backward_pass([[maybe_unused]] const Params& p, [[maybe_unused]] Workspace& ws, [[maybe_unused]] const real* x,
+                          const real* dy, [[maybe_unused]] Grads& g, real* dx, [[maybe_unused]] Params* up,
+                          [[maybe_unused]] Params* v, [[maybe_unused]] const castnet::Update<real>* u) noexcept {
   // ws: dense 17 -> 2  (local_names.toml:38)
-  castnet::kernels::dense_backward_params<real, kBatch, 17, 2>(ws.dy_out(), dy, g.ws_weight, g.ws_bias);
-  castnet::kernels::dense_backward_input<real, kBatch, 17, 2>(dy, p.ws_weight, ws.dy_grad());
+  if (u == nullptr) {
+    castnet::kernels::dense_backward_params<real, kBatch, 17, 2>(ws.dy_out(), dy, g.ws_weight, g.ws_bias);
+    castnet::kernels::dense_backward_input<real, kBatch, 17, 2>(dy, p.ws_weight, ws.dy_grad());
+  } else {
+    castnet::kernels::dense_backward_input<real, kBatch, 17, 2>(dy, p.ws_weight, ws.dy_grad());
+    castnet::kernels::dense_backward_params_update<real, kBatch, 17, 2>(ws.dy_out(), dy, up->ws_weight, up->ws_bias, v ? v->ws_weight : nullptr, v ? v->ws_bias : nullptr, *u);
+  }
 
   // dy: sigmoid [17]  (local_names.toml:34)
   castnet::activation_backward<castnet::Act::sigmoid, real, kBatch, 17>(ws.b_out(), ws.dy_out(), ws.dy_grad(), ws.b_grad(), real(0.0));
 
   // b: dense 20 -> 17  (local_names.toml:29)
-  castnet::kernels::dense_backward_params<real, kBatch, 20, 17>(ws.xb_out(), ws.b_grad(), g.b_weight, g.b_bias);
-  castnet::kernels::dense_backward_input<real, kBatch, 20, 17>(ws.b_grad(), p.b_weight, ws.xb_grad());
+  if (u == nullptr) {
+    castnet::kernels::dense_backward_params<real, kBatch, 20, 17>(ws.xb_out(), ws.b_grad(), g.b_weight, g.b_bias);
+    castnet::kernels::dense_backward_input<real, kBatch, 20, 17>(ws.b_grad(), p.b_weight, ws.xb_grad());
+  } else {
+    castnet::kernels::dense_backward_input<real, kBatch, 20, 17>(ws.b_grad(), p.b_weight, ws.xb_grad());
+    castnet::kernels::dense_backward_params_update<real, kBatch, 20, 17>(ws.xb_out(), ws.b_grad(), up->b_weight, up->b_bias, v ? v->b_weight : nullptr, v ? v->b_bias : nullptr, *u);
+  }
 
   // xb: dense 3 -> 20, elu, straight-line  (local_names.toml:23)
   castnet::activation_backward<castnet::Act::elu, real, kBatch, 20>(ws.xb_pre(), ws.xb_out(), ws.xb_grad(), ws.xb_dz(), real(1.0));
@@ -408,6 +424,10 @@ inline void backward([[maybe_unused]] const Params& p, [[maybe_unused]] Workspac
     dxb[1] = db[0] * p.xb_weight[1] + db[1] * p.xb_weight[4] + db[2] * p.xb_weight[7] + db[3] * p.xb_weight[10] + db[4] * p.xb_weight[13] + db[5] * p.xb_weight[16] + db[6] * p.xb_weight[19] + db[7] * p.xb_weight[22] + db[8] * p.xb_weight[25] + db[9] * p.xb_weight[28] + db[10] * p.xb_weight[31] + db[11] * p.xb_weight[34] + db[12] * p.xb_weight[37] + db[13] * p.xb_weight[40] + db[14] * p.xb_weight[43] + db[15] * p.xb_weight[46] + db[16] * p.xb_weight[49] + db[17] * p.xb_weight[52] + db[18] * p.xb_weight[55] + db[19] * p.xb_weight[58];
     dxb[2] = db[0] * p.xb_weight[2] + db[1] * p.xb_weight[5] + db[2] * p.xb_weight[8] + db[3] * p.xb_weight[11] + db[4] * p.xb_weight[14] + db[5] * p.xb_weight[17] + db[6] * p.xb_weight[20] + db[7] * p.xb_weight[23] + db[8] * p.xb_weight[26] + db[9] * p.xb_weight[29] + db[10] * p.xb_weight[32] + db[11] * p.xb_weight[35] + db[12] * p.xb_weight[38] + db[13] * p.xb_weight[41] + db[14] * p.xb_weight[44] + db[15] * p.xb_weight[47] + db[16] * p.xb_weight[50] + db[17] * p.xb_weight[53] + db[18] * p.xb_weight[56] + db[19] * p.xb_weight[59];
   }
+  if (u != nullptr) {
+    castnet::kernels::apply_update<real, 60>(up->xb_weight, g.xb_weight, v ? v->xb_weight : nullptr, *u);
+    castnet::kernels::apply_update<real, 20>(up->xb_bias, g.xb_bias, v ? v->xb_bias : nullptr, *u);
+  }
 
   // zb: relu [3]  (local_names.toml:19)
   castnet::activation_backward<castnet::Act::relu, real, kBatch, 3>(ws.p_out(), ws.zb_out(), ws.zb_grad(), ws.p_grad(), real(0.0));
@@ -441,6 +461,10 @@ inline void backward([[maybe_unused]] const Params& p, [[maybe_unused]] Workspac
     dxb[1] = db[0] * p.p_weight[1] + db[1] * p.p_weight[5] + db[2] * p.p_weight[9];
     dxb[2] = db[0] * p.p_weight[2] + db[1] * p.p_weight[6] + db[2] * p.p_weight[10];
     dxb[3] = db[0] * p.p_weight[3] + db[1] * p.p_weight[7] + db[2] * p.p_weight[11];
+  }
+  if (u != nullptr) {
+    castnet::kernels::apply_update<real, 12>(up->p_weight, g.p_weight, v ? v->p_weight : nullptr, *u);
+    castnet::kernels::apply_update<real, 3>(up->p_bias, g.p_bias, v ? v->p_bias : nullptr, *u);
   }
 
   // x: dense 3 -> 4, tanh, straight-line  (local_names.toml:8)
@@ -476,6 +500,18 @@ inline void backward([[maybe_unused]] const Params& p, [[maybe_unused]] Workspac
       dxb[2] = db[0] * p.x_weight[2] + db[1] * p.x_weight[5] + db[2] * p.x_weight[8] + db[3] * p.x_weight[11];
     }
   }
+  if (u != nullptr) {
+    castnet::kernels::apply_update<real, 12>(up->x_weight, g.x_weight, v ? v->x_weight : nullptr, *u);
+    castnet::kernels::apply_update<real, 4>(up->x_bias, g.x_bias, v ? v->x_bias : nullptr, *u);
+  }
+}
+
+}  // namespace detail
+
+// Gradients of every parameter into g (overwritten), and of the input into dx (kBatch, kInputs)
+// unless dx is null, given dy = dLoss/dy (kBatch, kOutputs) for the forward_batch just run on x.
+inline void backward(const Params& p, Workspace& ws, const real* x, const real* dy, Grads& g, real* dx) noexcept {
+  detail::backward_pass(p, ws, x, dy, g, dx, nullptr, nullptr, nullptr);
 }
 
 // The training pass on x (kBatch, kInputs): the mean mse over its first n samples against
@@ -488,6 +524,20 @@ inline real train_step(const Params& p, Workspace& ws, const real* x, const real
   detail::forward_ws(p, ws, x, true, key, first_row);
   const real loss = castnet::losses::mse<real, kBatch, kOutputs>(ws.ws_out(), target, ws.dy(), n);
   backward(p, ws, x, ws.dy(), g, nullptr);
+  return loss;
+}
+
+// train_step, then the optimizer's update u of p (castnet/kernels/update.hpp: sgd, momentum,
+// nesterov; v their velocity, null for sgd), applied as the gradients are made instead of in a
+// pass of its own over them: for one worker without clipping or L2, where nothing needs the whole
+// gradient first. g is scratch. A loss that is not finite returns before anything is updated.
+inline real train_step_update(Params& p, Workspace& ws, const real* x, const real* target, Grads& g, Params* v,
+                              const castnet::Update<real>& u, std::size_t n = kBatch, std::uint64_t key = 0,
+                              std::size_t first_row = 0) noexcept {
+  detail::forward_ws(p, ws, x, true, key, first_row);
+  const real loss = castnet::losses::mse<real, kBatch, kOutputs>(ws.ws_out(), target, ws.dy(), n);
+  if (!(loss - loss == real(0))) return loss;  // NaN or infinite, without <cmath>'s isfinite
+  detail::backward_pass(p, ws, x, ws.dy(), g, nullptr, &p, v, &u);
   return loss;
 }
 
@@ -521,6 +571,11 @@ struct Model {
   static real train_step(const Params& p, Workspace& ws, const real* x, const real* target, Grads& g,
                          std::size_t n = kBatch, std::uint64_t key = 0, std::size_t first_row = 0) noexcept {
     return local_names::train_step(p, ws, x, target, g, n, key, first_row);
+  }
+  static real train_step_update(Params& p, Workspace& ws, const real* x, const real* target, Grads& g, Params* v,
+                                const castnet::Update<real>& u, std::size_t n = kBatch, std::uint64_t key = 0,
+                                std::size_t first_row = 0) noexcept {
+    return local_names::train_step_update(p, ws, x, target, g, v, u, n, key, first_row);
   }
 };
 

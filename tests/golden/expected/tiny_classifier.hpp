@@ -12,6 +12,7 @@
 #include <castnet/kernels/dense.hpp>
 #include <castnet/kernels/losses.hpp>
 #include <castnet/kernels/merge.hpp>
+#include <castnet/kernels/update.hpp>
 #include <castnet/model.hpp>
 #include <castnet/version.hpp>
 
@@ -158,23 +159,49 @@ inline void forward_batch(const Params& p, Workspace& ws, const real* x, real* y
 // The outputs (kBatch, kOutputs) of the last forward_batch or train_step, before any update.
 inline const real* outputs(const Workspace& ws) noexcept { return ws.buffer + 512; }  // head_out
 
-// Gradients of every parameter into g (overwritten), and of the input into dx (kBatch, kInputs)
-// unless dx is null, given dy = dLoss/dy (kBatch, kOutputs) for the forward_batch just run on x.
-inline void backward([[maybe_unused]] const Params& p, [[maybe_unused]] Workspace& ws, [[maybe_unused]] const real* x,
-                     const real* dy, [[maybe_unused]] Grads& g, real* dx) noexcept {
+namespace detail {
+
+// backward() (below), or, where u is not null, train_step_update's: each layer's parameters *up
+// (the same object as p) take the update *u (v: the velocity, null for sgd) as their gradients are
+// made, or right after the layer's backward, the last reader of them; g then holds only the
+// gradients of layers that do not make them in the update.
+inline void backward_pass([[maybe_unused]] const Params& p, [[maybe_unused]] Workspace& ws, [[maybe_unused]] const real* x,
+                          const real* dy, [[maybe_unused]] Grads& g, real* dx, [[maybe_unused]] Params* up,
+                          [[maybe_unused]] Params* v, [[maybe_unused]] const castnet::Update<real>* u) noexcept {
   // head: dense 16 -> 3  (tiny_classifier.toml:18)
-  castnet::kernels::dense_backward_params<real, kBatch, 16, 3>(ws.act_out(), dy, g.head_weight, g.head_bias);
-  castnet::kernels::dense_backward_input<real, kBatch, 16, 3>(dy, p.head_weight, ws.act_grad());
+  if (u == nullptr) {
+    castnet::kernels::dense_backward_params<real, kBatch, 16, 3>(ws.act_out(), dy, g.head_weight, g.head_bias);
+    castnet::kernels::dense_backward_input<real, kBatch, 16, 3>(dy, p.head_weight, ws.act_grad());
+  } else {
+    castnet::kernels::dense_backward_input<real, kBatch, 16, 3>(dy, p.head_weight, ws.act_grad());
+    castnet::kernels::dense_backward_params_update<real, kBatch, 16, 3>(ws.act_out(), dy, up->head_weight, up->head_bias, v ? v->head_weight : nullptr, v ? v->head_bias : nullptr, *u);
+  }
 
   // act: leaky_relu [16]  (tiny_classifier.toml:13)
   castnet::activation_backward<castnet::Act::leaky_relu, real, kBatch, 16>(ws.fc1_out(), ws.act_out(), ws.act_grad(), ws.fc1_grad(), real(0.1));
 
   // fc1: dense 12 -> 16, relu  (tiny_classifier.toml:7)
-  castnet::activation_backward<castnet::Act::relu, real, kBatch, 16>(ws.fc1_out(), ws.fc1_out(), ws.fc1_grad(), ws.fc1_dz(), real(0.0));
-  castnet::kernels::dense_backward_params<real, kBatch, 12, 16>(x, ws.fc1_dz(), g.fc1_weight, g.fc1_bias);
-  if (dx != nullptr) {
-    castnet::kernels::dense_backward_input<real, kBatch, 12, 16>(ws.fc1_dz(), p.fc1_weight, dx);
+  if (u == nullptr) {
+    castnet::activation_backward<castnet::Act::relu, real, kBatch, 16>(ws.fc1_out(), ws.fc1_out(), ws.fc1_grad(), ws.fc1_dz(), real(0.0));
+    castnet::kernels::dense_backward_params<real, kBatch, 12, 16>(x, ws.fc1_dz(), g.fc1_weight, g.fc1_bias);
+    if (dx != nullptr) {
+      castnet::kernels::dense_backward_input<real, kBatch, 12, 16>(ws.fc1_dz(), p.fc1_weight, dx);
+    }
+  } else {
+    castnet::activation_backward<castnet::Act::relu, real, kBatch, 16>(ws.fc1_out(), ws.fc1_out(), ws.fc1_grad(), ws.fc1_dz(), real(0.0));
+    if (dx != nullptr) {
+      castnet::kernels::dense_backward_input<real, kBatch, 12, 16>(ws.fc1_dz(), p.fc1_weight, dx);
+    }
+    castnet::kernels::dense_backward_params_update<real, kBatch, 12, 16>(x, ws.fc1_dz(), up->fc1_weight, up->fc1_bias, v ? v->fc1_weight : nullptr, v ? v->fc1_bias : nullptr, *u);
   }
+}
+
+}  // namespace detail
+
+// Gradients of every parameter into g (overwritten), and of the input into dx (kBatch, kInputs)
+// unless dx is null, given dy = dLoss/dy (kBatch, kOutputs) for the forward_batch just run on x.
+inline void backward(const Params& p, Workspace& ws, const real* x, const real* dy, Grads& g, real* dx) noexcept {
+  detail::backward_pass(p, ws, x, dy, g, dx, nullptr, nullptr, nullptr);
 }
 
 // The training pass on x (kBatch, kInputs): the mean softmax_cross_entropy over its first n samples against
@@ -187,6 +214,20 @@ inline real train_step(const Params& p, Workspace& ws, const real* x, const real
   detail::forward_ws(p, ws, x, true, key, first_row);
   const real loss = castnet::losses::softmax_cross_entropy<real, kBatch, kOutputs>(ws.head_out(), target, ws.dy(), n);
   backward(p, ws, x, ws.dy(), g, nullptr);
+  return loss;
+}
+
+// train_step, then the optimizer's update u of p (castnet/kernels/update.hpp: sgd, momentum,
+// nesterov; v their velocity, null for sgd), applied as the gradients are made instead of in a
+// pass of its own over them: for one worker without clipping or L2, where nothing needs the whole
+// gradient first. g is scratch. A loss that is not finite returns before anything is updated.
+inline real train_step_update(Params& p, Workspace& ws, const real* x, const real* target, Grads& g, Params* v,
+                              const castnet::Update<real>& u, std::size_t n = kBatch, std::uint64_t key = 0,
+                              std::size_t first_row = 0) noexcept {
+  detail::forward_ws(p, ws, x, true, key, first_row);
+  const real loss = castnet::losses::softmax_cross_entropy<real, kBatch, kOutputs>(ws.head_out(), target, ws.dy(), n);
+  if (!(loss - loss == real(0))) return loss;  // NaN or infinite, without <cmath>'s isfinite
+  detail::backward_pass(p, ws, x, ws.dy(), g, nullptr, &p, v, &u);
   return loss;
 }
 
@@ -220,6 +261,11 @@ struct Model {
   static real train_step(const Params& p, Workspace& ws, const real* x, const real* target, Grads& g,
                          std::size_t n = kBatch, std::uint64_t key = 0, std::size_t first_row = 0) noexcept {
     return tiny_classifier::train_step(p, ws, x, target, g, n, key, first_row);
+  }
+  static real train_step_update(Params& p, Workspace& ws, const real* x, const real* target, Grads& g, Params* v,
+                                const castnet::Update<real>& u, std::size_t n = kBatch, std::uint64_t key = 0,
+                                std::size_t first_row = 0) noexcept {
+    return tiny_classifier::train_step_update(p, ws, x, target, g, v, u, n, key, first_row);
   }
 };
 

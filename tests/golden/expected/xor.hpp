@@ -11,6 +11,7 @@
 #include <castnet/kernels/activation.hpp>
 #include <castnet/kernels/losses.hpp>
 #include <castnet/kernels/merge.hpp>
+#include <castnet/kernels/update.hpp>
 #include <castnet/model.hpp>
 #include <castnet/version.hpp>
 
@@ -165,10 +166,15 @@ inline void forward_batch(const Params& p, Workspace& ws, const real* x, real* y
 // The outputs (kBatch, kOutputs) of the last forward_batch or train_step, before any update.
 inline const real* outputs(const Workspace& ws) noexcept { return ws.buffer + 48; }  // out_out
 
-// Gradients of every parameter into g (overwritten), and of the input into dx (kBatch, kInputs)
-// unless dx is null, given dy = dLoss/dy (kBatch, kOutputs) for the forward_batch just run on x.
-inline void backward([[maybe_unused]] const Params& p, [[maybe_unused]] Workspace& ws, [[maybe_unused]] const real* x,
-                     const real* dy, [[maybe_unused]] Grads& g, real* dx) noexcept {
+namespace detail {
+
+// backward() (below), or, where u is not null, train_step_update's: each layer's parameters *up
+// (the same object as p) take the update *u (v: the velocity, null for sgd) as their gradients are
+// made, or right after the layer's backward, the last reader of them; g then holds only the
+// gradients of layers that do not make them in the update.
+inline void backward_pass([[maybe_unused]] const Params& p, [[maybe_unused]] Workspace& ws, [[maybe_unused]] const real* x,
+                          const real* dy, [[maybe_unused]] Grads& g, real* dx, [[maybe_unused]] Params* up,
+                          [[maybe_unused]] Params* v, [[maybe_unused]] const castnet::Update<real>* u) noexcept {
   // out: dense 2 -> 1, straight-line  (xor.toml:12)
   for (std::size_t i = 0; i < 1 * 2; ++i) g.out_weight[i] = 0;
   for (std::size_t o = 0; o < 1; ++o) g.out_bias[o] = 0;
@@ -184,6 +190,10 @@ inline void backward([[maybe_unused]] const Params& p, [[maybe_unused]] Workspac
     real* dxb = ws.hidden_grad() + b * 2;
     dxb[0] = db[0] * p.out_weight[0];
     dxb[1] = db[0] * p.out_weight[1];
+  }
+  if (u != nullptr) {
+    castnet::kernels::apply_update<real, 2>(up->out_weight, g.out_weight, v ? v->out_weight : nullptr, *u);
+    castnet::kernels::apply_update<real, 1>(up->out_bias, g.out_bias, v ? v->out_bias : nullptr, *u);
   }
 
   // hidden: dense 2 -> 2, tanh, straight-line  (xor.toml:6)
@@ -208,6 +218,18 @@ inline void backward([[maybe_unused]] const Params& p, [[maybe_unused]] Workspac
       dxb[1] = db[0] * p.hidden_weight[1] + db[1] * p.hidden_weight[3];
     }
   }
+  if (u != nullptr) {
+    castnet::kernels::apply_update<real, 4>(up->hidden_weight, g.hidden_weight, v ? v->hidden_weight : nullptr, *u);
+    castnet::kernels::apply_update<real, 2>(up->hidden_bias, g.hidden_bias, v ? v->hidden_bias : nullptr, *u);
+  }
+}
+
+}  // namespace detail
+
+// Gradients of every parameter into g (overwritten), and of the input into dx (kBatch, kInputs)
+// unless dx is null, given dy = dLoss/dy (kBatch, kOutputs) for the forward_batch just run on x.
+inline void backward(const Params& p, Workspace& ws, const real* x, const real* dy, Grads& g, real* dx) noexcept {
+  detail::backward_pass(p, ws, x, dy, g, dx, nullptr, nullptr, nullptr);
 }
 
 // The training pass on x (kBatch, kInputs): the mean binary_cross_entropy over its first n samples against
@@ -220,6 +242,20 @@ inline real train_step(const Params& p, Workspace& ws, const real* x, const real
   detail::forward_ws(p, ws, x, true, key, first_row);
   const real loss = castnet::losses::binary_cross_entropy<real, kBatch, kOutputs>(ws.out_out(), target, ws.dy(), n);
   backward(p, ws, x, ws.dy(), g, nullptr);
+  return loss;
+}
+
+// train_step, then the optimizer's update u of p (castnet/kernels/update.hpp: sgd, momentum,
+// nesterov; v their velocity, null for sgd), applied as the gradients are made instead of in a
+// pass of its own over them: for one worker without clipping or L2, where nothing needs the whole
+// gradient first. g is scratch. A loss that is not finite returns before anything is updated.
+inline real train_step_update(Params& p, Workspace& ws, const real* x, const real* target, Grads& g, Params* v,
+                              const castnet::Update<real>& u, std::size_t n = kBatch, std::uint64_t key = 0,
+                              std::size_t first_row = 0) noexcept {
+  detail::forward_ws(p, ws, x, true, key, first_row);
+  const real loss = castnet::losses::binary_cross_entropy<real, kBatch, kOutputs>(ws.out_out(), target, ws.dy(), n);
+  if (!(loss - loss == real(0))) return loss;  // NaN or infinite, without <cmath>'s isfinite
+  detail::backward_pass(p, ws, x, ws.dy(), g, nullptr, &p, v, &u);
   return loss;
 }
 
@@ -253,6 +289,11 @@ struct Model {
   static real train_step(const Params& p, Workspace& ws, const real* x, const real* target, Grads& g,
                          std::size_t n = kBatch, std::uint64_t key = 0, std::size_t first_row = 0) noexcept {
     return xor_net::train_step(p, ws, x, target, g, n, key, first_row);
+  }
+  static real train_step_update(Params& p, Workspace& ws, const real* x, const real* target, Grads& g, Params* v,
+                                const castnet::Update<real>& u, std::size_t n = kBatch, std::uint64_t key = 0,
+                                std::size_t first_row = 0) noexcept {
+    return xor_net::train_step_update(p, ws, x, target, g, v, u, n, key, first_row);
   }
 };
 

@@ -214,17 +214,31 @@ inline void gemv(const T* x, const T* w, const T* bias, T* y) noexcept {
 }
 
 // ---- backward: axpy form ------------------------------------------------------------------
+// What an axpy tile does with a finished vector of c: Put::store<W, Skip>(p, sum) for the W values
+// at p, of which the first Skip were already put by the vector before (an overlapping tail).
+// Overwrite stores it; a put that reads c first (an optimizer's update, update.hpp) must leave
+// those Skip values alone.
+struct Overwrite {
+  template <std::size_t W, std::size_t Skip, class T, class V>
+  static void store(T* p, const V& sum) noexcept {
+    store_n<T, W>(p, sum);
+  }
+};
+
 // c[m][n] = Σ_k a[m·SAM + k·SAK] · bm[k][n] for a tile of M rows and NV vectors of columns (bm
 // and c point at the tile's first column; rows are N apart). Broadcasting a scalar of `a` against
 // contiguous rows of bm needs no horizontal reduction, and c is overwritten, so the last vector of
 // a row may start Shift columns early (overlapping its neighbour) instead of needing a masked
 // store. Rows shorter than one vector (N < lanes) use zero-padded loads instead: Shift == 0 then.
 template <class T, std::size_t N, std::size_t K, std::size_t SAM, std::size_t SAK, std::size_t M,
-          std::size_t NV, std::size_t Shift>
-CASTNET_FLATTEN inline void axpy_tile(const T* a, const T* bm, T* c) noexcept {
+          std::size_t NV, std::size_t Shift, class Put>
+CASTNET_FLATTEN inline void axpy_tile(const T* a, const T* bm, T* c, const Put& put) noexcept {
   constexpr std::size_t L = lanes<T>;
   constexpr std::size_t width = N < L ? N : L;  // valid lanes per vector
-  constexpr auto col = [](std::size_t v) { return v * L - (v + 1 == NV ? Shift : 0); };
+  // Signed: a lone tail vector (NV == 1) starts before the tile's first column, in the panel before.
+  constexpr auto col = [](std::size_t v) {
+    return static_cast<std::ptrdiff_t>(v * L) - static_cast<std::ptrdiff_t>(v + 1 == NV ? Shift : 0);
+  };
 
   vec<T> acc[M][NV];
   unroll<M>([&](std::size_t m) {
@@ -244,26 +258,30 @@ CASTNET_FLATTEN inline void axpy_tile(const T* a, const T* bm, T* c) noexcept {
   }
 
   unroll<M>([&](std::size_t m) {
-    unroll<NV>([&](std::size_t v) { store_n<T, width>(c + m * N + col(v), acc[m][v]); });
+    unroll<NV>([&](auto v) {
+      constexpr std::size_t skip = v + 1 == NV ? Shift : 0;
+      put.template store<width, skip>(c + m * N + col(v), acc[m][v]);
+    });
   });
 }
 
 // One column panel of c, all M rows: the panel of bm (K × NV vectors) is reused by every m-tile.
 template <class T, std::size_t M, std::size_t N, std::size_t K, std::size_t SAM, std::size_t SAK,
-          std::size_t MT, std::size_t NV, std::size_t Shift>
-inline void axpy_panel(const T* a, const T* bm, T* c) noexcept {
+          std::size_t MT, std::size_t NV, std::size_t Shift, class Put>
+inline void axpy_panel(const T* a, const T* bm, T* c, const Put& put) noexcept {
   std::size_t m = 0;
   for (; m + MT <= M; m += MT) {
-    axpy_tile<T, N, K, SAM, SAK, MT, NV, Shift>(a + m * SAM, bm, c + m * N);
+    axpy_tile<T, N, K, SAM, SAK, MT, NV, Shift>(a + m * SAM, bm, c + m * N, put);
   }
   if constexpr (M % MT != 0) {
-    axpy_tile<T, N, K, SAM, SAK, M % MT, NV, Shift>(a + m * SAM, bm, c + m * N);
+    axpy_tile<T, N, K, SAM, SAK, M % MT, NV, Shift>(a + m * SAM, bm, c + m * N, put);
   }
 }
 
-// c[M][N] = Σ_k a[m·SAM + k·SAK] · bm[k·N + n]: the shared engine of both backward kernels.
-template <class T, std::size_t M, std::size_t N, std::size_t K, std::size_t SAM, std::size_t SAK>
-inline void axpy_gemm(const T* a, const T* bm, T* c) noexcept {
+// c[M][N] = Σ_k a[m·SAM + k·SAK] · bm[k·N + n]: the shared engine of both backward kernels. Each
+// value of c is put once, in order along its row, except the Skip values of an overlapping tail.
+template <class T, std::size_t M, std::size_t N, std::size_t K, std::size_t SAM, std::size_t SAK, class Put = Overwrite>
+inline void axpy_gemm(const T* a, const T* bm, T* c, const Put& put = {}) noexcept {
   constexpr std::size_t L = lanes<T>;
   // Tile = MT rows × NV vectors of accumulators, leaving registers for NV loads and a broadcast:
   // 29 of 32, or all 16 (4 × 3 gave the AVX2 backward of 64x512x512 103 GFLOP/s against 78 for
@@ -271,18 +289,18 @@ inline void axpy_gemm(const T* a, const T* bm, T* c) noexcept {
   constexpr std::size_t MT = wide_register_file ? 6 : 4;
   constexpr std::size_t NV = wide_register_file ? 4 : 3;
   if constexpr (N <= L) {
-    axpy_panel<T, M, N, K, SAM, SAK, MT, 1, 0>(a, bm, c);
+    axpy_panel<T, M, N, K, SAM, SAK, MT, 1, 0>(a, bm, c, put);
   } else {
     constexpr std::size_t panel = NV * L;
     std::size_t n = 0;
     for (; n + panel <= N; n += panel) {
-      axpy_panel<T, M, N, K, SAM, SAK, MT, NV, 0>(a, bm + n, c + n);
+      axpy_panel<T, M, N, K, SAM, SAK, MT, NV, 0>(a, bm + n, c + n, put);
     }
     constexpr std::size_t rest = N % panel;  // columns left after the whole panels
     if constexpr (rest != 0) {
       constexpr std::size_t rest_vectors = (rest + L - 1) / L;
       constexpr std::size_t shift = rest_vectors * L - rest;  // N > L, so the shift stays in the row
-      axpy_panel<T, M, N, K, SAM, SAK, MT, rest_vectors, shift>(a, bm + n, c + n);
+      axpy_panel<T, M, N, K, SAM, SAK, MT, rest_vectors, shift>(a, bm + n, c + n, put);
     }
   }
 }

@@ -21,13 +21,16 @@
 #include <castnet/data/dataset.hpp>
 #include <castnet/error.hpp>
 #include <castnet/train/loss_outputs.hpp>
+#include <castnet/train/model_view.hpp>
 #include <castnet/model.hpp>
 #include <castnet/train/optimizer.hpp>
 #include <castnet/rng.hpp>
 #include <castnet/train/worker_pool.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <cstddef>
+#include <limits>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -134,8 +137,37 @@ class DataParallelStep {
     return totals;
   }
 
-  // The gradient of the last compute().
+  // The gradient of the last compute() (not of a compute_update()).
   Grads& grads() noexcept { return reduced_->grads; }
+
+  // Whether compute_update() can stand for compute() and update(): M has train_step_update, and
+  // one worker takes the whole batch.
+  bool can_fuse() const noexcept { return updates_in_step<M>() && pool_.size() == 1 && ranks_ == 1; }
+
+  // compute(), then update(optimizer, p, lr), in one train_step_update (one worker, an optimizer
+  // that is fusable(), nothing between the gradient and the update): each layer's parameters take
+  // their update as their gradients are made, without a pass over a stored gradient. A loss that
+  // is not finite leaves p and the optimizer as they were.
+  Totals compute_update(Params& p, const Dataset<real>& data, std::span<const std::size_t> rows, std::uint64_t key,
+                        const InputNoise& noise, Optimizer<M>& optimizer, double lr) {
+    Worker& w = workers_[0];
+    w.first = 0;
+    w.n = rows.size();
+    w.batch->gather(data, rows);
+    if (noise.sigma > 0) add_noise(noise, w.n);
+    real loss = std::numeric_limits<real>::quiet_NaN();
+    if constexpr (UpdatesInStep<M>)
+      loss = M::train_step_update(p, *w.ws, w.batch->x.data(), w.batch->t.data(), reduced_->grads,
+                                  optimizer.velocity(), optimizer.fused(lr), w.n, key, 0);
+    if (std::isfinite(loss)) optimizer.finish_step();
+    Totals totals;
+    totals.loss = static_cast<double>(loss);
+    if (has_accuracy(M::kLoss)) {
+      totals.correct = count_correct(M::kLoss, M::outputs(*w.ws), w.batch->t.data(), w.n, M::kOutputs);
+      totals.scored = scored_per_batch(M::kLoss, w.n, M::kOutputs);
+    }
+    return totals;
+  }
 
   // optimizer.step(p, grads(), lr), shared among the threads.
   void update(Optimizer<M>& optimizer, Params& p, double lr) {

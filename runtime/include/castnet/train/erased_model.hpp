@@ -100,6 +100,12 @@ struct ErasedModel {
                       std::uint64_t key = 0, std::size_t first_row = 0) noexcept {
     return view->train_step(p.raw(), ws.raw(), x, target, g.raw(), n, key, first_row);
   }
+  static bool view_updates_in_step() noexcept { return view->train_step_update != nullptr; }
+  static R train_step_update(Params& p, Workspace& ws, const R* x, const R* target, Grads& g, Params* v,
+                             const Update<R>& u, std::size_t n = kBatch, std::uint64_t key = 0,
+                             std::size_t first_row = 0) noexcept {
+    return view->train_step_update(p.raw(), ws.raw(), x, target, g.raw(), v ? v->raw() : nullptr, u, n, key, first_row);
+  }
   static R batch_loss(const R* y, const R* target, std::size_t n) { return view->batch_loss(y, target, n); }
 };
 

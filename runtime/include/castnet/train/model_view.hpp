@@ -6,10 +6,12 @@
 // per batch. The runtime side is erased_model.hpp.
 #pragma once
 
+#include <castnet/kernels/update.hpp>
 #include <castnet/model.hpp>
 #include <castnet/train/loss_outputs.hpp>
 
 #include <array>
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -18,6 +20,28 @@
 #include <type_traits>
 
 namespace castnet {
+
+// A model whose train_step_update applies an optimizer's update as it makes the gradients (every
+// generated model; a hand-written one may lack it).
+template <class M>
+concept UpdatesInStep = requires(typename M::Params& p, typename M::Workspace& ws, const typename M::real* x,
+                                 typename M::Grads& g, const Update<typename M::real>& u) {
+  { M::train_step_update(p, ws, x, x, g, &p, u, std::size_t{}, std::uint64_t{}, std::size_t{}) }
+      -> std::same_as<typename M::real>;
+};
+
+// Whether M can take train_step_update calls: it has the function, and a model seen through its
+// view (erased_model.hpp) was given one.
+template <class M>
+bool updates_in_step() noexcept {
+  if constexpr (!UpdatesInStep<M>) {
+    return false;
+  } else if constexpr (requires { M::view_updates_in_step(); }) {
+    return M::view_updates_in_step();
+  } else {
+    return true;
+  }
+}
 
 template <class real>
 struct ModelView {
@@ -40,11 +64,32 @@ struct ModelView {
   const real* (*outputs_of)(const void* workspace);
   real (*train_step)(const void* params, void* workspace, const real* x, const real* target, void* grads,
                      std::size_t n, std::uint64_t key, std::size_t first_row);
+  // Null for a model without one (UpdatesInStep).
+  real (*train_step_update)(void* params, void* workspace, const real* x, const real* target, void* grads,
+                            void* velocity, const Update<real>& u, std::size_t n, std::uint64_t key,
+                            std::size_t first_row);
   // The loss of outputs against targets without gradients (loss_outputs.hpp's batch_loss).
   real (*batch_loss)(const real* y, const real* target, std::size_t n);
 };
 
 namespace detail {
+
+template <GeneratedModel M>
+auto update_step() {
+  using real = typename M::real;
+  using F = real (*)(void*, void*, const real*, const real*, void*, void*, const Update<real>&, std::size_t,
+                     std::uint64_t, std::size_t);
+  if constexpr (UpdatesInStep<M>) {
+    return static_cast<F>([](void* p, void* ws, const real* x, const real* t, void* g, void* v, const Update<real>& u,
+                             std::size_t n, std::uint64_t key, std::size_t first_row) {
+      using P = typename M::Params;
+      return M::train_step_update(*static_cast<P*>(p), *static_cast<typename M::Workspace*>(ws), x, t,
+                                  *static_cast<typename M::Grads*>(g), static_cast<P*>(v), u, n, key, first_row);
+    });
+  } else {
+    return static_cast<F>(nullptr);
+  }
+}
 
 // Where each tensor of a T (M's Params or Grads) starts, in bytes.
 template <GeneratedModel M, class T>
@@ -98,6 +143,7 @@ const ModelView<typename M::real>& view_of() {
         return M::train_step(*static_cast<const P*>(p), *static_cast<W*>(ws), x, t, *static_cast<G*>(g), n, key,
                              first_row);
       },
+      detail::update_step<M>(),
       [](const real* y, const real* t, std::size_t n) { return batch_loss<M>(y, t, n); },
   };
   return view;

@@ -41,6 +41,7 @@
 
 #include <castnet/train/config.hpp>
 #include <castnet/error.hpp>
+#include <castnet/kernels/update.hpp>
 #include <castnet/model.hpp>
 
 #include <cmath>
@@ -122,6 +123,21 @@ class Optimizer {
     }
   }
   void finish_step() { ++steps_; }
+
+  // Whether a model's train_step_update can apply this optimizer's update as it makes the
+  // gradients (castnet/kernels/update.hpp has the same rules); then fused(lr) is the next step's
+  // update, velocity() its velocity (null for sgd), and finish_step() counts the step.
+  bool fusable() const noexcept {
+    return config_.kind == Kind::sgd || config_.kind == Kind::nesterov ||
+           (config_.kind == Kind::momentum && config_.form == Form::torch);
+  }
+  Update<real> fused(double lr) const noexcept {
+    const UpdateRule rule = config_.kind == Kind::sgd        ? UpdateRule::sgd
+                            : config_.kind == Kind::nesterov ? UpdateRule::nesterov
+                                                             : UpdateRule::momentum;
+    return {rule, static_cast<real>(lr), static_cast<real>(config_.momentum), steps_ == 0};
+  }
+  Params* velocity() noexcept { return first_.get(); }
 
   std::vector<std::pair<std::string, Params*>> state() {
     switch (config_.kind) {

@@ -211,6 +211,8 @@ class Trainer {
     } else {
       optimizer_ = std::make_unique<Optimizer<M>>(config_.optimizer);
       buffers_ = optimizer_->state();
+      // Nothing between the gradient and the update: the model applies it as it makes the gradient.
+      fused_ = optimizer_->fusable() && step_.can_fuse() && config_.l2 == 0 && config_.clip_norm == 0;
     }
     if (config_.early_stopping > 0) {
       best_ = std::make_unique<Params>();
@@ -309,16 +311,20 @@ class Trainer {
       lr = scheduled_lr(config_.schedule, config_.optimizer.lr, epoch - 1, progress_.step, steps_per_epoch,
                         config_.epochs);
       // The accuracy is that of the outputs before this batch's update, as the loss is.
-      const auto totals = step_.compute(params_, data_, std::span(order).subspan(first, n),
-                                        rng::step_key(config_.seed, progress_.step),
-                                        InputNoise{config_.input_noise, config_.seed, progress_.step});
+      const auto rows = std::span(order).subspan(first, n);
+      const std::uint64_t key = rng::step_key(config_.seed, progress_.step);
+      const InputNoise noise{config_.input_noise, config_.seed, progress_.step};
+      const auto totals = fused_ ? step_.compute_update(params_, data_, rows, key, noise, *optimizer_, lr)
+                                 : step_.compute(params_, data_, rows, key, noise);
       double loss = totals.loss;
       tally.correct += totals.correct;
       tally.scored += totals.scored;
       if (config_.l2 > 0) loss += add_l2<M>(params_, step_.grads(), config_.l2);
       if (!std::isfinite(loss)) diverged(loss, epoch, b);
-      if (config_.clip_norm > 0) clip_grad_norm<M>(step_.grads(), config_.clip_norm);
-      step_.update(*optimizer_, params_, lr);
+      if (!fused_) {
+        if (config_.clip_norm > 0) clip_grad_norm<M>(step_.grads(), config_.clip_norm);
+        step_.update(*optimizer_, params_, lr);
+      }
       ++progress_.step;
       tally.loss_sum += loss * static_cast<double>(n);
       tally.rows += n;
@@ -436,6 +442,7 @@ class Trainer {
   const bool writer_;        // this process writes the files (rank 0)
   DataParallelStep<M> step_;  // the buffers of the steps, allocated once
   std::unique_ptr<Optimizer<M>> optimizer_;
+  bool fused_ = false;  // steps by compute_update (data_parallel.hpp)
   std::unique_ptr<Lbfgs<M>> lbfgs_;
   std::unique_ptr<Params> best_;
   ParamBuffers<M> buffers_;
