@@ -123,7 +123,10 @@ void run_train(const RunOptions& o, const Parallel& parallel) {
   std::ostream& log = writer && text ? std::cout : silent;
   using real = typename M::real;
   const bool autoencoder = o.train.autoencoder;
-  Dataset<real> all = load_dataset<M>(o.data, o.data_labels, o.labels, autoencoder);
+  // [data] subset first, then the validation split, then [data] label_noise on the training
+  // rows only: validation rows keep their true labels and, like the test set, measure the task.
+  Dataset<real> all = take_subset(load_dataset<M>(o.data, o.data_labels, o.labels, autoencoder), o.train.subset,
+                                  o.train.seed, o.data);
   const std::vector<std::string> columns = all.input_names;  // kept with the weights, for eval and predict
   Dataset<real> train_rows, validation;
   if (o.train.validation > 0) {
@@ -133,6 +136,9 @@ void run_train(const RunOptions& o, const Parallel& parallel) {
   } else {
     train_rows = std::move(all);
   }
+  if (o.train.label_noise > 0 && M::kLoss != Loss::softmax_cross_entropy)
+    throw Error("error: --label-noise swaps class labels: it needs a softmax_cross_entropy classifier");
+  const std::size_t noisy = add_label_noise(train_rows, o.train.label_noise, M::kOutputs, o.train.seed);
   const Normalization norm = Normalization::fit(o.train.normalize, train_rows);
   norm.apply(train_rows);
   norm.apply(validation);
@@ -160,6 +166,7 @@ void run_train(const RunOptions& o, const Parallel& parallel) {
   out.identity = run_identity(o, parallel.group ? parallel.group->size() : 1);
   if (writer && o.format == RunOptions::Format::json) out.epoch_json = &std::cout;
   log << "training " << M::kName << " on " << train_rows.rows << " rows"
+      << (noisy ? " (" + std::to_string(noisy) + " labels swapped by label_noise)" : std::string())
       << (validation.rows ? ", validating on " + std::to_string(validation.rows) : std::string());
   const std::size_t ranks = parallel.group ? parallel.group->size() : 1;
   if (parallel.threads > 1 || ranks > 1) {
