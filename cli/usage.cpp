@@ -16,6 +16,7 @@ const char* const kOverview =
     "  predict  SPEC --weights W --input F.csv   one output row per input row\n"
     "  export   SPEC --weights W -o FILE.hpp     a standalone inference header\n"
     "  landscape SPEC --weights W                the loss on a grid around W (Li et al. 2018)\n"
+    "  sweep    SPEC --set KEY=V1,V2,...         train the grid of settings (sizes, rates, noise)\n"
     "  bench    SPEC                             against the interpreter, Eigen and libtorch\n"
     "  import   MODEL.onnx -o SPEC.toml          an ONNX model as a spec and its weights\n"
     "  cache    list|clean                       the compiled runners: show them, free them\n"
@@ -110,6 +111,20 @@ constexpr VerbUsage kVerbs[] = {
      "  -o, --out DIR         where the files go (default runs/<name>/landscape)\n"
      "  --json                the minimum and the centre as one JSON object\n"
      "  --quiet               print nothing but errors\n"},
+    {"sweep",
+     "usage: castnet sweep SPEC --set KEY=V1,V2,... [--set ...] [options]\n"
+     "Trains every combination of the values given (the Cartesian grid) x --repeats seeds. KEY is a spec\n"
+     "key: layer.<name>.<key> (layer.fc1.units), optimizer.<key> (optimizer.lr), train.<key>\n"
+     "(train.epochs), data.<key> (data.subset, data.label_noise), loss.type or batch. Each configuration\n"
+     "is a derived spec (DIR/specs/cN.toml) trained by `castnet train` in its own process; runners are\n"
+     "cached by network, so values that only change training share one compile. Writes DIR/sweep.csv\n"
+     "(a row per run, rewritten after each: run the same command again to resume an interrupted\n"
+     "sweep), sweep.md (mean and spread over repeats) and sweep.svg (test and train error against the\n"
+     "first KEY, with a min-max band over repeats).\n"
+     "  --set KEY=V1,V2,...   a key and its values (repeatable; required)\n"
+     "  --repeats R           runs per configuration, seeds seed, seed + 1, ... (default 1)\n"
+     "  --jobs J              runs at a time (default: the cores)\n"
+     "  -o, --out DIR         where the files go (default runs/<name>-sweep)\n"},
     {"export",
      "usage: castnet export SPEC --weights W -o FILE.hpp [options]\n"
      "A standalone inference header with the weights baked in: C++17, the standard library only.\n"
@@ -148,7 +163,7 @@ constexpr VerbUsage kVerbs[] = {
 
 std::string verb_usage(std::string_view verb) {
   const bool limit = verb == "check" || verb == "gen" || verb == "train" || verb == "eval" || verb == "predict" ||
-                     verb == "export" || verb == "landscape";
+                     verb == "export" || verb == "landscape" || verb == "sweep";
   for (const auto& v : kVerbs)
     if (v.verb == verb) return std::string(v.text) + (limit ? kLimit : "");
   return "";

@@ -195,6 +195,8 @@ void run_train(const RunOptions& o, const Parallel& parallel) {
     tested = evaluate<M>(*params, test);
     if (text) print_evaluation("test ", *tested);
   }
+  // The final weights on the rows they were trained on (noisy labels included) and on the
+  // validation rows: what castnet sweep tabulates beside the test set.
   if (o.format == RunOptions::Format::json)
     std::cout << json::Object()
                      .add("weights", json::str(weights_file(o.out).string()))
@@ -202,6 +204,8 @@ void run_train(const RunOptions& o, const Parallel& parallel) {
                      .add("metrics", json::str(metrics_file(o.out).string()))
                      .add("curves", json::str(curves_file(o.out).string()))
                      .add("test", tested ? evaluation_json(*tested) : "null")
+                     .add("train", evaluation_json(evaluate<M>(*params, train_rows)))
+                     .add("validation", validation.rows ? evaluation_json(evaluate<M>(*params, validation)) : "null")
                      .text()
               << '\n';
 }
