@@ -258,7 +258,7 @@ int eval(int argc, char** argv) {
 int landscape(int argc, char** argv) {
   const Args args(argc, argv, 2,
                   {"--weights", "--data", "--data-labels", "--labels", "--steps", "--span", "--seed", "--threads", "-o",
-                   "--out", "--limit"},
+                   "--out", "--subset", "--limit"},
                   {"--json", "--quiet"});
   const std::string spec = args.spec();
   const std::string weights = args.require("--weights");
@@ -292,6 +292,7 @@ int landscape(int argc, char** argv) {
       args.get("--threads") ? parse_integer("--threads", *args.get("--threads")) : castnet::usable_cores();
   if (threads > kMaxThreads) throw UsageError("--threads: at most " + std::to_string(kMaxThreads));
   add(a, "--threads", std::to_string(threads));
+  if (auto v = args.get("--subset")) add(a, "--subset", std::to_string(parse_integer("--subset", *v)));
   if (model.spec.training.autoencoder) add(a, "--autoencoder", "1");
   add_format(a, args);
   const DataOrigin origin = args.get("--data") ? DataOrigin{} : DataOrigin{spec, d.train_pos, "[data] train"};

@@ -176,6 +176,20 @@ TEST_CASE("landscape: a steps^2 grid whose centre is eval's loss, filter-normali
               .exit_code == 0);
   CHECK(read_file(cli / "land3/landscape.csv") != read_file(cli / "land/landscape.csv"));
 
+  // --subset: the loss on N rows drawn by the seed; all 144 of them give the whole set's loss.
+  REQUIRE(cli({"landscape", "sectors.toml", "--weights", "run/weights.safetensors", "--steps", "3", "--subset", "40", "-o",
+               "land4", "--quiet"})
+              .exit_code == 0);
+  const auto sub = csv_rows(read_file(cli / "land4/landscape.csv"));
+  REQUIRE(sub.size() == 1 + 9);
+  CHECK(sub[5][0] == "0");
+  CHECK(sub[5][2] != centre[2]);
+  REQUIRE(cli({"landscape", "sectors.toml", "--weights", "run/weights.safetensors", "--steps", "3", "--subset", "144", "-o",
+               "land5", "--quiet"})
+              .exit_code == 0);
+  CHECK(csv_rows(read_file(cli / "land5/landscape.csv"))[5][2] == centre[2]);
+  CHECK(cli({"landscape", "sectors.toml", "--weights", "run/weights.safetensors", "--subset", "145", "-o", "land6"}).exit_code == 1);
+
   SECTION("bad options are usage errors") {
     CHECK(cli({"landscape", "sectors.toml", "--weights", "run/weights.safetensors", "--steps", "1"}).exit_code == 2);
     CHECK(cli({"landscape", "sectors.toml", "--weights", "run/weights.safetensors", "--span", "-1"}).exit_code == 2);

@@ -151,7 +151,8 @@ constexpr OptionSpec kOptions[] = {
      nullptr},
     {"--span", kLandscape, [](O& o, auto n, auto v) { o.span = number(n, v, 0, kHuge, true); }, nullptr},
     // Training settings (TrainConfig), in the order train_arguments prints them.
-    // (--seed also draws landscape's directions; --autoencoder is also eval's and landscape's.)
+    // (--seed also draws landscape's directions; --autoencoder is also eval's and landscape's;
+    // --subset picks landscape's rows too.)
     {"--epochs", kTrain, [](O& o, auto n, auto v) { o.train.epochs = integer(n, v, 1); }, nullptr},
     {"--seed", kTrain | kLandscape,
      [](O& o, auto n, auto v) {
@@ -174,7 +175,7 @@ constexpr OptionSpec kOptions[] = {
      [](C c) { return std::string(name_of(c.normalize)); }},
     {"--autoencoder", kTrain | kEval | kLandscape, [](O& o, auto n, auto v) { o.train.autoencoder = flag(n, v); },
      [](C c) { return show_flag(c.autoencoder); }},
-    {"--subset", kTrain, [](O& o, auto n, auto v) { o.train.subset = integer(n, v, 0); },
+    {"--subset", kTrain | kLandscape, [](O& o, auto n, auto v) { o.train.subset = integer(n, v, 0); },
      [](C c) { return show(c.subset); }},
     {"--label-noise", kTrain, [](O& o, auto n, auto v) { o.train.label_noise = number(n, v, 0, 1); },
      [](C c) { return show(c.label_noise); }},
@@ -295,6 +296,7 @@ std::string run_usage(std::string_view program) {
          "       " + p + " predict --weights W.safetensors --input F.csv [--labels y[,y2...]]\n"
          "       " + p + " landscape --weights W.safetensors --data F [--data-labels L] [--labels y[,y2...]] --out DIR\n"
          "         [--steps N (41)] [--span S (1)] [--seed N (42)] [--threads N (1)] [--autoencoder 0|1]\n"
+         "         [--subset N (0: all rows)]\n"
          "each verb: [--format text|json|quiet (text)]\n"
          "training settings: see specs/README.md; `castnet train` passes every one of them.\n";
 }
