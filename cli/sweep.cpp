@@ -429,9 +429,10 @@ std::string markdown(const std::string& spec, const std::vector<Setting>& settin
     const double k = errors ? 100 : 1;
     return shown(k * mean(v)) + (v.size() > 1 ? " ± " + shown(k * stddev(v), 2) : "");
   };
-  std::string md = "# castnet sweep of " + spec + "\n\n" + std::to_string(runs) + " runs; " + std::to_string(compiles) +
-                   " runner compiles in this invocation; wall time " + shown(wall, 4) +
-                   " s. Mean ± standard deviation over repeats.\n\n|";
+  std::string md = "# castnet sweep of " + spec + "\n\n" + std::to_string(runs) + " runs, " + std::to_string(compiles) +
+                   " of which compiled their network's runner" +
+                   (wall > 0 ? "; the last invocation took " + shown(wall, 4) + " s" : std::string()) +
+                   ". Mean ± standard deviation over repeats.\n\n|";
   for (const auto& s : settings) md += " " + s.key + " |";
   md += " runs | train " + what + " | validation " + what + " | test " + what + " | parameters | seconds per run |\n|";
   for (std::size_t i = 0; i < settings.size() + 6; ++i) md += "---|";
@@ -463,19 +464,33 @@ std::string svg(const std::string& spec, const std::vector<Setting>& settings, c
   }
   if (!(xlo < xhi)) xlo -= 1, xhi += 1;
   if (!(yhi > 0)) yhi = 1;
-  yhi *= errors ? 100 * 1.05 : 1.05;
+  yhi *= errors ? 100 : 1;
+  // Five ticks at a 1-2-5 step, the top one at or above every value.
+  const double raw = yhi / 5, p10 = std::pow(10.0, std::floor(std::log10(raw)));
+  double ystep = 10 * p10;
+  for (const double m : {1.0, 2.0, 5.0})
+    if (m * p10 >= raw) {
+      ystep = m * p10;
+      break;
+    }
+  const int yticks = static_cast<int>(std::ceil(yhi / ystep - 1e-9));
+  yhi = ystep * yticks;
   const bool logx = numeric && xlo > 0 && xhi / xlo >= 100;
+  std::set<std::vector<std::string>> group_names;
+  for (const Summary& s : sums) group_names.insert(std::vector<std::string>(s.values.begin() + 1, s.values.end()));
   const double x0 = 80, y0 = 50, w = 560, h = 360;
+  const double height = y0 + h + 60 + (settings.size() > 1 ? 16.0 * static_cast<double>(group_names.size()) : 0.0);
   const auto fx = [&](double x) {
     const double f = logx ? (std::log10(x) - std::log10(xlo)) / (std::log10(xhi) - std::log10(xlo)) : (x - xlo) / (xhi - xlo);
     return x0 + f * w;
   };
   const auto fy = [&](double y) { return y0 + h - (errors ? 100 * y : y) / (yhi - ylo) * h; };
   const auto px = [](double v) { return shown(std::round(v * 10) / 10, 8); };
-  std::string o = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"760\" height=\"500\" font-family=\"sans-serif\" font-size=\"12\">\n"
-                  "<rect width=\"760\" height=\"500\" fill=\"white\"/>\n";
-  o += "<text x=\"" + px(x0) + "\" y=\"26\" font-size=\"15\">" + xml_escape(spec) + ": test (solid) and train (dashed) " +
-       (errors ? "error" : "loss") + "; band: min to max over repeats</text>\n";
+  std::string o = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"680\" height=\"" + px(height) +
+                  "\" font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"680\" height=\"" + px(height) +
+                  "\" fill=\"white\"/>\n";
+  o += "<text x=\"" + px(x0) + "\" y=\"26\" font-size=\"14\">" + xml_escape(spec) + ": test (solid), train (dashed) " +
+       (errors ? "error" : "loss") + "; bands: min to max over repeats</text>\n";
   o += "<rect x=\"" + px(x0) + "\" y=\"" + px(y0) + "\" width=\"" + px(w) + "\" height=\"" + px(h) + "\" fill=\"none\" stroke=\"black\"/>\n";
   // Groups: the other settings' values.
   std::map<std::vector<std::string>, std::vector<const Summary*>> groups;
@@ -505,9 +520,9 @@ std::string svg(const std::string& spec, const std::vector<Setting>& settings, c
     }
     std::string label;
     for (std::size_t k = 1; k < settings.size(); ++k) label += (label.empty() ? "" : ", ") + settings[k].key + " = " + others[k - 1];
-    if (!label.empty())
-      o += "<text x=\"" + px(x0 + w - 8) + "\" y=\"" + px(y0 + 16 + 16 * static_cast<double>(g)) + "\" text-anchor=\"end\" fill=\"" +
-           colour + "\">" + xml_escape(label) + "</text>\n";
+    if (!label.empty())  // the legend, under the x axis's label
+      o += "<text x=\"" + px(x0) + "\" y=\"" + px(y0 + h + 60 + 16 * static_cast<double>(g)) + "\" fill=\"" + colour + "\">" +
+           xml_escape(label) + "</text>\n";
     ++g;
   }
   // Axes: ticks at the swept values (x) and five on y.
@@ -516,9 +531,9 @@ std::string svg(const std::string& spec, const std::vector<Setting>& settings, c
   for (double x : xs)
     o += "<text x=\"" + px(fx(x)) + "\" y=\"" + px(y0 + h + 16) + "\" text-anchor=\"middle\">" +
          xml_escape(numeric ? shown(x) : sx.texts[static_cast<std::size_t>(x)]) + "</text>\n";
-  for (int t = 0; t <= 5; ++t) {
-    const double y = yhi * t / 5.0;
-    o += "<text x=\"" + px(x0 - 6) + "\" y=\"" + px(y0 + h - h * t / 5.0 + 4) + "\" text-anchor=\"end\">" + shown(y, 3) + "</text>\n";
+  for (int t = 0; t <= yticks; ++t) {
+    const double f = static_cast<double>(t) / yticks;
+    o += "<text x=\"" + px(x0 - 6) + "\" y=\"" + px(y0 + h - h * f + 4) + "\" text-anchor=\"end\">" + shown(ystep * t, 3) + "</text>\n";
   }
   o += "<text x=\"" + px(x0 + w / 2) + "\" y=\"" + px(y0 + h + 38) + "\" text-anchor=\"middle\">" + xml_escape(sx.key) +
        (logx ? " (log scale)" : "") + "</text>\n";
@@ -688,7 +703,10 @@ int sweep(int argc, char** argv) {
   io::write_file_atomic(csv, csv_text(columns, rows));
   const bool errors = !configs.empty() && configs.front().classifier;
   const auto sums = summarise(settings, rows, errors);
-  io::write_file_atomic(out / "sweep.md", markdown(spec, settings, sums, errors, rows.size(), compiles, wall));
+  const auto compiled_runs = static_cast<std::size_t>(
+      std::count_if(rows.begin(), rows.end(), [](const Row& r) { return r.at("compiled") == "yes"; }));
+  io::write_file_atomic(out / "sweep.md",
+                        markdown(spec, settings, sums, errors, rows.size(), compiled_runs, todo.empty() ? 0.0 : wall));
   if (!sums.empty()) io::write_file_atomic(out / "sweep.svg", svg(base.graph.name, settings, sums, errors));
   std::cout << "castnet sweep: " << todo.size() - failed << " runs trained in " << shown(wall, 4) << " s with " << compiles
             << " runner compiles; wrote " << csv.string() << ", sweep.md and sweep.svg\n";
