@@ -1,4 +1,4 @@
-// castnet train / eval / predict: generate the model in memory, build (or reuse) its runner, and
+// castnet train / eval / predict / landscape: generate the model in memory, build (or reuse) its runner, and
 // hand over to it with every setting spelt out on its command line. The spec's [train],
 // [optimizer] and [data] tables supply the settings; command-line options override a few. Data
 // names (mnist:train, mnist:test) are resolved here, fetching MNIST into the cache once.
@@ -16,6 +16,7 @@
 #include <castnet/io/safetensors.hpp>
 #include <castnet/io/sha256.hpp>
 #include <castnet/train/run_options.hpp>
+#include <castnet/train/worker_pool.hpp>
 
 #include "args.hpp"
 #include "build_cache.hpp"
@@ -251,6 +252,50 @@ int eval(int argc, char** argv) {
   const DataOrigin origin = args.get("--data")
                                 ? DataOrigin{}
                                 : DataOrigin{spec, spec_test ? d.test_pos : d.train_pos, spec_test ? "[data] test" : "[data] train"};
+  exec_runner(runner_for(model, [&] { check_data(model.spec, data.data, data.labels, split_labels(labels), origin); }), a);
+}
+
+int landscape(int argc, char** argv) {
+  const Args args(argc, argv, 2,
+                  {"--weights", "--data", "--data-labels", "--labels", "--steps", "--span", "--seed", "--threads", "-o",
+                   "--out", "--subset", "--limit"},
+                  {"--json", "--quiet"});
+  const std::string spec = args.spec();
+  const std::string weights = args.require("--weights");
+  const gen::GenResult model = load(spec, limits_option(args));
+  const spec::DataConfig& d = model.spec.data;
+  // The training loss by default, as Li et al. draw it (the whole file: subset and label_noise
+  // shape training runs, not this picture); --data names another set.
+  const DataFiles data = args.get("--data") ? resolve(*args.get("--data"), args.get("--data-labels").value_or(""), "")
+                                            : resolve(d.train, d.train_labels, spec);
+  if (data.data.empty()) throw UsageError("no data: give --data FILE or [data] train in the spec");
+  if (args.get("-o") && args.get("--out")) throw UsageError("-o and --out: give one");
+  const std::string out =
+      args.get("-o").value_or(args.get("--out").value_or((fs::path("runs") / model.spec.graph.name / "landscape").string()));
+  std::vector<std::string> a = {"landscape", "--weights", weights, "--out", out};
+  add(a, "--data", data.data);
+  add(a, "--data-labels", data.labels);
+  const std::string labels = args.get("--labels").value_or(joined_labels(d.labels));
+  add(a, "--labels", labels);
+  if (auto v = args.get("--steps")) {
+    const std::uint64_t steps = parse_integer("--steps", *v);
+    if (steps < 2 || steps > 1001) throw UsageError("--steps: '" + *v + "' is not a number of steps from 2 to 1001");
+    add(a, "--steps", std::to_string(steps));
+  }
+  if (auto v = args.get("--span")) {
+    positive_real("--span", *v);
+    add(a, "--span", *v);
+  }
+  add(a, "--seed", args.get("--seed") ? std::to_string(parse_integer("--seed", *args.get("--seed"), true))
+                                      : std::to_string(model.spec.training.seed));
+  const std::size_t threads =
+      args.get("--threads") ? parse_integer("--threads", *args.get("--threads")) : castnet::usable_cores();
+  if (threads > kMaxThreads) throw UsageError("--threads: at most " + std::to_string(kMaxThreads));
+  add(a, "--threads", std::to_string(threads));
+  if (auto v = args.get("--subset")) add(a, "--subset", std::to_string(parse_integer("--subset", *v)));
+  if (model.spec.training.autoencoder) add(a, "--autoencoder", "1");
+  add_format(a, args);
+  const DataOrigin origin = args.get("--data") ? DataOrigin{} : DataOrigin{spec, d.train_pos, "[data] train"};
   exec_runner(runner_for(model, [&] { check_data(model.spec, data.data, data.labels, split_labels(labels), origin); }), a);
 }
 

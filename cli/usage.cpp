@@ -15,6 +15,8 @@ const char* const kOverview =
     "  eval     SPEC --weights W                 mean loss (accuracy, confusion matrix)\n"
     "  predict  SPEC --weights W --input F.csv   one output row per input row\n"
     "  export   SPEC --weights W -o FILE.hpp     a standalone inference header\n"
+    "  landscape SPEC --weights W                the loss on a grid around W (Li et al. 2018)\n"
+    "  sweep    SPEC --set KEY=V1,V2,...         train the grid of settings (sizes, rates, noise)\n"
     "  bench    SPEC                             against the interpreter, Eigen and libtorch\n"
     "  import   MODEL.onnx -o SPEC.toml          an ONNX model as a spec and its weights\n"
     "  cache    list|clean                       the compiled runners: show them, free them\n"
@@ -90,6 +92,40 @@ constexpr VerbUsage kVerbs[] = {
      "  --labels a,b          the label columns to ignore ([data] labels)\n"
      "  --json                one object: {\"columns\": [...], \"rows\": [[...], ...]}\n"
      "  --quiet               print nothing but errors (a check that the input fits)\n"},
+    {"landscape",
+     "usage: castnet landscape SPEC --weights W [options]\n"
+     "The loss (and accuracy) at W + a d1 + b d2 on a grid of (a, b) in [-span, span]^2, for two random\n"
+     "directions d1, d2 normalised filter by filter (Li et al. 2018): each neuron's (dense row's) or\n"
+     "filter's (conv output channel's) slice of a direction has the norm of W's; biases and other\n"
+     "per-feature tensors stay put. Computed by the compiled model on threads. Writes landscape.csv,\n"
+     "landscape.svg (heatmap, contours), landscape_slice.svg and directions.safetensors; prints the\n"
+     "grid's minimum.\n"
+     "  --weights W           the trained weights (required)\n"
+     "  --data F              the data ([data] train: the training loss)\n"
+     "  --data-labels L       the IDX labels beside IDX images\n"
+     "  --labels a,b          the CSV's label columns ([data] labels)\n"
+     "  --steps N             grid points per direction, 2 to 1001 (default 41; odd puts W on the grid)\n"
+     "  --span S              the grid's half-width in units of the directions (default 1)\n"
+     "  --seed S              the seed of the directions and of --subset ([train] seed)\n"
+     "  --subset N            the loss on N rows drawn by the seed (default: all rows)\n"
+     "  --threads N           grid points evaluated at once (default: the cores)\n"
+     "  -o, --out DIR         where the files go (default runs/<name>/landscape)\n"
+     "  --json                the minimum and the centre as one JSON object\n"
+     "  --quiet               print nothing but errors\n"},
+    {"sweep",
+     "usage: castnet sweep SPEC --set KEY=V1,V2,... [--set ...] [options]\n"
+     "Trains every combination of the values given (the Cartesian grid) x --repeats seeds. KEY is a spec\n"
+     "key: layer.<name>.<key> (layer.fc1.units), optimizer.<key> (optimizer.lr), train.<key>\n"
+     "(train.epochs), data.<key> (data.subset, data.label_noise), loss.type or batch. Each configuration\n"
+     "is a derived spec (DIR/specs/cN.toml) trained by `castnet train` in its own process; runners are\n"
+     "cached by network, so values that only change training share one compile. Writes DIR/sweep.csv\n"
+     "(a row per run, rewritten after each: run the same command again to resume an interrupted\n"
+     "sweep), sweep.md (mean and spread over repeats) and sweep.svg (test and train error against the\n"
+     "first KEY, with a min-max band over repeats).\n"
+     "  --set KEY=V1,V2,...   a key and its values (repeatable; required)\n"
+     "  --repeats R           runs per configuration, seeds seed, seed + 1, ... (default 1)\n"
+     "  --jobs J              runs at a time (default: the cores)\n"
+     "  -o, --out DIR         where the files go (default runs/<name>-sweep)\n"},
     {"export",
      "usage: castnet export SPEC --weights W -o FILE.hpp [options]\n"
      "A standalone inference header with the weights baked in: C++17, the standard library only.\n"
@@ -128,7 +164,7 @@ constexpr VerbUsage kVerbs[] = {
 
 std::string verb_usage(std::string_view verb) {
   const bool limit = verb == "check" || verb == "gen" || verb == "train" || verb == "eval" || verb == "predict" ||
-                     verb == "export";
+                     verb == "export" || verb == "landscape" || verb == "sweep";
   for (const auto& v : kVerbs)
     if (v.verb == verb) return std::string(v.text) + (limit ? kLimit : "");
   return "";

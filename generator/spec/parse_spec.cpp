@@ -380,7 +380,8 @@ const toml::value<std::string>* data_text(const Reader& r, const toml::value<std
 }
 
 void read_data(const Reader& r, const toml::table& t, Spec& spec) {
-  r.check_keys(t, {"train", "test", "train_labels", "test_labels", "labels", "normalize", "targets"}, "[data]", "");
+  r.check_keys(t, {"train", "test", "train_labels", "test_labels", "labels", "normalize", "targets", "subset", "label_noise"},
+               "[data]", "");
   const SourcePos p = pos_of(t.source());
   const auto path = [&](std::string_view key) { return data_text(r, r.string(t, key, "", p, false), key, false); };
   if (const auto* s = path("train")) {
@@ -401,6 +402,10 @@ void read_data(const Reader& r, const toml::table& t, Spec& spec) {
     spec.training.autoencoder = s->get() == "inputs";
     spec.data.targets_pos = pos_of(s->source());
   }
+  // Whether subset fits the data is known when the runner loads it (take_subset, data.hpp).
+  spec.training.subset = r.integer(t, "subset", 1, 1'000'000'000, "", p, 0);
+  spec.training.label_noise = r.real(t, "label_noise", 0.0, 1.0, false, "", 0.0);
+  if (const toml::node* n = t.get("label_noise")) spec.data.label_noise_pos = pos_of(n->source());
   if (const toml::node* n = t.get("labels")) {
     auto arr = n->as_array();
     if (!arr || arr->empty()) r.fail(pos_of(n->source()), "", "labels must be a non-empty array of column names");

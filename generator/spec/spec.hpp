@@ -21,6 +21,7 @@ struct DataConfig {
   std::vector<std::string> labels;  // label column names (CSV)
   ir::SourcePos train_pos, test_pos;  // where `train` and `test` name their data (errors point there)
   ir::SourcePos targets_pos;        // `targets`, when given (the autoencoder checks)
+  ir::SourcePos label_noise_pos;    // `label_noise`, when given (it needs a classifier)
 };
 
 struct Spec {
@@ -30,7 +31,8 @@ struct Spec {
 };
 
 // The rules that join the settings to the network, once the passes have run: an autoencoder
-// (targets = "inputs") needs as many outputs as inputs and a loss that compares values.
+// (targets = "inputs") needs as many outputs as inputs and a loss that compares values;
+// label_noise needs a classifier (softmax_cross_entropy) with two classes or more.
 void validate_settings(const Spec& s);
 
 // "  optimizer ... \n  train ...\n": the settings as `castnet check --ir` prints them after the IR.

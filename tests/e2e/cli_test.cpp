@@ -68,7 +68,8 @@ TEST_CASE("cli: --help for every verb prints its options, each of which the verb
   Cli cli;
   const auto overview = cli({"--help"});
   CHECK(overview.exit_code == 0);
-  for (const std::string verb : {"check", "gen", "train", "eval", "predict", "export", "bench", "import"}) {
+  for (const std::string verb :
+       {"check", "gen", "train", "eval", "predict", "export", "bench", "import", "landscape", "sweep"}) {
     INFO(verb);
     CHECK_THAT(overview.out, Catch::Matchers::Contains("  " + verb + " "));
     // --help anywhere among the arguments: nothing is read, built or trained.

@@ -347,8 +347,8 @@ TEST_CASE_METHOD(Fixture, "runner: usage errors exit with 2 and print the usage"
     CHECK(r.err.find("usage: runner train") != std::string::npos);
     CHECK(r.out.empty());
   };
-  check_usage(run<TinyModel>({}), "missing verb (train, eval, predict)");
-  check_usage(run<TinyModel>({"fit"}), "unknown verb 'fit' (train, eval, predict)");
+  check_usage(run<TinyModel>({}), "missing verb (train, eval, predict, landscape)");
+  check_usage(run<TinyModel>({"fit"}), "unknown verb 'fit' (train, eval, predict, landscape)");
   check_usage(run<TinyModel>({"train", "--data", data, "--labels", "y"}), "train needs --out");
   check_usage(run<TinyModel>({"train", "--data", data, "--labels", "y", "--out", path("o"),
                               "--bogus", "1"}),

@@ -477,6 +477,87 @@ TEST_CASE("trainer: split_validation holds out round(rows * fraction) rows by th
   }
 }
 
+TEST_CASE("trainer: take_subset keeps n rows of a seeded shuffle, in file order", "[trainer][data]") {
+  castnet::Dataset<double> all;
+  all.rows = 1000;
+  all.inputs = 1;
+  all.targets = 1;
+  for (std::size_t r = 0; r < all.rows; ++r) {
+    all.x.push_back(static_cast<double>(r));
+    all.t.push_back(2.0 * static_cast<double>(r));
+  }
+  const auto sub = castnet::take_subset(all, 100, 7, "d.csv");
+  REQUIRE(sub.rows == 100);
+  REQUIRE(sub.x.size() == 100);
+  REQUIRE(sub.t.size() == 100);
+  for (std::size_t i = 0; i < sub.rows; ++i) CHECK(sub.t[i] == 2.0 * sub.x[i]);  // rows stay whole
+  CHECK(std::is_sorted(sub.x.begin(), sub.x.end()));
+  CHECK(std::adjacent_find(sub.x.begin(), sub.x.end()) == sub.x.end());  // no row twice
+  CHECK(sub.x.back() - sub.x.front() > 500);  // drawn from the whole file, not its first rows
+  CHECK(castnet::take_subset(all, 100, 7, "d.csv").x == sub.x);
+  CHECK(castnet::take_subset(all, 100, 8, "d.csv").x != sub.x);
+  CHECK(castnet::take_subset(all, 0, 7, "d.csv").rows == 1000);     // 0: every row
+  CHECK(castnet::take_subset(all, 1000, 7, "d.csv").x == all.x);    // all of them, in file order
+  CHECK_THROWS_WITH(castnet::take_subset(all, 1001, 7, "d.csv"),
+                    "d.csv: error: [data] subset = 1001 is more than the 1000 rows of the training data");
+}
+
+TEST_CASE("trainer: add_label_noise swaps round(rows * p) labels for other classes, by the seed", "[trainer][data]") {
+  constexpr std::size_t kClasses = 10;
+  castnet::Dataset<float> clean;
+  clean.rows = 20000;
+  clean.inputs = 1;
+  clean.targets = 1;
+  for (std::size_t r = 0; r < clean.rows; ++r) {
+    clean.x.push_back(static_cast<float>(r));
+    clean.t.push_back(static_cast<float>(r % kClasses));
+  }
+  for (const double p : {0.0, 0.2, 0.5, 1.0}) {
+    INFO("p = " << p);
+    auto noisy = clean;
+    const std::size_t changed = castnet::add_label_noise(noisy, p, kClasses, 11);
+    CHECK(changed == static_cast<std::size_t>(std::llround(p * 20000)));
+    std::size_t differ = 0;
+    std::vector<std::size_t> per_class(kClasses);
+    for (std::size_t r = 0; r < clean.rows; ++r) {
+      REQUIRE(noisy.t[r] >= 0.0f);
+      REQUIRE(noisy.t[r] < static_cast<float>(kClasses));
+      REQUIRE(noisy.t[r] == std::floor(noisy.t[r]));
+      if (noisy.t[r] != clean.t[r]) {
+        ++differ;
+        ++per_class[static_cast<std::size_t>(noisy.t[r])];
+      }
+    }
+    CHECK(differ == changed);  // every swapped label is another class
+    CHECK(noisy.x == clean.x);
+    // The new classes are spread over all classes (each ~changed/10; far from 0 or all).
+    if (changed > 0)
+      for (const std::size_t n : per_class) CHECK(n > changed / 20);
+    auto again = clean;
+    castnet::add_label_noise(again, p, kClasses, 11);
+    CHECK(again.t == noisy.t);
+    if (p > 0 && p < 1) {
+      auto other = clean;
+      castnet::add_label_noise(other, p, kClasses, 12);
+      CHECK(other.t != noisy.t);
+    }
+  }
+}
+
+TEST_CASE_METHOD(Fixture, "trainer: --label-noise needs a classifier; --subset trains on that many rows", "[trainer][data]") {
+  const std::string data = write("data.csv", regression_csv());
+  Result r = run({"train", "--data", data, "--labels", "y", "--out", path("out"), "--epochs", "1", "--subset", "12"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(lines_of(r.out).at(0) == "training tiny_linear on 12 rows");
+  r = run({"train", "--data", data, "--labels", "y", "--out", path("out2"), "--epochs", "1", "--subset", "31"});
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.err, Contains("error: [data] subset = 31 is more than the 30 rows of the training data"));
+  r = run({"train", "--data", data, "--labels", "y", "--out", path("out3"), "--epochs", "1", "--label-noise", "0.1"});
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.err, Contains("--label-noise swaps class labels: it needs a softmax_cross_entropy classifier"));
+}
+
 TEST_CASE_METHOD(Fixture, "trainer: the runner splits by --validation and reports both losses", "[trainer]") {
   const std::string data = write("data.csv", regression_csv());
   const Result r = run({"train", "--data", data, "--labels", "y", "--out", path("out"), "--epochs", "3",
@@ -810,6 +891,8 @@ TEST_CASE("trainer: train_arguments parses back to every setting", "[trainer][op
   c.input_noise = 0.1 + 0.2;  // 0.30000000000000004: printed exactly
   c.normalize = castnet::Normalize::standardize;
   c.autoencoder = true;
+  c.subset = 500;
+  c.label_noise = 0.25;
   c.optimizer.kind = K::adamw;
   c.optimizer.lr = 1.0 / 3.0;
   c.optimizer.momentum = 0.85;
@@ -845,6 +928,8 @@ TEST_CASE("trainer: train_arguments parses back to every setting", "[trainer][op
   CHECK(r.input_noise == c.input_noise);
   CHECK(r.normalize == c.normalize);
   CHECK(r.autoencoder == c.autoencoder);
+  CHECK(r.subset == c.subset);
+  CHECK(r.label_noise == c.label_noise);
   CHECK(r.optimizer.kind == c.optimizer.kind);
   CHECK(r.optimizer.lr == c.optimizer.lr);
   CHECK(r.optimizer.momentum == c.optimizer.momentum);
@@ -862,9 +947,9 @@ TEST_CASE("trainer: train_arguments parses back to every setting", "[trainer][op
   CHECK(r.schedule.lr_min == c.schedule.lr_min);
   CHECK(r.schedule.warmup == c.schedule.warmup);
   // Every option is printed with a value other than its default, so none of the above held by
-  // accident; and there are 26 of them (TrainConfig's fields): a new one needs a line above.
+  // accident; and there are 28 of them (TrainConfig's fields): a new one needs a line above.
   const auto defaults = castnet::train_arguments(castnet::TrainConfig{});
-  REQUIRE(settings.size() == 2 * 26);
+  REQUIRE(settings.size() == 2 * 28);
   REQUIRE(defaults.size() == settings.size());
   for (std::size_t i = 0; i < settings.size(); i += 2) {
     INFO(settings[i] << ' ' << settings[i + 1]);
@@ -875,7 +960,7 @@ TEST_CASE("trainer: train_arguments parses back to every setting", "[trainer][op
 
   // What a resume must match: every setting but --epochs, which may grow.
   const auto settings_of = castnet::training_settings(c);
-  REQUIRE(settings_of.size() == 25);
+  REQUIRE(settings_of.size() == 27);
   CHECK(settings_of.front() == std::pair<std::string, std::string>("seed", "12345678901234567890"));
   castnet::TrainConfig longer = c;
   longer.epochs = 1000;

@@ -13,13 +13,14 @@
 namespace castnet {
 namespace {
 
-enum VerbMask : unsigned { kTrain = 1, kEval = 2, kPredict = 4 };
+enum VerbMask : unsigned { kTrain = 1, kEval = 2, kPredict = 4, kLandscape = 8 };
 
 unsigned mask_of(RunOptions::Verb verb) {
   switch (verb) {
     case RunOptions::Verb::train: return kTrain;
     case RunOptions::Verb::eval: return kEval;
     case RunOptions::Verb::predict: return kPredict;
+    case RunOptions::Verb::landscape: return kLandscape;
     case RunOptions::Verb::help: return 0;
   }
   __builtin_unreachable();  // every enumerator returns above; -Wswitch flags a new one
@@ -30,6 +31,7 @@ std::string_view verb_name(RunOptions::Verb verb) {
     case RunOptions::Verb::train: return "train";
     case RunOptions::Verb::eval: return "eval";
     case RunOptions::Verb::predict: return "predict";
+    case RunOptions::Verb::landscape: return "landscape";
     case RunOptions::Verb::help: return "help";
   }
   __builtin_unreachable();
@@ -113,18 +115,18 @@ using O = RunOptions;
 using C = const TrainConfig&;
 
 constexpr OptionSpec kOptions[] = {
-    {"--data", kTrain | kEval, [](O& o, auto, auto v) { o.data = v; }, nullptr},
-    {"--data-labels", kTrain | kEval, [](O& o, auto, auto v) { o.data_labels = v; }, nullptr},
+    {"--data", kTrain | kEval | kLandscape, [](O& o, auto, auto v) { o.data = v; }, nullptr},
+    {"--data-labels", kTrain | kEval | kLandscape, [](O& o, auto, auto v) { o.data_labels = v; }, nullptr},
     {"--test", kTrain, [](O& o, auto, auto v) { o.test = v; }, nullptr},
     {"--test-labels", kTrain, [](O& o, auto, auto v) { o.test_labels = v; }, nullptr},
     {"--input", kPredict, [](O& o, auto, auto v) { o.input = v; }, nullptr},
-    {"--weights", kEval | kPredict, [](O& o, auto, auto v) { o.weights = v; }, nullptr},
-    {"--out", kTrain, [](O& o, auto, auto v) { o.out = v; }, nullptr},
+    {"--weights", kEval | kPredict | kLandscape, [](O& o, auto, auto v) { o.weights = v; }, nullptr},
+    {"--out", kTrain | kLandscape, [](O& o, auto, auto v) { o.out = v; }, nullptr},
     {"--init", kTrain, [](O& o, auto, auto v) { o.init = v; }, nullptr},
     {"--spec-sha256", kTrain, [](O& o, auto n, auto v) { o.spec_sha256 = sha256_text(n, v); }, nullptr},
     {"--network-sha256", kTrain, [](O& o, auto n, auto v) { o.network_sha256 = sha256_text(n, v); }, nullptr},
     {"--images", kEval, [](O& o, auto, auto v) { o.images = v; }, nullptr},
-    {"--format", kTrain | kEval | kPredict,
+    {"--format", kTrain | kEval | kPredict | kLandscape,
      [](O& o, auto n, auto v) {
        if (v == "text") o.format = RunOptions::Format::text;
        else if (v == "json") o.format = RunOptions::Format::json;
@@ -132,18 +134,27 @@ constexpr OptionSpec kOptions[] = {
        else bad_value(n, v, "text, json or quiet");
      },
      nullptr},
-    {"--labels", kTrain | kEval | kPredict, [](O& o, auto n, auto v) { o.labels = label_list(n, v); }, nullptr},
+    {"--labels", kTrain | kEval | kPredict | kLandscape, [](O& o, auto n, auto v) { o.labels = label_list(n, v); }, nullptr},
     {"--save-every", kTrain, [](O& o, auto n, auto v) { o.save_every = number(n, v, 0, kHuge); }, nullptr},
     {"--resume", kTrain, [](O& o, auto n, auto v) { o.resume = flag(n, v); }, nullptr},
-    {"--threads", kTrain,
+    {"--threads", kTrain | kLandscape,
      [](O& o, auto n, auto v) {
        o.threads = integer(n, v, 1);
        if (o.threads > kMaxThreads) bad_value(n, v, "a number of threads up to " + std::to_string(kMaxThreads));
      },
      nullptr},
+    {"--steps", kLandscape,
+     [](O& o, auto n, auto v) {
+       o.steps = integer(n, v, 2);
+       if (o.steps > 1001) bad_value(n, v, "a number of steps from 2 to 1001");
+     },
+     nullptr},
+    {"--span", kLandscape, [](O& o, auto n, auto v) { o.span = number(n, v, 0, kHuge, true); }, nullptr},
     // Training settings (TrainConfig), in the order train_arguments prints them.
+    // (--seed also draws landscape's directions; --autoencoder is also eval's and landscape's;
+    // --subset picks landscape's rows too.)
     {"--epochs", kTrain, [](O& o, auto n, auto v) { o.train.epochs = integer(n, v, 1); }, nullptr},
-    {"--seed", kTrain,
+    {"--seed", kTrain | kLandscape,
      [](O& o, auto n, auto v) {
        if (!read_whole(v, o.train.seed)) bad_value(n, v, "an unsigned 64-bit integer");
      },
@@ -162,8 +173,12 @@ constexpr OptionSpec kOptions[] = {
      [](C c) { return show(c.input_noise); }},
     {"--normalize", kTrain, [](O& o, auto n, auto v) { o.train.normalize = enum_value<Normalize>(n, v); },
      [](C c) { return std::string(name_of(c.normalize)); }},
-    {"--autoencoder", kTrain | kEval, [](O& o, auto n, auto v) { o.train.autoencoder = flag(n, v); },
+    {"--autoencoder", kTrain | kEval | kLandscape, [](O& o, auto n, auto v) { o.train.autoencoder = flag(n, v); },
      [](C c) { return show_flag(c.autoencoder); }},
+    {"--subset", kTrain | kLandscape, [](O& o, auto n, auto v) { o.train.subset = integer(n, v, 0); },
+     [](C c) { return show(c.subset); }},
+    {"--label-noise", kTrain, [](O& o, auto n, auto v) { o.train.label_noise = number(n, v, 0, 1); },
+     [](C c) { return show(c.label_noise); }},
     {"--optimizer", kTrain,
      [](O& o, auto n, auto v) { o.train.optimizer.kind = enum_value<OptimizerConfig::Kind>(n, v); },
      [](C c) { return std::string(name_of(c.optimizer.kind)); }},
@@ -205,8 +220,9 @@ RunOptions::Verb parse_verb(std::string_view word) {
   if (word == "train") return RunOptions::Verb::train;
   if (word == "eval") return RunOptions::Verb::eval;
   if (word == "predict") return RunOptions::Verb::predict;
+  if (word == "landscape") return RunOptions::Verb::landscape;
   if (word == "help" || word == "--help" || word == "-h") return RunOptions::Verb::help;
-  throw UsageError("unknown verb '" + std::string(word) + "' (train, eval, predict)");
+  throw UsageError("unknown verb '" + std::string(word) + "' (train, eval, predict, landscape)");
 }
 
 // The options each verb cannot do without.
@@ -216,6 +232,7 @@ void require(const RunOptions& o, const std::set<std::string_view>& given) {
     case RunOptions::Verb::train: needed = {"--data", "--out"}; break;
     case RunOptions::Verb::eval: needed = {"--weights", "--data"}; break;
     case RunOptions::Verb::predict: needed = {"--weights", "--input"}; break;
+    case RunOptions::Verb::landscape: needed = {"--weights", "--data", "--out"}; break;
     case RunOptions::Verb::help: break;
   }
   for (const std::string_view option : needed) {
@@ -228,7 +245,7 @@ void require(const RunOptions& o, const std::set<std::string_view>& given) {
 }  // namespace
 
 RunOptions parse_run_options(int argc, const char* const* argv) {
-  if (argc < 2) throw UsageError("missing verb (train, eval, predict)");
+  if (argc < 2) throw UsageError("missing verb (train, eval, predict, landscape)");
   RunOptions options;
   options.verb = parse_verb(argv[1]);
   std::set<std::string_view> given;
@@ -277,6 +294,9 @@ std::string run_usage(std::string_view program) {
          "       " + p + " eval --weights W.safetensors --data F [--data-labels L] [--labels y[,y2...]]\n"
          "         [--autoencoder 0|1] [--images OUT.png]\n"
          "       " + p + " predict --weights W.safetensors --input F.csv [--labels y[,y2...]]\n"
+         "       " + p + " landscape --weights W.safetensors --data F [--data-labels L] [--labels y[,y2...]] --out DIR\n"
+         "         [--steps N (41)] [--span S (1)] [--seed N (42)] [--threads N (1)] [--autoencoder 0|1]\n"
+         "         [--subset N (0: all rows)]\n"
          "each verb: [--format text|json|quiet (text)]\n"
          "training settings: see specs/README.md; `castnet train` passes every one of them.\n";
 }

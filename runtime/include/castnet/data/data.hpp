@@ -20,6 +20,8 @@
 namespace castnet {
 
 inline constexpr std::uint64_t kValidationStream = std::uint64_t{4} << 32;
+inline constexpr std::uint64_t kSubsetStream = std::uint64_t{5} << 32;
+inline constexpr std::uint64_t kLabelNoiseStream = std::uint64_t{6} << 32;
 
 // IDX files start with two zero bytes, a type code and a dimension count; no CSV header does.
 inline bool looks_like_idx(const std::filesystem::path& path) {
@@ -121,6 +123,46 @@ std::pair<Dataset<T>, Dataset<T>> split_validation(const Dataset<T>& all, double
   std::sort(val.begin(), val.end());
   std::sort(train.begin(), train.end());
   return {select_rows(all, train), select_rows(all, val)};
+}
+
+
+// [data] subset: the first `n` rows of a shuffle drawn by the seed (stream kSubsetStream), kept in
+// file order as split_validation keeps its parts. n = 0 keeps every row.
+template <class T>
+Dataset<T> take_subset(const Dataset<T>& all, std::size_t n, std::uint64_t seed, const std::filesystem::path& file) {
+  if (n == 0) return all;
+  if (n > all.rows)
+    throw Error(file.string() + ": error: [data] subset = " + std::to_string(n) + " is more than the " +
+                std::to_string(all.rows) + " rows of the training data");
+  std::vector<std::size_t> order(all.rows);
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  rng::shuffle(order, seed, kSubsetStream);
+  order.resize(n);
+  std::sort(order.begin(), order.end());
+  return select_rows(all, order);
+}
+
+// [data] label_noise: round(rows * fraction) rows, drawn by the seed (stream kLabelNoiseStream),
+// get a class drawn uniformly from the `classes` - 1 others, as in Nakkiran et al. 2019 ("Deep
+// Double Descent"): an exact count, so the fraction of wrong labels is the fraction asked for.
+// `data` holds class indices (one target per row). Returns the number of labels changed.
+template <class T>
+std::size_t add_label_noise(Dataset<T>& data, double fraction, std::size_t classes, std::uint64_t seed) {
+  if (fraction <= 0 || data.rows == 0) return 0;
+  if (data.targets != 1 || classes < 2)
+    throw Error("error: [data] label_noise swaps class labels: it needs a classifier with two classes or more");
+  const auto changed = static_cast<std::size_t>(std::llround(static_cast<double>(data.rows) * fraction));
+  std::vector<std::size_t> order(data.rows);
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  rng::shuffle(order, seed, kLabelNoiseStream);
+  rng::Xoshiro256ss draw(seed, kLabelNoiseStream + 1);
+  for (std::size_t i = 0; i < changed; ++i) {
+    T& label = data.t[order[i]];
+    const auto old = static_cast<std::uint64_t>(label);
+    const std::uint64_t other = draw.below(classes - 1);  // skips the old class
+    label = static_cast<T>(other >= old ? other + 1 : other);
+  }
+  return changed;
 }
 
 }  // namespace castnet

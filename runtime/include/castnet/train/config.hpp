@@ -52,6 +52,8 @@ struct TrainConfig {
   double input_noise = 0.0;         // std of Gaussian noise added to inputs in training (denoising)
   Normalize normalize = Normalize::none;
   bool autoencoder = false;         // the targets are the (normalised, noise-free) inputs
+  std::size_t subset = 0;           // train on this many rows of a seeded shuffle of the file; 0: all
+  double label_noise = 0.0;         // fraction of training labels swapped for another class (data.hpp)
   OptimizerConfig optimizer;
   ScheduleConfig schedule;
 };

@@ -26,7 +26,7 @@ struct UsageError : std::runtime_error {
 inline constexpr std::size_t kMaxThreads = 1024;
 
 struct RunOptions {
-  enum class Verb { train, eval, predict, help };
+  enum class Verb { train, eval, predict, landscape, help };
   // --format: what goes to stdout. text: for people; json: train one JSON line per epoch and a
   // summary object, eval and predict one object; quiet: nothing (errors still go to stderr).
   enum class Format { text, json, quiet };
@@ -48,11 +48,15 @@ struct RunOptions {
   double save_every = 1.0;            // --save-every: seconds between saves; 0: every epoch (trainer.hpp)
   bool resume = false;                // --resume 1: continue from --out's checkpoint
   std::size_t threads = 1;            // --threads: share each batch among this many threads
+                                      // (landscape: evaluate this many grid points at once)
+  std::size_t steps = 41;             // landscape: --steps, grid points per direction
+  double span = 1.0;                  // landscape: --span, the grid covers [-span, span]^2
 };
 
 // Parses argv[1..argc). Throws UsageError for an unknown verb or option, an option the verb does
 // not take, an option given twice, a missing value or a malformed one, and a missing required
-// option (train: --data --out; eval: --weights --data; predict: --weights --input).
+// option (train: --data --out; eval: --weights --data; predict: --weights --input; landscape:
+// --weights --data --out).
 // `help`, `--help` and `-h` give Verb::help.
 RunOptions parse_run_options(int argc, const char* const* argv);
 

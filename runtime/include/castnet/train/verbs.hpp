@@ -6,6 +6,9 @@
 //   eval     "loss L" over the whole data set, "accuracy P% (correct/total)" and a confusion matrix
 //            for classifiers; --images draws inputs beside outputs (autoencoders)
 //   predict  a header row, then one comma-separated row of outputs per input row
+//   landscape  the loss (and accuracy) on a grid around the weights along two filter-normalised
+//            random directions (landscape.hpp): landscape.csv, .svg, _slice.svg and the
+//            directions (directions.safetensors) in --out; prints where the minimum lies
 // eval and predict normalise inputs as training did, from the weights file's metadata.
 // Data-parallel training (--threads N, and mpirun for runners built with Sharding::connect) shares
 // each batch of the spec's size among workers running M, the spec planned for one worker's shard
@@ -20,6 +23,8 @@
 #include <castnet/error.hpp>
 #include <castnet/train/init.hpp>
 #include <castnet/train/interrupt.hpp>
+#include <castnet/train/landscape.hpp>
+#include <castnet/io/safetensors.hpp>
 #include <castnet/data/csv.hpp>
 #include <castnet/io/json.hpp>
 #include <castnet/io/png.hpp>
@@ -123,7 +128,10 @@ void run_train(const RunOptions& o, const Parallel& parallel) {
   std::ostream& log = writer && text ? std::cout : silent;
   using real = typename M::real;
   const bool autoencoder = o.train.autoencoder;
-  Dataset<real> all = load_dataset<M>(o.data, o.data_labels, o.labels, autoencoder);
+  // [data] subset first, then the validation split, then [data] label_noise on the training
+  // rows only: validation rows keep their true labels and, like the test set, measure the task.
+  Dataset<real> all = take_subset(load_dataset<M>(o.data, o.data_labels, o.labels, autoencoder), o.train.subset,
+                                  o.train.seed, o.data);
   const std::vector<std::string> columns = all.input_names;  // kept with the weights, for eval and predict
   Dataset<real> train_rows, validation;
   if (o.train.validation > 0) {
@@ -133,6 +141,9 @@ void run_train(const RunOptions& o, const Parallel& parallel) {
   } else {
     train_rows = std::move(all);
   }
+  if (o.train.label_noise > 0 && M::kLoss != Loss::softmax_cross_entropy)
+    throw Error("error: --label-noise swaps class labels: it needs a softmax_cross_entropy classifier");
+  const std::size_t noisy = add_label_noise(train_rows, o.train.label_noise, M::kOutputs, o.train.seed);
   const Normalization norm = Normalization::fit(o.train.normalize, train_rows);
   norm.apply(train_rows);
   norm.apply(validation);
@@ -160,6 +171,7 @@ void run_train(const RunOptions& o, const Parallel& parallel) {
   out.identity = run_identity(o, parallel.group ? parallel.group->size() : 1);
   if (writer && o.format == RunOptions::Format::json) out.epoch_json = &std::cout;
   log << "training " << M::kName << " on " << train_rows.rows << " rows"
+      << (noisy ? " (" + std::to_string(noisy) + " labels swapped by label_noise)" : std::string())
       << (validation.rows ? ", validating on " + std::to_string(validation.rows) : std::string());
   const std::size_t ranks = parallel.group ? parallel.group->size() : 1;
   if (parallel.threads > 1 || ranks > 1) {
@@ -183,6 +195,8 @@ void run_train(const RunOptions& o, const Parallel& parallel) {
     tested = evaluate<M>(*params, test);
     if (text) print_evaluation("test ", *tested);
   }
+  // The final weights on the rows they were trained on (noisy labels included) and on the
+  // validation rows: what castnet sweep tabulates beside the test set.
   if (o.format == RunOptions::Format::json)
     std::cout << json::Object()
                      .add("weights", json::str(weights_file(o.out).string()))
@@ -190,6 +204,8 @@ void run_train(const RunOptions& o, const Parallel& parallel) {
                      .add("metrics", json::str(metrics_file(o.out).string()))
                      .add("curves", json::str(curves_file(o.out).string()))
                      .add("test", tested ? evaluation_json(*tested) : "null")
+                     .add("train", evaluation_json(evaluate<M>(*params, train_rows)))
+                     .add("validation", validation.rows ? evaluation_json(evaluate<M>(*params, validation)) : "null")
                      .text()
               << '\n';
 }
@@ -322,6 +338,72 @@ void run_predict(const RunOptions& o) {
   if (json_out) std::cout << "]}\n";
 }
 
+template <GeneratedModel M>
+void run_landscape(const RunOptions& o) {
+  const auto params = std::make_unique<typename M::Params>();
+  const LoadedModel model = load_model<M>(o.weights, *params);
+  // --subset: the loss on N rows drawn by the seed, as training draws them; a 41 x 41 grid over
+  // all of MNIST's 60000 is 1681 passes over the data.
+  Dataset<typename M::real> data =
+      take_subset(load_dataset<M>(o.data, o.data_labels, o.labels, o.train.autoencoder, model.input_columns),
+                  o.train.subset, o.train.seed, o.data);
+  if (data.rows == 0) throw Error(o.data.string() + ": error: the data set is empty");
+  model.norm.apply(data);
+  if (o.train.autoencoder) use_inputs_as_targets(data);
+  const Direction d1 = filter_normalised_direction<M>(*params, o.train.seed, 0);
+  const Direction d2 = filter_normalised_direction<M>(*params, o.train.seed, 1);
+  const std::vector<LandscapePoint> grid = landscape_grid<M>(*params, data, d1, d2, o.steps, o.span, o.threads);
+  std::error_code ec;
+  std::filesystem::create_directories(o.out, ec);
+  if (ec) throw Error(o.out.string() + ": error: cannot create the directory: " + ec.message());
+  write_landscape(o.out, grid, o.steps, std::string(M::kName));
+  // The directions, so that a picture can be checked and redrawn: tensor "direction1.fc1.weight"...
+  std::vector<io::TensorData> directions;
+  for (std::size_t k = 0; k < 2; ++k)
+    for (std::size_t i = 0; i < M::kTensors.size(); ++i) {
+      const TensorInfo& t = M::kTensors[i];
+      io::TensorData& d = directions.emplace_back();
+      d.name = "direction" + std::to_string(k + 1) + "." + std::string(t.name);
+      d.shape.assign(t.shape.begin(), t.shape.begin() + static_cast<std::ptrdiff_t>(t.rank));
+      d.f64 = (k == 0 ? d1 : d2)[i];
+      d.values.assign(d.f64.begin(), d.f64.end());
+    }
+  io::write_safetensors(o.out / "directions.safetensors", directions,
+                        {{"castnet_model", std::string(M::kName)}, {"seed", std::to_string(o.train.seed)}});
+  std::size_t best = 0, centre = grid.size();
+  for (std::size_t k = 0; k < grid.size(); ++k) {
+    if (grid[k].loss < grid[best].loss) best = k;
+    if (grid[k].alpha == 0 && grid[k].beta == 0) centre = k;
+  }
+  const auto point_json = [](const LandscapePoint& p) {
+    return json::Object()
+        .add("alpha", json::num(p.alpha))
+        .add("beta", json::num(p.beta))
+        .add("loss", json::num(p.loss))
+        .add("accuracy", p.accuracy ? json::num(*p.accuracy) : "null")
+        .text();
+  };
+  if (o.format == RunOptions::Format::json) {
+    std::cout << json::Object()
+                     .add("minimum", point_json(grid[best]))
+                     .add("centre", centre < grid.size() ? point_json(grid[centre]) : "null")
+                     .text()
+              << '\n';
+  } else if (o.format == RunOptions::Format::text) {
+    char line[200];
+    std::snprintf(line, sizeof line, "minimum: loss %.6g at alpha %.4g, beta %.4g", grid[best].loss, grid[best].alpha,
+                  grid[best].beta);
+    std::cout << line;
+    if (grid[best].accuracy) std::cout << " (accuracy " << 100.0 * *grid[best].accuracy << "%)";
+    std::cout << '\n';
+    if (centre < grid.size()) {
+      std::snprintf(line, sizeof line, "at W (alpha = beta = 0): loss %.6g", grid[centre].loss);
+      std::cout << line << (best == centre ? ", the grid's minimum\n" : "\n");
+    }
+    std::cout << "wrote " << (o.out / "landscape.csv").string() << ", landscape.svg, landscape_slice.svg and directions.safetensors\n";
+  }
+}
+
 // Under MPI: prints the error (rank 0 as it is, others naming their rank) and ends the whole job.
 inline int fail(Collective* group, const std::string& message, int code) {
   std::cout.flush();
@@ -364,6 +446,7 @@ int run_verbs(int argc, char** argv, const Sharding& sharding) {
         break;
       case RunOptions::Verb::eval: detail::run_eval<M>(options); break;
       case RunOptions::Verb::predict: detail::run_predict<M>(options); break;
+      case RunOptions::Verb::landscape: detail::run_landscape<M>(options); break;
       case RunOptions::Verb::help: std::cout << run_usage(program); break;
     }
     return 0;
