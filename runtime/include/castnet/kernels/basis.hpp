@@ -37,7 +37,11 @@ constexpr std::size_t steps(Kind, std::size_t count) noexcept { return count - 3
 template <Kind K, class T>
 inline std::size_t eval(std::size_t count, T x, T lo, T inv_h, T* value, T* slope) noexcept {
   const T last = T(steps(K, count));
-  const T u = (x - lo) * inv_h;
+  // Every a*b + c below is an explicit std::fma: left to the compiler's contraction
+  // (-ffp-contract=fast, GCC's default), the same code fused differently in different builds and
+  // inlining contexts, and an exported header lost bit-equality with `castnet predict`. u itself is
+  // an fma, so no later subtraction can be fused into its product.
+  const T u = std::fma(x - lo, inv_h, T(0));
   // uc: u clamped to the grid; e: how far past its end x lies, in steps (0 inside)
   const T uc = u < T(0) ? T(0) : (u > last ? last : u);
   const T e = u - uc;
@@ -46,7 +50,7 @@ inline std::size_t eval(std::size_t count, T x, T lo, T inv_h, T* value, T* slop
       const T r = uc - T(k) + T(1);
       const T g = std::exp(-r * r);
       const T dg = T(-2) * r * g;  // d/du
-      value[k] = g + dg * e;
+      value[k] = std::fma(dg, e, g);
       slope[k] = dg * inv_h;
     }
     return 0;
@@ -54,13 +58,16 @@ inline std::size_t eval(std::size_t count, T x, T lo, T inv_h, T* value, T* slop
     std::size_t i = static_cast<std::size_t>(uc);
     if (i > steps(K, count) - 1) i = steps(K, count) - 1;  // u at hi: the last interval's end
     const T t = uc - T(i), s = T(1) - t;
-    const T t2 = t * t, t3 = t2 * t;
-    // The four pieces on [0, 1] and their derivatives d/dt.
-    const T b[4] = {s * s * s / T(6), (T(3) * t3 - T(6) * t2 + T(4)) / T(6),
-                    (T(-3) * t3 + T(3) * t2 + T(3) * t + T(1)) / T(6), t3 / T(6)};
-    const T d[4] = {-s * s / T(2), (T(3) * t2 - T(4) * t) / T(2), (T(-3) * t2 + T(2) * t + T(1)) / T(2), t2 / T(2)};
+    const T t2 = t * t;
+    // The four pieces on [0, 1] and their derivatives d/dt, in Horner form:
+    // (t^3 - ...) as ((3t - 6) t^2 + 4) / 6, (((-3t + 3) t + 3) t + 1) / 6; (3t - 4) t / 2,
+    // ((-3t + 2) t + 1) / 2.
+    const T b[4] = {s * s * s / T(6), std::fma(std::fma(T(3), t, T(-6)), t2, T(4)) / T(6),
+                    std::fma(std::fma(std::fma(T(-3), t, T(3)), t, T(3)), t, T(1)) / T(6), t2 * t / T(6)};
+    const T d[4] = {-(s * s) / T(2), std::fma(T(3), t, T(-4)) * t / T(2), std::fma(std::fma(T(-3), t, T(2)), t, T(1)) / T(2),
+                    t2 / T(2)};
     for (std::size_t j = 0; j < 4; ++j) {
-      value[j] = b[j] + d[j] * e;
+      value[j] = std::fma(d[j], e, b[j]);
       slope[j] = d[j] * inv_h;
     }
     return i;

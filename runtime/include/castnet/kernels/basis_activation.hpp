@@ -9,6 +9,7 @@
 // vocabulary cannot gather.
 #pragma once
 
+#include <cmath>
 #include <cstddef>
 
 #include "castnet/kernels/basis.hpp"
@@ -30,7 +31,7 @@ void basis_activation_forward(const T* x, const T* coef, T lo, T hi, T* out) noe
         const std::size_t at = (r * C + ch) * S + s;
         const std::size_t k0 = basis::eval<K>(Count, x[at], lo, inv_h, value, slope);
         T acc = T(0);
-        for (std::size_t j = 0; j < W; ++j) acc += row[k0 + j] * value[j];
+        for (std::size_t j = 0; j < W; ++j) acc = std::fma(row[k0 + j], value[j], acc);  // fused: see basis.hpp
         out[at] = acc;
       }
     }
@@ -49,7 +50,7 @@ void basis_activation_backward_params(const T* x, const T* dout, T lo, T hi, T* 
       for (std::size_t s = 0; s < S; ++s) {
         const std::size_t at = (r * C + ch) * S + s;
         const std::size_t k0 = basis::eval<K>(Count, x[at], lo, inv_h, value, slope);
-        for (std::size_t j = 0; j < W; ++j) row[k0 + j] += dout[at] * value[j];
+        for (std::size_t j = 0; j < W; ++j) row[k0 + j] = std::fma(dout[at], value[j], row[k0 + j]);
       }
     }
 }
@@ -67,7 +68,7 @@ void basis_activation_backward_input(const T* x, const T* coef, const T* dout, T
         const std::size_t at = (r * C + ch) * S + s;
         const std::size_t k0 = basis::eval<K>(Count, x[at], lo, inv_h, value, slope);
         T acc = T(0);
-        for (std::size_t j = 0; j < W; ++j) acc += row[k0 + j] * slope[j];
+        for (std::size_t j = 0; j < W; ++j) acc = std::fma(row[k0 + j], slope[j], acc);
         dx[at] = dout[at] * acc;
       }
     }
