@@ -115,6 +115,19 @@ class Importer {
 
   static bool is_onnx_domain(const pb::NodeProto& n) { return n.domain().empty() || n.domain() == "ai.onnx"; }
 
+  // The castnet layer kind without an ONNX operator that `op` names, letters and digits compared
+  // without case ("TrainableSwish", "trainable_swish", "KANLinear"), or nullptr.
+  static const char* castnet_only_kind(const std::string& op) {
+    std::string key;
+    for (char c : op)
+      if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) key += c;
+      else if (c >= 'A' && c <= 'Z') key += static_cast<char>(c - 'A' + 'a');
+    if (key == "trainableswish") return "trainable_swish";
+    if (key == "basisactivation") return "basis_activation";
+    if (key == "kan" || key == "kanlinear") return "kan";
+    return nullptr;
+  }
+
   // The graph's one input that is not a weight: castnet's input, [N, F] -> [F], [N, C, H, W] -> [C, H, W].
   void read_input() {
     const pb::ValueInfoProto* input = nullptr;
@@ -649,6 +662,11 @@ class Importer {
       if (op == "Dropout") return dropout(n);
       if (op == "Identity") return alias(n, value(n, 0));
     }
+    // castnet's trainable activations and KAN layers have no ONNX operator; a custom operator
+    // that names one (a converter's TrainableSwish, KANLinear, ...) gets that reason, not a list.
+    if (const char* kind = castnet_only_kind(op))
+      node_fail(std::string("castnet's ") + kind + " layer has no ONNX operator, so castnet cannot import it: write the "
+                "layer in the spec (type = \"" + kind + "\") and load its weights from safetensors");
     node_fail("castnet has no layer for this operator" +
               (is_onnx_domain(n) ? std::string() : " (domain '" + castnet::printable(n.domain(), 40) + "')") +
               "; castnet import supports Gemm, MatMul (+ Add), Conv, MaxPool, AveragePool, GlobalMaxPool, "

@@ -51,7 +51,15 @@ enum class Activation : std::uint8_t {
 };
 
 enum class LossKind : std::uint8_t { mse, binary_cross_entropy, softmax_cross_entropy };
-enum class Init : std::uint8_t { zeros, he_normal, glorot_uniform, prelu_slope };
+// What a tensor starts from (runtime/include/castnet/train/init.hpp says how each is drawn).
+enum class Init : std::uint8_t {
+  zeros, he_normal, glorot_uniform, prelu_slope,
+  ones,            // trainable_swish's a and c
+  silu_rbf,        // basis_activation's coefficients: the least-squares fit of SiLU over [lo, hi]
+  silu_bspline,
+  uniform_fan_in,  // U(-1/sqrt(fan_in), 1/sqrt(fan_in)): torch.nn.Linear's weight (kan's base_weight)
+  kan_spline       // U(-0.1/fan_in, 0.1/fan_in), fan_in the basis count (kan's spline_weight)
+};
 
 // The shape of one sample: [features] or [channels, height, width] (row-major, channels outermost,
 // as PyTorch's NCHW without the batch).
@@ -82,6 +90,7 @@ struct ParamTensor {
   std::size_t size = 0;            // product of shape
   Init init = Init::zeros;
   std::size_t fan_in = 0, fan_out = 0;
+  double lo = 0, hi = 0;  // silu_rbf, silu_bspline: the grid's range (the basis count is shape[1])
 };
 
 struct Layer {

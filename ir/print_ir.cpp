@@ -12,6 +12,11 @@ const char* init_name(Init i) {
     case Init::he_normal: return "he_normal";
     case Init::glorot_uniform: return "glorot_uniform";
     case Init::prelu_slope: return "prelu_slope";
+    case Init::ones: return "ones";
+    case Init::silu_rbf: return "silu_rbf";
+    case Init::silu_bspline: return "silu_bspline";
+    case Init::uniform_fan_in: return "uniform_fan_in";
+    case Init::kan_spline: return "kan_spline";
   }
   return "?";
 }

@@ -343,6 +343,9 @@ struct EigenNet::State {
         case ir::OpKind::glu:      // refused by supports()
         case ir::OpKind::prelu:
         case ir::OpKind::hardtanh:
+        case ir::OpKind::trainable_swish:
+        case ir::OpKind::basis_activation:
+        case ir::OpKind::kan:
           break;
       }
       if (l.fused()) activate(l.act, pre, a, row_a);
@@ -484,6 +487,9 @@ struct EigenNet::State {
         case ir::OpKind::glu:      // refused by supports()
         case ir::OpKind::prelu:
         case ir::OpKind::hardtanh:
+        case ir::OpKind::trainable_swish:
+        case ir::OpKind::basis_activation:
+        case ir::OpKind::kan:
           break;
       }
     }
@@ -501,6 +507,9 @@ bool EigenNet::supports(const ir::Graph& g, std::string* why_not, bool training)
       case ir::OpKind::glu:
       case ir::OpKind::prelu:
       case ir::OpKind::hardtanh:
+      case ir::OpKind::trainable_swish:
+      case ir::OpKind::basis_activation:
+      case ir::OpKind::kan:
         return refuse(label(l));
       case ir::OpKind::dropout:
         if (training) return refuse("dropout in training (layer '" + l.name + "')");
@@ -586,6 +595,9 @@ EigenNet::EigenNet(const ir::Graph& g) : s_(std::make_unique<State>()) {
       case ir::OpKind::glu:
       case ir::OpKind::prelu:
       case ir::OpKind::hardtanh:
+      case ir::OpKind::trainable_swish:
+      case ir::OpKind::basis_activation:
+      case ir::OpKind::kan:
         break;
     }
   }

@@ -135,6 +135,9 @@ TorchNet::Impl::Impl(const ir::Graph& g) : graph(g), last_reader(g.layers.size()
       case ir::OpKind::add:
       case ir::OpKind::concat:
       case ir::OpKind::hardtanh:
+      case ir::OpKind::trainable_swish:  // refused by supports()
+      case ir::OpKind::basis_activation:
+      case ir::OpKind::kan:
         break;
     }
     modules.push_back(std::move(module));
@@ -184,6 +187,10 @@ torch::Tensor TorchNet::Impl::run(const torch::Tensor& x) {
       case ir::OpKind::flatten:
         z = in[0].flatten(1);
         break;
+      case ir::OpKind::trainable_swish:
+      case ir::OpKind::basis_activation:
+      case ir::OpKind::kan:
+        throw std::logic_error("TorchNet: layer '" + layer.name + "' is refused by supports()");
       case ir::OpKind::hardtanh:
         z = F::hardtanh(in[0], F::HardtanhFuncOptions().min_val(layer.setting("min_val")).max_val(layer.setting("max_val")));
         break;
@@ -212,6 +219,11 @@ bool TorchNet::supports(const ir::Graph& g, std::string* why_not, bool training)
     return false;
   };
   if (g.layers.empty()) return no("the network has no layers");
+  // torch has no module for these kinds (the twin, tests/e2e/torch_twin.py, writes their math)
+  for (const auto& layer : g.layers)
+    if (layer.kind == ir::OpKind::trainable_swish || layer.kind == ir::OpKind::basis_activation ||
+        layer.kind == ir::OpKind::kan)
+      return no(std::string(ir::to_string(layer.kind)) + " layer '" + layer.name + "': torch has no module for it");
   if (training) {
     for (const auto& layer : g.layers)
       if (layer.kind == ir::OpKind::dropout)

@@ -29,6 +29,11 @@ const char* init_name(ir::Init i) {
     case ir::Init::he_normal: return "he_normal";
     case ir::Init::glorot_uniform: return "glorot_uniform";
     case ir::Init::prelu_slope: return "prelu_slope";
+    case ir::Init::ones: return "ones";
+    case ir::Init::silu_rbf: return "silu_rbf";
+    case ir::Init::silu_bspline: return "silu_bspline";
+    case ir::Init::uniform_fan_in: return "uniform_fan_in";
+    case ir::Init::kan_spline: return "kan_spline";
   }
   return "zeros";
 }
@@ -161,7 +166,11 @@ class ModelEmitter {
         checked_identifier(p.member);  // torch_name is "<identifier>.weight"; the member is the same identifier + suffix
         lines.push_back("castnet::TensorInfo{\"" + p.torch_name + "\", {" + shape + "}, " + std::to_string(p.shape.size()) +
                         ", " + std::to_string(p.size) + ", castnet::Init::" + init_name(p.init) + ", " +
-                        std::to_string(p.fan_in) + ", " + std::to_string(p.fan_out) + "},");
+                        std::to_string(p.fan_in) + ", " + std::to_string(p.fan_out) +
+                        (p.init == ir::Init::silu_rbf || p.init == ir::Init::silu_bspline
+                             ? ", " + format_real(p.lo) + ", " + format_real(p.hi)
+                             : std::string()) +
+                        "},");
       }
     return join_lines(lines);
   }

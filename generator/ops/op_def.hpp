@@ -119,6 +119,9 @@ class OpDef {
   virtual std::vector<ExtraBuffer> extra_buffers(const ir::Layer&) const { return {}; }
   // Values of scratch per sample the forward and backward passes use while the layer runs.
   virtual std::size_t scratch_values(const ir::Layer&) const { return 0; }
+  // Values of scratch per row of the pass, for kinds that work on the whole batch at once (kan's
+  // basis expansion feeds a GEMM): the passes' scratch holds scratch_values() plus rows times this.
+  virtual std::size_t scratch_values_per_row(const ir::Layer&) const { return 0; }
   // Whether backward needs the dz buffer (kBatch * pre_features()).
   virtual bool needs_dz(const ir::Layer&) const { return false; }
   virtual BackwardReads backward_reads(const ir::Layer&) const { return {}; }

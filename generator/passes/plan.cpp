@@ -118,8 +118,9 @@ ir::PassPlan plan_training(const ir::Graph& g) {
       for (const auto& e : o.extra_buffers(l))
         lp.extras.push_back(add(plan, l.name + e.suffix, e.comment, b * l.out_features, {{i, end}}, i));
     }
-    if (const std::size_t s = o.scratch_values(l))
-      lp.scratch = add(plan, l.name + "_scratch", "scratch of one sample", s, {{i, i}, {backward_step(i), backward_step(i)}}, i);
+    if (const std::size_t s = o.scratch_values(l) + b * o.scratch_values_per_row(l))
+      lp.scratch = add(plan, l.name + "_scratch", o.scratch_values_per_row(l) ? "scratch of the batch" : "scratch of one sample", s,
+                       {{i, i}, {backward_step(i), backward_step(i)}}, i);
     // The last layer's gradient is backward()'s argument dy.
     grad[i] = i + 1 < n ? add(plan, l.name + "_grad", "dLoss/d(output) " + shape_comment(b, l.out_shape), b * l.out_features,
                               {{first_write[i], backward_step(i)}}, i)
@@ -184,7 +185,8 @@ ir::PassPlan plan_inference(const ir::Graph& g, std::size_t rows, const Inferenc
     lp.pre = lp.out;
     if (o.keeps_pre(l) && o.pre_features(l) != l.out_features)
       lp.pre = add(plan, l.name + "_pre", o.pre_comment(l), rows * o.pre_features(l), {{i, i}}, i);
-    if (const std::size_t s = o.scratch_values(l)) lp.scratch = add(plan, l.name + "_scratch", "scratch", s, {{i, i}}, i);
+    if (const std::size_t s = o.scratch_values(l) + rows * o.scratch_values_per_row(l))
+      lp.scratch = add(plan, l.name + "_scratch", "scratch", s, {{i, i}}, i);
   }
   plan.result = n == 0 ? plan.input : plan.layers.back().out;
   ir::assign_offsets(plan.arena, kAlign);

@@ -33,6 +33,8 @@ class Attributes {
   // A (height, width) pair written as one integer (both) or [height, width], each in [lo, hi].
   virtual std::array<std::size_t, 2> pair(std::string_view key, std::int64_t lo, std::int64_t hi,
                                           std::optional<std::int64_t> dflt = {}, std::string_view limit = {}) = 0;
+  // An interval [lo, hi] written as two numbers, each in [min, max], with lo < hi; required.
+  virtual std::array<double, 2> interval(std::string_view key, double min, double max) = 0;
   // The limits the generator runs under.
   virtual const ir::Limits& limits() const = 0;
   virtual bool is_string(std::string_view key) const = 0;
@@ -49,6 +51,7 @@ class KeyWriter {
   virtual void real(std::string_view key, double value) = 0;  // written to read back exactly
   virtual void word(std::string_view key, std::string_view value) = 0;
   virtual void pair(std::string_view key, const std::array<std::size_t, 2>& value) = 0;
+  virtual void interval(std::string_view key, const std::array<double, 2>& value) = 0;
 };
 
 }  // namespace castnet::spec

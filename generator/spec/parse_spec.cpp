@@ -195,6 +195,31 @@ class TableAttributes final : public Attributes {
     return {static_cast<std::size_t>(r_.integer_value(arr[0], key, lo, hi, layer_, limit)),
             static_cast<std::size_t>(r_.integer_value(arr[1], key, lo, hi, layer_, limit))};
   }
+  std::array<double, 2> interval(std::string_view key, double min, double max) override {
+    const toml::node* n = t_.get(key);
+    if (!n) r_.fail(pos_, layer_, "missing required key '" + std::string(key) + "'");
+    const auto* arr = n->as_array();
+    if (!arr || arr->size() != 2)
+      r_.fail(pos_of(n->source()), layer_, std::string(key) + " must be two numbers, [lo, hi]; got " +
+                                               (arr ? std::to_string(arr->size()) + (arr->size() == 1 ? " value" : " values") : Reader::type_name(*n)));
+    std::array<double, 2> v{};
+    for (std::size_t i = 0; i < 2; ++i) {
+      const toml::node& e = (*arr)[i];
+      if (auto f = e.as_floating_point()) v[i] = f->get();
+      else if (auto k = e.as_integer()) v[i] = static_cast<double>(k->get());
+      else r_.fail(pos_of(e.source()), layer_, std::string(key) + " must hold numbers, got " + Reader::type_name(e));
+      std::ostringstream r;
+      r << "[" << min << ", " << max << "], got " << v[i];
+      if (!std::isfinite(v[i]) || v[i] < min || v[i] > max)
+        r_.fail(pos_of(e.source()), layer_, std::string(key) + (i ? "'s hi" : "'s lo") + " must lie in " + r.str());
+    }
+    if (!(v[0] < v[1])) {
+      std::ostringstream r;
+      r << std::string(key) << " must be [lo, hi] with lo < hi, got [" << v[0] << ", " << v[1] << "]";
+      r_.fail(pos_of(n->source()), layer_, r.str());
+    }
+    return v;
+  }
   const ir::Limits& limits() const override { return r_.limits(); }
   bool is_string(std::string_view key) const override {
     const toml::node* n = t_.get(key);

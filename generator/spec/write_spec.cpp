@@ -43,6 +43,9 @@ class TomlKeys final : public KeyWriter {
   void pair(std::string_view key, const std::array<std::size_t, 2>& value) override {
     line(key, "[" + std::to_string(value[0]) + ", " + std::to_string(value[1]) + "]");
   }
+  void interval(std::string_view key, const std::array<double, 2>& value) override {
+    line(key, "[" + real_text(value[0]) + ", " + real_text(value[1]) + "]");
+  }
 
  private:
   void line(std::string_view key, const std::string& value) { out_ += std::string(key) + " = " + value + "\n"; }

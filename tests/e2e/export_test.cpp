@@ -265,6 +265,9 @@ TEST_CASE("export: every layer kind agrees with the interpreter, with every comp
       {numeric / "graph_concat.toml", Normalize::scale},           // concat of images
       {numeric / "graph_glu.toml", Normalize::standardize},        // glu
       {numeric / "graph_prelu.toml", Normalize::scale},            // prelu on channels and on features
+      {numeric / "graph_trainable_swish.toml", Normalize::scale},  // trainable_swish on channels and on features
+      {numeric / "graph_basis_activation.toml", Normalize::standardize},  // rbf on channels, bspline on features
+      {numeric / "graph_kan.toml", Normalize::scale},              // two kan layers, values past the grid
       {numeric / "graph_residual.toml", Normalize::standardize},   // add (of 2 and 3), concat of vectors
       {kSource / "tests" / "golden" / "specs" / "dropout_net.toml", Normalize::scale},  // dropout passes through
   };

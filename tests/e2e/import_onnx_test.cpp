@@ -582,6 +582,23 @@ TEST_CASE("onnx import: an operator castnet has no layer for is an error naming 
   CHECK_THAT(import_error(m.save(dir, "gated.onnx")), Contains("node #1 (Mul)"));
 }
 
+// ONNX has no operator for trainable_swish, basis_activation or kan: a custom one named after
+// them is refused with that reason (castnet writes no ONNX, so import is the only way in).
+TEST_CASE("onnx import: a custom operator named after a castnet-only layer kind is refused naming the kind") {
+  TempDir dir;
+  const std::vector<std::pair<std::string, std::string>> ops = {
+      {"TrainableSwish", "trainable_swish"}, {"BasisActivation", "basis_activation"}, {"KANLinear", "kan"}};
+  for (const auto& [op, kind] : ops) {
+    INFO(op);
+    Model m({4});
+    m.node(op, {"x"}, "y", "act").set_domain("com.example");
+    m.output("y");
+    CHECK_THAT(import_error(m.save(dir, "custom.onnx")),
+               Contains("node 'act' (" + op + "): castnet's " + kind + " layer has no ONNX operator") &&
+                   Contains("type = \"" + kind + "\""));
+  }
+}
+
 TEST_CASE("onnx import: what castnet cannot express exactly is an error naming the node") {
   TempDir dir;
   SECTION("Gemm with alpha other than 1") {

@@ -143,6 +143,99 @@ def _prelu(twin, layer, ins, act):
     return twin._register(layer["name"], nn.PReLU(ins[0][0])), ins[0]
 
 
+class TrainableSwish(nn.Module):
+    """sigmoid(a x + b) (c x + d) with (a, b, c, d) per channel (dim 1), starting as SiLU."""
+
+    def __init__(self, channels):
+        super().__init__()
+        self.a = nn.Parameter(torch.ones(channels))
+        self.b = nn.Parameter(torch.zeros(channels))
+        self.c = nn.Parameter(torch.ones(channels))
+        self.d = nn.Parameter(torch.zeros(channels))
+
+    def forward(self, x):
+        shape = (1, -1) + (1,) * (x.dim() - 2)  # one value per channel, broadcast over h and w
+        a, b, c, d = (p.view(shape) for p in (self.a, self.b, self.c, self.d))
+        return torch.sigmoid(a * x + b) * (c * x + d)
+
+
+def _trainable_swish(twin, layer, ins, act):
+    return twin._register(layer["name"], TrainableSwish(ins[0][0])), ins[0]
+
+
+def basis_values(kind, count, lo, hi, x):
+    """psi_k(x) for k < count, in a new last dimension (specs/README.md, basis_activation): Gaussians
+    (rbf) or cubic B-splines on a uniform grid over [lo, hi], each its tangent line past the ends."""
+    steps = count - 3  # both kinds: one grid of count - 3 steps over [lo, hi]
+    h = (hi - lo) / steps
+    u = (x - lo) / h
+    uc = u.clamp(0, steps)  # the nearer end's grid position past the range
+    e = (u - uc).unsqueeze(-1)  # how far past it, in grid steps (0 inside)
+    k = torch.arange(count, dtype=x.dtype)
+    if kind == "rbf":
+        r = uc.unsqueeze(-1) - k + 1  # centres lo + (k - 1) h: one past each end
+        g = torch.exp(-r * r)
+        return g - 2 * r * g * e  # value, plus the slope d/du times e
+    v = uc.unsqueeze(-1) - k + 3  # (x - t_k) / h on knots t_j = lo + (j - 3) h: B lives on [0, 4]
+    a, b, c = v - 1, v - 2, 4 - v
+    value = torch.where(v < 1, v**3, torch.where(v < 2, -3 * a**3 + 3 * a**2 + 3 * a + 1,
+                        torch.where(v < 3, 3 * b**3 - 6 * b**2 + 4, c**3))) / 6
+    slope = torch.where(v < 1, 3 * v**2, torch.where(v < 2, -9 * a**2 + 6 * a + 3,
+                        torch.where(v < 3, 9 * b**2 - 12 * b, -3 * c**2))) / 6
+    return torch.where((v > 0) & (v < 4), value + slope * e, torch.zeros_like(v))
+
+
+def silu_fit(kind, count, lo, hi):
+    """castnet's initial coefficients: the least-squares fit of SiLU at 16 points per grid step."""
+    steps = count - 3
+    s = torch.linspace(lo, hi, 16 * steps + 1, dtype=torch.float64)
+    a = basis_values(kind, count, lo, hi, s)
+    return torch.linalg.lstsq(a, (s * torch.sigmoid(s)).unsqueeze(-1)).solution.squeeze(-1)
+
+
+class BasisActivation(nn.Module):
+    """sum_k coef[c][k] psi_k(x), one row of coefficients per channel (dim 1)."""
+
+    def __init__(self, channels, layer):
+        super().__init__()
+        self.kind, self.count = layer["basis"], layer["count"]
+        self.lo, self.hi = (float(v) for v in layer["range"])
+        fit = silu_fit(self.kind, self.count, self.lo, self.hi).to(torch.float32)
+        self.coef = nn.Parameter(fit.repeat(channels, 1))
+
+    def forward(self, x):
+        psi = basis_values(self.kind, self.count, self.lo, self.hi, x)  # (N, C, [H, W,] count)
+        coef = self.coef.view((1, self.coef.shape[0]) + (1,) * (x.dim() - 2) + (self.count,))
+        return (psi * coef).sum(-1)
+
+
+def _basis_activation(twin, layer, ins, act):
+    return twin._register(layer["name"], BasisActivation(ins[0][0], layer)), ins[0]
+
+
+class Kan(nn.Module):
+    """efficient-kan's KANLinear with castnet's grid: y = silu(x) W^T + B(x) C^T over cubic
+    B-splines on [lo, hi] (basis_values), starting as castnet does: W ~ U(+-1/sqrt(in)) (torch's
+    nn.Linear), C ~ U(+-0.1/grid)."""
+
+    def __init__(self, inputs, layer):
+        super().__init__()
+        self.grid = layer["grid"]
+        self.lo, self.hi = (float(v) for v in layer["range"])
+        bound = 1 / math.sqrt(inputs)
+        self.base_weight = nn.Parameter(torch.empty(layer["units"], inputs).uniform_(-bound, bound))
+        spline = 0.1 / self.grid
+        self.spline_weight = nn.Parameter(torch.empty(layer["units"], inputs, self.grid).uniform_(-spline, spline))
+
+    def forward(self, x):
+        bases = basis_values("bspline", self.grid, self.lo, self.hi, x)  # (N, in, grid)
+        return F.linear(F.silu(x), self.base_weight) + F.linear(bases.flatten(1), self.spline_weight.flatten(1))
+
+
+def _kan(twin, layer, ins, act):
+    return twin._register(layer["name"], Kan(ins[0][0], layer)), (layer["units"],)
+
+
 def _hardtanh(twin, layer, ins, act):
     return nn.Hardtanh(layer.get("min_val", -1.0), layer.get("max_val", 1.0)), ins[0]
 
@@ -182,6 +275,9 @@ LAYER_KINDS = {
     "glu": _glu,
     "prelu": _prelu,
     "hardtanh": _hardtanh,
+    "trainable_swish": _trainable_swish,
+    "basis_activation": _basis_activation,
+    "kan": _kan,
 }
 
 

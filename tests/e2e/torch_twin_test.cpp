@@ -2,6 +2,7 @@
 // with castnet's weights, must give castnet's loss"). For each of three small specs, an MLP
 // classifier, an MLP regressor and a ConvNet with binary cross-entropy, that between them use the
 // three losses, every element-wise activation (fused and standalone, with alpha and beta), prelu,
+// the trainable activations and kan (modules the twin writes out),
 // add, conv2d with padding and stride, both pools and both normalisations:
 //   castnet -> torch  castnet trains 2 epochs; tests/e2e/torch_twin.py loads weights.safetensors
 //                     with load_state_dict(strict=True), normalises inputs from its metadata, and
@@ -271,6 +272,74 @@ normalize = "scale"
              table(30, 3, "a,b", [](const std::vector<double>& x) {
                std::ostringstream s;
                s << 0.5 + 0.4 * std::sin(x[0] - x[2]) << ',' << 1.0 / (1.0 + std::exp(x[1] - 1.0));
+               return s.str();
+             }));
+}
+
+// The trainable activations and the KAN layer, whose torch modules the twin writes out (torch has
+// none): trainable_swish, basis_activation with Gaussians and with B-splines (ranges the values
+// leave, so the linear extensions count), and kan. 41 rows in batches of 4.
+TEST_CASE("torch twin: an MLP regressor with trainable_swish, rbf and bspline basis activations and a kan layer") {
+  round_trip(R"(name = "twin_trainable"
+input = [3]
+batch = 4
+
+[[layer]]
+type = "dense"
+units = 8
+
+[[layer]]
+name = "swish"
+type = "trainable_swish"
+
+[[layer]]
+type = "dense"
+units = 6
+
+[[layer]]
+name = "gauss"
+type = "basis_activation"
+basis = "rbf"
+count = 6
+range = [-1.0, 1.0]
+
+[[layer]]
+name = "kolmo"
+type = "kan"
+units = 4
+grid = 6
+range = [-1.5, 1.5]
+
+[[layer]]
+name = "spline"
+type = "basis_activation"
+basis = "bspline"
+count = 5
+range = [-0.5, 0.5]
+
+[[layer]]
+type = "dense"
+units = 2
+
+[loss]
+type = "mse"
+
+[optimizer]
+type = "sgd"
+lr = 0.05
+
+[train]
+epochs = 2
+seed = 3
+
+[data]
+train = "data.csv"
+labels = ["a", "b"]
+normalize = "scale"
+)",
+             table(41, 3, "a,b", [](const std::vector<double>& x) {
+               std::ostringstream s;
+               s << std::sin(x[0]) * x[1] << ',' << std::exp(-x[2] * x[2]);
                return s.str();
              }));
 }

@@ -8,6 +8,7 @@
 #include <random>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "eigen_net.hpp"
@@ -217,6 +218,15 @@ TEST_CASE("eigen peer: refuses what it does not implement", "[peers][eigen]") {
   const ir::Graph prelu = castnet::gen::load_graph(numeric_spec("graph_prelu"));
   CHECK_FALSE(EigenNet::supports(prelu, &why, false));
   CHECK(why == "prelu layer 'slope_c'");
+
+  // The trainable activations and kan have no Eigen form here: refused, naming the layer.
+  for (const auto& [spec, expected] : std::vector<std::pair<std::string, std::string>>{
+           {"graph_trainable_swish", "trainable_swish layer 'swish_c'"},
+           {"graph_basis_activation", "basis_activation layer 'rbf_c'"},
+           {"graph_kan", "kan layer 'k1'"}}) {
+    CHECK_FALSE(EigenNet::supports(castnet::gen::load_graph(numeric_spec(spec)), &why, false));
+    CHECK(why == expected);
+  }
 
   // Dropout runs (as the identity) but does not train.
   const ir::Graph cnn = castnet::gen::load_graph(source_spec("specs/mnist_cnn.toml"));

@@ -149,3 +149,56 @@ TEST_CASE("init: zeros overwrites whatever was there", "[init]") {
   CHECK(p->bias[0] == 0.0f);
   CHECK(p->weight[0] != 0.0f);
 }
+
+// The basis activations start as SiLU: the fit, evaluated through the kernels' basis, is close to
+// x·sigmoid(x) over the whole range, at points between the fitted samples too; every row of the
+// tensor is the same fit. Past the range the activation goes on along its tangent, which for SiLU
+// (nearly linear past ±3) stays close.
+TEST_CASE("init: silu_rbf and silu_bspline fit SiLU over their range, the same for every feature", "[init]") {
+  using castnet::basis::Kind;
+  const auto check_fit = [](Init init, Kind kind, double tolerance, double outside_tolerance) {
+    constexpr std::size_t kCount = 8, kFeatures = 3;
+    castnet::TensorInfo info{"act.coef", {kFeatures, kCount, 0, 0}, 2, kFeatures * kCount, init, kCount, 1, -3.0, 3.0};
+    std::vector<double> coef(kFeatures * kCount);
+    castnet::init_tensor(std::span(coef), info, 1, 0);
+    for (std::size_t i = kCount; i < coef.size(); ++i) REQUIRE(coef[i] == coef[i % kCount]);
+    const double inv_h = castnet::basis::inverse_step(kind, kCount, -3.0, 3.0);
+    double worst = 0, worst_outside = 0;
+    for (int j = 0; j <= 800; ++j) {
+      const double x = -4.0 + j * 0.01;
+      double value[kCount], slope[kCount];
+      const std::size_t k0 = kind == Kind::rbf ? castnet::basis::eval<Kind::rbf>(kCount, x, -3.0, inv_h, value, slope)
+                                               : castnet::basis::eval<Kind::bspline>(kCount, x, -3.0, inv_h, value, slope);
+      double f = 0;
+      for (std::size_t k = 0; k < castnet::basis::width(kind, kCount); ++k) f += coef[k0 + k] * value[k];
+      const double error = std::abs(f - x / (1 + std::exp(-x)));
+      double& w = std::abs(x) <= 3.0 ? worst : worst_outside;
+      w = std::max(w, error);
+    }
+    CHECK(worst < tolerance);
+    CHECK(worst_outside < outside_tolerance);
+  };
+  SECTION("rbf") { check_fit(Init::silu_rbf, Kind::rbf, 0.005, 0.06); }
+  SECTION("bspline") { check_fit(Init::silu_bspline, Kind::bspline, 0.005, 0.06); }
+}
+
+TEST_CASE("init: ones, uniform_fan_in and kan_spline", "[init]") {
+  std::vector<float> v(4000);
+  castnet::TensorInfo ones{"s.a", {4000, 0, 0, 0}, 1, 4000, Init::ones, 1, 1};
+  castnet::init_tensor(std::span(v), ones, 3, 0);
+  for (const float x : v) REQUIRE(x == 1.0f);
+  // U(-a, a): within a and reaching near both ends.
+  const auto check_uniform = [&](const castnet::TensorInfo& info, double a) {
+    castnet::init_tensor(std::span(v), info, 3, 1);
+    float low = 0, high = 0;
+    for (const float x : v) {
+      REQUIRE(std::abs(x) <= a);
+      low = std::min(low, x);
+      high = std::max(high, x);
+    }
+    CHECK(low < -0.99 * a);
+    CHECK(high > 0.99 * a);
+  };
+  check_uniform({"k.base_weight", {40, 100, 0, 0}, 2, 4000, Init::uniform_fan_in, 100, 40}, 0.1);
+  check_uniform({"k.spline_weight", {40, 10, 10, 0}, 3, 4000, Init::kan_spline, 10, 40}, 0.01);
+}

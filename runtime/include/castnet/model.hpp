@@ -14,7 +14,10 @@
 namespace castnet {
 
 enum class Loss : std::uint8_t { mse, binary_cross_entropy, softmax_cross_entropy };
-enum class Init : std::uint8_t { zeros, he_normal, glorot_uniform, prelu_slope };
+// ir::Init's values, in its order (train/init.hpp draws them).
+enum class Init : std::uint8_t {
+  zeros, he_normal, glorot_uniform, prelu_slope, ones, silu_rbf, silu_bspline, uniform_fan_in, kan_spline
+};
 
 // One trainable tensor as PyTorch names and shapes it; the i-th entry pairs with the i-th pointer
 // returned by Model::tensors().
@@ -25,6 +28,8 @@ struct TensorInfo {
   std::size_t size;                   // product of the shape
   Init init;
   std::size_t fan_in, fan_out;
+  // silu_rbf, silu_bspline: the basis grid's range [lo, hi]; a header omits them for other inits.
+  double lo = 0, hi = 0;
 };
 
 // A generated namespace's `struct Model` satisfies this.

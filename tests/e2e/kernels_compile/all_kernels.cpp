@@ -14,6 +14,7 @@
 #include <castnet/kernels/pool2d.hpp>
 #include <castnet/kernels/prelu.hpp>
 #include <castnet/kernels/simd.hpp>
+#include <castnet/kernels/trainable_swish.hpp>
 
 #include <cstddef>
 
@@ -78,6 +79,12 @@ void all_kernels(T* a, T* b, T* c, T* d, T* e) {
   castnet::prelu_forward<T, 3, 4, 1>(a, b, c);
   castnet::prelu_backward_params<T, 3, 4, 1>(a, b, c);
   castnet::prelu_backward_input<T, 3, 4, 1>(a, b, c, d);
+  castnet::trainable_swish_forward<T, 3, 4, 5>(a, b, c, d, e, a);
+  castnet::trainable_swish_backward_params<T, 3, 4, 5>(a, b, c, d, e, a, b, c, d, e);
+  castnet::trainable_swish_backward_input<T, 3, 4, 5>(a, b, c, d, e, a, b);
+  castnet::trainable_swish_forward<T, 3, 13, 1>(a, b, c, d, e, a);
+  castnet::trainable_swish_backward_params<T, 3, 13, 1>(a, b, c, d, e, a, b, c, d, e);
+  castnet::trainable_swish_backward_input<T, 3, 13, 1>(a, b, c, d, e, a, b);
   kernels::hardtanh_forward<T, 13>(a, b, T(-1), T(1));
   kernels::hardtanh_backward<T, 13>(a, b, c, T(-1), T(1));
   castnet::add<T, 13>(a, b, c);

@@ -3,7 +3,8 @@
 // without the fused ReLU, and both backward kernels of each, on a shape that takes the direct
 // kernels, one that goes through im2col and a pointwise one; max and average pooling (2x2 stride 2,
 // AVX-512's vector path, and overlapping 3x3 windows); every activation forward (one sample and a
-// batch) and backward, softmax included; glu, prelu (per feature and per channel), add, accumulate
+// batch) and backward, softmax included; glu, prelu and trainable_swish (per feature and per
+// channel), basis_activation (rbf and bspline), kan, add, accumulate
 // and the concat copies; and the math functions on a sweep of their arguments. The inputs come from
 // a seeded std::mt19937, the same in every translation unit. Everything here has internal linkage:
 // each translation unit that includes it builds its own, for its backend.
@@ -11,11 +12,14 @@
 
 #include <castnet/kernels/conv2d.hpp>
 #include <castnet/kernels/dense.hpp>
+#include <castnet/kernels/basis_activation.hpp>
 #include <castnet/kernels/glu.hpp>
+#include <castnet/kernels/kan.hpp>
 #include <castnet/kernels/math.hpp>
 #include <castnet/kernels/merge.hpp>
 #include <castnet/kernels/pool2d.hpp>
 #include <castnet/kernels/prelu.hpp>
+#include <castnet/kernels/trainable_swish.hpp>
 
 #include <cstddef>
 #include <random>
@@ -129,7 +133,7 @@ class Runner {
 
   void layers() {
     constexpr std::size_t rows = 3, units = 11, channels = 5, positions = 7;
-    const bool library_math = std::is_same_v<T, double>;  // σ's exp
+    const bool library_math = std::is_same_v<T, double>;  // σ's exp, the bases' exp
     const auto z = random(rows * 2 * units, 4.0), dout = random(rows * units);
     std::vector<T> out(rows * units), dz(rows * 2 * units);
     castnet::glu_forward<T, rows, units>(z.data(), out.data());
@@ -154,6 +158,57 @@ class Runner {
     keep("prelu_backward_params per feature", dwf);
     castnet::prelu_backward_input<T, rows, features, 1>(x.data(), wf.data(), dy.data(), dx.data());
     keep("prelu_backward_input per feature", dx);
+
+    // trainable_swish: four parameters per channel or per feature, around SiLU's (1, 0, 1, 0)
+    const auto swish = [&](auto c_tag, auto s_tag, const std::string& where) {
+      constexpr std::size_t C = decltype(c_tag)::value, S = decltype(s_tag)::value;
+      const auto a = random(C), b = random(C), c = random(C), d = random(C);
+      std::vector<T> da(C), db(C), dc(C), dd(C);
+      castnet::trainable_swish_forward<T, rows, C, S>(x.data(), a.data(), b.data(), c.data(), d.data(), y.data());
+      keep("trainable_swish_forward " + where, y, library_math);
+      castnet::trainable_swish_backward_params<T, rows, C, S>(x.data(), a.data(), b.data(), c.data(), d.data(), dy.data(),
+                                                               da.data(), db.data(), dc.data(), dd.data());
+      for (const auto* g : {&da, &db, &dc, &dd}) keep("trainable_swish_backward_params " + where, *g, library_math);
+      castnet::trainable_swish_backward_input<T, rows, C, S>(x.data(), a.data(), b.data(), c.data(), d.data(), dy.data(),
+                                                              dx.data());
+      keep("trainable_swish_backward_input " + where, dx, library_math);
+    };
+    swish(std::integral_constant<std::size_t, channels>{}, std::integral_constant<std::size_t, positions>{}, "per channel");
+    swish(std::integral_constant<std::size_t, features>{}, std::integral_constant<std::size_t, 1>{}, "per feature");
+
+    // basis_activation over [-0.6, 0.8], narrower than x: both linear extensions are reached
+    constexpr std::size_t count = 7;
+    const auto coef = random(channels * count);
+    std::vector<T> dcoef(channels * count);
+    const auto basis_case = [&](auto kind_tag, const std::string& kind) {
+      constexpr castnet::basis::Kind K = decltype(kind_tag)::value;
+      castnet::basis_activation_forward<T, K, rows, channels, positions, count>(x.data(), coef.data(), T(-0.6), T(0.8), y.data());
+      keep("basis_activation_forward " + kind, y, library_math);
+      castnet::basis_activation_backward_params<T, K, rows, channels, positions, count>(x.data(), dy.data(), T(-0.6), T(0.8),
+                                                                                         dcoef.data());
+      keep("basis_activation_backward_params " + kind, dcoef, library_math);
+      castnet::basis_activation_backward_input<T, K, rows, channels, positions, count>(x.data(), coef.data(), dy.data(),
+                                                                                        T(-0.6), T(0.8), dx.data());
+      keep("basis_activation_backward_input " + kind, dx, library_math);
+    };
+    basis_case(std::integral_constant<castnet::basis::Kind, castnet::basis::Kind::rbf>{}, "rbf");
+    basis_case(std::integral_constant<castnet::basis::Kind, castnet::basis::Kind::bspline>{}, "bspline");
+
+    // kan: 5 rows of 7 inputs to 6 outputs, 6 B-splines over [-0.7, 0.7]
+    {
+      constexpr std::size_t kr = 5, in = 7, out = 6, grid = 6;
+      const auto kx = random(kr * in), base = random(out * in), spline = random(out * in * grid), kdy = random(kr * out);
+      std::vector<T> ky(kr * out), kdx(kr * in), dbase(out * in), dspline(out * in * grid), scratch(kr * in * (1 + grid));
+      castnet::kan_forward<T, kr, in, out, grid>(kx.data(), base.data(), spline.data(), T(-0.7), T(0.7), scratch.data(), ky.data());
+      keep("kan_forward", ky, library_math);
+      castnet::kan_backward_params<T, kr, in, out, grid>(kx.data(), kdy.data(), T(-0.7), T(0.7), scratch.data(), dbase.data(),
+                                                         dspline.data());
+      keep("kan_backward_params base", dbase, library_math);
+      keep("kan_backward_params spline", dspline, library_math);
+      castnet::kan_backward_input<T, kr, in, out, grid>(kx.data(), base.data(), spline.data(), kdy.data(), T(-0.7), T(0.7),
+                                                        scratch.data(), kdx.data());
+      keep("kan_backward_input", kdx, library_math);
+    }
 
     std::vector<T> sum(x.size());
     castnet::add<T, rows * features>(x.data(), dy.data(), sum.data());
