@@ -30,8 +30,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
-#include <limits>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <span>
 #include <string>
