@@ -53,7 +53,8 @@ void fused_matches(Kind kind) {
                                           fused.fused(lr), n, key, 0);
     fused.finish_step();
     INFO("step " << step);
-    CHECK(static_cast<double>(got) == Approx(static_cast<double>(want)).epsilon(1e-6));
+    // The losses after the first step come from weights that agree to rounding (checked below).
+    CHECK(static_cast<double>(got) == Approx(static_cast<double>(want)).epsilon(1e-5));
     check_tensors<M>(*b.params, *a.params, "weights");
     if (kind != Kind::sgd) check_tensors<M>(*fused.velocity(), *separate.velocity(), "velocity");
   }
