@@ -10,25 +10,19 @@
 #include <string>
 #include <vector>
 
+#include "support/cli_sandbox.hpp"
 #include "support/process.hpp"
 
 namespace fs = std::filesystem;
 using castnet::test::read_file;
 using castnet::test::run;
-using castnet::test::TempDir;
 using castnet::test::write_file;
 using Catch::Matchers::Contains;
 
 namespace {
 
-struct Cli {
-  TempDir dir;
-  castnet::test::Result operator()(std::vector<std::string> args) const {
-    args.insert(args.begin(), CASTNET_CLI_EXE);
-    return run(args, dir.path(), {"CASTNET_CACHE_DIR=" + (dir.path() / "cache").string()});
-  }
-  fs::path operator/(const std::string& p) const { return dir.path() / p; }
-};
+// The CLI in a directory of its own, with its own compile cache.
+using Cli = castnet::test::CliSandbox;
 
 // Three classes on a 12 x 12 grid of [-1, 1]^2 by the sector around the origin: no randomness.
 std::string sectors_csv() {

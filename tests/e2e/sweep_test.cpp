@@ -8,25 +8,18 @@
 #include <string>
 #include <vector>
 
+#include "support/cli_sandbox.hpp"
 #include "support/process.hpp"
 
 namespace fs = std::filesystem;
 using castnet::test::read_file;
-using castnet::test::run;
-using castnet::test::TempDir;
 using castnet::test::write_file;
 using Catch::Matchers::Contains;
 
 namespace {
 
-struct Cli {
-  TempDir dir;
-  castnet::test::Result operator()(std::vector<std::string> args) const {
-    args.insert(args.begin(), CASTNET_CLI_EXE);
-    return run(args, dir.path(), {"CASTNET_CACHE_DIR=" + (dir.path() / "cache").string()});
-  }
-  fs::path operator/(const std::string& p) const { return dir.path() / p; }
-};
+// The CLI in a directory of its own, with its own compile cache.
+using Cli = castnet::test::CliSandbox;
 
 // Three classes by sector on a grid of [-1, 1]^2 (no randomness); `n` x `n` points.
 std::string sectors_csv(int n, double shift) {
