@@ -31,7 +31,7 @@ namespace castnet::cli {
 namespace {
 
 // The items of option `name` (a comma-separated list) as the runner reads them: the last one given
-// wins. nullopt when it is not given (the suite's defaults: the workloads latency, batch and step,
+// wins. nullopt when it is not given (the suite's defaults: the workloads latency, batch, step and tail,
 // every contender).
 std::optional<std::set<std::string>> option_items(int argc, char** argv, std::string_view name) {
   std::optional<std::set<std::string>> items;
@@ -163,7 +163,7 @@ int bench(int argc, char** argv) {
     headers.ns = model.spec.graph.name;
     headers.header = model.header_text;
     headers.arch = arch;
-    if (any_of(workloads, {"latency", "batch"}) && any_of(contenders, {"export"})) {
+    if (any_of(workloads, {"latency", "batch", "tail"}) && any_of(contenders, {"export"})) {
       if (!exported) add_export(req, model, exported.emplace());
       headers.export_ns = exported->export_ns;
       headers.export_header = exported->export_header;
