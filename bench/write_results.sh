@@ -25,8 +25,8 @@ trap 'rm -f -- "$tables" "$tables.md"' EXIT
 
 run() { "$cli" bench "$@" "${arch[@]}" --markdown "$tables"; }
 
-run "$specs/w1_mlp.toml" --workloads latency --title "W1: MLP 8-32-32-1, tanh, one sample"
-run "$specs/w2_mlp.toml" --workloads latency --title "W2: MLP 784-128-10, ReLU, softmax, one sample"
+run "$specs/w1_mlp.toml" --workloads latency,tail --title "W1: MLP 8-32-32-1, tanh, one sample"
+run "$specs/w2_mlp.toml" --workloads latency,tail --title "W2: MLP 784-128-10, ReLU, softmax, one sample"
 run "$specs/w3_mlp.toml" --workloads step --title "W3: MLP 784-512-512-512-10, one SGD step at batch 64"
 run "$specs/w3_mlp.toml" --workloads epoch --repetitions 5 --contenders generated,eigen,torch \
   --title "W3: one epoch over 60,000 shuffled samples"

@@ -8,7 +8,6 @@
 #include <unistd.h>
 
 #include <castnet/io/safetensors.hpp>
-#include <castnet/train/init.hpp>
 
 #include <algorithm>
 #include <cerrno>
@@ -17,7 +16,6 @@
 #include <iostream>
 #include <optional>
 #include <set>
-#include <span>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -26,13 +24,14 @@
 #include "args.hpp"
 #include "build_cache.hpp"
 #include "generate.hpp"
+#include "initial_weights.hpp"
 #include "verbs.hpp"
 
 namespace castnet::cli {
 namespace {
 
 // The items of option `name` (a comma-separated list) as the runner reads them: the last one given
-// wins. nullopt when it is not given (the suite's defaults: the workloads latency, batch and step,
+// wins. nullopt when it is not given (the suite's defaults: the workloads latency, batch, step and tail,
 // every contender).
 std::optional<std::set<std::string>> option_items(int argc, char** argv, std::string_view name) {
   std::optional<std::set<std::string>> items;
@@ -47,37 +46,6 @@ std::optional<std::set<std::string>> option_items(int argc, char** argv, std::st
 
 bool any_of(const std::optional<std::set<std::string>>& items, std::initializer_list<const char*> wanted) {
   return !items || std::any_of(wanted.begin(), wanted.end(), [&](const char* w) { return items->count(w) != 0; });
-}
-
-Init runtime_init(ir::Init init) {
-  switch (init) {
-    case ir::Init::zeros: return Init::zeros;
-    case ir::Init::he_normal: return Init::he_normal;
-    case ir::Init::glorot_uniform: return Init::glorot_uniform;
-    case ir::Init::prelu_slope: return Init::prelu_slope;
-    case ir::Init::ones: return Init::ones;
-    case ir::Init::silu_rbf: return Init::silu_rbf;
-    case ir::Init::silu_bspline: return Init::silu_bspline;
-    case ir::Init::uniform_fan_in: return Init::uniform_fan_in;
-    case ir::Init::kan_spline: return Init::kan_spline;
-  }
-  __builtin_unreachable();  // every enumerator returns above; -Wswitch flags a new one
-}
-
-// The weights every contender of the suite starts from: castnet's initialisation with `seed`, tensor
-// by tensor in the order of the generated header's kTensors (the graph's layers, then each layer's
-// tensors), as init_params<M>(p, seed) in bench/harness/run_model.hpp fills them.
-std::vector<io::TensorData> initial_weights(const ir::Graph& g, std::uint64_t seed) {
-  std::vector<io::TensorData> out;
-  for (const auto& l : g.layers)
-    for (const auto& p : l.params) {
-      TensorInfo info{p.torch_name, {}, p.shape.size(), p.size, runtime_init(p.init), p.fan_in, p.fan_out, p.lo, p.hi};
-      std::copy_n(p.shape.begin(), std::min(p.shape.size(), info.shape.size()), info.shape.begin());
-      io::TensorData t{p.torch_name, p.shape, std::vector<float>(p.size)};
-      init_tensor(std::span(t.values), info, seed, out.size());
-      out.push_back(std::move(t));
-    }
-  return out;
 }
 
 // The export of the spec with the suite's initial weights (seed 1), in namespace <name>_export. The
@@ -195,7 +163,7 @@ int bench(int argc, char** argv) {
     headers.ns = model.spec.graph.name;
     headers.header = model.header_text;
     headers.arch = arch;
-    if (any_of(workloads, {"latency", "batch"}) && any_of(contenders, {"export"})) {
+    if (any_of(workloads, {"latency", "batch", "tail"}) && any_of(contenders, {"export"})) {
       if (!exported) add_export(req, model, exported.emplace());
       headers.export_ns = exported->export_ns;
       headers.export_header = exported->export_header;

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <iostream>
 #include <memory>
@@ -27,6 +28,7 @@
 #include "reference/interpreter.hpp"
 #include "registry.hpp"
 #include "suite.hpp"
+#include "tail.hpp"
 #include "workload_data.hpp"
 
 namespace castnet::bench {
@@ -218,6 +220,60 @@ int run_model(int argc, char** argv) {
         body(st);
       });
     }
+  }
+
+  // ---- tail: every batch-1 call timed alone, the thread pinned, warm and cold (tail.hpp) ----
+  if (suite.wants("tail")) {
+    std::vector<float> want(Out);
+    M::forward(*p0, data.x.data(), want.data());
+    auto p = std::make_unique<typename M::Params>(*p0);
+    Floats x(data.x.begin(), data.x.begin() + In), y(Out);
+    const double ticks_per_ns = TailClock::ticks_per_ns();
+    const PinnedThread pinned;
+    std::vector<Span> cold = static_data();
+    std::size_t static_bytes = 0;
+    for (const Span& s : cold) static_bytes += s.bytes;
+    cold.push_back({p.get(), sizeof(typename M::Params)});
+    cold.push_back({x.data(), In * sizeof(float)});
+    cold.push_back({y.data(), Out * sizeof(float)});
+    const std::size_t calls = options.tail_calls;
+    const double seconds = options.tail_seconds;
+    auto measure = [&](const std::string& name, auto call) {
+      suite.add_tail({name, false, tail_stats(time_each(call, calls, seconds, {}), ticks_per_ns), ""});
+      if (kCanFlush) suite.add_tail({name, true, tail_stats(time_each(call, calls, seconds, cold), ticks_per_ns), ""});
+      else suite.add_tail({name, true, {}, "no cache flush instruction here"});
+    };
+    suite.add_tail({"timer alone", false, tail_stats(time_each([] {}, calls, seconds, {}), ticks_per_ns), "its p50 is in every figure"});
+    if (suite.wants_contender("generated")) measure("generated", [&] { M::forward(*p, x.data(), y.data()); });
+    if (suite.wants_contender("export")) {
+      if constexpr (std::is_void_v<Export>) {
+        suite.add_tail({"export", false, {}, detail::kNotExported});
+      } else {
+        std::vector<float> got(Out), expected(Out);
+        output_values(M::kLoss, want.data(), Out, expected.data());
+        Export::predict(x.data(), got.data());
+        if (auto why = bitwise_mismatch(got.data(), expected.data(), Out); !why.empty())
+          suite.add_tail({"export", false, {}, "predict() is not the generated forward() and its outputs, bit for bit: " + why});
+        else
+          measure("export", [&] { Export::predict(x.data(), y.data()); });
+      }
+    }
+    char ghz[32], secs[32], step[32];
+    std::snprintf(ghz, sizeof ghz, "%.3f", ticks_per_ns);
+    std::snprintf(step, sizeof step, "%.1f", static_cast<double>(clock_step()) / ticks_per_ns);
+    std::snprintf(secs, sizeof secs, "%g", seconds);
+    suite.tail_note(std::string("Each call is timed alone with ") + TailClock::kName + " (" + ghz +
+                    " ticks per ns, calibrated against steady_clock; two reads that differ are " + step +
+                    " ns apart at least), the thread pinned to CPU " +
+                    std::to_string(pinned.cpu()) + " (sched_setaffinity; -1: not pinned), after 1% as many untimed calls; " +
+                    "at most " + std::to_string(calls) + " calls or " + secs +
+                    " s per row, one row after the other (not interleaved). *warm*: back to back. *cold*: before each call, "
+                    "clflush of the model's parameters (" + std::to_string(sizeof(typename M::Params)) +
+                    " B), the runner's static data (" + std::to_string(static_bytes) +
+                    " B, which hold the export's baked-in weights), " + std::to_string(kTailStackWindow / 1024) +
+                    " KB of stack below the caller and the input and output rows, then mfence; the flush is not timed "
+                    "and the code is not flushed. Percentiles are nearest-rank; *timer alone* times an empty call the "
+                    "same way: its p50 is part of every figure.");
   }
 
   // ---- batch: forward over the spec's batch ----

@@ -126,11 +126,14 @@ std::string with_commas(std::size_t n) {
 
 const char* options_help() {
   return "castnet bench options:\n"
-         "  --workloads latency,batch,step,epoch   tables to measure (default latency,batch,step)\n"
+         "  --workloads latency,batch,step,epoch,tail\n"
+         "                       tables to measure (default latency,batch,step,tail)\n"
          "  --contenders generated,export,interpreter,eigen,torch\n"
          "  --repetitions N      interleaved repetitions per contender (default 11)\n"
          "  --min-time S         seconds per repetition of a contender (default 0.2)\n"
          "  --epoch-samples N    samples in the epoch workload (default 60000)\n"
+         "  --tail-calls N       tail: calls timed alone per contender, warm and cold (default 1000000)\n"
+         "  --tail-seconds S     tail: seconds per contender and cache state, at most (default 2)\n"
          "  --markdown FILE      append the tables to FILE\n"
          "  --csv FILE           append a line per timed contender to FILE: title,workload,contender,\n"
          "                       median_s,min_s,max_s\n"
@@ -147,7 +150,7 @@ Options parse_options(int& argc, char** argv) {
       if (i + 1 >= argc) throw std::invalid_argument(std::string(name) + " needs a value");
       return argv[++i];
     };
-    if (a == "--workloads") o.workloads = split_set(value("--workloads"), {"latency", "batch", "step", "epoch"}, "--workloads");
+    if (a == "--workloads") o.workloads = split_set(value("--workloads"), {"latency", "batch", "step", "epoch", "tail"}, "--workloads");
     else if (a == "--contenders")
       o.contenders =
           split_set(value("--contenders"), {"generated", "export", "interpreter", "eigen", "torch"}, "--contenders");
@@ -155,6 +158,8 @@ Options parse_options(int& argc, char** argv) {
     else if (a == "--min-time") o.min_time = number("--min-time", value("--min-time"), 0.001);
     else if (a == "--epoch-samples")
       o.epoch_samples = static_cast<std::size_t>(number("--epoch-samples", value("--epoch-samples"), 1));
+    else if (a == "--tail-calls") o.tail_calls = static_cast<std::size_t>(number("--tail-calls", value("--tail-calls"), 1));
+    else if (a == "--tail-seconds") o.tail_seconds = number("--tail-seconds", value("--tail-seconds"), 0.001);
     else if (a == "--markdown") o.markdown = value("--markdown");
     else if (a == "--csv") o.csv = value("--csv");
     else if (a == "--title") o.title = value("--title");
@@ -281,6 +286,30 @@ int Suite::run(int argc, char** argv, std::ostream& out) {
          << sig(floor * u.scale) << " " << u.name << ". The generated code takes **" << fixed(g.median / floor, 2)
          << "×** that floor.\n";
     }
+    md << "\n";
+  }
+  if (!tail_.empty()) {
+    const TailRow* base = nullptr;
+    for (const auto& r : tail_)
+      if (r.contender == "generated" && !r.cold && r.note.empty()) base = &r;
+    const Unit u = unit_for(base ? base->stats.p50 * 1e-9 : 1e-7);
+    md << "### Tail latency, batch 1: every call timed alone\n\n";
+    md << "| contender | caches | calls | p50 " << u.name << " | p99 | p99.9 | p99.99 | max | p99.99 / p50 | notes |\n";
+    md << "|---|---|---|---|---|---|---|---|---|---|\n";
+    for (const auto& r : tail_) {
+      const std::string caches = r.cold ? "cold" : "warm";
+      if (!r.note.empty() && r.stats.calls == 0) {
+        md << "| " << r.contender << " | " << caches << " | – | – | – | – | – | – | – | *not timed: " << r.note << "* |\n";
+        continue;
+      }
+      const TailStats& t = r.stats;
+      const double ns_per_unit = 1e9 / u.scale;
+      md << "| " << r.contender << " | " << caches << " | " << with_commas(t.calls) << " | " << sig(t.p50 / ns_per_unit) << " | "
+         << sig(t.p99 / ns_per_unit) << " | " << sig(t.p999 / ns_per_unit) << " | " << sig(t.p9999 / ns_per_unit) << " | "
+         << sig(t.max / ns_per_unit) << " | " << (t.p50 > 0 ? sig(t.p9999 / t.p50) + "×" : "–") << " | " << r.note << " |\n";
+    }
+    md << "\n";
+    for (const auto& n : tail_notes_) md << n << "\n";
     md << "\n";
   }
   for (const auto& n : notes_) md << "- " << n << "\n";

@@ -18,11 +18,13 @@ namespace castnet::bench {
 
 // The suite's own options; Google Benchmark's (--benchmark_*) pass through.
 struct Options {
-  std::set<std::string> workloads{"latency", "batch", "step"};  // also: epoch
+  std::set<std::string> workloads{"latency", "batch", "step", "tail"};  // also: epoch
   std::set<std::string> contenders{"generated", "export", "interpreter", "eigen", "torch"};
   int repetitions = 11;
   double min_time = 0.2;        // seconds per repetition of a contender
   std::size_t epoch_samples = 60000;
+  std::size_t tail_calls = 1000000;  // tail: timed calls per contender and cache state, at most
+  double tail_seconds = 2;           // tail: seconds per contender and cache state, at most
   std::string markdown;         // append the tables to this file
   std::string csv;              // append a line per timed contender to this file (options_help())
   std::string title;            // heading of the tables (default: the model's name)
@@ -38,6 +40,18 @@ struct Workload {
   std::string title;        // "batch-1 latency (dependent calls)"
   double flops = 0;         // per iteration
   std::size_t floor_bytes = 0;  // latency: bytes the model reads per call (the L2 floor), 0: none
+};
+
+// The tail workload's figures for one contender and cache state (tail.hpp), in nanoseconds.
+struct TailStats {
+  std::size_t calls = 0;
+  double p50 = 0, p99 = 0, p999 = 0, p9999 = 0, max = 0;
+};
+struct TailRow {
+  std::string contender;  // "generated", "export", or "timer alone"
+  bool cold = false;
+  TailStats stats;
+  std::string note;       // not timed: why; stats unset
 };
 
 // The FMA peak probe of the runner's instruction set (fma_probe.hpp): a block of `flops` FLOPs.
@@ -67,6 +81,10 @@ class Suite {
   void refuse(const std::string& workload, const std::string& contender, const std::string& why);
   // Notes printed under a workload's table (e.g. which BLAS libtorch used).
   void note(const std::string& text);
+  // The tail table (tail.hpp measures it before run()): its rows and what the reader must know
+  // (the clock, the CPU it was pinned to, what the cold calls flush).
+  void add_tail(TailRow row) { tail_.push_back(std::move(row)); }
+  void tail_note(const std::string& text) { tail_notes_.push_back(text); }
 
   // Registers everything with Google Benchmark, runs it, prints the tables to `out` (and appends
   // them to options().markdown). Returns the process exit code.
@@ -84,6 +102,8 @@ class Suite {
   std::vector<Workload> workloads_;
   std::vector<Row> rows_;
   std::vector<std::string> notes_;
+  std::vector<TailRow> tail_;
+  std::vector<std::string> tail_notes_;
 };
 
 }  // namespace castnet::bench

@@ -50,9 +50,9 @@ std::vector<std::string> row(const std::string& table, const std::string& name) 
 
 TEST_CASE("bench: every workload times the generated code, its 2-thread form, its export and the interpreter") {
   const auto md = dir() / "results.md";
-  const auto r = bench({"--workloads", "latency,batch,step,epoch", "--contenders", "generated,export,interpreter",
-                             "--repetitions", "2", "--min-time", "0.002", "--epoch-samples", "64", "--markdown",
-                             md.string()});
+  const auto r = bench({"--workloads", "latency,batch,step,epoch,tail", "--contenders", "generated,export,interpreter",
+                             "--repetitions", "2", "--min-time", "0.002", "--epoch-samples", "64", "--tail-calls", "3000",
+                             "--markdown", md.string()});
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   const std::string tables = read_file(md);
@@ -88,7 +88,36 @@ TEST_CASE("bench: every workload times the generated code, its 2-thread form, it
     REQUIRE(exported.size() == 8);
     CHECK(exported[1] != "–");
   }
-  CHECK(row(tables.substr(step), "export").empty());
+  // The tail table: the timer alone, then the generated code and its export, warm and cold, each
+  // over the calls asked for (fewer only if --tail-seconds ran out), percentiles in order. It
+  // follows the other tables.
+  const auto tail = tables.find("### Tail latency, batch 1: every call timed alone");
+  REQUIRE(tail != std::string::npos);
+  REQUIRE(tail > step);
+  CHECK(row(tables.substr(step, tail - step), "export").empty());
+  const std::string tail_table = tables.substr(tail, tables.find("\n### ", tail + 1) - tail);
+  CHECK(tail_table.find("the thread pinned to CPU ") != std::string::npos);
+  CHECK(tail_table.find("the thread pinned to CPU -1") == std::string::npos);
+  for (const auto& [contender, caches] : {std::pair{"timer alone", "warm"}, std::pair{"generated", "warm"},
+                                          std::pair{"generated", "cold"}, std::pair{"export", "warm"},
+                                          std::pair{"export", "cold"}}) {
+    INFO(contender << ", " << caches);
+    const auto cells = row(tail_table.substr(tail_table.find(std::string("| ") + contender + " | " + caches + " |")), contender);
+    // | contender | caches | calls | p50 | p99 | p99.9 | p99.99 | max | p99.99 / p50 | notes |
+    REQUIRE(cells.size() == 10);
+    CHECK(cells[1] == caches);
+    std::string calls = cells[2];
+    calls.erase(std::remove(calls.begin(), calls.end(), ','), calls.end());
+    CHECK(std::stoul(calls) > 0);
+    CHECK(std::stoul(calls) <= 3000);
+    double previous = 0;
+    for (std::size_t i = 3; i <= 7; ++i) {
+      INFO(cells[i]);
+      const double v = std::stod(cells[i]);
+      CHECK(v >= previous);
+      previous = v;
+    }
+  }
 }
 
 TEST_CASE("bench: the runner holds only the headers its tables need") {
