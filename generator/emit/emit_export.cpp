@@ -209,8 +209,23 @@ class ExportEmitter {
             ". Biases and all other tensors are float.",
         "Accuracy: not measured at export (no data is read here); `castnet eval SPEC --weights W --quantize " + mode +
             "` measures it with these very weights."};
-    for (auto& line : lines) line = line.empty() ? "//" : "// " + comment_text(line);
-    return join_lines(lines);
+    // Wrapped at 100 columns, as the rest of the banner.
+    std::vector<std::string> wrapped;
+    for (const auto& line : lines) {
+      std::string text = comment_text(line), current = "//";
+      for (std::size_t at = 0; at < text.size();) {
+        const std::size_t end = std::min(text.find(' ', at), text.size());
+        const std::string word = text.substr(at, end - at);
+        if (current.size() > 2 && current.size() + 1 + word.size() > 100) {
+          wrapped.push_back(current);
+          current = "//";
+        }
+        current += " " + word;
+        at = end + 1;
+      }
+      wrapped.push_back(current);
+    }
+    return join_lines(wrapped);
   }
 
   bool is_quantized(const std::string& torch_name) const {
