@@ -9,7 +9,7 @@
 // tests can hold each to the scalar one:
 //   Avx512Path  16 lanes: vpmovsxbd / vpmovzxwd + shift, vcvtdq2ps, vfmadd   (__AVX512F__)
 //   Avx2Path     8 lanes: the same at 256 bits                               (__AVX2__ and __FMA__)
-//   ScalarPath   one value at a time, in index order                         (otherwise, and under
+//   ScalarPath   plain C++, eight partial sums per row                       (otherwise, and under
 //                                                                             CASTNET_SIMD_SCALAR)
 // The vector paths sum in another order than the scalar one: they agree to float rounding, not
 // bit for bit. Every size is a template parameter; nothing touches the heap; any pointer may be
@@ -42,13 +42,21 @@ inline float widen(std::int8_t q) noexcept { return static_cast<float>(q); }
 inline float widen(std::uint16_t h) noexcept { return bf16_to_float(h); }
 
 // Each path: sums<W, In, R>(x, w, sums) puts Σ_i x[i]·widen(w[r·In + i]) into sums[r] for R rows.
+// Eight partial sums per row, of every eighth product, added up at the end: eight independent
+// chains instead of one (a single float sum waits on each add: SSE4.2's W2 took 126 µs against
+// 10 µs for the float export), which compilers also turn into vectors without -ffast-math.
 struct ScalarPath {
   static constexpr const char* name = "scalar";
   template <class W, std::size_t In, std::size_t R>
   static void sums(const float* x, const W* w, float* out) noexcept {
+    constexpr std::size_t P = 8, full = In / P * P;
     for (std::size_t r = 0; r < R; ++r) {
+      float part[P] = {};
+      for (std::size_t i = 0; i < full; i += P)
+        for (std::size_t l = 0; l < P; ++l) part[l] += x[i + l] * widen(w[r * In + i + l]);
       float s = 0.0f;
-      for (std::size_t i = 0; i < In; ++i) s += x[i] * widen(w[r * In + i]);
+      for (std::size_t l = 0; l < P; ++l) s += part[l];
+      for (std::size_t i = full; i < In; ++i) s += x[i] * widen(w[r * In + i]);
       out[r] = s;
     }
   }
