@@ -136,7 +136,8 @@ Net random_net(const fs::path& spec, const fs::path& weights, unsigned seed) {
   std::mt19937 rng(seed);
   for (const auto& layer : net.graph.layers)
     for (const auto& p : layer.params) {
-      std::uniform_real_distribution<float> u(-1.5f / std::sqrt(static_cast<float>(p.fan_in)), 1.5f / std::sqrt(static_cast<float>(p.fan_in)));
+      const float bound = 1.5f / std::sqrt(static_cast<float>(std::max<std::size_t>(p.fan_in, 1)));
+      std::uniform_real_distribution<float> u(-bound, bound);
       std::vector<float> values(p.size);
       for (auto& v : values) v = u(rng);
       net.tensors.push_back({p.torch_name, p.shape, values});
@@ -325,5 +326,12 @@ TEST_CASE("quantize: unknown modes, --calibrate and layers without a quantized k
     CHECK_THAT(r.err, Contains("graph_glu.toml:7:1: error: layer 'g1': --quantize bf16: a glu layer's weights have no quantized "
                                "kernel (dense and conv2d do); export this net in float"));
     CHECK_FALSE(fs::exists(out));
+  }
+  {
+    const fs::path kan = fs::path(CASTNET_SOURCE_DIR) / "tests" / "numeric" / "specs" / "graph_kan.toml";
+    random_net(kan, dir / "kan.safetensors", 5);
+    const auto r = cli({"export", kan.string(), "--weights", (dir / "kan.safetensors").string(), "-o", out, "--quantize", "int8"});
+    CHECK(r.exit_code == 1);
+    CHECK_THAT(r.err, Contains("--quantize int8: a kan layer's weights have no quantized kernel"));
   }
 }
