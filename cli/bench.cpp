@@ -18,6 +18,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <string_view>
 #include <vector>
 
@@ -65,6 +66,20 @@ void add_export(gen::GenRequest req, const gen::GenResult& model, BenchHeaders& 
   } catch (const std::exception& e) {
     std::cerr << "castnet: warning: cannot export " << req.spec.string() << ", so the export rows are not timed: " << e.what()
               << "\n";
+    return;
+  }
+  // The same export with quantized weights: the "export int8" and "export bf16" latency rows.
+  for (const auto& [mode, ns, header] : {std::tuple{"int8", &headers.int8_ns, &headers.int8_header},
+                                         std::tuple{"bf16", &headers.bf16_ns, &headers.bf16_header}}) {
+    req.quantize = mode;
+    req.ns = g.name + "_export_" + mode;
+    try {
+      *header = gen::emit_header(req).header_text;
+      *ns = req.ns;
+    } catch (const std::exception& e) {
+      std::cerr << "castnet: warning: cannot export " << req.spec.string() << " with --quantize " << mode
+                << ", so its rows are not timed: " << e.what() << "\n";
+    }
   }
 }
 
@@ -167,6 +182,10 @@ int bench(int argc, char** argv) {
       if (!exported) add_export(req, model, exported.emplace());
       headers.export_ns = exported->export_ns;
       headers.export_header = exported->export_header;
+      headers.int8_ns = exported->int8_ns;
+      headers.int8_header = exported->int8_header;
+      headers.bf16_ns = exported->bf16_ns;
+      headers.bf16_header = exported->bf16_header;
     }
     if (any_of(workloads, {"step", "epoch"}) && model.spec.graph.batch % 2 == 0) {
       req.batch = model.spec.graph.batch / 2;

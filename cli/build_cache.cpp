@@ -15,6 +15,7 @@
 #include <stdexcept>
 #include <sstream>
 #include <string_view>
+#include <tuple>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <vector>
@@ -392,6 +393,11 @@ Runner build_bench_runner(const BenchHeaders& in) {
   optional("export_include", in.export_ns, in.export_header,
            "castnet::bench::Exported<&{{ns}}::predict, &{{ns}}::predict_batch, {{ns}}::kInputs, {{ns}}::kOutputs, "
            "{{ns}}::kBatch>");
+  for (const auto& [hole, ns, text] : {std::tuple{"int8_include", in.int8_ns, in.int8_header},
+                                       std::tuple{"bf16_include", in.bf16_ns, in.bf16_header}})
+    optional(hole, ns, text,
+             "castnet::bench::Exported<&{{ns}}::predict, &{{ns}}::predict_batch, {{ns}}::kInputs, {{ns}}::kOutputs, "
+             "{{ns}}::kBatch>");
   h.code("models", models);
   fs::path lib = CASTNET_BENCH_LIB;
   std::string name = in.ns + "-bench", flags;

@@ -44,6 +44,8 @@ struct BenchHeaders {
   std::string ns, header;                // the training header
   std::string shard_ns, shard_header;    // the spec generated for half the batch; empty: none
   std::string export_ns, export_header;  // the spec exported with the suite's initial weights; empty: none
+  std::string int8_ns, int8_header;      // the same export with --quantize int8; empty: none
+  std::string bf16_ns, bf16_header;      // with --quantize bf16; empty: none
   std::string arch;                      // an instruction set of bench_arch_libs(); empty: the machine's
 };
 

@@ -1,6 +1,7 @@
-// castnet export SPEC --weights W -o FILE.hpp [--namespace NS] [--batch N]: the standalone inference
-// header, weights baked in (written only if its bytes changed); --batch sets the rows its
-// predict_batch runs at once (the spec's batch otherwise).
+// castnet export SPEC --weights W -o FILE.hpp [--namespace NS] [--batch N] [--quantize int8|bf16]:
+// the standalone inference header, weights baked in (written only if its bytes changed); --batch
+// sets the rows its predict_batch runs at once (the spec's batch otherwise); --quantize stores the
+// dense and conv2d weights as int8 or bf16 (generator/emit/quantize.hpp).
 #include <filesystem>
 #include <iostream>
 #include <stdexcept>
@@ -12,7 +13,7 @@
 namespace castnet::cli {
 
 int export_model(int argc, char** argv) {
-  const Args args(argc, argv, 2, {"--weights", "-o", "--out", "--namespace", "--batch", "--limit"});
+  const Args args(argc, argv, 2, {"--weights", "-o", "--out", "--namespace", "--batch", "--limit", "--quantize", "--calibrate"});
   gen::GenRequest req;
   req.spec = args.spec();
   req.limits = limits_option(args);
@@ -27,6 +28,12 @@ int export_model(int argc, char** argv) {
   req.header_name = file.filename().string();
   req.ns = args.get("--namespace").value_or("");
   if (const auto b = args.get("--batch")) req.batch = parse_integer("--batch", *b);
+  req.quantize = args.get("--quantize").value_or("");
+  // Refused rather than ignored: a user who asks for quantized activations must not get a
+  // weight-only header believing otherwise.
+  if (args.get("--calibrate"))
+    throw UsageError("--calibrate: quantized activations are not implemented; --quantize int8 quantizes the weights "
+                     "only (activations stay float)");
   gen::GenResult r;
   try {
     r = gen::generate(req);

@@ -13,6 +13,8 @@
 #include <unistd.h>
 #include <vector>
 
+#include <castnet/error.hpp>
+#include <castnet/io/atomic_file.hpp>
 #include <castnet/io/safetensors.hpp>
 #include <castnet/io/sha256.hpp>
 #include <castnet/train/run_options.hpp>
@@ -20,7 +22,9 @@
 
 #include "args.hpp"
 #include "build_cache.hpp"
+#include "cache_dir.hpp"
 #include "data_check.hpp"
+#include "emit/quantize.hpp"
 #include "generate.hpp"
 #include "mnist.hpp"
 #include "verbs.hpp"
@@ -174,6 +178,35 @@ void add_format(std::vector<std::string>& a, const Args& args) {
   throw std::runtime_error("castnet: error: cannot run " + runner.string());
 }
 
+// eval --quantize: the weights as `castnet export --quantize` computes with them, written into the
+// cache (named by the source's SHA-256 and the mode, so a second eval reuses them), for the runner
+// to evaluate as any weights.
+fs::path quantized_weights(const ir::Graph& g, const std::string& weights, const std::string& mode) {
+  ops::WeightFormat format;
+  try {
+    format = gen::parse_quantize(mode);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(e.what());
+  }
+  const std::string bytes = io::read_file(weights);
+  const io::SafetensorsFile file = io::parse_safetensors(bytes, weights);
+  std::vector<io::ExpectedTensor> expected;
+  for (const auto& l : g.layers)
+    for (const auto& p : l.params) expected.push_back({p.torch_name, p.shape});
+  io::check_tensors(file, weights, expected);
+  io::SafetensorsFile q;
+  try {
+    q = gen::dequantized(g, file, format);
+  } catch (const std::range_error&) {
+    throw Error(weights + ": error: a weight lies beyond bf16's range");
+  }
+  const fs::path dir = cache_root() / "quantized";
+  private_dir(dir, "castnet will not keep weights there");
+  const fs::path out = dir / (io::sha256_hex(bytes) + "-" + mode + ".safetensors");
+  io::write_safetensors(out, q.tensors, q.metadata);
+  return out;
+}
+
 }  // namespace
 
 int train(int argc, char** argv) {
@@ -230,11 +263,17 @@ int train(int argc, char** argv) {
 }
 
 int eval(int argc, char** argv) {
-  const Args args(argc, argv, 2, {"--weights", "--data", "--data-labels", "--labels", "--images", "--limit"},
+  const Args args(argc, argv, 2, {"--weights", "--data", "--data-labels", "--labels", "--images", "--limit", "--quantize"},
                   {"--json", "--quiet"});
   const std::string spec = args.spec();
-  const std::string weights = args.require("--weights");
+  std::string weights = args.require("--weights");
   const gen::GenResult model = load(spec, limits_option(args));
+  if (const auto mode = args.get("--quantize")) {
+    weights = quantized_weights(model.spec.graph, weights, *mode).string();
+    if (!args.flag("--json") && !args.flag("--quiet"))
+      std::cout << "weights quantized to " << *mode << " as `castnet export --quantize " << *mode
+                << "` stores them (dense and conv2d weights; activations float)\n";
+  }
   const spec::DataConfig& d = model.spec.data;
   const bool spec_test = !d.test.empty();
   const DataFiles data =

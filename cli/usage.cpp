@@ -81,6 +81,7 @@ constexpr VerbUsage kVerbs[] = {
      "  --data-labels L       the IDX labels beside IDX images\n"
      "  --labels a,b          the CSV's label columns ([data] labels)\n"
      "  --images OUT.png      draw inputs above outputs (autoencoders)\n"
+     "  --quantize int8|bf16  evaluate the weights as `export --quantize` stores them\n"
      "  --json                the evaluation and the quality figures as one JSON object\n"
      "  --quiet               print nothing but errors\n"},
     {"predict",
@@ -132,7 +133,9 @@ constexpr VerbUsage kVerbs[] = {
      "  --weights W           the trained weights (required)\n"
      "  -o, --out FILE.hpp    the header to write (required)\n"
      "  --namespace NS        the C++ namespace (default: the spec's name)\n"
-     "  --batch N             rows per predict_batch call (default: the spec's batch)\n"},
+     "  --batch N             rows per predict_batch call (default: the spec's batch)\n"
+     "  --quantize int8|bf16  dense and conv2d weights as int8 (per output channel, float scales)\n"
+     "                        or bf16; activations stay float (--calibrate is not implemented)\n"},
     {"bench",
      "usage: castnet bench SPEC [options]\n"
      "Times the generated code against the interpreter, Eigen and libtorch in one process, with a\n"

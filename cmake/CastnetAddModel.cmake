@@ -9,8 +9,11 @@
 #                                                    # batch (a data-parallel worker's shard; with
 #                                                    # WEIGHTS: the rows predict_batch runs at once)
 #                     [ARCH native|avx512|avx2|sse4|neon|scalar]  # instruction set, see below
-#                     [WEIGHTS <file.safetensors>])  # the standalone inference header instead,
+#                     [WEIGHTS <file.safetensors>]   # the standalone inference header instead,
 #                                                    # these weights baked in (castnet export)
+#                     [QUANTIZE int8|bf16])          # with WEIGHTS: dense and conv2d weights stored
+#                                                    # as int8 (per output channel) or bf16
+#                                                    # (castnet export --quantize)
 #
 # Creates
 #   <name>         INTERFACE library: link it, then `#include "<name>.hpp"`. It brings castnet::simd,
@@ -69,7 +72,7 @@ function(castnet_arch_flags arch var)
 endfunction()
 
 function(castnet_add_model name)
-  cmake_parse_arguments(PARSE_ARGV 1 arg "" "SPEC;WEIGHTS;REAL;NAMESPACE;BATCH;ARCH" "")
+  cmake_parse_arguments(PARSE_ARGV 1 arg "" "SPEC;WEIGHTS;REAL;NAMESPACE;BATCH;ARCH;QUANTIZE" "")
   if(arg_UNPARSED_ARGUMENTS)
     message(FATAL_ERROR "castnet_add_model(${name}): unexpected arguments: ${arg_UNPARSED_ARGUMENTS}")
   endif()
@@ -109,6 +112,16 @@ function(castnet_add_model name)
     endif()
     list(APPEND gen_args --weights "${weights}")
     set(weights_comment " with the weights of ${arg_WEIGHTS}")
+  endif()
+  if(DEFINED arg_QUANTIZE OR "QUANTIZE" IN_LIST arg_KEYWORDS_MISSING_VALUES)
+    if(NOT DEFINED arg_WEIGHTS)
+      message(FATAL_ERROR "castnet_add_model(${name}): QUANTIZE applies to an exported header: give WEIGHTS too")
+    endif()
+    if(NOT arg_QUANTIZE MATCHES "^(int8|bf16)$")
+      message(FATAL_ERROR "castnet_add_model(${name}): QUANTIZE must be int8 or bf16, not '${arg_QUANTIZE}'")
+    endif()
+    list(APPEND gen_args --quantize "${arg_QUANTIZE}")
+    string(APPEND weights_comment " (${arg_QUANTIZE})")
   endif()
   if(DEFINED arg_REAL)
     if(NOT arg_REAL MATCHES "^(float|double)$")

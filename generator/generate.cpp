@@ -12,6 +12,7 @@
 
 #include "emit/emit_export.hpp"
 #include "emit/emit_model.hpp"
+#include "emit/quantize.hpp"
 #include "ir/identifier.hpp"
 #include "ir/limits.hpp"
 #include "passes/passes.hpp"
@@ -56,6 +57,7 @@ std::string training_text(const ir::Graph& g, const GenRequest& req, const std::
 std::string export_text(const ir::Graph& g, const GenRequest& req, const std::string& spec_sha256) {
   if (req.real_double) throw std::invalid_argument("--real double: an exported model computes in float");
   if (req.runner) throw std::logic_error("a runner's header is a training header");
+  if (!req.quantize.empty()) parse_quantize(req.quantize);  // a bad mode before the weights are read
   if (!req.arch.empty())
     throw std::invalid_argument("--arch: an exported header is portable C++; compile it with the flags of your choice");
   // Read once: the banner's SHA-256 is of the very bytes exported.
@@ -76,6 +78,10 @@ std::string export_text(const ir::Graph& g, const GenRequest& req, const std::st
   o.version = CASTNET_VERSION_STRING;
   if (!req.ns.empty()) o.gen_flags += " --namespace " + req.ns;
   if (req.batch != 0) o.gen_flags += " --batch " + std::to_string(req.batch);
+  if (!req.quantize.empty()) {
+    o.weights = parse_quantize(req.quantize);
+    o.gen_flags += " --quantize " + req.quantize;
+  }
   return emit_export(g, file, norm, o);
 }
 
@@ -106,6 +112,8 @@ GenResult emit_header(const GenRequest& req) {
   if (!req.ns.empty() && !ir::is_model_name(req.ns))
     throw std::invalid_argument("--namespace '" + req.ns + "': " + ir::model_name_problem(req.ns));
 
+  if (req.weights.empty() && !req.quantize.empty())
+    throw std::invalid_argument("--quantize applies to an exported header: give --weights too");
   r.header_text = req.weights.empty() ? training_text(r.spec.graph, req, r.spec_sha256)
                                       : export_text(r.spec.graph, req, r.spec_sha256);
 

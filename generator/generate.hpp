@@ -27,6 +27,7 @@ struct GenRequest {
                                      // hash or line numbers, so the same network gives the same bytes
   std::filesystem::path weights;     // not empty: the standalone inference header with these
                                      // weights baked in (castnet export), not the training header
+  std::string quantize;              // with weights: "" (float), "int8" or "bf16" (emit/quantize.hpp)
   ir::Limits limits;                 // what the spec may ask for (front-ends: limits_from_environment()
                                      // and --limit); they never change the emitted bytes
 };

@@ -1,8 +1,8 @@
 // castnet-gen: the generator as CMake's castnet_add_model() runs it. Argument parsing only.
 //   castnet-gen SPEC -o DIR [--header-name FILE] [--depfile FILE] [--real float|double] [--namespace NS] [--batch N]
 //                     [--arch native|avx512|avx2|sse4|neon|scalar] [--limit KEY=N,...]
-//   castnet-gen SPEC -o DIR --weights W ...   the standalone inference header, weights baked in
-//                                             (castnet export)
+//   castnet-gen SPEC -o DIR --weights W [--quantize int8|bf16] ...   the standalone inference
+//                                             header, weights baked in (castnet export)
 // Limits (ir/limits.hpp): the defaults, then CASTNET_LIMITS from the environment, then each
 // --limit in order. Exit codes: 0 ok, 1 spec error (file:line:col message on stderr), 2 usage
 // (also a bad --limit or CASTNET_LIMITS).
@@ -20,7 +20,7 @@ int usage(const std::string& why) {
   std::cerr << "castnet-gen: " << why << "\n"
             << "usage: castnet-gen SPEC -o DIR [--header-name FILE] [--depfile FILE] [--real float|double] [--namespace NS] [--batch N]\n"
             << "                   [--arch native|avx512|avx2|sse4|neon|scalar] [--limit KEY=N,...]\n"
-            << "       castnet-gen SPEC -o DIR --weights W [--header-name FILE] [--depfile FILE] [--namespace NS]\n"
+            << "       castnet-gen SPEC -o DIR --weights W [--quantize int8|bf16] [--header-name FILE] [--depfile FILE] [--namespace NS]\n"
             << "limits (also from CASTNET_LIMITS): KEY=N with N as digits, 2^K or MeK; keys:";
   for (const auto& l : castnet::ir::limit_table()) std::cerr << " " << l.key;
   std::cerr << "\n";
@@ -62,6 +62,8 @@ int main(int argc, char** argv) {
     } else if (a == "--weights") {
       if (!value(v)) return usage("--weights needs a safetensors file");
       req.weights = v;
+    } else if (a == "--quantize") {
+      if (!value(req.quantize)) return usage("--quantize needs int8 or bf16");  // checked by generate()
     } else if (a == "--arch") {
       if (!value(req.arch)) return usage("--arch needs an instruction set");  // checked by generate()
     } else if (a == "--batch") {

@@ -15,6 +15,7 @@
 #include <random>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include <castnet/kernels/update.hpp>
@@ -108,7 +109,7 @@ struct Exported {
 // generated for half the batch (void when the batch is odd or no table trains), for the 2-thread
 // rows. Export: an Exported of the spec's export with the initial weights of init_params(p, 1)
 // (void when castnet bench did not export it), for the export rows of the latency and batch tables.
-template <GeneratedModel M, class Shard = void, class Export = void>
+template <GeneratedModel M, class Shard = void, class Export = void, class ExportInt8 = void, class ExportBf16 = void>
 int run_model(int argc, char** argv) {
   static_assert(std::is_same_v<typename M::real, float>, "the suite times float models");
   if (argc < 2) {
@@ -195,6 +196,23 @@ int run_model(int argc, char** argv) {
         else
           suite.add("latency", "export", chain([](const float* x, float* y) { Export::predict(x, y); }));
       }
+      // The quantized exports compute another network (its weights rounded): their outputs are
+      // checked to be the same network's, within 0.01 · max(1, the largest output); what the
+      // rounding costs is `castnet eval --quantize`'s to say.
+      const auto quantized = [&](auto tag, const std::string& name) {
+        using Q = typename decltype(tag)::type;
+        if constexpr (!std::is_void_v<Q>) {
+          std::vector<float> y(Out), expected(Out);
+          output_values(M::kLoss, want.data(), Out, expected.data());
+          Q::predict(x0.data(), y.data());
+          if (auto why = mismatch(y.data(), expected.data(), Out, 1e-2); !why.empty())
+            suite.refuse("latency", name, "predict() is not the float model's to 0.01: " + why);
+          else
+            suite.add("latency", name, chain([](const float* x, float* y) { Q::predict(x, y); }));
+        }
+      };
+      quantized(std::type_identity<ExportInt8>{}, "export int8");
+      quantized(std::type_identity<ExportBf16>{}, "export bf16");
     }
     auto check = [&](const std::string& name, auto call, auto body) {
       std::vector<float> y(Out);

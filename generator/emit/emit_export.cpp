@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdio>
 #include <cmath>
 #include <set>
 #include <stdexcept>
@@ -21,6 +22,7 @@
 #include "emit/code_writer.hpp"
 #include "emit/layer_table.hpp"
 #include "emit/pass_printer.hpp"
+#include "emit/quantize.hpp"
 #include "ir/diagnostic.hpp"
 #include "ir/identifier.hpp"
 #include "ops/op_def.hpp"
@@ -56,6 +58,7 @@ class ExportEmitter {
  public:
   ExportEmitter(const Graph& g, const io::SafetensorsFile& w, const Normalization& norm, const ExportOptions& o)
       : g_(g), w_(w), norm_(norm), o_(o), budget_(g),
+        quantized_(o.weights == ops::WeightFormat::f32 ? std::vector<std::string>{} : quantized_tensors(g, o.weights)),
         rows_plan_(passes::plan_inference(g, g.batch,
                                           {false, true, normalizes() ? "the rows' inputs, normalised, zeros past the last"
                                                                 : "the rows' inputs: x, or a copy with zeros past the last"})) {}
@@ -70,6 +73,7 @@ class ExportEmitter {
     Holes h;
     h.comment("version", o_.version).comment("spec", o_.spec_label).comment("weights", o_.weights_label);
     h.comment("sha256", o_.sha256).comment("weights_sha256", o_.weights_sha256).comment("gen_flags", o_.gen_flags);
+    h.code("quantization", quantization_banner());
     h.id("ns", ns).id("name", g_.name).id("kernels_ns", "castnet_export_" + ns);
     h.code("save_macros", macro_pragmas("push_macro", kernels.macros)).code("restore_macros", macro_pragmas("pop_macro", kernels.macros));
     h.code("kernels", kernels.text);
@@ -88,8 +92,8 @@ class ExportEmitter {
     for (const auto& r : layer_table(g_)) table.push_back("// " + comment_text(r));
     h.code("layer_table", join_lines(table));
     h.code("normalize", normalize_code()).code("weight_arrays", weights());
-    PassPrinter one_sample(g_, g_.forward_plan, PassPrinter::Arena::stack, o_.spec_label, budget_);
-    PassPrinter batch(g_, rows_plan_, PassPrinter::Arena::stack, o_.spec_label, budget_);
+    PassPrinter one_sample(g_, g_.forward_plan, PassPrinter::Arena::stack, o_.spec_label, budget_, o_.weights);
+    PassPrinter batch(g_, rows_plan_, PassPrinter::Arena::stack, o_.spec_label, budget_, o_.weights);
     h.code("forward_one", one_sample.forward());
     h.code("stage_rows", stage_rows()).comment("staged_rows", normalizes() ? "normalised" : "as they are");
     h.code("forward_rows", batch.forward([](const std::string& buffer) { return "stage_rows(x, rows, " + buffer + ")"; }) + "\n\ndetail::outputs(" + batch.place(rows_plan_.result) + ", y, rows);");
@@ -119,7 +123,9 @@ class ExportEmitter {
         if (i + 1 == g_.layers.size()) names.insert("merge.hpp");  // forward() copies it into y
         continue;
       }
-      for (auto& h : ops::op_def(l.kind).kernel_headers(l)) names.insert(h);
+      const ops::OpDef& op = ops::op_def(l.kind);
+      const bool quantized = o_.weights != ops::WeightFormat::f32 && op.quantize_rule(l) == ops::QuantizeRule::weight;
+      for (auto& h : quantized ? op.quantized_kernel_headers(l) : op.kernel_headers(l)) names.insert(h);
     }
     return {names.begin(), names.end()};
   }
@@ -186,6 +192,76 @@ class ExportEmitter {
            "    out[i] = static_cast<float>((static_cast<double>(x[i]) - norm_offset[" + at + "]) * norm_scale[" + at + "]);\n}";
   }
 
+  // The banner's paragraph on quantized weights: the mode, what was quantized and how, and where
+  // the accuracy cost is measured. Nothing for float weights.
+  std::string quantization_banner() const {
+    if (o_.weights == ops::WeightFormat::f32) return "";
+    std::string tensors;
+    for (const auto& t : quantized_) tensors += (tensors.empty() ? "" : ", ") + t;
+    const std::string how = o_.weights == ops::WeightFormat::int8
+        ? "int8, weight-only: symmetric per output channel, scale = max|w_row| / 127 (per-output-channel max-abs "
+          "of the weights file above), q = round(w / scale); activations stay float, the sums are fp32"
+        : "bf16 (the floats' upper halves, rounded to nearest even), computed in fp32";
+    const std::string mode = quantize_name(o_.weights);
+    std::vector<std::string> lines = {
+        "", "Quantized weights (--quantize " + mode + "): " + how + ".",
+        "Quantized: " + (tensors.empty() ? std::string("none (every layer is too small or has no weights)") : tensors) +
+            ". Biases and all other tensors are float.",
+        "Accuracy: not measured at export (no data is read here); `castnet eval SPEC --weights W --quantize " + mode +
+            "` measures it with these very weights."};
+    // Wrapped at 100 columns, as the rest of the banner.
+    std::vector<std::string> wrapped;
+    for (const auto& line : lines) {
+      std::string text = comment_text(line), current = "//";
+      for (std::size_t at = 0; at < text.size();) {
+        const std::size_t end = std::min(text.find(' ', at), text.size());
+        const std::string word = text.substr(at, end - at);
+        if (current.size() > 2 && current.size() + 1 + word.size() > 100) {
+          wrapped.push_back(current);
+          current = "//";
+        }
+        current += " " + word;
+        at = end + 1;
+      }
+      wrapped.push_back(current);
+    }
+    return join_lines(wrapped);
+  }
+
+  bool is_quantized(const std::string& torch_name) const {
+    return std::find(quantized_.begin(), quantized_.end(), torch_name) != quantized_.end();
+  }
+
+  // A quantized tensor: int8 values and their row scales, or bf16 bit patterns.
+  std::string quantized_array(const ir::ParamTensor& p, const io::TensorData& t) const {
+    const std::string head = "// " + comment_text(p.torch_name + " " + ir::shape_text(p.shape) + " " + p.layout + ", " +
+                                                  quantize_name(o_.weights));
+    const std::string member = checked_identifier(p.member);
+    if (o_.weights == ops::WeightFormat::int8) {
+      const Int8Rows r = quantize_int8(t.values, p.shape.front());
+      return head + " (value = scale[row] * q)\nalignas(64) static constexpr std::int8_t " + member + "[" +
+             std::to_string(p.size) + "] = {" + values_text(r.q, [](std::int8_t q) { return std::to_string(q); }) +
+             "\n};\nalignas(64) static constexpr float " + checked_identifier(p.member + "_scale") + "[" +
+             std::to_string(r.scale.size()) + "] = {" + values_text(r.scale, float_literal) + "\n};";
+    }
+    std::vector<std::uint16_t> h(t.values.size());
+    for (std::size_t i = 0; i < h.size(); ++i) {
+      try {
+        h[i] = float_to_bf16(t.values[i]);
+      } catch (const std::range_error&) {
+        throw Error(o_.weights_label + ": error: tensor '" + p.torch_name + "' holds a value beyond bf16's range (at " +
+                    std::to_string(i) + ")");
+      }
+    }
+    const auto hex = [](std::uint16_t v) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "0x%04x", static_cast<unsigned>(v));
+      return std::string(buf);
+    };
+    return head + " (bit patterns: the float's upper half)\nalignas(64) static constexpr std::uint16_t " + member + "[" +
+           std::to_string(p.size) + "] = {" + values_text(h, hex) + "\n};";
+  }
+
   // Each tensor as a static member named like the training header's, in PyTorch's layout.
   std::string weights() const {
     std::vector<std::string> arrays;
@@ -198,6 +274,10 @@ class ExportEmitter {
           if (!std::isfinite(t->values[i]))
             throw Error(o_.weights_label + ": error: tensor '" + p.torch_name + "' holds a value that is not finite (at " +
                         std::to_string(i) + ")");
+        if (is_quantized(p.torch_name)) {
+          arrays.push_back(quantized_array(p, *t));
+          continue;
+        }
         arrays.push_back("// " + comment_text(p.torch_name + " " + ir::shape_text(p.shape) + " " + p.layout) +
                          "\nalignas(64) static constexpr real " + checked_identifier(p.member) + "[" +
                          std::to_string(p.size) + "] = {" + values_text(t->values, float_literal) + "\n};");
@@ -210,6 +290,7 @@ class ExportEmitter {
   const Normalization& norm_;
   const ExportOptions& o_;
   CodeBudget budget_;
+  std::vector<std::string> quantized_;  // the torch names of the tensors stored quantized
   ir::PassPlan rows_plan_;
 };
 

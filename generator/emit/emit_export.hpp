@@ -9,6 +9,7 @@
 #include <string>
 
 #include "ir/graph.hpp"
+#include "ops/op_def.hpp"
 
 namespace castnet::gen {
 
@@ -20,6 +21,7 @@ struct ExportOptions {
   std::string weights_sha256;  // of the weights file's bytes
   std::string version;
   std::string gen_flags;       // the options beyond the defaults, for the banner's "regenerate" line
+  ops::WeightFormat weights = ops::WeightFormat::f32;  // --quantize (emit/quantize.hpp)
 };
 
 // `weights` must hold the graph's tensors with the graph's shapes (io::check_tensors); a value

@@ -110,6 +110,7 @@ std::string PassPrinter::forward(const InputStager& stage) const {
     if (lp.scratch.used()) site.scratch = place(lp.scratch);
     for (const Place& e : lp.extras) site.extras.push_back(place(e));
     site.index = i;
+    if (op(l).quantize_rule(l) == ops::QuantizeRule::weight) site.weights = weights_;
     lines.push_back(op(l).forward(l, site));
     parts.push_back(budget_.count(i, join_lines(lines)));
   }

@@ -11,6 +11,7 @@
 
 #include "ir/graph.hpp"
 #include "ir/plan.hpp"
+#include "ops/op_def.hpp"
 
 namespace castnet::gen {
 
@@ -36,8 +37,10 @@ class PassPrinter {
   // stack array `buf`, each declared where its layer first writes it (forward(), predict()).
   enum class Arena { workspace, stack };
 
-  PassPrinter(const ir::Graph& g, const ir::PassPlan& plan, Arena arena, std::string spec_label, CodeBudget& budget)
-      : g_(g), plan_(plan), arena_(arena), spec_label_(std::move(spec_label)), budget_(budget) {}
+  // `weights`: the format of the quantizable layers' weights (an exported header's --quantize).
+  PassPrinter(const ir::Graph& g, const ir::PassPlan& plan, Arena arena, std::string spec_label, CodeBudget& budget,
+              ops::WeightFormat weights = ops::WeightFormat::f32)
+      : g_(g), plan_(plan), arena_(arena), spec_label_(std::move(spec_label)), budget_(budget), weights_(weights) {}
 
   // "ws.fc1_out()", "fc1_out", "x", "y", "dx", "dy".
   std::string place(const ir::Place& p) const;
@@ -67,6 +70,7 @@ class PassPrinter {
   Arena arena_;
   std::string spec_label_;
   CodeBudget& budget_;
+  ops::WeightFormat weights_;
 };
 
 }  // namespace castnet::gen

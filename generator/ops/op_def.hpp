@@ -16,6 +16,15 @@
 
 namespace castnet::ops {
 
+// How an exported header stores a layer's "weight" tensor (`castnet export --quantize`): float,
+// int8 with a float scale per output channel (the member <layer>_weight_scale), or bf16.
+enum class WeightFormat { f32, int8, bf16 };
+
+// What `--quantize` does with a layer's parameters: keeps them all float (none, or small
+// per-feature tensors), stores its "weight" tensor as WeightFormat (its forward() then calls a
+// quantized kernel), or is refused (large weights without a quantized kernel).
+enum class QuantizeRule { keep_float, weight, unsupported };
+
 // Where a layer's forward pass reads and writes: C++ expressions naming the places the plan gave
 // it (ir/plan.hpp). In the training pass, the variables `training` (train_step, not forward_batch)
 // and `key` (the step's dropout key) are in scope.
@@ -27,6 +36,7 @@ struct ForwardSite {
   std::string scratch;          // scratch_values() per sample, when the kind asks for any
   std::vector<std::string> extras;  // its extra_buffers(), in order (the training pass only)
   std::size_t index = 0;        // the layer's position in the graph (streams of random masks)
+  WeightFormat weights = WeightFormat::f32;  // how Params holds the layer's "weight" tensor
   const std::string& x() const { return xs.front(); }
 };
 
@@ -132,6 +142,13 @@ class OpDef {
   // The kernel headers its code calls, under castnet/kernels/ ("dense.hpp"): the training header
   // includes them, an exported header carries them.
   virtual std::vector<std::string> kernel_headers(const ir::Layer& l) const = 0;
+  // What --quantize does with the layer's parameters; a kind with large weights and no quantized
+  // kernel is refused, by default.
+  virtual QuantizeRule quantize_rule(const ir::Layer& l) const {
+    return l.params.empty() ? QuantizeRule::keep_float : QuantizeRule::unsupported;
+  }
+  // The kernel headers of forward() with the weights in that format (an exported header carries them).
+  virtual std::vector<std::string> quantized_kernel_headers(const ir::Layer& l) const { return kernel_headers(l); }
   virtual std::string forward(const ir::Layer& l, const ForwardSite& site) const = 0;
   virtual BackwardCode backward(const ir::Layer& l, const BackwardSite& site) const = 0;
 };

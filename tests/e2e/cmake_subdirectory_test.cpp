@@ -1,7 +1,7 @@
 // castnet through add_subdirectory, as a project that vendors its source meets it
 // (tests/cmake/subdirectory): configure stays quiet and leaves the build type alone, castnet's
 // tests and benchmarks are not built, and a training and a WEIGHTS target of one spec meet in one
-// translation unit, each in the namespace of its target, and agree.
+// translation unit, each in the namespace of its target, and agree; so does a QUANTIZE one.
 
 #include <catch2/catch.hpp>
 
@@ -55,6 +55,10 @@ TEST_CASE("cmake: add_subdirectory(castnet) builds only what the parent uses, qu
   INFO(ran.output);
   CHECK(ran.status == 0);
   CHECK(contains(ran.output, "both ok"));
+  // QUANTIZE reaches the generator.
+  const std::string bf16 = castnet::test::read_file(build / "castnet_generated" / "xor_bf16" / "xor_bf16.hpp");
+  CHECK(contains(bf16, "// Quantized weights (--quantize bf16)"));
+  CHECK(contains(bf16, "// Quantized: none"));
 }
 
 // `./castnet demo` and the verbs build the castnet target alone: it must not pull in the bench

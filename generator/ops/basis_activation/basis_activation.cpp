@@ -71,6 +71,8 @@ class BasisActivation final : public OpDef {
            gen::format_real(l.setting("lo")) + ", " + gen::format_real(l.setting("hi")) + "]";
   }
 
+  // Per-feature parameters: small, and kept float by --quantize.
+  QuantizeRule quantize_rule(const ir::Layer&) const override { return QuantizeRule::keep_float; }
   std::vector<std::string> kernel_headers(const ir::Layer&) const override {
     return {"basis.hpp", "basis_activation.hpp"};
   }

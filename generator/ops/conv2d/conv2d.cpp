@@ -141,6 +141,14 @@ class Conv2d final : public OpDef {
     return with_activation(l, l.unrolled ? std::vector<std::string>{} : std::vector<std::string>{"conv2d.hpp"});
   }
 
+  // Straight-line layers are small: too few weights to be worth quantizing.
+  QuantizeRule quantize_rule(const ir::Layer& l) const override {
+    return l.unrolled ? QuantizeRule::keep_float : QuantizeRule::weight;
+  }
+  std::vector<std::string> quantized_kernel_headers(const ir::Layer& l) const override {
+    return with_activation(l, {"quantized.hpp"});
+  }
+
   std::string forward(const ir::Layer& l, const ForwardSite& s) const override {
     const std::string activation = has_activation(l) ? activation_forward_code(l, s.rows, s.pre, s.out) : "";
     if (l.unrolled) return straight_line_forward(l, linear_map(l), s.rows, s.x(), s.pre, activation);
@@ -149,6 +157,11 @@ class Conv2d final : public OpDef {
     h.num("rows", s.rows).code("shape", conv_shape_arg(l)).id("layer", l.name).code("x", s.x()).code("z", s.pre);
     h.code("scratch", s.scratch).code("act", fused ? "relu" : "identity");
     h.code("activation", fused ? "" : activation);
+    switch (s.weights) {
+      case WeightFormat::f32: break;
+      case WeightFormat::int8: return gen::render("ops/conv2d/forward_int8.tmpl", h);
+      case WeightFormat::bf16: return gen::render("ops/conv2d/forward_bf16.tmpl", h);
+    }
     return gen::render("ops/conv2d/forward.tmpl", h);
   }
 

@@ -83,12 +83,25 @@ class Dense final : public OpDef {
     return with_activation(l, l.unrolled ? std::vector<std::string>{} : std::vector<std::string>{"dense.hpp"});
   }
 
+  // Straight-line layers hold at most kUnrollMaxWeights weights: too few to be worth quantizing.
+  QuantizeRule quantize_rule(const ir::Layer& l) const override {
+    return l.unrolled ? QuantizeRule::keep_float : QuantizeRule::weight;
+  }
+  std::vector<std::string> quantized_kernel_headers(const ir::Layer& l) const override {
+    return with_activation(l, {"quantized.hpp"});
+  }
+
   std::string forward(const ir::Layer& l, const ForwardSite& s) const override {
     const std::string activation = has_activation(l) ? activation_forward_code(l, s.rows, s.pre, s.out) : "";
     if (l.unrolled) return straight_line_forward(l, linear_map(l), s.rows, s.x(), s.pre, activation);
     gen::Holes h;
     h.num("rows", s.rows).num("in", l.in_features).num("out", l.out_features).code("x", s.x()).code("z", s.pre);
     h.code("activation", activation).id("layer", l.name);
+    switch (s.weights) {
+      case WeightFormat::f32: break;
+      case WeightFormat::int8: return gen::render("ops/dense/forward_int8.tmpl", h);
+      case WeightFormat::bf16: return gen::render("ops/dense/forward_bf16.tmpl", h);
+    }
     return gen::render("ops/dense/forward.tmpl", h);
   }
 

@@ -36,6 +36,8 @@ class Prelu final : public OpDef {
     return "prelu " + ir::shape_text(l.out_shape) + ", " + std::to_string(channels(l)[0]) + " slopes";
   }
 
+  // Per-feature parameters: small, and kept float by --quantize.
+  QuantizeRule quantize_rule(const ir::Layer&) const override { return QuantizeRule::keep_float; }
   std::vector<std::string> kernel_headers(const ir::Layer&) const override { return {"prelu.hpp"}; }
 
   std::string forward(const ir::Layer& l, const ForwardSite& s) const override {

@@ -45,6 +45,8 @@ class TrainableSwish final : public OpDef {
     return "trainable_swish " + ir::shape_text(l.out_shape) + ", " + std::to_string(channels(l)[0]) + " x (a, b, c, d)";
   }
 
+  // Per-feature parameters: small, and kept float by --quantize.
+  QuantizeRule quantize_rule(const ir::Layer&) const override { return QuantizeRule::keep_float; }
   std::vector<std::string> kernel_headers(const ir::Layer&) const override { return {"trainable_swish.hpp"}; }
 
   std::string forward(const ir::Layer& l, const ForwardSite& s) const override {
