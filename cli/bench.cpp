@@ -18,8 +18,8 @@
 #include <set>
 #include <sstream>
 #include <string>
-#include <tuple>
 #include <string_view>
+#include <tuple>
 #include <vector>
 
 #include "args.hpp"
