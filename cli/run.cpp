@@ -197,8 +197,8 @@ fs::path quantized_weights(const ir::Graph& g, const std::string& weights, const
   io::SafetensorsFile q;
   try {
     q = gen::dequantized(g, file, format);
-  } catch (const std::range_error&) {
-    throw Error(weights + ": error: a weight lies beyond bf16's range");
+  } catch (const std::range_error& e) {
+    throw Error(weights + ": error: " + e.what());
   }
   const fs::path dir = cache_root() / "quantized";
   private_dir(dir, "castnet will not keep weights there");

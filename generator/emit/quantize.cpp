@@ -92,7 +92,13 @@ io::SafetensorsFile dequantized(const ir::Graph& g, const io::SafetensorsFile& w
       const std::size_t cols = t.values.size() / t.shape[0];
       for (std::size_t i = 0; i < t.values.size(); ++i) t.values[i] = r.scale[i / cols] * static_cast<float>(r.q[i]);
     } else {
-      for (float& v : t.values) v = bf16_to_float(float_to_bf16(v));
+      for (std::size_t i = 0; i < t.values.size(); ++i) {
+        try {
+          t.values[i] = bf16_to_float(float_to_bf16(t.values[i]));
+        } catch (const std::range_error&) {
+          throw std::range_error("tensor '" + t.name + "' holds a value beyond bf16's range (at " + std::to_string(i) + ")");
+        }
+      }
     }
     t.f64.clear();
   }

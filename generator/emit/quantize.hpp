@@ -41,7 +41,8 @@ float bf16_to_float(std::uint16_t h);
 std::vector<std::string> quantized_tensors(const ir::Graph& g, ops::WeightFormat format);
 
 // `weights` with each quantized tensor replaced by the values the exported header computes with
-// (scale · q, or the bf16 value); the other tensors and the metadata as they were.
+// (scale · q, or the bf16 value); the other tensors and the metadata as they were. A value beyond
+// bf16's range throws std::range_error naming the tensor and the index.
 io::SafetensorsFile dequantized(const ir::Graph& g, const io::SafetensorsFile& weights, ops::WeightFormat format);
 
 }  // namespace castnet::gen

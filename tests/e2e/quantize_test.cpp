@@ -318,6 +318,22 @@ TEST_CASE("quantize: unknown modes, --calibrate and layers without a quantized k
     CHECK_THAT(r.err, Contains("--quantize 'fp8': unknown mode"));
   }
   {
+    // A weight past bf16's largest value: export and eval both name the tensor and the index.
+    auto file = castnet::io::read_safetensors(dir / "w.safetensors");
+    for (auto& t : file.tensors)
+      if (t.name == "hidden.weight") t.values.at(5) = FLT_MAX;
+    castnet::io::write_safetensors(dir / "big.safetensors", file.tensors, file.metadata);
+    const std::string big = (dir / "big.safetensors").string();
+    const std::string what = "error: tensor 'hidden.weight' holds a value beyond bf16's range (at 5)";
+    const auto exported = cli({"export", dense.string(), "--weights", big, "-o", out, "--quantize", "bf16"});
+    CHECK(exported.exit_code == 1);
+    CHECK_THAT(exported.err, Contains("big.safetensors: " + what));
+    CHECK_FALSE(fs::exists(out));
+    const auto evaluated = cli({"eval", dense.string(), "--weights", big, "--quantize", "bf16"});
+    CHECK(evaluated.exit_code == 1);
+    CHECK_THAT(evaluated.err, Contains("big.safetensors: " + what));
+  }
+  {
     // glu has a weight matrix but no quantized kernel: refused at its layer, not exported in float.
     const fs::path glu = fs::path(CASTNET_SOURCE_DIR) / "tests" / "numeric" / "specs" / "graph_glu.toml";
     random_net(glu, dir / "glu.safetensors", 4);
