@@ -62,67 +62,71 @@ struct ScalarPath {
   }
 };
 
+// The vector paths: R rows share each load of x, and the tail past the last whole vector is
+// summed one at a time. Ops is the instruction set's vector type and operations.
+template <class Ops>
+struct VectorPath {
+  static constexpr const char* name = Ops::name;
+  template <class W, std::size_t In, std::size_t R>
+  static void sums(const float* x, const W* w, float* out) noexcept {
+    constexpr std::size_t L = Ops::lanes, full = In / L * L;
+    typename Ops::V acc[R];
+    for (std::size_t r = 0; r < R; ++r) acc[r] = Ops::zero();
+    for (std::size_t i = 0; i < full; i += L) {
+      const typename Ops::V xv = Ops::loadu(x + i);
+      for (std::size_t r = 0; r < R; ++r) acc[r] = Ops::fmadd(xv, Ops::load(w + r * In + i), acc[r]);
+    }
+    for (std::size_t r = 0; r < R; ++r) {
+      float s = Ops::hsum(acc[r]);
+      for (std::size_t i = full; i < In; ++i) s += x[i] * widen(w[r * In + i]);
+      out[r] = s;
+    }
+  }
+};
+
 #if (defined(__x86_64__) || defined(__i386__)) && defined(__AVX2__) && defined(__FMA__)
-struct Avx2Path {
+struct Avx2Ops {
+  using V = __m256;
+  static constexpr std::size_t lanes = 8;
   static constexpr const char* name = "avx2";
-  static __m256 load(const std::int8_t* p) noexcept {
+  static V zero() noexcept { return _mm256_setzero_ps(); }
+  static V loadu(const float* p) noexcept { return _mm256_loadu_ps(p); }
+  static V fmadd(V a, V b, V c) noexcept { return _mm256_fmadd_ps(a, b, c); }
+  static V load(const std::int8_t* p) noexcept {
     return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p))));
   }
-  static __m256 load(const std::uint16_t* p) noexcept {
+  static V load(const std::uint16_t* p) noexcept {
     const __m256i wide = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
     return _mm256_castsi256_ps(_mm256_slli_epi32(wide, 16));
   }
-  static float hsum(__m256 v) noexcept {
+  static float hsum(V v) noexcept {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
     s = _mm_add_ps(s, _mm_movehl_ps(s, s));
     s = _mm_add_ss(s, _mm_movehdup_ps(s));
     return _mm_cvtss_f32(s);
   }
-  // R rows share each load of x; the tail past the last whole vector is summed one at a time.
-  template <class W, std::size_t In, std::size_t R>
-  static void sums(const float* x, const W* w, float* out) noexcept {
-    constexpr std::size_t L = 8, full = In / L * L;
-    __m256 acc[R];
-    for (std::size_t r = 0; r < R; ++r) acc[r] = _mm256_setzero_ps();
-    for (std::size_t i = 0; i < full; i += L) {
-      const __m256 xv = _mm256_loadu_ps(x + i);
-      for (std::size_t r = 0; r < R; ++r) acc[r] = _mm256_fmadd_ps(xv, load(w + r * In + i), acc[r]);
-    }
-    for (std::size_t r = 0; r < R; ++r) {
-      float s = hsum(acc[r]);
-      for (std::size_t i = full; i < In; ++i) s += x[i] * widen(w[r * In + i]);
-      out[r] = s;
-    }
-  }
 };
+using Avx2Path = VectorPath<Avx2Ops>;
 #endif
 
 #if (defined(__x86_64__) || defined(__i386__)) && defined(__AVX512F__)
-struct Avx512Path {
+struct Avx512Ops {
+  using V = __m512;
+  static constexpr std::size_t lanes = 16;
   static constexpr const char* name = "avx512";
-  static __m512 load(const std::int8_t* p) noexcept {
+  static V zero() noexcept { return _mm512_setzero_ps(); }
+  static V loadu(const float* p) noexcept { return _mm512_loadu_ps(p); }
+  static V fmadd(V a, V b, V c) noexcept { return _mm512_fmadd_ps(a, b, c); }
+  static V load(const std::int8_t* p) noexcept {
     return _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))));
   }
-  static __m512 load(const std::uint16_t* p) noexcept {
+  static V load(const std::uint16_t* p) noexcept {
     const __m512i wide = _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
     return _mm512_castsi512_ps(_mm512_slli_epi32(wide, 16));
   }
-  template <class W, std::size_t In, std::size_t R>
-  static void sums(const float* x, const W* w, float* out) noexcept {
-    constexpr std::size_t L = 16, full = In / L * L;
-    __m512 acc[R];
-    for (std::size_t r = 0; r < R; ++r) acc[r] = _mm512_setzero_ps();
-    for (std::size_t i = 0; i < full; i += L) {
-      const __m512 xv = _mm512_loadu_ps(x + i);
-      for (std::size_t r = 0; r < R; ++r) acc[r] = _mm512_fmadd_ps(xv, load(w + r * In + i), acc[r]);
-    }
-    for (std::size_t r = 0; r < R; ++r) {
-      float s = _mm512_reduce_add_ps(acc[r]);
-      for (std::size_t i = full; i < In; ++i) s += x[i] * widen(w[r * In + i]);
-      out[r] = s;
-    }
-  }
+  static float hsum(V v) noexcept { return _mm512_reduce_add_ps(v); }
 };
+using Avx512Path = VectorPath<Avx512Ops>;
 #endif
 
 // The widest path the unit's instruction set has.
