@@ -108,8 +108,8 @@ castnet_parity_unit(xsimd_native "CASTNET_PARITY_DOUBLE" "")
 castnet_parity_unit(vecext_native "CASTNET_PARITY_DOUBLE;CASTNET_SIMD_VECEXT" "")
 castnet_parity_unit(scalar "CASTNET_PARITY_DOUBLE;CASTNET_SIMD_SCALAR" "")
 # The sanitized build (./castnet test --sanitize) leaves out the four units capped at AVX2 and SSE4.2:
-# what they add is bit-equality at narrower widths, which the normal build checks, and each costs
-# minutes of instrumented compiling.
+# what they add is bit-equality at narrower widths, which the normal build checks, and together
+# they cost minutes of instrumented compiling.
 option(CASTNET_TEST_CAPPED_ISAS "Build the backend parity units capped at AVX2 and SSE4.2 (x86)" ON)
 set(parity_x86 OFF)
 if(CASTNET_TEST_CAPPED_ISAS AND CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64)$")
