@@ -52,7 +52,10 @@ constexpr VerbUsage kVerbs[] = {
      "  --depfile FILE        also write a Makefile-syntax dependency file (for build systems)\n"
      "  --batch N             plan the model for N rows per batch instead of the spec's\n"
      "  --arch A              native, avx512, avx2, sse4, neon or scalar: fix the instruction set\n"
-     "                        (the header checks the compile flags; default: the flags decide)\n"},
+     "                        (the header checks the compile flags; default: the flags decide);\n"
+     "                        or dispatch: the header, a unit <stem>_<isa>.cpp per instruction set\n"
+     "                        and <stem>_dispatch.cpp, which picks one at the first call (CASTNET_ISA\n"
+     "                        forces one)\n"},
     {"train",
      "usage: castnet train SPEC [options]\n"
      "Generates the model, compiles its runner (cached: only a changed network compiles again), trains,\n"

@@ -34,8 +34,8 @@ std::string spec_label(const std::filesystem::path& spec) {
   return spec.filename().generic_string();
 }
 
-// The training header (templates/model.hpp.tmpl).
-std::string training_text(const ir::Graph& g, const GenRequest& req, const std::string& spec_sha256) {
+// The training header's options (templates/model.hpp.tmpl).
+EmitOptions training_options(const GenRequest& req, const std::string& spec_sha256) {
   EmitOptions o;
   o.real_double = req.real_double;
   o.ns = req.ns;
@@ -50,7 +50,7 @@ std::string training_text(const ir::Graph& g, const GenRequest& req, const std::
   if (!req.ns.empty()) o.gen_flags += " --namespace " + req.ns;
   if (req.batch != 0) o.gen_flags += " --batch " + std::to_string(req.batch);
   if (!req.arch.empty()) o.gen_flags += " --arch " + req.arch;
-  return emit_model(g, o);
+  return o;
 }
 
 // The standalone inference header: the weights must hold the spec's tensors, names and shapes.
@@ -114,19 +114,27 @@ GenResult emit_header(const GenRequest& req) {
 
   if (req.weights.empty() && !req.quantize.empty())
     throw std::invalid_argument("--quantize applies to an exported header: give --weights too");
-  r.header_text = req.weights.empty() ? training_text(r.spec.graph, req, r.spec_sha256)
-                                      : export_text(r.spec.graph, req, r.spec_sha256);
-
   const std::string name = req.header_name.empty() ? r.spec.graph.name + ".hpp" : req.header_name;
   if (name.find('/') != std::string::npos || name.find('\\') != std::string::npos || name.empty() || name[0] == '.')
     throw std::invalid_argument("--header-name '" + name + "' must be a plain file name");
   r.header = req.out_dir / name;
+
+  if (!req.weights.empty()) {
+    r.header_text = export_text(r.spec.graph, req, r.spec_sha256);
+  } else if (req.arch == "dispatch") {
+    std::vector<EmittedFile> files = emit_dispatch(r.spec.graph, training_options(req, r.spec_sha256), name);
+    r.header_text = std::move(files.front().text);
+    for (std::size_t i = 1; i < files.size(); ++i) r.units.emplace_back(req.out_dir / files[i].name, std::move(files[i].text));
+  } else {
+    r.header_text = emit_model(r.spec.graph, training_options(req, r.spec_sha256));
+  }
   return r;
 }
 
 GenResult generate(const GenRequest& req) {
   GenResult r = emit_header(req);
   r.changed = support::write_if_changed(r.header, r.header_text);
+  for (const auto& [path, text] : r.units) r.changed = support::write_if_changed(path, text) || r.changed;
   std::vector<std::filesystem::path> deps = {req.spec};
   if (!req.weights.empty()) deps.push_back(req.weights);
   if (!req.depfile.empty())

@@ -4,6 +4,8 @@
 
 #include <filesystem>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "ir/graph.hpp"
 #include "ir/limits.hpp"
@@ -20,7 +22,8 @@ struct GenRequest {
   std::string ns;                    // empty: the spec's name
   std::string arch;                  // empty: none (the compile flags decide). Else one of
                                      // emit/arch.hpp's arch_names(): the header checks (scalar:
-                                     // selects) the instruction set before its includes
+                                     // selects) the instruction set before its includes; or
+                                     // "dispatch": the header and the units of run-time dispatch
   std::size_t batch = 0;             // 0: the spec's batch. Else the model is planned for this batch
                                      // (castnet bench's data-parallel shards)
   bool runner = false;               // the training header a castnet runner compiles: no spec path,
@@ -38,6 +41,9 @@ struct GenResult {
   bool changed = false;              // false: the bytes were identical, the file was not touched
   std::string spec_sha256;
   std::string header_text;
+  // --arch dispatch: the units written beside the header ("<stem>_<isa>.cpp", "<stem>_dispatch.cpp"),
+  // each path with its text.
+  std::vector<std::pair<std::filesystem::path, std::string>> units;
 };
 
 // Parses and validates (throws castnet::SpecError) and emits into header_text; writes nothing.

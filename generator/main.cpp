@@ -1,6 +1,6 @@
 // castnet-gen: the generator as CMake's castnet_add_model() runs it. Argument parsing only.
 //   castnet-gen SPEC -o DIR [--header-name FILE] [--depfile FILE] [--real float|double] [--namespace NS] [--batch N]
-//                     [--arch native|avx512|avx2|sse4|neon|scalar] [--limit KEY=N,...]
+//                     [--arch native|avx512|avx2|sse4|neon|scalar|dispatch] [--limit KEY=N,...]
 //   castnet-gen SPEC -o DIR --weights W [--quantize int8|bf16] ...   the standalone inference
 //                                             header, weights baked in (castnet export)
 // Limits (ir/limits.hpp): the defaults, then CASTNET_LIMITS from the environment, then each
@@ -19,7 +19,7 @@ namespace {
 int usage(const std::string& why) {
   std::cerr << "castnet-gen: " << why << "\n"
             << "usage: castnet-gen SPEC -o DIR [--header-name FILE] [--depfile FILE] [--real float|double] [--namespace NS] [--batch N]\n"
-            << "                   [--arch native|avx512|avx2|sse4|neon|scalar] [--limit KEY=N,...]\n"
+            << "                   [--arch native|avx512|avx2|sse4|neon|scalar|dispatch] [--limit KEY=N,...]\n"
             << "       castnet-gen SPEC -o DIR --weights W [--quantize int8|bf16] [--header-name FILE] [--depfile FILE] [--namespace NS]\n"
             << "limits (also from CASTNET_LIMITS): KEY=N with N as digits, 2^K or MeK; keys:";
   for (const auto& l : castnet::ir::limit_table()) std::cerr << " " << l.key;

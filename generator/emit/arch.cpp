@@ -22,7 +22,11 @@ constexpr std::array kArchs = {
     Arch{"scalar", "", "", "-DCASTNET_SIMD_SCALAR"},
 };
 
+constexpr std::array<std::string_view, 5> kDispatchArches = {"scalar", "sse4", "avx2", "avx512", "neon"};
+
 }  // namespace
+
+std::span<const std::string_view> dispatch_arches() { return kDispatchArches; }
 
 const Arch* find_arch(std::string_view name) {
   for (const Arch& a : kArchs) {

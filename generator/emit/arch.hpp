@@ -2,6 +2,7 @@
 // cmake/CastnetAddModel.cmake's castnet_arch_flags() gives build_flags: keep the two lists in step.
 #pragma once
 
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -20,5 +21,8 @@ struct Arch {
 const Arch* find_arch(std::string_view name);
 // "native|avx512|avx2|sse4|neon|scalar", for messages.
 std::string arch_names();
+// The instruction sets --arch dispatch builds a unit for: every x86-64 and AArch64 one but native.
+// Keep in step with templates/dispatch.cpp.tmpl (how each is detected) and castnet_add_model.
+std::span<const std::string_view> dispatch_arches();
 
 }  // namespace castnet::gen

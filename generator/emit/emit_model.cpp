@@ -46,32 +46,81 @@ class ModelEmitter {
         one_(g, g.forward_plan, PassPrinter::Arena::stack, o.spec_label, budget_) {}
 
   std::string emit() {
-    const std::string ns = o_.ns.empty() ? g_.name : o_.ns;
-    Holes h;
-    h.code("banner", banner()).code("sha256_value", o_.sha256);
-    h.num("abi", o_.abi).id("ns", ns).code("real", o_.real_double ? "double" : "float");
-    h.code("arch_guard", arch_guard(ns));
-    h.id("name", g_.name);
-    h.num("inputs", g_.input_features()).num("outputs", g_.output_features()).num("targets", g_.targets_per_sample());
-    h.num("batch", g_.batch).num("params", g_.param_count()).code("loss", ir::to_string(g_.loss.kind));
-    h.code("outputs_are", g_.loss.kind != ir::LossKind::mse ? "logits" : "predictions");
-    h.code("targets_are", g_.loss.kind == ir::LossKind::softmax_cross_entropy ? "the class index" : "one per output");
-    h.code("layer_table", layer_table()).code("kernel_includes", kernel_includes());
-    h.code("param_members", param_members()).code("workspace_members", workspace_members());
-    h.num("tensor_count", tensor_count()).code("tensor_infos", tensor_infos()).code("param_pointers", param_pointers());
-    h.code("forward_one", one_.forward()).code("forward_batch", step_.forward()).code("backward", step_.backward());
-    const ir::Buffer& output = g_.step_plan.buffer(g_.step_plan.result);
-    h.id("output", output.name).num("output_offset", output.offset);
-    h.id("dy", g_.step_plan.buffer(g_.step_plan.loss_grad).name);
-    std::string shape;
-    for (auto d : g_.input_shape) shape += (shape.empty() ? "" : ", ") + std::to_string(d);
-    h.num("input_rank", g_.input_shape.size()).code("input_shape", shape);
+    if (o_.arch == "dispatch") throw std::logic_error("emit_model: --arch dispatch emits a set of files (emit_dispatch)");
+    const std::string ns = name_space();
+    Holes h = skeleton(ns);
+    h.num("abi", o_.abi).code("arch_guard", arch_guard(ns, o_.arch)).code("kernel_includes", kernel_includes());
+    h.code("types", types()).code("functions", functions()).code("model_struct", model_struct(ns));
     std::string text = render("model.hpp.tmpl", h) + "\n";
     budget_.check(text.size());
     return text;
   }
 
+  // The header declares; a unit per instruction set defines the functions, each in its own
+  // namespace (ns::impl::<isa>) and compiled with that instruction set's flags; the dispatcher,
+  // compiled for the baseline, points the header's functions at one unit's at the first call.
+  std::vector<EmittedFile> emit_dispatch(const std::string& header_name) {
+    const std::string ns = name_space();
+    const std::string stem = header_name.substr(0, header_name.rfind('.'));
+    std::vector<EmittedFile> files;
+    Holes h = skeleton(ns);
+    h.num("abi", o_.abi).code("types", types()).code("model_struct", model_struct(ns)).comment("stem", stem);
+    files.push_back({header_name, render("dispatch.hpp.tmpl", h) + "\n"});
+    const std::string functions_text = functions();
+    for (const std::string_view arch : dispatch_arches()) {
+      Holes u = skeleton(ns);
+      u.code("arch_guard", arch_guard(ns, std::string(arch))).id("arch", std::string(arch)).comment("header", header_name);
+      u.comment("stem", stem).code("kernel_includes", kernel_includes()).code("functions", functions_text);
+      files.push_back({stem + "_" + std::string(arch) + ".cpp", render("dispatch_unit.cpp.tmpl", u) + "\n"});
+    }
+    Holes d = skeleton(ns);
+    d.num("abi", o_.abi).comment("header", header_name).comment("stem", stem);
+    files.push_back({stem + "_dispatch.cpp", render("dispatch.cpp.tmpl", d) + "\n"});
+    for (const auto& f : files) budget_.check(f.text.size());
+    return files;
+  }
+
  private:
+  std::string name_space() const { return o_.ns.empty() ? g_.name : o_.ns; }
+
+  // What every file of the model has: the banner and the namespace.
+  Holes skeleton(const std::string& ns) const {
+    Holes h;
+    h.code("banner", banner()).id("ns", ns);
+    return h;
+  }
+
+  // Constants, Params, Grads, Workspace and the tensor table: what does not depend on the
+  // instruction set.
+  std::string types() const {
+    Holes h;
+    h.code("real", o_.real_double ? "double" : "float").code("sha256_value", o_.sha256).id("name", g_.name);
+    h.num("inputs", g_.input_features()).num("outputs", g_.output_features()).num("targets", g_.targets_per_sample());
+    h.num("batch", g_.batch).num("params", g_.param_count()).code("loss", ir::to_string(g_.loss.kind));
+    h.code("outputs_are", g_.loss.kind != ir::LossKind::mse ? "logits" : "predictions");
+    h.code("targets_are", g_.loss.kind == ir::LossKind::softmax_cross_entropy ? "the class index" : "one per output");
+    h.code("layer_table", layer_table());
+    h.code("param_members", param_members()).code("workspace_members", workspace_members());
+    h.num("tensor_count", tensor_count()).code("tensor_infos", tensor_infos()).code("param_pointers", param_pointers());
+    std::string shape;
+    for (auto d : g_.input_shape) shape += (shape.empty() ? "" : ", ") + std::to_string(d);
+    h.num("input_rank", g_.input_shape.size()).code("input_shape", shape);
+    return render("model_types.tmpl", h);
+  }
+
+  // forward, forward_batch, outputs, backward, train_step and train_step_update.
+  std::string functions() {
+    Holes h;
+    h.code("loss", ir::to_string(g_.loss.kind));
+    h.code("forward_one", one_.forward()).code("forward_batch", step_.forward()).code("backward", step_.backward());
+    const ir::Buffer& output = g_.step_plan.buffer(g_.step_plan.result);
+    h.id("output", output.name).num("output_offset", output.offset);
+    h.id("dy", g_.step_plan.buffer(g_.step_plan.loss_grad).name);
+    return render("model_functions.tmpl", h);
+  }
+
+  static std::string model_struct(const std::string& ns) { return render("model_struct.tmpl", Holes().id("ns", ns)); }
+
   // A runner's header (no spec label) names no spec, so that every spec of one network, whatever
   // its path, comments or training settings, gives the same bytes and shares a compiled runner.
   std::string banner() const {
@@ -86,12 +135,12 @@ class ModelEmitter {
                        "// regenerate: castnet gen {{spec}} -o <dir>{{gen_flags}}", h, "banner");
   }
 
-  // What the header checks (or, for scalar, defines) before its includes; empty without --arch.
-  // It ends with a newline, which leaves a blank line above the includes.
-  std::string arch_guard(const std::string& ns) const {
-    if (o_.arch.empty()) return "";
-    const Arch* arch = find_arch(o_.arch);
-    if (arch == nullptr) throw std::invalid_argument("--arch '" + o_.arch + "': must be one of " + arch_names());
+  // What the header (or a dispatch unit) checks, or for scalar defines, before its includes; empty
+  // without --arch. It ends with a newline, which leaves a blank line above the includes.
+  static std::string arch_guard(const std::string& ns, const std::string& name) {
+    if (name.empty()) return "";
+    const Arch* arch = find_arch(name);
+    if (arch == nullptr) throw std::invalid_argument("--arch '" + name + "': must be one of " + arch_names() + "|dispatch");
     Holes h;
     h.id("ns", ns);
     if (arch->name == "scalar") return render("arch_scalar.tmpl", h) + "\n";
@@ -191,5 +240,9 @@ class ModelEmitter {
 }  // namespace
 
 std::string emit_model(const ir::Graph& g, const EmitOptions& options) { return ModelEmitter(g, options).emit(); }
+
+std::vector<EmittedFile> emit_dispatch(const ir::Graph& g, const EmitOptions& options, const std::string& header_name) {
+  return ModelEmitter(g, options).emit_dispatch(header_name);
+}
 
 }  // namespace castnet::gen

@@ -32,6 +32,18 @@ struct TensorInfo {
   double lo = 0, hi = 0;
 };
 
+// The optimizer's update that train_step_update applies (castnet/kernels/update.hpp has the rules).
+// Here, outside every instruction set's namespace: the runtime hands it to a model of any
+// (model_view.hpp), and a dispatching model's header declares functions that take it.
+enum class UpdateRule : unsigned char { sgd, momentum, nesterov };
+
+template <class T>
+struct Update {
+  UpdateRule rule = UpdateRule::sgd;
+  T lr = 0, momentum = 0;
+  bool first = false;  // the optimizer's first step: the velocity starts as the gradient
+};
+
 // A generated namespace's `struct Model` satisfies this.
 template <class M>
 concept GeneratedModel = requires(typename M::Params& p, const typename M::Params& cp,

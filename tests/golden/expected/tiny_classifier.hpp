@@ -213,7 +213,7 @@ inline real train_step(const Params& p, Workspace& ws, const real* x, const real
                        std::size_t n = kBatch, std::uint64_t key = 0, std::size_t first_row = 0) noexcept {
   detail::forward_ws(p, ws, x, true, key, first_row);
   const real loss = castnet::losses::softmax_cross_entropy<real, kBatch, kOutputs>(ws.head_out(), target, ws.dy(), n);
-  backward(p, ws, x, ws.dy(), g, nullptr);
+  detail::backward_pass(p, ws, x, ws.dy(), g, nullptr, nullptr, nullptr, nullptr);
   return loss;
 }
 

@@ -18,18 +18,9 @@
 #include "castnet/kernels/dense.hpp"
 #include "castnet/kernels/gemm.hpp"
 #include "castnet/kernels/simd.hpp"
+#include "castnet/model.hpp"  // castnet::Update
 
 namespace castnet {
-
-// Outside the instruction set's namespace: the runtime hands it to a model of any (model_view.hpp).
-enum class UpdateRule : unsigned char { sgd, momentum, nesterov };
-
-template <class T>
-struct Update {
-  UpdateRule rule = UpdateRule::sgd;
-  T lr = 0, momentum = 0;
-  bool first = false;  // the optimizer's first step: the velocity starts as the gradient
-};
 
 inline namespace CASTNET_SIMD_ISA {
 namespace kernels {
