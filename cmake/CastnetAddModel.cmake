@@ -8,7 +8,7 @@
 #                     [BATCH <n>]                    # plan for n samples per step, not the spec's
 #                                                    # batch (a data-parallel worker's shard; with
 #                                                    # WEIGHTS: the rows predict_batch runs at once)
-#                     [ARCH native|avx512|avx2|sse4|neon|scalar]  # instruction set, see below
+#                     [ARCH native|avx512|avx2|sse4|neon|scalar|dispatch]  # instruction set, see below
 #                     [WEIGHTS <file.safetensors>]   # the standalone inference header instead,
 #                                                    # these weights baked in (castnet export)
 #                     [QUANTIZE int8|bf16])          # with WEIGHTS: dense and conv2d weights stored
@@ -36,6 +36,13 @@
 # model's own functions) is named after it and the SIMD backend (kernels/simd_base.hpp), so they can
 # share a program, even models of one spec under one NAMESPACE.
 # Without ARCH the compile flags alone decide, as before.
+#
+# ARCH dispatch makes <name> a STATIC library instead: the header declares the model, and a unit per
+# instruction set of the target's family (x86-64: scalar, sse4, avx2, avx512; AArch64: scalar, neon),
+# each compiled with its flags, defines its functions; <name>_dispatch.cpp, compiled with no
+# instruction-set flag, picks the widest the CPU runs at the first call (CASTNET_ISA=<isa> forces one).
+# It builds on castnet::simd_portable, not castnet::simd, so CASTNET_NATIVE's -march=native reaches
+# none of these units and the library runs on any CPU of the family.
 #
 # The header is <current binary dir>/castnet_generated/<name>/<name>.hpp. It is regenerated when
 # the spec, the weights or the generator change (the templates are embedded in the generator, so
@@ -149,9 +156,9 @@ function(castnet_add_model name)
       set(arch_options -march=native)
     elseif(arg_ARCH STREQUAL "scalar")
       set(arch_definitions CASTNET_SIMD_SCALAR)
-    elseif(NOT arg_ARCH STREQUAL "neon")
+    elseif(NOT arg_ARCH MATCHES "^(neon|dispatch)$")
       message(FATAL_ERROR "castnet_add_model(${name}): ARCH must be one of native, avx512, avx2, sse4, neon, "
-                          "scalar, not '${arg_ARCH}'")
+                          "scalar, dispatch, not '${arg_ARCH}'")
     endif()
     if(arg_ARCH MATCHES "^(avx512|avx2|sse4)$" AND
        NOT CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64|i[3-6]86|x86)$")
@@ -179,8 +186,31 @@ function(castnet_add_model name)
     list(APPEND command --depfile "${depfile}")
   endif()
 
+  # ARCH dispatch: the units beside the header, and their family's instruction sets.
+  set(units "")
+  set(unit_arches "")
+  if(arg_ARCH STREQUAL "dispatch")
+    if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64|i[3-6]86|x86)$")
+      set(unit_arches scalar sse4 avx2 avx512)
+    elseif(CMAKE_SYSTEM_PROCESSOR MATCHES "^(aarch64|arm64|ARM64)$")
+      set(unit_arches scalar neon)
+    else()
+      set(unit_arches scalar)
+    endif()
+    cmake_path(GET header STEM LAST_ONLY stem)
+    foreach(arch IN LISTS unit_arches ITEMS dispatch)
+      list(APPEND units "${outdir}/${stem}_${arch}.cpp")
+    endforeach()
+    # The generator writes every family's units; the other family's are outputs nobody compiles.
+    foreach(arch IN ITEMS scalar sse4 avx2 avx512 neon)
+      if(NOT arch IN_LIST unit_arches)
+        list(APPEND units "${outdir}/${stem}_${arch}.cpp")
+      endif()
+    endforeach()
+  endif()
+
   add_custom_command(
-    OUTPUT "${header}"
+    OUTPUT "${header}" ${units}
     COMMAND ${command}
     DEPENDS castnet::gen "${spec}" ${weights}
     ${depfile_args}
@@ -196,6 +226,25 @@ function(castnet_add_model name)
     WORKING_DIRECTORY "${CMAKE_CURRENT_SOURCE_DIR}"
     COMMENT "castnet: regenerating ${name}.hpp from ${arg_SPEC}"
     VERBATIM)
+
+  if(units)
+    set(compiled "")
+    foreach(arch IN LISTS unit_arches ITEMS dispatch)
+      set(unit "${outdir}/${stem}_${arch}.cpp")
+      list(APPEND compiled "${unit}")
+      castnet_arch_flags(${arch} unit_flags)
+      if(arch STREQUAL "scalar")
+        set_source_files_properties("${unit}" PROPERTIES COMPILE_DEFINITIONS CASTNET_SIMD_SCALAR)
+      elseif(unit_flags)
+        set_source_files_properties("${unit}" PROPERTIES COMPILE_OPTIONS "${unit_flags}")
+      endif()
+    endforeach()
+    add_library(${name} STATIC ${compiled})
+    target_include_directories(${name} PUBLIC "${outdir}")
+    target_link_libraries(${name} PUBLIC castnet::simd_portable)
+    add_dependencies(${name} ${name}_gen)
+    return()
+  endif()
 
   add_library(${name} INTERFACE)
   target_include_directories(${name} INTERFACE "${outdir}")

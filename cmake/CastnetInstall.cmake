@@ -3,7 +3,7 @@
 #   <dir>/<bindir>/{castnet-gen,castnet}, <dir>/<includedir>/castnet/...,
 #   <dir>/<libdir>/libcastnet_runtime.a (and libcastnet_mpi.so where MPI was found),
 #   <dir>/<libdir>/cmake/castnet/{castnetConfig,castnetConfigVersion,castnetTargets,CastnetAddModel}.cmake
-# so that find_package(castnet) imports castnet::gen, castnet::simd, castnet::runtime,
+# so that find_package(castnet) imports castnet::gen, castnet::simd, castnet::simd_portable, castnet::runtime,
 # castnet::warnings and castnet_add_model().
 
 include(GNUInstallDirs)
@@ -18,10 +18,11 @@ endif()
 # the aliases, so code reads the same in-tree and through find_package.
 set_target_properties(castnet_gen PROPERTIES EXPORT_NAME gen)
 set_target_properties(castnet_simd PROPERTIES EXPORT_NAME simd)
+set_target_properties(castnet_simd_portable PROPERTIES EXPORT_NAME simd_portable)
 set_target_properties(castnet_runtime PROPERTIES EXPORT_NAME runtime)
 set_target_properties(castnet_warnings PROPERTIES EXPORT_NAME warnings)
 
-install(TARGETS castnet_gen castnet_simd castnet_runtime castnet_warnings
+install(TARGETS castnet_gen castnet_simd castnet_simd_portable castnet_runtime castnet_warnings
   EXPORT castnetTargets
   RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}

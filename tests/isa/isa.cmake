@@ -59,3 +59,13 @@ if(isa_link_x86)
     target_compile_definitions(castnet_isa_link_${arch} PRIVATE CASTNET_ISA_LINK_X86)
   endforeach()
 endif()
+
+# Run-time dispatch (isa/dispatch_test.cpp): the same spec built with ARCH dispatch into a program of
+# its own, which the test runs under every CASTNET_ISA, and whose library it reads with nm and objdump.
+castnet_add_model(isa_dispatch SPEC isa/specs/isa_link.toml ARCH dispatch)
+add_executable(castnet_isa_dispatch_driver isa/dispatch/driver.cpp)
+target_link_libraries(castnet_isa_dispatch_driver PRIVATE isa_dispatch castnet_warnings)
+add_dependencies(castnet_isa_tests castnet_isa_dispatch_driver)
+target_compile_definitions(castnet_isa_tests PRIVATE
+  CASTNET_ISA_DISPATCH_DRIVER="$<TARGET_FILE:castnet_isa_dispatch_driver>"
+  CASTNET_ISA_DISPATCH_LIBRARY="$<TARGET_FILE:isa_dispatch>" CASTNET_OBJDUMP="${CMAKE_OBJDUMP}")
