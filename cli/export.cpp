@@ -1,7 +1,8 @@
 // castnet export SPEC --weights W -o FILE.hpp [--namespace NS] [--batch N] [--quantize int8|bf16]:
 // the standalone inference header, weights baked in (written only if its bytes changed); --batch
 // sets the rows its predict_batch runs at once (the spec's batch otherwise); --quantize stores the
-// dense and conv2d weights as int8 or bf16 (generator/emit/quantize.hpp).
+// dense and conv2d weights as int8 or bf16 (generator/emit/quantize.hpp); --dispatch writes, beside
+// FILE.hpp, the units of run-time dispatch (generator/emit/export_dispatch.hpp).
 #include <filesystem>
 #include <iostream>
 #include <stdexcept>
@@ -13,7 +14,8 @@
 namespace castnet::cli {
 
 int export_model(int argc, char** argv) {
-  const Args args(argc, argv, 2, {"--weights", "-o", "--out", "--namespace", "--batch", "--limit", "--quantize", "--calibrate"});
+  const Args args(argc, argv, 2, {"--weights", "-o", "--out", "--namespace", "--batch", "--limit", "--quantize", "--calibrate"},
+                  {"--dispatch"});
   gen::GenRequest req;
   req.spec = args.spec();
   req.limits = limits_option(args);
@@ -29,6 +31,7 @@ int export_model(int argc, char** argv) {
   req.ns = args.get("--namespace").value_or("");
   if (const auto b = args.get("--batch")) req.batch = parse_integer("--batch", *b);
   req.quantize = args.get("--quantize").value_or("");
+  if (args.flag("--dispatch")) req.arch = "dispatch";
   // Refused rather than ignored: a user who asks for quantized activations must not get a
   // weight-only header believing otherwise.
   if (args.get("--calibrate"))
@@ -41,6 +44,7 @@ int export_model(int argc, char** argv) {
     throw UsageError(e.what());
   }
   std::cout << r.header.string() << (r.changed ? "" : " (unchanged)") << "\n";
+  for (const auto& [path, text] : r.units) std::cout << path.string() << "\n";
   return 0;
 }
 

@@ -136,6 +136,9 @@ constexpr VerbUsage kVerbs[] = {
      "  --weights W           the trained weights (required)\n"
      "  -o, --out FILE.hpp    the header to write (required)\n"
      "  --namespace NS        the C++ namespace (default: the spec's name)\n"
+     "  --dispatch            FILE.hpp declares the model; beside it, FILE_impl.hpp (the export),\n"
+     "                        a unit FILE_<isa>.cpp per instruction set and FILE_dispatch.cpp, which\n"
+     "                        picks one at the first call (CASTNET_ISA forces one); see FILE.hpp\n"
      "  --batch N             rows per predict_batch call (default: the spec's batch)\n"
      "  --quantize int8|bf16  dense and conv2d weights as int8 (per output channel, float scales)\n"
      "                        or bf16; activations stay float (--calibrate is not implemented)\n"},

@@ -9,7 +9,8 @@
 #                                                    # batch (a data-parallel worker's shard; with
 #                                                    # WEIGHTS: the rows predict_batch runs at once)
 #                     [ARCH native|avx512|avx2|sse4|neon|scalar|dispatch]  # instruction set, see below
-#                     [WEIGHTS <file.safetensors>]   # the standalone inference header instead,
+#                     [WEIGHTS <file.safetensors>]   # the standalone inference header instead (ARCH:
+#                                                    # dispatch only),
 #                                                    # these weights baked in (castnet export)
 #                     [QUANTIZE int8|bf16])          # with WEIGHTS: dense and conv2d weights stored
 #                                                    # as int8 (per output channel) or bf16
@@ -42,7 +43,8 @@
 # each compiled with its flags, defines its functions; <name>_dispatch.cpp, compiled with no
 # instruction-set flag, picks the widest the CPU runs at the first call (CASTNET_ISA=<isa> forces one).
 # It builds on castnet::simd_portable, not castnet::simd, so CASTNET_NATIVE's -march=native reaches
-# none of these units and the library runs on any CPU of the family.
+# none of these units and the library runs on any CPU of the family. With WEIGHTS, the same for the
+# exported header (castnet export --dispatch): C++17 and nothing else.
 #
 # The header is <current binary dir>/castnet_generated/<name>/<name>.hpp. It is regenerated when
 # the spec, the weights or the generator change (the templates are embedded in the generator, so
@@ -107,8 +109,8 @@ function(castnet_add_model name)
   set(weights "")
   set(weights_comment "")
   if(DEFINED arg_WEIGHTS)
-    if(DEFINED arg_REAL OR DEFINED arg_ARCH)
-      message(FATAL_ERROR "castnet_add_model(${name}): REAL and ARCH do not apply with WEIGHTS "
+    if(DEFINED arg_REAL OR (DEFINED arg_ARCH AND NOT arg_ARCH STREQUAL "dispatch"))
+      message(FATAL_ERROR "castnet_add_model(${name}): REAL and ARCH do not apply with WEIGHTS, but ARCH dispatch "
                           "(an exported model is portable C++ in float; compile it with the flags of your choice)")
     endif()
     cmake_path(ABSOLUTE_PATH arg_WEIGHTS BASE_DIRECTORY "${CMAKE_CURRENT_SOURCE_DIR}" NORMALIZE
@@ -201,6 +203,9 @@ function(castnet_add_model name)
     foreach(arch IN LISTS unit_arches ITEMS dispatch)
       list(APPEND units "${outdir}/${stem}_${arch}.cpp")
     endforeach()
+    if(weights)
+      list(APPEND units "${outdir}/${stem}_impl.hpp")  # the export the units compile
+    endif()
     # The generator writes every family's units; the other family's are outputs nobody compiles.
     foreach(arch IN ITEMS scalar sse4 avx2 avx512 neon)
       if(NOT arch IN_LIST unit_arches)
@@ -233,7 +238,7 @@ function(castnet_add_model name)
       set(unit "${outdir}/${stem}_${arch}.cpp")
       list(APPEND compiled "${unit}")
       castnet_arch_flags(${arch} unit_flags)
-      if(arch STREQUAL "scalar")
+      if(arch STREQUAL "scalar" AND NOT weights)  # an export's scalar unit defines what it needs
         set_source_files_properties("${unit}" PROPERTIES COMPILE_DEFINITIONS CASTNET_SIMD_SCALAR)
       elseif(unit_flags)
         set_source_files_properties("${unit}" PROPERTIES COMPILE_OPTIONS "${unit_flags}")
@@ -241,7 +246,11 @@ function(castnet_add_model name)
     endforeach()
     add_library(${name} STATIC ${compiled})
     target_include_directories(${name} PUBLIC "${outdir}")
-    target_link_libraries(${name} PUBLIC castnet::simd_portable)
+    if(weights)
+      target_compile_features(${name} PUBLIC cxx_std_17)
+    else()
+      target_link_libraries(${name} PUBLIC castnet::simd_portable)
+    endif()
     add_dependencies(${name} ${name}_gen)
     return()
   endif()

@@ -12,6 +12,7 @@
 
 #include "emit/emit_export.hpp"
 #include "emit/emit_model.hpp"
+#include "emit/export_dispatch.hpp"
 #include "emit/quantize.hpp"
 #include "ir/identifier.hpp"
 #include "ir/limits.hpp"
@@ -54,12 +55,14 @@ EmitOptions training_options(const GenRequest& req, const std::string& spec_sha2
 }
 
 // The standalone inference header: the weights must hold the spec's tensors, names and shapes.
-std::string export_text(const ir::Graph& g, const GenRequest& req, const std::string& spec_sha256) {
+// --arch dispatch (castnet export --dispatch) is for export_dispatch() to wrap: the text is the same.
+std::string export_text(const ir::Graph& g, const GenRequest& req, const std::string& spec_sha256, ExportOptions& o) {
   if (req.real_double) throw std::invalid_argument("--real double: an exported model computes in float");
   if (req.runner) throw std::logic_error("a runner's header is a training header");
   if (!req.quantize.empty()) parse_quantize(req.quantize);  // a bad mode before the weights are read
-  if (!req.arch.empty())
-    throw std::invalid_argument("--arch: an exported header is portable C++; compile it with the flags of your choice");
+  if (!req.arch.empty() && req.arch != "dispatch")
+    throw std::invalid_argument("--arch: an exported header is portable C++; compile it with the flags of your choice "
+                                "(or export --dispatch for a unit per instruction set, chosen at run time)");
   // Read once: the banner's SHA-256 is of the very bytes exported.
   const std::string bytes = io::read_file(req.weights);
   const io::SafetensorsFile file = io::parse_safetensors(bytes, req.weights);
@@ -69,7 +72,6 @@ std::string export_text(const ir::Graph& g, const GenRequest& req, const std::st
   io::check_tensors(file, req.weights, expected);
   const Normalization norm = Normalization::from_metadata(file.metadata, g.input_features(), req.weights);
 
-  ExportOptions o;
   o.ns = req.ns;
   o.spec_label = spec_label(req.spec);
   o.weights_label = spec_label(req.weights);
@@ -82,6 +84,7 @@ std::string export_text(const ir::Graph& g, const GenRequest& req, const std::st
     o.weights = parse_quantize(req.quantize);
     o.gen_flags += " --quantize " + req.quantize;
   }
+  if (req.arch == "dispatch") o.gen_flags += " --dispatch";
   return emit_export(g, file, norm, o);
 }
 
@@ -119,15 +122,19 @@ GenResult emit_header(const GenRequest& req) {
     throw std::invalid_argument("--header-name '" + name + "' must be a plain file name");
   r.header = req.out_dir / name;
 
-  if (!req.weights.empty()) {
-    r.header_text = export_text(r.spec.graph, req, r.spec_sha256);
-  } else if (req.arch == "dispatch") {
-    std::vector<EmittedFile> files = emit_dispatch(r.spec.graph, training_options(req, r.spec_sha256), name);
-    r.header_text = std::move(files.front().text);
-    for (std::size_t i = 1; i < files.size(); ++i) r.units.emplace_back(req.out_dir / files[i].name, std::move(files[i].text));
+  std::vector<EmittedFile> files;  // the header, then the units of --arch dispatch beside it
+  if (req.weights.empty()) {
+    const EmitOptions o = training_options(req, r.spec_sha256);
+    if (req.arch == "dispatch") files = emit_dispatch(r.spec.graph, o, name);
+    else files.push_back({name, emit_model(r.spec.graph, o)});
   } else {
-    r.header_text = emit_model(r.spec.graph, training_options(req, r.spec_sha256));
+    ExportOptions o;
+    std::string text = export_text(r.spec.graph, req, r.spec_sha256, o);
+    if (req.arch == "dispatch") files = export_dispatch(r.spec.graph, o, std::move(text), name);
+    else files.push_back({name, std::move(text)});
   }
+  r.header_text = std::move(files.front().text);
+  for (std::size_t i = 1; i < files.size(); ++i) r.units.emplace_back(req.out_dir / files[i].name, std::move(files[i].text));
   return r;
 }
 

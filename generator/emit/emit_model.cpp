@@ -75,6 +75,7 @@ class ModelEmitter {
     }
     Holes d = skeleton(ns);
     d.num("abi", o_.abi).comment("header", header_name).comment("stem", stem);
+    d.code("choose", render("dispatch_choose.tmpl", Holes().id("ns", ns)));
     files.push_back({stem + "_dispatch.cpp", render("dispatch.cpp.tmpl", d) + "\n"});
     for (const auto& f : files) budget_.check(f.text.size());
     return files;

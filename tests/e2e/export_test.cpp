@@ -405,6 +405,92 @@ TEST_CASE("export: bit for bit the code castnet trains and predicts with", "[exp
 }
 
 // --batch N: predict_batch runs N rows at a time, and says so.
+// export --dispatch: the units compiled each with its flags (as the header lists them) into one
+// program, run under every CASTNET_ISA the CPU allows: each against the interpreter, as a plain
+// export is, and saying which it ran.
+TEST_CASE("export: --dispatch runs one program under every instruction set the CPU has", "[export]") {
+  const fs::path spec = kSource / "tests" / "e2e" / "specs" / "export_kinds.toml";
+  TempDir dir;
+  const Fixture f({spec, castnet::Normalize::standardize}, dir / "weights.safetensors", 5);
+  const auto exported = cli({"export", spec.string(), "--weights", (dir / "weights.safetensors").string(), "-o",
+                             (dir / "model.hpp").string(), "--namespace", "exported", "--dispatch"});
+  INFO(exported.err);
+  REQUIRE(exported.exit_code == 0);
+  CHECK_THAT(read_file(dir / "model.hpp"), Contains("// regenerate: castnet export") && Contains(" --dispatch\n"));
+  write_file(dir / "main.cpp", driver("exported"));
+  write_file(dir / "isa.cpp", "#include \"model.hpp\"\n#include <cstdio>\nint main() { std::puts(exported::isa()); }\n");
+  f.write_binary(dir / "x.bin");
+
+  struct Unit {
+    std::string isa;
+    std::vector<std::string> flags;
+    bool runs;
+  };
+  __builtin_cpu_init();
+  const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  const bool avx512 = avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                      __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
+  const std::vector<Unit> units = {
+      {"avx512", {"-mavx512f", "-mavx512bw", "-mavx512dq", "-mavx512vl", "-mfma", "-mavx2"}, avx512},
+      {"avx2", {"-mavx2", "-mfma", "-mno-avx512f"}, avx2},
+      {"sse4", {"-msse4.2", "-mno-avx"}, __builtin_cpu_supports("sse4.2") != 0},
+      {"scalar", {}, true},
+      {"dispatch", {}, false},
+  };
+  std::vector<std::string> objects;
+  for (const Unit& u : units) {
+    std::vector<std::string> command = {compiler("g++"), "-std=c++17", "-c"};
+    command.insert(command.end(), u.flags.begin(), u.flags.end());
+    command.insert(command.end(), kStrict.begin(), kStrict.end());
+    objects.push_back((dir / ("model_" + u.isa + ".o")).string());
+    command.insert(command.end(), {(dir / ("model_" + u.isa + ".cpp")).string(), "-o", objects.back()});
+    const auto compiled = run(command);
+    INFO(u.isa << ": " << compiled.err);
+    REQUIRE(compiled.exit_code == 0);
+  }
+  // A unit compiled without its flags stops the compile, naming them.
+  const auto unflagged = run({compiler("g++"), "-std=c++17", "-fsyntax-only", (dir / "model_avx2.cpp").string()});
+  CHECK(unflagged.exit_code != 0);
+  CHECK_THAT(unflagged.err, Contains("this is the avx2 unit of a dispatch export: compile it with -mavx2 -mfma -mno-avx512f"));
+
+  const auto link = [&](const std::string& main, const std::string& name) {
+    std::vector<std::string> command = {compiler("g++"), "-std=c++17"};
+    command.insert(command.end(), kStrict.begin(), kStrict.end());
+    command.insert(command.end(), {"-I", dir.path().string(), (dir / main).string()});
+    command.insert(command.end(), objects.begin(), objects.end());
+    command.insert(command.end(), {"-o", (dir / name).string()});
+    const auto linked = run(command);
+    INFO(linked.err);
+    REQUIRE(linked.exit_code == 0);
+    return (dir / name).string();
+  };
+  const std::string predict = link("main.cpp", "predict"), which = link("isa.cpp", "isa");
+  std::size_t ran = 0;
+  for (const Unit& u : units) {
+    if (u.isa == "dispatch") continue;
+    INFO("CASTNET_ISA=" << u.isa);
+    const std::vector<std::string> env = {"CASTNET_ISA=" + u.isa};
+    const auto said = run({which}, {}, env);
+    if (!u.runs) {
+      CHECK(said.exit_code != 0);
+      CHECK_THAT(said.err, Contains("CASTNET_ISA=" + u.isa + ": this CPU does not run that instruction set"));
+      WARN("not run: this CPU lacks " << u.isa);
+      continue;
+    }
+    CHECK(said.out == u.isa + "\n");
+    const auto out = run({predict, (dir / "x.bin").string()}, {}, env);
+    INFO(out.err);
+    REQUIRE(out.exit_code == 0);
+    const std::vector<float> got = floats_of(rows_of(out.out));
+    REQUIRE(got.size() == 3 * f.expected.size());
+    const auto n = static_cast<std::ptrdiff_t>(f.expected.size());
+    CHECK(worst_relative({got.begin(), got.begin() + n}, f.expected, f.graph.output_features()) <= 1e-6);
+    CHECK(worst_relative({got.begin() + n, got.begin() + 2 * n}, f.expected, f.graph.output_features()) <= 1e-6);
+    ++ran;
+  }
+  CHECK(ran >= 1);
+}
+
 TEST_CASE("export: --batch sets the rows predict_batch runs at once", "[export]") {
   TempDir dir;
   const fs::path spec = kSource / "tests" / "e2e" / "specs" / "export_kinds.toml";

@@ -244,3 +244,34 @@ TEST_CASE("isa dispatch: the library's units define no weak symbol in common") {
       CHECK(both.empty());
     }
 }
+
+// castnet_add_model(... WEIGHTS w ARCH dispatch): the golden xor export (its weights trained), one
+// program under each instruction set the CPU runs, each giving the same probabilities to float
+// rounding and the XOR of the corners.
+TEST_CASE("isa dispatch: an exported model built with WEIGHTS and ARCH dispatch runs under every instruction set") {
+  std::vector<double> first;
+  for (const Isa& isa : family()) {
+    INFO("CASTNET_ISA=" << isa.name);
+    const auto r = t::run({CASTNET_ISA_EXPORT_DISPATCH_DRIVER}, {}, {"CASTNET_ISA=" + isa.name});
+    INFO(r.err);
+    if (!isa.runs) {
+      CHECK(r.exit_code != 0);
+      continue;
+    }
+    REQUIRE(r.exit_code == 0);
+    std::istringstream lines(r.out);
+    std::string chosen;
+    std::getline(lines, chosen);
+    CHECK(chosen == isa.name);
+    std::vector<double> y;
+    for (std::string line; std::getline(lines, line);) y.push_back(std::strtod(line.c_str(), nullptr));
+    REQUIRE(y.size() == 4);
+    CHECK(y[0] < 0.5);
+    CHECK(y[1] > 0.5);
+    CHECK(y[2] > 0.5);
+    CHECK(y[3] < 0.5);
+    if (first.empty()) first = y;
+    for (std::size_t i = 0; i < 4; ++i) CHECK(std::abs(y[i] - first[i]) <= 1e-6);
+  }
+  CHECK(!first.empty());
+}

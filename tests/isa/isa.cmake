@@ -69,3 +69,10 @@ add_dependencies(castnet_isa_tests castnet_isa_dispatch_driver)
 target_compile_definitions(castnet_isa_tests PRIVATE
   CASTNET_ISA_DISPATCH_DRIVER="$<TARGET_FILE:castnet_isa_dispatch_driver>"
   CASTNET_ISA_DISPATCH_LIBRARY="$<TARGET_FILE:isa_dispatch>" CASTNET_OBJDUMP="${CMAKE_OBJDUMP}")
+castnet_add_model(isa_export_dispatch SPEC golden/specs/xor.toml WEIGHTS golden/weights/xor.safetensors NAMESPACE xor_net
+                  ARCH dispatch)
+add_executable(castnet_isa_export_dispatch_driver isa/dispatch/export_driver.cpp)
+target_link_libraries(castnet_isa_export_dispatch_driver PRIVATE isa_export_dispatch castnet_warnings)
+add_dependencies(castnet_isa_tests castnet_isa_export_dispatch_driver)
+target_compile_definitions(castnet_isa_tests PRIVATE
+  CASTNET_ISA_EXPORT_DISPATCH_DRIVER="$<TARGET_FILE:castnet_isa_export_dispatch_driver>")
