@@ -17,6 +17,7 @@
 #include <string_view>
 #include <tuple>
 #include <sys/stat.h>
+#include <thread>
 #include <unistd.h>
 #include <vector>
 
@@ -53,6 +54,9 @@ struct Program {
   std::string link_flags;                                   // after the libraries
   std::string compile_flags;                                // after the runners' flags: " -mavx2 ..."
   std::function<void()> before_compile;                     // build_runner's
+  // Sources among `files` compiled on their own, each with its flags after compile_flags, and
+  // linked in: the units of run-time dispatch.
+  std::vector<std::pair<std::string, std::string>> units = {};
 };
 
 // An installed castnet keeps its headers and library at the GNUInstallDirs locations it was
@@ -190,6 +194,13 @@ class Manifest {
     return m;
   }
 
+  // The other's headers that this one does not list yet.
+  void add(const Manifest& other) {
+    for (const Entry& e : other.entries_)
+      if (std::none_of(entries_.begin(), entries_.end(), [&](const Entry& mine) { return mine.path == e.path; }))
+        entries_.push_back(e);
+  }
+
   std::string text() const {
     std::string out;
     for (const Entry& e : entries_)
@@ -310,16 +321,44 @@ Runner build(const Toolchain& t, const Program& prog) {
   for (const auto& inc : prog.include_dirs) cmd += " -I" + shell_quote(inc.string());
   const fs::path depfile = dir / "runner.d";
   cmd += " -MD -MF " + shell_quote(depfile.string());
-  cmd += " " + shell_quote((dir / prog.files.front().first).string()) + " " + shell_quote(t.runtime_lib.string());
+  // The units: objects compiled first, side by side (each as long as the model alone), into the log.
+  std::string objects;
+  std::vector<std::string> unit_commands;
+  for (const auto& [source, flags] : prog.units) {
+    const fs::path object = dir / (source + ".o");
+    unit_commands.push_back(shell_quote(CASTNET_CXX) + " " + CASTNET_RUNNER_FLAGS + prog.compile_flags + flags + " -I" +
+                            shell_quote(dir.string()) + " -I" + shell_quote(t.include_dir.string()) + " -MD -MF " +
+                            shell_quote((dir / (source + ".d")).string()) + " -c " + shell_quote((dir / source).string()) +
+                            " -o " + shell_quote(object.string()));
+    objects += " " + shell_quote(object.string());
+  }
+  cmd += " " + shell_quote((dir / prog.files.front().first).string()) + objects + " " + shell_quote(t.runtime_lib.string());
   for (const auto& lib : prog.libs)
     cmd += " " + shell_quote(lib.string()) + " -Wl,-rpath," + shell_quote(lib.parent_path().string());
   cmd += prog.link_flags + " -o " + shell_quote(tmp.string());
   // The log starts with the command, so which headers and library were used can be seen later.
-  support::write_if_changed(log, "$ " + cmd + "\n");
+  std::string logged;
+  for (const auto& c : unit_commands) logged += "$ " + c + "\n";
+  support::write_if_changed(log, logged + "$ " + cmd + "\n");
   std::cerr << "castnet: compiling the " << prog.name << " runner (cached in " << dir.string() << ")"
             << (why.empty() ? "" : ": " + why + " changed since it was last compiled") << "\n";
   const auto start = std::chrono::steady_clock::now();
   try {
+    // The units in parallel (their output into logs of their own, appended after), then the runner.
+    std::vector<int> unit_status(unit_commands.size(), 0);
+    {
+      std::vector<std::jthread> compiles;
+      for (std::size_t i = 0; i < unit_commands.size(); ++i)
+        compiles.emplace_back([&, i] {
+          const fs::path unit_log = dir / (prog.units[i].first + ".log");
+          unit_status[i] = std::system((unit_commands[i] + " > " + shell_quote(unit_log.string()) + " 2>&1").c_str());
+        });
+    }
+    for (std::size_t i = 0; i < unit_commands.size(); ++i) {
+      const fs::path unit_log = dir / (prog.units[i].first + ".log");
+      std::ofstream(log, std::ios::app) << support::read_file(unit_log);
+      if (unit_status[i] != 0) cmd = "false";  // the runner cannot link: report the log below
+    }
     if (std::system((cmd + " >> " + shell_quote(log.string()) + " 2>&1").c_str()) != 0) {
       std::string out = support::read_file(log);
       if (out.size() > 4000) out = "..." + out.substr(out.size() - 4000);
@@ -329,7 +368,9 @@ Runner build(const Toolchain& t, const Program& prog) {
     fs::permissions(tmp, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
                              fs::perms::others_read | fs::perms::others_exec);
     // The list first: a runner without its list is compiled again, never trusted.
-    support::write_if_changed(dir / Manifest::kFile, Manifest::from_depfile(depfile, dir).text());
+    Manifest headers = Manifest::from_depfile(depfile, dir);
+    for (const auto& [source, flags] : prog.units) headers.add(Manifest::from_depfile(dir / (source + ".d"), dir));
+    support::write_if_changed(dir / Manifest::kFile, headers.text());
     fs::rename(tmp, exe);
   } catch (...) {
     std::error_code ec;
@@ -343,7 +384,17 @@ Runner build(const Toolchain& t, const Program& prog) {
 
 }  // namespace
 
-Runner build_runner(const std::string& ns, const std::string& header_text, const Sharded& sharded,
+bool runners_dispatch() {
+  if (const char* forced = std::getenv("CASTNET_RUNNER_DISPATCH"); forced != nullptr && *forced != '\0') {
+    if (std::string_view(forced) == "1") return true;
+    if (std::string_view(forced) == "0") return false;
+    throw std::runtime_error(std::string("castnet: error: CASTNET_RUNNER_DISPATCH='") + forced + "': must be 1 or 0");
+  }
+  return std::string_view(CASTNET_RUNNER_FLAGS).find("-march=native") == std::string_view::npos;
+}
+
+Runner build_runner(const std::string& ns, const std::string& header_text,
+                    const std::vector<std::pair<std::string, std::string>>& units, const Sharded& sharded,
                     const std::function<void()>& before_compile) {
   const Toolchain t = find_toolchain();
   gen::Holes h;
@@ -367,6 +418,19 @@ Runner build_runner(const std::string& ns, const std::string& header_text, const
     prog.name += "-mpi";
   }
   prog.files = {{"runner.cpp", gen::render("runner.cpp.tmpl", h) + "\n"}, {ns + ".hpp", header_text}};
+  for (const auto& [name, text] : units) {
+    prog.files.emplace_back(name, text);
+    // "<stem>_<isa>.cpp": the instruction sets of this machine's family, and the dispatcher.
+    const std::string isa = name.substr(name.rfind('_') + 1, name.size() - name.rfind('_') - 5);
+    const gen::Arch* arch = gen::find_arch(isa);
+#if defined(__x86_64__) || defined(__i386__)
+    if (isa == "neon") continue;
+#elif defined(__aarch64__)
+    if (isa == "sse4" || isa == "avx2" || isa == "avx512") continue;
+#endif
+    prog.units.emplace_back(name, arch != nullptr && !arch->build_flags.empty() ? " " + std::string(arch->build_flags) : "");
+  }
+  if (!units.empty()) prog.name += "-dispatch";
   return build(t, prog);
 }
 

@@ -29,14 +29,21 @@ struct Sharded {
   bool mpi = false;              // joins an MPI job: links libcastnet_mpi
 };
 
-// Builds (or finds) the runner for `header_text`, a header generated for namespace `ns`.
+// Whether runners are built for run-time dispatch (gen::GenRequest::arch "dispatch"): when castnet
+// was configured without CASTNET_NATIVE (its runner flags name no -march=native), so that they run
+// on any CPU of the family, or when CASTNET_RUNNER_DISPATCH=1 asks for it (tests). "0" refuses it.
+bool runners_dispatch();
+
+// Builds (or finds) the runner for `header_text`, a header generated for namespace `ns`, with `units`
+// (file name, text: those of --arch dispatch) compiled beside it, each with its instruction set's flags.
 // Throws std::runtime_error with the compiler's output tail if compilation fails, if an MPI runner
 // is asked of a castnet built without MPI, and before running or building anything if
 // <cache>/runners or the model's folder in it (or a cached runner) is not the effective user's or
 // is writable by other users. Concurrent builds of one runner (the ranks of an MPI job) compile once.
 // `before_compile` runs only when the runner must be compiled, before the compile: checks that
 // would otherwise wait for the runner (the data) throw from it and cost no compile.
-Runner build_runner(const std::string& ns, const std::string& header_text, const Sharded& sharded = {},
+Runner build_runner(const std::string& ns, const std::string& header_text,
+                    const std::vector<std::pair<std::string, std::string>>& units = {}, const Sharded& sharded = {},
                     const std::function<void()>& before_compile = {});
 
 // The headers of a `castnet bench` runner, each with its namespace.

@@ -39,11 +39,19 @@ gen::GenResult load(const std::string& spec, const ir::Limits& limits) {
   req.spec = spec;
   req.limits = limits;
   req.runner = true;
+  if (runners_dispatch()) req.arch = "dispatch";
   return gen::emit_header(req);
 }
 
+// The units of a dispatching runner's model (none otherwise), by file name.
+std::vector<std::pair<std::string, std::string>> units_of(const gen::GenResult& r) {
+  std::vector<std::pair<std::string, std::string>> units;
+  for (const auto& [path, text] : r.units) units.emplace_back(path.filename().string(), text);
+  return units;
+}
+
 fs::path runner_for(const gen::GenResult& r, const std::function<void()>& before_compile = {}) {
-  return build_runner(r.spec.graph.name, r.header_text, {}, before_compile).exe;
+  return build_runner(r.spec.graph.name, r.header_text, units_of(r), {}, before_compile).exe;
 }
 
 // The number of processes of the MPI job this process belongs to, from the launcher's environment
@@ -79,9 +87,10 @@ fs::path train_runner(const std::string& spec, const gen::GenResult& model, std:
   req.limits = model.spec.graph.limits;
   req.batch = shard;
   req.runner = true;
+  if (runners_dispatch()) req.arch = "dispatch";
   const gen::GenResult sharded = gen::emit_header(req);
   network = io::sha256_hex(sharded.header_text);
-  return build_runner(sharded.spec.graph.name, sharded.header_text, {batch, mpi}, before_compile).exe;
+  return build_runner(sharded.spec.graph.name, sharded.header_text, units_of(sharded), {batch, mpi}, before_compile).exe;
 }
 
 // A data set as files: the data (CSV, or IDX images) and, for IDX, the labels file.
