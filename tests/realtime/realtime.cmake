@@ -39,6 +39,14 @@ foreach(entry IN LISTS rt_specs)
   string(APPEND rt_header "#include \"rt_${name}.hpp\"\n#include \"rt_${name}_export.hpp\"\n")
   string(APPEND rt_list " X(rt_${name})")
 endforeach()
+# W2 again, built for run-time dispatch (both headers): realtime_test.cpp runs it under every
+# CASTNET_ISA the CPU has, the dispatcher's first call (its choice) armed too.
+castnet_add_model(rt_w2_dispatch SPEC ${PROJECT_SOURCE_DIR}/bench/specs/w2_mlp.toml ARCH dispatch)
+castnet_add_model(rt_w2_dispatch_export SPEC ${PROJECT_SOURCE_DIR}/bench/specs/w2_mlp.toml
+                  WEIGHTS ${CMAKE_CURRENT_BINARY_DIR}/realtime/w2.safetensors ARCH dispatch)
+list(APPEND rt_targets rt_w2_dispatch rt_w2_dispatch_export)
+string(APPEND rt_header "#include \"rt_w2_dispatch.hpp\"\n#include \"rt_w2_dispatch_export.hpp\"\n")
+string(APPEND rt_list " X(rt_w2_dispatch)")
 string(APPEND rt_header "#define CASTNET_RT_MODELS(X)${rt_list}\n")
 file(GENERATE OUTPUT ${CMAKE_CURRENT_BINARY_DIR}/realtime/realtime_models.hpp CONTENT "${rt_header}")
 

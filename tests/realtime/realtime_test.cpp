@@ -4,7 +4,8 @@
 // calls). The guard is proven first: each function it guards, called on purpose in the armed
 // region, must abort the driver with a report naming it, or these checks could not fail.
 // step and process (the streaming API) are not checked: they do not exist yet (issue 21);
-// driver.cpp stops compiling when a checked model gets them.
+// driver.cpp stops compiling when a checked model gets them. W2 built for run-time dispatch runs
+// under each instruction set the CPU has.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -75,13 +76,25 @@ TEST_CASE("realtime: without the guard the driver refuses to run rather than pas
 TEST_CASE("realtime: generated and exported inference neither allocates, locks nor blocks") {
   if (sanitized()) return castnet::test::skip("AddressSanitizer refuses to run behind a preloaded library");
   const auto models = listed("--models");
-  for (const char* m : {"rt_w1", "rt_w2", "rt_kinds", "rt_swish", "rt_basis", "rt_kan"})
+  for (const char* m : {"rt_w1", "rt_w2", "rt_kinds", "rt_swish", "rt_basis", "rt_kan", "rt_w2_dispatch"})
     CHECK(std::find(models.begin(), models.end(), m) != models.end());
+  // A dispatching model under each instruction set the CPU runs (its units' code differs), the
+  // others once.
+  __builtin_cpu_init();
+  const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  std::vector<std::string> isas = {"scalar", "sse4"};
+  if (avx2) isas.push_back("avx2");
+  if (avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+      __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl"))
+    isas.push_back("avx512");
   for (const auto& model : models) {
-    INFO(model);
-    const auto r = run({CASTNET_RT_DRIVER, "model", model}, {}, {kPreload});
-    INFO(r.err);
-    CHECK(r.exit_code == 0);
-    CHECK(r.out == model + ": forward, forward_batch, train_step, predict and predict_batch ran armed\n");
+    const bool dispatching = model.find("dispatch") != std::string::npos;
+    for (const auto& isa : dispatching ? isas : std::vector<std::string>{""}) {
+      INFO(model << (isa.empty() ? "" : " under CASTNET_ISA=" + isa));
+      const auto r = run({CASTNET_RT_DRIVER, "model", model}, {}, {kPreload, "CASTNET_ISA=" + isa});
+      INFO(r.err);
+      CHECK(r.exit_code == 0);
+      CHECK(r.out == model + ": forward, forward_batch, train_step, predict and predict_batch ran armed\n");
+    }
   }
 }
