@@ -21,6 +21,7 @@
 #include "generate.hpp"
 #include "reference/interpreter.hpp"
 #include "support/model_testing.hpp"
+#include "isa/link/weak_symbols.hpp"
 #include "support/process.hpp"
 
 namespace {
@@ -95,18 +96,6 @@ std::vector<std::string> beyond_baseline(const std::string& disassembly) {
   for (std::string line; std::getline(lines, line);)
     if (std::regex_search(line, vector_ext) || std::regex_search(line, later)) found.push_back(line);
   return found;
-}
-
-std::set<std::string> weak_symbols(const std::string& nm_part) {
-  std::set<std::string> weak;
-  std::istringstream lines(nm_part);
-  for (std::string line; std::getline(lines, line);) {
-    const auto a = line.find(' ');
-    if (a == std::string::npos || a + 3 > line.size()) continue;
-    const char type = line[a + 1];
-    if (type == 'W' || type == 'V' || type == 'u') weak.insert(line.substr(a + 3));
-  }
-  return weak;
 }
 
 }  // namespace
@@ -230,14 +219,12 @@ TEST_CASE("isa dispatch: the library's units define no weak symbol in common") {
     INFO(isa);
     const std::string* text = member(parts, "isa_dispatch_" + isa + ".cpp.o");
     REQUIRE(text != nullptr);
-    weak.push_back(weak_symbols(*text));
+    weak.push_back(t::weak_symbols_in(*text));
     if (isa != "dispatch") CHECK(text->find("isa_dispatch::dispatch::kernels_" + isa) != std::string::npos);
   }
   for (std::size_t i = 0; i < weak.size(); ++i)
     for (std::size_t j = i + 1; j < weak.size(); ++j) {
-      std::vector<std::string> both;
-      std::set_intersection(weak[i].begin(), weak[i].end(), weak[j].begin(), weak[j].end(), std::back_inserter(both));
-      std::erase(both, "DW.ref.__gxx_personality_v0");
+      const auto both = t::shared_weak(weak[i], weak[j]);
       std::string list;
       for (const auto& s : both) list += "\n  " + s;
       INFO(isas[i] << " and " << isas[j] << " both define:" << list);

@@ -18,6 +18,7 @@
 
 #include "generate.hpp"
 #include "isa/link/isa_link.hpp"
+#include "isa/link/weak_symbols.hpp"
 #include "reference/interpreter.hpp"
 #include "support/model_testing.hpp"
 #include "support/process.hpp"
@@ -51,28 +52,12 @@ std::vector<Unit> units() {
   return u;
 }
 
-// The weak symbols an object defines (nm: W and V, weak functions and objects; u, GNU unique
-// objects, which the linker merges the same way), demangled.
+// The weak symbols an object defines, demangled (isa/link/weak_symbols.hpp).
 std::set<std::string> weak_symbols(const std::string& object) {
   const auto r = castnet::test::run({CASTNET_NM, "--defined-only", "-C", object});
   INFO("nm " << object << ": " << r.err);
   REQUIRE(r.exit_code == 0);
-  std::set<std::string> weak;
-  std::istringstream lines(r.out);
-  for (std::string line; std::getline(lines, line);) {
-    // "<address> <type> <name>", the name possibly holding spaces
-    const auto a = line.find(' ');
-    if (a == std::string::npos || a + 3 > line.size()) continue;
-    const char type = line[a + 1];
-    if (type == 'W' || type == 'V' || type == 'u') weak.insert(line.substr(a + 3));
-  }
-  return weak;
-}
-
-std::vector<std::string> shared(const std::set<std::string>& a, const std::set<std::string>& b) {
-  std::vector<std::string> both;
-  std::set_intersection(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(both));
-  return both;
+  return castnet::test::weak_symbols_in(r.out);
 }
 
 std::string lines(const std::vector<std::string>& v) {
@@ -86,7 +71,7 @@ std::string lines(const std::vector<std::string>& v) {
 #if defined(CASTNET_ISA_LINK_X86)
 TEST_CASE("isa link: the shared-symbol check finds a weak symbol outside the per-ISA namespace") {
   const auto a = weak_symbols(CASTNET_ISA_PROBE_OBJECT_a), b = weak_symbols(CASTNET_ISA_PROBE_OBJECT_b);
-  const auto both = shared(a, b);
+  const auto both = castnet::test::shared_weak(a, b);
   INFO("shared by the probes:" << lines(both));
   // probe_sum is outside the per-ISA namespace: both define it, and the check sees it.
   CHECK(std::count(both.begin(), both.end(), "float castnet::probe_sum<float>(float const*, unsigned long)") == 1);
@@ -115,10 +100,7 @@ TEST_CASE("isa link: the objects of different instruction sets define no weak sy
   }
   for (std::size_t i = 0; i < all.size(); ++i)
     for (std::size_t j = i + 1; j < all.size(); ++j) {
-      auto both = shared(weak[i], weak[j]);
-      // The one exception: GCC's pointer to the C++ runtime's exception personality routine, data
-      // holding an address, the same in every object whatever its instruction set.
-      std::erase(both, "DW.ref.__gxx_personality_v0");
+      const auto both = castnet::test::shared_weak(weak[i], weak[j]);  // but the personality pointer
       INFO(all[i].arch << " and " << all[j].arch << " both define:" << lines(both));
       CHECK(both.empty());
     }
@@ -137,7 +119,7 @@ TEST_CASE("isa link: an exported header compiled for two instruction sets define
   CHECK(std::count_if(avx2.begin(), avx2.end(), model) >= 10);
   CHECK(std::count(baseline.begin(), baseline.end(), "xor_net::isa_sse2_vecext::predict_batch(float const*, float*, unsigned long)") == 1);
   CHECK(std::count(avx2.begin(), avx2.end(), "xor_net::isa_fma3_avx2_vecext::predict_batch(float const*, float*, unsigned long)") == 1);
-  const auto both = shared(baseline, avx2);
+  const auto both = castnet::test::shared_weak(baseline, avx2);
   INFO("both define:" << lines(both));
   CHECK(std::none_of(both.begin(), both.end(), model));
 }
