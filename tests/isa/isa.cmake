@@ -63,6 +63,7 @@ endif()
 # Run-time dispatch (isa/dispatch_test.cpp): the same spec built with ARCH dispatch into a program of
 # its own, which the test runs under every CASTNET_ISA, and whose library it reads with nm and objdump.
 castnet_add_model(isa_dispatch SPEC isa/specs/isa_link.toml ARCH dispatch)
+target_link_libraries(isa_dispatch PRIVATE castnet_warnings)  # its units compile warning-free
 add_executable(castnet_isa_dispatch_driver isa/dispatch/driver.cpp)
 target_link_libraries(castnet_isa_dispatch_driver PRIVATE isa_dispatch castnet_warnings)
 add_dependencies(castnet_isa_tests castnet_isa_dispatch_driver)
@@ -71,6 +72,7 @@ target_compile_definitions(castnet_isa_tests PRIVATE
   CASTNET_ISA_DISPATCH_LIBRARY="$<TARGET_FILE:isa_dispatch>" CASTNET_OBJDUMP="${CMAKE_OBJDUMP}")
 castnet_add_model(isa_export_dispatch SPEC golden/specs/xor.toml WEIGHTS golden/weights/xor.safetensors NAMESPACE xor_net
                   ARCH dispatch)
+target_link_libraries(isa_export_dispatch PRIVATE castnet_warnings)
 add_executable(castnet_isa_export_dispatch_driver isa/dispatch/export_driver.cpp)
 target_link_libraries(castnet_isa_export_dispatch_driver PRIVATE isa_export_dispatch castnet_warnings)
 add_dependencies(castnet_isa_tests castnet_isa_export_dispatch_driver)
