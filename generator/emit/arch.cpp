@@ -2,6 +2,9 @@
 #include "emit/arch.hpp"
 
 #include <array>
+#include <stdexcept>
+
+#include "emit/code_writer.hpp"
 
 namespace castnet::gen {
 namespace {
@@ -27,6 +30,15 @@ constexpr std::array<std::string_view, 5> kDispatchArches = {"scalar", "sse4", "
 }  // namespace
 
 std::span<const std::string_view> dispatch_arches() { return kDispatchArches; }
+
+std::string dispatch_unit_guard(const std::string& ns, std::string_view name) {
+  const Arch* arch = find_arch(name);
+  if (arch == nullptr || arch->condition.empty()) throw std::logic_error("dispatch_unit_guard: no check for " + std::string(name));
+  Holes h;
+  h.id("ns", ns).comment("arch", arch->name).code("condition", std::string(arch->condition));
+  h.comment("flags", arch->build_flags.empty() ? arch->flags : arch->build_flags);
+  return render("dispatch_guard.tmpl", h) + "\n";
+}
 
 const Arch* find_arch(std::string_view name) {
   for (const Arch& a : kArchs) {

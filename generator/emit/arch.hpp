@@ -25,4 +25,9 @@ std::string arch_names();
 // Keep in step with templates/dispatch.cpp.tmpl (how each is detected) and castnet_add_model.
 std::span<const std::string_view> dispatch_arches();
 
+// What a unit of run-time dispatch for `arch` (one of dispatch_arches() but scalar, whose unit
+// defines its kernels' macro instead) checks first: that it is compiled with its flags, else an
+// #error naming them. Ends with a newline.
+std::string dispatch_unit_guard(const std::string& ns, std::string_view arch);
+
 }  // namespace castnet::gen

@@ -69,7 +69,8 @@ class ModelEmitter {
     const std::string functions_text = functions();
     for (const std::string_view arch : dispatch_arches()) {
       Holes u = skeleton(ns);
-      u.code("arch_guard", arch_guard(ns, std::string(arch))).id("arch", std::string(arch)).comment("header", header_name);
+      u.code("arch_guard", arch == "scalar" ? arch_guard(ns, "scalar") : dispatch_unit_guard(ns, arch));
+      u.id("arch", std::string(arch)).comment("header", header_name);
       u.comment("stem", stem).code("kernel_includes", kernel_includes()).code("functions", functions_text);
       files.push_back({stem + "_" + std::string(arch) + ".cpp", render("dispatch_unit.cpp.tmpl", u) + "\n"});
     }

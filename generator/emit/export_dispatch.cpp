@@ -2,8 +2,6 @@
 // their flags and their function table.
 #include "emit/export_dispatch.hpp"
 
-#include <stdexcept>
-
 #include "emit/arch.hpp"
 #include "emit/code_writer.hpp"
 
@@ -19,18 +17,10 @@ Holes provenance(const ExportOptions& o) {
 
 // What a unit checks before the export: its instruction set's flags, or, for scalar, the define
 // that selects the export's scalar kernels.
-std::string unit_guard(const std::string& ns, std::string_view name) {
-  const Arch* arch = find_arch(name);
-  if (arch == nullptr) throw std::logic_error("export_dispatch: no instruction set " + std::string(name));
-  if (arch->name == "scalar")
+std::string unit_guard(const std::string& ns, std::string_view arch) {
+  if (arch == "scalar")
     return "// The export's plain scalar kernels.\n#ifndef CASTNET_EXPORT_SCALAR\n#define CASTNET_EXPORT_SCALAR\n#endif\n";
-  Holes h;
-  h.id("ns", ns).comment("arch", arch->name).code("condition", std::string(arch->condition));
-  h.comment("flags", arch->build_flags.empty() ? arch->flags : arch->build_flags);
-  return render_text("#if !({{condition}})\n"
-                     "#error \"model {{ns}}: this is the {{arch}} unit of a dispatch export: compile it with {{flags}}\"\n"
-                     "#endif\n",
-                     h, "export unit guard");
+  return dispatch_unit_guard(ns, arch);
 }
 
 }  // namespace

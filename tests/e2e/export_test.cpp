@@ -451,7 +451,7 @@ TEST_CASE("export: --dispatch runs one program under every instruction set the C
   // A unit compiled without its flags stops the compile, naming them.
   const auto unflagged = run({compiler("g++"), "-std=c++17", "-fsyntax-only", (dir / "model_avx2.cpp").string()});
   CHECK(unflagged.exit_code != 0);
-  CHECK_THAT(unflagged.err, Contains("this is the avx2 unit of a dispatch export: compile it with -mavx2 -mfma -mno-avx512f"));
+  CHECK_THAT(unflagged.err, Contains("this is the avx2 unit of run-time dispatch: compile it with -mavx2 -mfma -mno-avx512f"));
 
   const auto link = [&](const std::string& main, const std::string& name) {
     std::vector<std::string> command = {compiler("g++"), "-std=c++17"};
