@@ -642,6 +642,30 @@ class Importer {
     add_layer(n, std::move(l), {x.layer}, x.shape);
   }
 
+  // LayerNormalization (opset 17) over the last axis of flat features, as torch.nn.LayerNorm(N)
+  // exports it: a scale [N] and a bias [N] (absent: zeros).
+  void layernorm(const pb::NodeProto& n) {
+    const Value& x = flat(n);
+    for (int k = 1; k < n.output_size(); ++k)
+      if (!n.output(k).empty() && uses_.count(n.output(k))) node_fail("the Mean and InvStdDev outputs are not supported");
+    if (axis(n, -1, x.shape.size() + 1) != 1) node_fail("castnet's layernorm normalises the last axis of [batch, features] (axis -1)");
+    const double eps = attr_float(n, "epsilon", 1e-5f);
+    if (!(eps > 0 && eps <= 1)) node_fail("castnet's layernorm needs an epsilon in (0, 1], got " + std::to_string(eps));
+    const std::size_t f = x.shape[0];
+    const auto per_feature = [&](int i, const char* what) {
+      std::vector<float> v = floats(constant(n, i, what));
+      if (v.size() != f) node_fail(std::string(what) + " must hold " + std::to_string(f) + " values, one per feature, got " + std::to_string(v.size()));
+      return v;
+    };
+    ir::Layer l;
+    l.kind = ir::OpKind::layernorm;
+    l.settings = {{"eps", eps}};
+    l.name = layer_name(n, "layernorm");
+    m_.weights.push_back({l.name + ".weight", {f}, per_feature(1, "the scale")});
+    m_.weights.push_back({l.name + ".bias", {f}, has_input(n, 2) ? per_feature(2, "the bias") : std::vector<float>(f, 0.0f)});
+    add_layer(n, std::move(l), {x.layer}, x.shape);
+  }
+
   void convert(const pb::NodeProto& n, bool is_output) {
     if (const auto a = activation(n)) return activation_layer(n, *a, is_output);
     const std::string& op = n.op_type();
@@ -657,6 +681,7 @@ class Importer {
       }
       if (op == "Reshape") return reshape(n);
       if (op == "PRelu") return prelu(n);
+      if (op == "LayerNormalization") return layernorm(n);
       if (op == "Add") return add(n);
       if (op == "Concat") return concat(n);
       if (op == "Dropout") return dropout(n);
@@ -671,7 +696,7 @@ class Importer {
               (is_onnx_domain(n) ? std::string() : " (domain '" + castnet::printable(n.domain(), 40) + "')") +
               "; castnet import supports Gemm, MatMul (+ Add), Conv, MaxPool, AveragePool, GlobalMaxPool, "
               "GlobalAveragePool, Flatten, Reshape (to [batch, features]), Relu, LeakyRelu, Elu, Gelu, Sigmoid, "
-              "Tanh, Softplus, Softmax, PRelu, Add, Concat, Dropout, Identity");
+              "Tanh, Softplus, Softmax, PRelu, LayerNormalization, Add, Concat, Dropout, Identity");
   }
 
   std::string file_;

@@ -346,6 +346,7 @@ struct EigenNet::State {
         case ir::OpKind::trainable_swish:
         case ir::OpKind::basis_activation:
         case ir::OpKind::kan:
+        case ir::OpKind::layernorm:
           break;
       }
       if (l.fused()) activate(l.act, pre, a, row_a);
@@ -490,6 +491,7 @@ struct EigenNet::State {
         case ir::OpKind::trainable_swish:
         case ir::OpKind::basis_activation:
         case ir::OpKind::kan:
+        case ir::OpKind::layernorm:
           break;
       }
     }
@@ -510,6 +512,7 @@ bool EigenNet::supports(const ir::Graph& g, std::string* why_not, bool training)
       case ir::OpKind::trainable_swish:
       case ir::OpKind::basis_activation:
       case ir::OpKind::kan:
+      case ir::OpKind::layernorm:
         return refuse(label(l));
       case ir::OpKind::dropout:
         if (training) return refuse("dropout in training (layer '" + l.name + "')");
@@ -598,6 +601,7 @@ EigenNet::EigenNet(const ir::Graph& g) : s_(std::make_unique<State>()) {
       case ir::OpKind::trainable_swish:
       case ir::OpKind::basis_activation:
       case ir::OpKind::kan:
+      case ir::OpKind::layernorm:
         break;
     }
   }

@@ -138,6 +138,7 @@ TorchNet::Impl::Impl(const ir::Graph& g) : graph(g), last_reader(g.layers.size()
       case ir::OpKind::trainable_swish:  // refused by supports()
       case ir::OpKind::basis_activation:
       case ir::OpKind::kan:
+      case ir::OpKind::layernorm:
         break;
     }
     modules.push_back(std::move(module));
@@ -190,6 +191,7 @@ torch::Tensor TorchNet::Impl::run(const torch::Tensor& x) {
       case ir::OpKind::trainable_swish:
       case ir::OpKind::basis_activation:
       case ir::OpKind::kan:
+      case ir::OpKind::layernorm:
         throw std::logic_error("TorchNet: layer '" + layer.name + "' is refused by supports()");
       case ir::OpKind::hardtanh:
         z = F::hardtanh(in[0], F::HardtanhFuncOptions().min_val(layer.setting("min_val")).max_val(layer.setting("max_val")));
@@ -224,6 +226,10 @@ bool TorchNet::supports(const ir::Graph& g, std::string* why_not, bool training)
     if (layer.kind == ir::OpKind::trainable_swish || layer.kind == ir::OpKind::basis_activation ||
         layer.kind == ir::OpKind::kan)
       return no(std::string(ir::to_string(layer.kind)) + " layer '" + layer.name + "': torch has no module for it");
+  // torch has one (nn::LayerNorm), which this peer does not build yet
+  for (const auto& layer : g.layers)
+    if (layer.kind == ir::OpKind::layernorm)
+      return no("layernorm layer '" + layer.name + "': not in this peer yet");
   if (training) {
     for (const auto& layer : g.layers)
       if (layer.kind == ir::OpKind::dropout)

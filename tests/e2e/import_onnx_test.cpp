@@ -516,6 +516,46 @@ TEST_CASE("onnx import: LeakyRelu and Elu keep their alpha, PRelu its slopes") {
   CHECK(r.weights.find("act.weight")->values == slope);
 }
 
+TEST_CASE("onnx import: LayerNormalization keeps its epsilon, scale and bias") {
+  TempDir dir;
+  std::mt19937 rng(8);
+  const Vec x = random_values(kSamples * 3, rng);
+  const Vec w1 = random_values(6 * 3, rng), b1 = random_values(6, rng);
+  const Vec scale = random_values(6, rng), shift = random_values(6, rng);
+  const Vec w2 = random_values(2 * 6, rng), b2 = random_values(2, rng);
+  Model m({3});
+  m.weight("w1", {6, 3}, w1);
+  m.weight("b1", {6}, b1);
+  m.weight("scale", {6}, scale);
+  m.weight("shift", {6}, shift);
+  m.weight("w2", {2, 6}, w2);
+  m.weight("b2", {2}, b2);
+  attr(m.node("Gemm", {"x", "w1", "b1"}, "h"), "transB", std::int64_t{1});
+  auto& ln = m.node("LayerNormalization", {"h", "scale", "shift"}, "n", "/norm/LayerNormalization");
+  attr(ln, "epsilon", 0.01f);
+  attr(ln, "axis", std::int64_t{-1});
+  attr(m.node("Gemm", {"n", "w2", "b2"}, "y"), "transB", std::int64_t{1});
+  m.output("y");
+  const Imported r = import_with_library(dir, m.save(dir, "norm.onnx"), x);
+
+  const Vec h = linear(x, w1, b1, 3, 6);
+  Vec n(h.size());
+  for (std::size_t s = 0; s < kSamples; ++s) {
+    double mean = 0, var = 0;
+    for (std::size_t i = 0; i < 6; ++i) mean += h[s * 6 + i] / 6.0;
+    for (std::size_t i = 0; i < 6; ++i) var += (h[s * 6 + i] - mean) * (h[s * 6 + i] - mean) / 6.0;
+    for (std::size_t i = 0; i < 6; ++i)
+      n[s * 6 + i] = static_cast<float>((h[s * 6 + i] - mean) / std::sqrt(var + 0.01f) * scale[i] + shift[i]);
+  }
+  require_close(r.outputs, linear(n, w2, b2, 6, 2));
+  REQUIRE(r.graph.layers.size() == 3);
+  CHECK(r.graph.layers[1].kind == castnet::ir::OpKind::layernorm);
+  CHECK(r.graph.layers[1].name == "norm");
+  CHECK(r.graph.layers[1].setting("eps") == 0.01);  // as written, not 0.009999999776
+  CHECK(r.weights.find("norm.weight")->values == scale);
+  CHECK(r.weights.find("norm.bias")->values == shift);
+}
+
 TEST_CASE("onnx import: GlobalAveragePool, Reshape, Gelu (opset 20), Dropout and a final Sigmoid") {
   TempDir dir;
   std::mt19937 rng(6);

@@ -143,6 +143,10 @@ def _prelu(twin, layer, ins, act):
     return twin._register(layer["name"], nn.PReLU(ins[0][0])), ins[0]
 
 
+def _layernorm(twin, layer, ins, act):
+    return twin._register(layer["name"], nn.LayerNorm(ins[0][0], eps=layer.get("eps", 1e-5))), ins[0]
+
+
 class TrainableSwish(nn.Module):
     """sigmoid(a x + b) (c x + d) with (a, b, c, d) per channel (dim 1), starting as SiLU."""
 
@@ -278,6 +282,7 @@ LAYER_KINDS = {
     "trainable_swish": _trainable_swish,
     "basis_activation": _basis_activation,
     "kan": _kan,
+    "layernorm": _layernorm,
 }
 
 

@@ -617,9 +617,9 @@ labels = ["top", "left"]
           {"adam_clip_cosine", "type = \"adam\"\nlr = 0.01\nclip_norm = 0.1\nschedule = { type = \"cosine\", warmup = 1 }", true}});
 }
 
-// 26 rows in batches of 6 (the last has 2); a residual add around a glu, prelu, and a concat of
-// the result with the raw input.
-TEST_CASE("torch twin replay: a graph with a residual add, glu, prelu and concat, softmax cross-entropy") {
+// 26 rows in batches of 6 (the last has 2); a residual add around a glu, prelu, layernorm, and a
+// concat of the result with the raw input.
+TEST_CASE("torch twin replay: a graph with a residual add, glu, prelu, layernorm and concat, softmax cross-entropy") {
   replay(R"(name = "twin_replay_graph"
 input = [4]
 batch = 6
@@ -645,9 +645,13 @@ name = "slope"
 type = "prelu"
 
 [[layer]]
+name = "norm"
+type = "layernorm"
+
+[[layer]]
 name = "both"
 type = "concat"
-inputs = ["slope", "input"]
+inputs = ["norm", "input"]
 
 [[layer]]
 name = "out"
