@@ -11,6 +11,8 @@
 #include <string_view>
 #include <type_traits>
 
+#include "castnet/kernels/update_rule.hpp"  // castnet::Update, which train_step_update takes
+
 namespace castnet {
 
 enum class Loss : std::uint8_t { mse, binary_cross_entropy, softmax_cross_entropy };
@@ -30,18 +32,6 @@ struct TensorInfo {
   std::size_t fan_in, fan_out;
   // silu_rbf, silu_bspline: the basis grid's range [lo, hi]; a header omits them for other inits.
   double lo = 0, hi = 0;
-};
-
-// The optimizer's update that train_step_update applies (castnet/kernels/update.hpp has the rules).
-// Here, outside every instruction set's namespace: the runtime hands it to a model of any
-// (model_view.hpp), and a dispatching model's header declares functions that take it.
-enum class UpdateRule : unsigned char { sgd, momentum, nesterov };
-
-template <class T>
-struct Update {
-  UpdateRule rule = UpdateRule::sgd;
-  T lr = 0, momentum = 0;
-  bool first = false;  // the optimizer's first step: the velocity starts as the gradient
 };
 
 // A generated namespace's `struct Model` satisfies this.

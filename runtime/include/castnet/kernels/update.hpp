@@ -18,7 +18,7 @@
 #include "castnet/kernels/dense.hpp"
 #include "castnet/kernels/gemm.hpp"
 #include "castnet/kernels/simd.hpp"
-#include "castnet/model.hpp"  // castnet::Update
+#include "castnet/kernels/update_rule.hpp"
 
 namespace castnet {
 
