@@ -344,9 +344,10 @@ TEST_CASE("quantize: the calibrated dense and conv2d kernels compute the quantiz
     constexpr std::size_t B = 2;
     const auto x = uniform(B * S::in_size, 2.0f, rng), w = uniform(S::f * S::patch, 0.5f, rng), bias = uniform(S::f, 0.5f, rng);
     const auto c = castnet::gen::calibrated_layer(w, S::f, 1.5f);
-    std::vector<float> y(B * S::out_size);
+    std::vector<float> y(B * S::out_size), scratch(S::scratch);
     castnet::kernels::conv2d_forward_int8_calibrated<B, S, castnet::Act::relu>(x.data(), c.input_inv, c.w.q.data(), c.wsum.data(),
-                                                                               c.out_scale.data(), bias.data(), y.data());
+                                                                               c.out_scale.data(), bias.data(), y.data(),
+                                                                               scratch.data());
     for (std::size_t b = 0; b < B; ++b)
       for (std::size_t f = 0; f < S::f; ++f)
         for (std::size_t oy = 0; oy < S::oh; ++oy)

@@ -155,10 +155,8 @@ class Conv2d final : public OpDef {
     const bool fused = fused_relu(l);
     gen::Holes h;
     h.num("rows", s.rows).code("shape", conv_shape_arg(l)).id("layer", l.name).code("x", s.x()).code("z", s.pre);
-    h.code("act", fused ? "relu" : "identity");
+    h.code("scratch", s.scratch).code("act", fused ? "relu" : "identity");
     h.code("activation", fused ? "" : activation);
-    // The calibrated kernel quantizes one pixel's patch at a time on its stack: no im2col scratch.
-    if (s.weights != WeightFormat::int8_calibrated) h.code("scratch", s.scratch);
     switch (s.weights) {
       case WeightFormat::f32: break;
       case WeightFormat::int8: return gen::render("ops/conv2d/forward_int8.tmpl", h);

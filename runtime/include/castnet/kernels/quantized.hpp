@@ -199,17 +199,19 @@ namespace quant {
 
 // colT[p][k] = x[c][oy·SH - PH + ky][ox·SW - PW + kx] (0 in the padding), k = (c, ky, kx): one
 // sample's im2col transposed, so that each output pixel's patch is contiguous like a dense input.
+// S: a Conv2dShape, or any object with its members (castnet's calibrated evaluation passes sizes
+// read at run time).
 template <class S>
-inline void patches(const float* x, float* colT) noexcept {
-  for (std::size_t oy = 0; oy < S::oh; ++oy)
-    for (std::size_t ox = 0; ox < S::ow; ++ox) {
-      float* row = colT + (oy * S::ow + ox) * S::patch;
-      for (std::size_t c = 0; c < S::c; ++c)
-        for (std::size_t ky = 0; ky < S::kh; ++ky)
-          for (std::size_t kx = 0; kx < S::kw; ++kx) {
+inline void patches(const S& s, const float* x, float* colT) noexcept {
+  for (std::size_t oy = 0; oy < s.oh; ++oy)
+    for (std::size_t ox = 0; ox < s.ow; ++ox) {
+      float* row = colT + (oy * s.ow + ox) * s.patch;
+      for (std::size_t c = 0; c < s.c; ++c)
+        for (std::size_t ky = 0; ky < s.kh; ++ky)
+          for (std::size_t kx = 0; kx < s.kw; ++kx) {
             // Unsigned wrap-around makes a position in the top or left padding huge: out of range.
-            const std::size_t iy = oy * S::sh + ky - S::ph, ix = ox * S::sw + kx - S::pw;
-            row[(c * S::kh + ky) * S::kw + kx] = iy < S::h && ix < S::w ? x[(c * S::h + iy) * S::w + ix] : 0.0f;
+            const std::size_t iy = oy * s.sh + ky - s.ph, ix = ox * s.sw + kx - s.pw;
+            row[(c * s.kh + ky) * s.kw + kx] = iy < s.h && ix < s.w ? x[(c * s.h + iy) * s.w + ix] : 0.0f;
           }
     }
 }
@@ -220,7 +222,7 @@ inline void conv2d(const float* x, const W* w, const float* scale, const float* 
   static_assert(conv_detail::valid_shape<S>, "conv2d: invalid shape");
   constexpr std::size_t P = S::oh * S::ow;
   for (std::size_t b = 0; b < B; ++b) {
-    patches<S>(x + b * S::in_size, scratch);
+    patches(S{}, x + b * S::in_size, scratch);
     for (std::size_t p = 0; p < P; ++p)
       rows<W, S::patch, S::f, P, A>(scratch + p * S::patch, w, scale, bias, y + b * S::out_size + p);
   }
@@ -361,23 +363,6 @@ inline void int_rows(const std::int8_t* qx, std::size_t in, std::size_t out, std
   }
 }
 
-// One output pixel's patch, quantized: row[(c·KH + ky)·KW + kx] is x at (c, oy·SH - PH + ky,
-// ox·SW - PW + kx) quantized, 0 in the padding. S: a Conv2dShape, or any object with its members.
-template <class S>
-inline void patch_int8(const S& s, const float* x, float inv, std::size_t oy, std::size_t ox, std::int8_t* row) noexcept {
-  for (std::size_t c = 0; c < s.c; ++c)
-    for (std::size_t ky = 0; ky < s.kh; ++ky)
-      for (std::size_t kx = 0; kx < s.kw; ++kx) {
-        // Unsigned wrap-around makes a position in the top or left padding huge: out of range.
-        const std::size_t iy = oy * s.sh + ky - s.ph, ix = ox * s.sw + kx - s.pw;
-        std::int8_t& v = row[(c * s.kh + ky) * s.kw + kx];
-        if (iy < s.h && ix < s.w)
-          quantize_input(x + (c * s.h + iy) * s.w + ix, inv, 1, &v);
-        else
-          v = 0;
-      }
-}
-
 }  // namespace quant
 
 // Dense over B samples with calibrated activations: y[b·Out + o] = rescale(Σ_i qx[i]·q[o·In + i],
@@ -393,20 +378,23 @@ void dense_forward_int8_calibrated(const float* x, float inv, const std::int8_t*
   }
 }
 
-// conv2d over B samples with calibrated activations: each output pixel's patch is quantized and
-// meets the filters as a dense input; A: a ReLU applied as it stores.
+// conv2d over B samples with calibrated activations: each output pixel's patch (im2col in the
+// scratch, S::scratch values) is quantized and meets the filters as a dense input; A: a ReLU
+// applied as it stores.
 template <std::size_t B, class S, Act A>
 void conv2d_forward_int8_calibrated(const float* x, float inv, const std::int8_t* q, const std::int32_t* wsum, const float* m,
-                                    const float* bias, float* y) noexcept {
+                                    const float* bias, float* y, float* scratch) noexcept {
   static_assert(conv_detail::valid_shape<S>, "conv2d: invalid shape");
   static_assert(S::patch <= quant::kMaxIntInputs, "int8 dot products: C·KH·KW·127² must fit in int32");
   constexpr std::size_t P = S::oh * S::ow;
   std::int8_t row[S::patch];
-  for (std::size_t b = 0; b < B; ++b)
+  for (std::size_t b = 0; b < B; ++b) {
+    quant::patches(S{}, x + b * S::in_size, scratch);
     for (std::size_t p = 0; p < P; ++p) {
-      quant::patch_int8(S{}, x + b * S::in_size, inv, p / S::ow, p % S::ow, row);
+      quant::quantize_input(scratch + p * S::patch, inv, S::patch, row);
       quant::int_rows<A>(row, S::patch, S::f, P, q, wsum, m, bias, y + b * S::out_size + p);
     }
+  }
 }
 
 }  // namespace kernels
