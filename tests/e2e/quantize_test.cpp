@@ -189,14 +189,31 @@ struct Build {
   std::vector<std::string> flags;
 };
 
+// The header's own strict flags (export_test.cpp's).
+const std::vector<std::string> kStrict = {"-std=c++17", "-O2", "-Wall", "-Wextra", "-Werror", "-Wpedantic", "-Wshadow", "-Wconversion"};
+
+// dir/main.cpp (kDriver) built against dir/model.hpp by `compiler` with the strict flags and
+// `flags`, then run on dir/x.bin: the numbers it prints.
+std::vector<double> build_and_run(const std::string& compiler, const std::vector<std::string>& flags, const fs::path& dir) {
+  std::vector<std::string> command = {compiler};
+  command.insert(command.end(), kStrict.begin(), kStrict.end());
+  command.insert(command.end(), flags.begin(), flags.end());
+  command.insert(command.end(), {"-I", dir.string(), (dir / "main.cpp").string(), "-o", (dir / "predict").string()});
+  const auto compiled = run(command);
+  INFO(compiled.err);
+  REQUIRE(compiled.exit_code == 0);
+  const auto ran = run({(dir / "predict").string(), (dir / "x.bin").string()});
+  REQUIRE(ran.exit_code == 0);
+  return numbers(ran.out);
+}
+
 }  // namespace
 
 TEST_CASE("export --quantize: int8 and bf16 headers agree with the float model within the quantization's bound", "[export][quantize]") {
   const std::string gxx = castnet::cli::find_on_path("g++").value_or("").string();
   REQUIRE(!gxx.empty());
-  // The header's own strict flags (export_test.cpp's); the int8 dense net through each path of
-  // the kernels: AVX-512 (-march=native, where the CPU has it), AVX2, scalar.
-  const std::vector<std::string> strict = {"-std=c++17", "-O2", "-Wall", "-Wextra", "-Werror", "-Wpedantic", "-Wshadow", "-Wconversion"};
+  // The int8 dense net through each path of the kernels: AVX-512 (-march=native, where the CPU
+  // has it), AVX2, scalar.
   std::vector<Build> all = {{"-march=native", {"-march=native"}}};
   if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) all.push_back({"-mavx2 -mfma", {"-mavx2", "-mfma"}});
   all.push_back({"scalar", {"-march=native", "-DCASTNET_EXPORT_SCALAR"}});
@@ -234,16 +251,7 @@ TEST_CASE("export --quantize: int8 and bf16 headers agree with the float model w
         const std::size_t builds = net.graph.name == "quantize_dense" && format == castnet::ops::WeightFormat::int8 ? all.size() : 1;
         for (std::size_t b = 0; b < builds; ++b) {
           INFO(all[b].label);
-          std::vector<std::string> command = {gxx};
-          command.insert(command.end(), strict.begin(), strict.end());
-          command.insert(command.end(), all[b].flags.begin(), all[b].flags.end());
-          command.insert(command.end(), {"-I", dir.path().string(), (dir / "main.cpp").string(), "-o", (dir / "predict").string()});
-          const auto compiled = run(command);
-          INFO(compiled.err);
-          REQUIRE(compiled.exit_code == 0);
-          const auto ran = run({(dir / "predict").string(), (dir / "x.bin").string()});
-          REQUIRE(ran.exit_code == 0);
-          const std::vector<double> got = numbers(ran.out);
+          const std::vector<double> got = build_and_run(gxx, all[b].flags, dir.path());
           REQUIRE(got.size() == 2 * rows * outputs);
           for (std::size_t r = 0; r < rows; ++r) {
             const Bounded want = model(net, x.data() + r * inputs, format);
@@ -445,7 +453,6 @@ TEST_CASE("export --quantize int8 --calibrate: every path computes the calibrate
   const std::string gxx = castnet::cli::find_on_path("g++").value_or("").string();
   const std::string clang = castnet::cli::find_on_path("clang++").value_or("").string();
   REQUIRE(!gxx.empty());
-  const std::vector<std::string> strict = {"-std=c++17", "-O2", "-Wall", "-Wextra", "-Werror", "-Wpedantic", "-Wshadow", "-Wconversion"};
   // The integer paths: AVX-512 VNNI (-march=native, where the CPU has it), AVX2, scalar.
   std::vector<Build> all = {{"-march=native", {"-march=native"}}};
   if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
@@ -500,16 +507,7 @@ TEST_CASE("export --quantize int8 --calibrate: every path computes the calibrate
       if (!clang.empty()) builds.push_back({"clang++ -march=native", {"-march=native"}});
       for (const Build& b : builds) {
         INFO(b.label);
-        std::vector<std::string> command = {b.label.rfind("clang++", 0) == 0 ? clang : gxx};
-        command.insert(command.end(), strict.begin(), strict.end());
-        command.insert(command.end(), b.flags.begin(), b.flags.end());
-        command.insert(command.end(), {"-I", dir.path().string(), (dir / "main.cpp").string(), "-o", (dir / "predict").string()});
-        const auto compiled = run(command);
-        INFO(compiled.err);
-        REQUIRE(compiled.exit_code == 0);
-        const auto ran = run({(dir / "predict").string(), (dir / "x.bin").string()});
-        REQUIRE(ran.exit_code == 0);
-        const std::vector<double> got = numbers(ran.out);
+        const std::vector<double> got = build_and_run(b.label.rfind("clang++", 0) == 0 ? clang : gxx, b.flags, dir.path());
         REQUIRE(got.size() == 2 * rows * outputs);
         // Exact: the integer sums have no rounding, and the rest is the same IEEE operations.
         for (std::size_t i = 0; i < rows * outputs; ++i) {
@@ -548,13 +546,7 @@ TEST_CASE("eval --quantize int8 --calibrate: the accuracy of the calibrated head
   const std::string gxx = castnet::cli::find_on_path("g++").value_or("").string();
   REQUIRE(!gxx.empty());
   write_file(box / "main.cpp", kDriver);
-  const auto compiled = run({gxx, "-std=c++17", "-O2", "-march=native", "-I", box.dir.path().string(), (box / "main.cpp").string(),
-                             "-o", (box / "predict").string()});
-  INFO(compiled.err);
-  REQUIRE(compiled.exit_code == 0);
-  const auto ran = run({(box / "predict").string(), (box / "x.bin").string()});
-  REQUIRE(ran.exit_code == 0);
-  const std::vector<double> p = numbers(ran.out);
+  const std::vector<double> p = build_and_run(gxx, {"-march=native"}, box.dir.path());
   REQUIRE(p.size() == 2 * 60 * 3);
   const std::vector<std::string> lines = [&] {
     std::vector<std::string> v;
