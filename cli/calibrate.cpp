@@ -43,6 +43,11 @@ struct ConvDims {
 void check_calibrate_mode(const std::string& quantize) {
   if (quantize.empty())
     throw UsageError("--calibrate quantizes the activations of an int8 model: give --quantize int8 too");
+  try {
+    gen::parse_quantize(quantize);  // an unknown mode is named as such
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(e.what());
+  }
   if (quantize != "int8")
     throw UsageError("--calibrate goes with --quantize int8 only (" + quantize + " keeps float activations)");
 }

@@ -201,8 +201,9 @@ int eval_calibrated(const Args& args, const spec::Spec& s, const std::string& we
   const Dataset<float> rows = model.load(data, labels);
   const Evaluation e = model.evaluate(rows, c.input_range);
   if (args.flag("--json")) {
+    // The runner's object (no quality figures: the header's outputs only), and the calibration's rows.
     std::cout << "{\"rows\": " << rows.rows << ", \"calibration_rows\": " << c.rows
-              << ", \"evaluation\": " << detail::evaluation_json(e) << "}\n";
+              << ", \"evaluation\": " << detail::evaluation_json(e) << ", \"quality\": null}\n";
   } else if (!args.flag("--quiet")) {
     std::cout << "int8 weights and activations calibrated on " << cal << " (" << c.rows
               << " rows), as `castnet export --quantize int8 --calibrate " << cal << "` computes\n";

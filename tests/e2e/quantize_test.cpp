@@ -588,6 +588,9 @@ TEST_CASE("quantize: unknown modes, --calibrate and layers without a quantized k
       CHECK(r.exit_code == 2);
       CHECK_THAT(r.err, Contains("--calibrate goes with --quantize int8 only (bf16 keeps float activations)"));
     }
+    const auto unknown = cli({"eval", dense.string(), "--weights", w, "--quantize", "int4", "--calibrate", "data.csv"});
+    CHECK(unknown.exit_code == 2);
+    CHECK_THAT(unknown.err, Contains("--quantize 'int4': unknown mode; give int8 or bf16"));
     const auto labels = cli({"export", dense.string(), "--weights", w, "-o", out, "--quantize", "int8", "--calibrate-labels", "l"});
     CHECK(labels.exit_code == 2);
     CHECK_THAT(labels.err, Contains("--calibrate-labels goes with --calibrate DATA"));
