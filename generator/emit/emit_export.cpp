@@ -87,7 +87,7 @@ class ExportEmitter {
     h.comment("outputs_are_comment", g_.loss.kind == ir::LossKind::mse ? ": the values themselves"
                                      : classifier ? ": the softmax of the logits" : ": the sigmoid of each logit");
     const std::size_t one = g_.forward_plan.arena.size + (normalizes() ? g_.input_features() : 0) + g_.output_features();
-    h.num("stack_bytes", std::max(one, rows_plan_.arena.size) * sizeof(float));
+    h.num("stack_bytes", std::max(one, rows_plan_.arena.size) * sizeof(float) + quantized_input_bytes());
     std::vector<std::string> table;
     for (const auto& r : layer_table(g_)) table.push_back("// " + comment_text(r));
     h.code("layer_table", join_lines(table));
@@ -104,6 +104,17 @@ class ExportEmitter {
 
  private:
   bool normalizes() const { return norm_.kind != Normalize::none; }
+
+  // The calibrated kernels' own stack: one quantized input row (a dense layer's input, a conv2d
+  // patch), the largest of the quantized layers'. 0 otherwise.
+  std::size_t quantized_input_bytes() const {
+    if (o_.weights != ops::WeightFormat::int8_calibrated) return 0;
+    std::size_t most = 0;
+    for (const Layer& l : g_.layers)
+      if (ops::op_def(l.kind).quantize_rule(l) == ops::QuantizeRule::weight)
+        most = std::max(most, l.kind == ir::OpKind::conv2d ? l.in_shapes.at(0).at(0) * l.kernel[0] * l.kernel[1] : l.in_features);
+    return most;
+  }
 
   // predict_batch's arena is on the stack too: it obeys the Workspace's limit.
   void check_rows_plan() const {

@@ -482,6 +482,17 @@ TEST_CASE("export --quantize int8 --calibrate: every path computes the calibrate
                                 ", 40 rows)"));
       CHECK_THAT(told, Contains("Accuracy of this header on the calibration data: loss "));
       CHECK_THAT(told, Contains("--quantize int8 --calibrate data.csv --labels y0,y1,y2"));
+      // kStackBytes counts the kernels' longest quantized input row besides the float buffers of
+      // a weight-only export: the second layer's, 20 hidden values or 8·3·3 pooled ones.
+      const auto weight_only = cli({"export", (kSpecs / spec).string(), "--weights", (dir / "w.safetensors").string(), "-o",
+                                    (dir / "weight_only.hpp").string(), "--quantize", "int8"});
+      REQUIRE(weight_only.exit_code == 0);
+      const auto stack_bytes = [](const std::string& text) {
+        const auto at = text.find("kStackBytes = ");
+        REQUIRE(at != std::string::npos);
+        return std::stoul(text.substr(at + 14));
+      };
+      CHECK(stack_bytes(header) == stack_bytes(read_file(dir / "weight_only.hpp")) + (net.graph.name == "quantize_dense" ? 20 : 72));
 
       // The ranges: the first layer's is the data's max |x|, exactly; the second's the float
       // model's largest input to it, within that float computation's rounding.
