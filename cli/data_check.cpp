@@ -6,9 +6,11 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <iostream>
+
+#include "mnist.hpp"
 
 namespace castnet::cli {
-namespace {
 
 Loss runtime_loss(ir::LossKind k) {
   switch (k) {
@@ -19,7 +21,30 @@ Loss runtime_loss(ir::LossKind k) {
   return Loss::mse;
 }
 
-}  // namespace
+DataFiles resolve(const std::string& name, const std::string& labels, const std::string& relative_to) {
+  if (is_mnist_name(name)) {
+    const MnistFiles f = resolve_mnist(name, std::cerr);
+    return {f.images.string(), f.labels.string()};
+  }
+  if (relative_to.empty()) return {name, labels};
+  return {spec_relative(relative_to, name), spec_relative(relative_to, labels)};
+}
+
+std::vector<std::string> split_labels(const std::string& joined) {
+  std::vector<std::string> labels;
+  for (std::size_t start = 0; start < joined.size();) {
+    const std::size_t end = std::min(joined.find(',', start), joined.size());
+    labels.push_back(joined.substr(start, end - start));
+    start = end + 1;
+  }
+  return labels;
+}
+
+std::string joined_labels(const std::vector<std::string>& labels) {
+  std::string s;
+  for (const auto& l : labels) s += (s.empty() ? "" : ",") + l;
+  return s;
+}
 
 DataSummary check_data(const spec::Spec& s, const std::string& data, const std::string& idx_labels,
                        const std::vector<std::string>& columns, const DataOrigin& origin) {

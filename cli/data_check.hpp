@@ -3,6 +3,8 @@
 // reports the rows and the classes' balance.
 #pragma once
 
+#include <castnet/model.hpp>
+
 #include <cstddef>
 #include <string>
 #include <vector>
@@ -32,6 +34,22 @@ struct DataSummary {
 // spec named the file, a second line pointing at the spec's key.
 DataSummary check_data(const spec::Spec& s, const std::string& data, const std::string& idx_labels,
                        const std::vector<std::string>& columns, const DataOrigin& origin);
+
+// The runtime's name for the graph's loss.
+Loss runtime_loss(ir::LossKind k);
+
+// A data set as files: the data (CSV, or IDX images) and, for IDX, the labels file.
+struct DataFiles {
+  std::string data, labels;
+};
+
+// `name` is a data name (mnist:train) or a path, from the command line (relative to the working
+// directory) or from the spec (relative to the spec `relative_to`).
+DataFiles resolve(const std::string& name, const std::string& labels, const std::string& relative_to);
+
+// --labels's comma-separated column names, and back.
+std::vector<std::string> split_labels(const std::string& joined);
+std::string joined_labels(const std::vector<std::string>& labels);
 
 // "61 rows; classes 0: 20 (32.8%), 1: 21 (34.4%), 2: 20 (32.8%)"
 std::string describe(const DataSummary& d, const spec::Spec& s);

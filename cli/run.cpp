@@ -18,10 +18,12 @@
 #include <castnet/io/safetensors.hpp>
 #include <castnet/io/sha256.hpp>
 #include <castnet/train/run_options.hpp>
+#include <castnet/train/verbs.hpp>
 #include <castnet/train/worker_pool.hpp>
 
 #include "args.hpp"
 #include "build_cache.hpp"
+#include "calibrate.hpp"
 #include "cache_dir.hpp"
 #include "data_check.hpp"
 #include "emit/quantize.hpp"
@@ -91,38 +93,6 @@ fs::path train_runner(const std::string& spec, const gen::GenResult& model, std:
   const gen::GenResult sharded = gen::emit_header(req);
   network = io::sha256_hex(sharded.header_text);
   return build_runner(sharded.spec.graph.name, sharded.header_text, units_of(sharded), {batch, mpi}, before_compile).exe;
-}
-
-// A data set as files: the data (CSV, or IDX images) and, for IDX, the labels file.
-struct DataFiles {
-  std::string data, labels;
-};
-
-// `name` is a data name (mnist:train) or a path, from the command line (relative to the working
-// directory) or from the spec (relative to the spec).
-DataFiles resolve(const std::string& name, const std::string& labels, const std::string& relative_to) {
-  if (is_mnist_name(name)) {
-    const MnistFiles f = resolve_mnist(name, std::cerr);
-    return {f.images.string(), f.labels.string()};
-  }
-  if (relative_to.empty()) return {name, labels};
-  return {spec_relative(relative_to, name), spec_relative(relative_to, labels)};
-}
-
-std::vector<std::string> split_labels(const std::string& joined) {
-  std::vector<std::string> labels;
-  for (std::size_t start = 0; start < joined.size();) {
-    const std::size_t end = std::min(joined.find(',', start), joined.size());
-    labels.push_back(joined.substr(start, end - start));
-    start = end + 1;
-  }
-  return labels;
-}
-
-std::string joined_labels(const std::vector<std::string>& labels) {
-  std::string s;
-  for (const auto& l : labels) s += (s.empty() ? "" : ",") + l;
-  return s;
 }
 
 void add(std::vector<std::string>& a, const std::string& option, const std::string& value) {
@@ -216,6 +186,41 @@ fs::path quantized_weights(const ir::Graph& g, const std::string& weights, const
   return out;
 }
 
+// The data eval reads: --data, else the spec's test data, else its train data.
+DataFiles eval_data(const Args& args, const spec::Spec& s, const std::string& spec) {
+  const spec::DataConfig& d = s.data;
+  const bool spec_test = !d.test.empty();
+  const DataFiles data =
+      args.get("--data") ? resolve(*args.get("--data"), args.get("--data-labels").value_or(""), "")
+                         : resolve(spec_test ? d.test : d.train, spec_test ? d.test_labels : d.train_labels, spec);
+  if (data.data.empty()) throw UsageError("no data: give --data FILE or [data] test in the spec");
+  return data;
+}
+
+// eval --quantize int8 --calibrate CAL: the header `castnet export --quantize int8 --calibrate CAL`
+// writes, evaluated in this process as it computes (calibrate.hpp), on eval's data.
+int eval_calibrated(const Args& args, const spec::Spec& s, const std::string& weights) {
+  if (args.get("--images")) throw UsageError("--images: not with --calibrate (it evaluates the header's outputs only)");
+  const std::string cal = *args.get("--calibrate");
+  const CalibratedModel model(s, weights);
+  const std::vector<std::string> labels = split_labels(args.get("--labels").value_or(joined_labels(s.data.labels)));
+  const DataFiles cal_files = calibration_files(s, args.spec(), cal, args.get("--calibrate-labels").value_or(""));
+  const gen::Calibration c = model.calibrate(model.load(cal_files, labels), cal_files, cal);
+  const DataFiles data = eval_data(args, s, args.spec());
+  const Dataset<float> rows = model.load(data, labels);
+  const Evaluation e = model.evaluate(rows, c.input_range);
+  if (args.flag("--json")) {
+    // The runner's object (no quality figures: the header's outputs only), and the calibration's rows.
+    std::cout << "{\"rows\": " << rows.rows << ", \"calibration_rows\": " << c.rows
+              << ", \"evaluation\": " << detail::evaluation_json(e) << ", \"quality\": null}\n";
+  } else if (!args.flag("--quiet")) {
+    std::cout << "int8 weights and activations calibrated on " << cal << " (" << c.rows
+              << " rows), as `castnet export --quantize int8 --calibrate " << cal << "` computes\n";
+    detail::print_evaluation("", e);
+  }
+  return 0;
+}
+
 }  // namespace
 
 int train(int argc, char** argv) {
@@ -272,11 +277,17 @@ int train(int argc, char** argv) {
 }
 
 int eval(int argc, char** argv) {
-  const Args args(argc, argv, 2, {"--weights", "--data", "--data-labels", "--labels", "--images", "--limit", "--quantize"},
+  const Args args(argc, argv, 2,
+                  {"--weights", "--data", "--data-labels", "--labels", "--images", "--limit", "--quantize", "--calibrate",
+                   "--calibrate-labels"},
                   {"--json", "--quiet"});
   const std::string spec = args.spec();
   std::string weights = args.require("--weights");
+  if (args.get("--calibrate")) check_calibrate_mode(args.get("--quantize").value_or(""));
+  if (args.get("--calibrate-labels") && !args.get("--calibrate"))
+    throw UsageError("--calibrate-labels goes with --calibrate DATA");
   const gen::GenResult model = load(spec, limits_option(args));
+  if (args.get("--calibrate")) return eval_calibrated(args, model.spec, weights);
   if (const auto mode = args.get("--quantize")) {
     weights = quantized_weights(model.spec.graph, weights, *mode).string();
     if (!args.flag("--json") && !args.flag("--quiet"))
@@ -285,10 +296,7 @@ int eval(int argc, char** argv) {
   }
   const spec::DataConfig& d = model.spec.data;
   const bool spec_test = !d.test.empty();
-  const DataFiles data =
-      args.get("--data") ? resolve(*args.get("--data"), args.get("--data-labels").value_or(""), "")
-                         : resolve(spec_test ? d.test : d.train, spec_test ? d.test_labels : d.train_labels, spec);
-  if (data.data.empty()) throw UsageError("no data: give --data FILE or [data] test in the spec");
+  const DataFiles data = eval_data(args, model.spec, spec);
   std::vector<std::string> a = {"eval", "--weights", weights};
   add(a, "--data", data.data);
   add(a, "--data-labels", data.labels);

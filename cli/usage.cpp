@@ -85,6 +85,9 @@ constexpr VerbUsage kVerbs[] = {
      "  --labels a,b          the CSV's label columns ([data] labels)\n"
      "  --images OUT.png      draw inputs above outputs (autoencoders)\n"
      "  --quantize int8|bf16  evaluate the weights as `export --quantize` stores them\n"
+     "  --calibrate DATA      with --quantize int8: the header `export --calibrate DATA` writes\n"
+     "                        (activations int8 too, ranges measured on DATA), as it computes\n"
+     "  --calibrate-labels L  the IDX labels beside IDX calibration images\n"
      "  --json                the evaluation and the quality figures as one JSON object\n"
      "  --quiet               print nothing but errors\n"},
     {"predict",
@@ -141,7 +144,13 @@ constexpr VerbUsage kVerbs[] = {
      "                        picks one at the first call (CASTNET_ISA forces one); see FILE.hpp\n"
      "  --batch N             rows per predict_batch call (default: the spec's batch)\n"
      "  --quantize int8|bf16  dense and conv2d weights as int8 (per output channel, float scales)\n"
-     "                        or bf16; activations stay float (--calibrate is not implemented)\n"},
+     "                        or bf16; activations stay float (weight-only)\n"
+     "  --calibrate DATA      with --quantize int8: their inputs int8 too, with ranges the float\n"
+     "                        model measures on DATA (a CSV or IDX file, or mnist:train), and\n"
+     "                        integer dot products; the banner gives the accuracy on DATA\n"
+     "  --calibrate-labels L  the IDX labels beside IDX calibration images (default: the spec's,\n"
+     "                        when DATA is its train or test data)\n"
+     "  --labels a,b          the calibration CSV's label columns ([data] labels)\n"},
     {"bench",
      "usage: castnet bench SPEC [options]\n"
      "Times the generated code against the interpreter, Eigen and libtorch in one process, with a\n"

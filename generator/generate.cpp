@@ -84,6 +84,14 @@ std::string export_text(const ir::Graph& g, const GenRequest& req, const std::st
     o.weights = parse_quantize(req.quantize);
     o.gen_flags += " --quantize " + req.quantize;
   }
+  if (req.calibration) {
+    if (o.weights != ops::WeightFormat::int8)
+      throw std::invalid_argument("--calibrate quantizes the activations of an int8 export: give --quantize int8");
+    o.weights = ops::WeightFormat::int8_calibrated;
+    o.calibration = *req.calibration;
+    o.calibration.data_label = spec_label(req.calibration->data_label);
+    o.gen_flags += " --calibrate " + o.calibration.data_label + o.calibration.data_flags;
+  }
   if (req.arch == "dispatch") o.gen_flags += " --dispatch";
   return emit_export(g, file, norm, o);
 }

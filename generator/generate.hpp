@@ -3,10 +3,12 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "emit/quantize.hpp"
 #include "ir/graph.hpp"
 #include "ir/limits.hpp"
 #include "spec/spec.hpp"
@@ -31,6 +33,9 @@ struct GenRequest {
   std::filesystem::path weights;     // not empty: the standalone inference header with these
                                      // weights baked in (castnet export), not the training header
   std::string quantize;              // with weights: "" (float), "int8" or "bf16" (emit/quantize.hpp)
+  std::optional<Calibration> calibration;  // with --quantize int8: the activations quantized too, with
+                                     // these ranges (cli/calibrate.hpp measures them); data_label
+                                     // is the data's name or path as given
   ir::Limits limits;                 // what the spec may ask for (front-ends: limits_from_environment()
                                      // and --limit); they never change the emitted bytes
 };

@@ -76,8 +76,8 @@ Interpreter<T>::Interpreter(const ir::Graph& g) : graph_(g) {
 }
 
 template <class T>
-typename Interpreter<T>::Trace Interpreter<T>::run(const T* x, std::size_t n,
-                                                  std::optional<std::uint64_t> dropout_key) const {
+typename Interpreter<T>::Trace Interpreter<T>::run(const T* x, std::size_t n, std::optional<std::uint64_t> dropout_key,
+                                                  const Replace* replace) const {
   Trace trace;
   const std::size_t layers = graph_.layers.size();
   trace.z.reserve(layers);
@@ -95,7 +95,7 @@ typename Interpreter<T>::Trace Interpreter<T>::run(const T* x, std::size_t n,
     std::vector<T>& saved = trace.saved.emplace_back();
     const std::span<const std::vector<T>> params(params_.begin() + first_param_[k], layer.params.size());
     const Pass<T> pass{layer, k, n, layer.in_features, m_out, wire.in_shapes, wire.in_sizes, in, params};
-    kind_of<T>(layer.kind).forward(Forward<T>{pass, z.data(), saved, dropout_key});
+    if (!replace || !(*replace)(k, in, n, z.data())) kind_of<T>(layer.kind).forward(Forward<T>{pass, z.data(), saved, dropout_key});
     for (std::size_t s = 0; s < n; s++) activate(layer.activation, &z[s * m_out], m_out, &a[s * m_out]);
   }
   return trace;
@@ -103,7 +103,12 @@ typename Interpreter<T>::Trace Interpreter<T>::run(const T* x, std::size_t n,
 
 template <class T>
 void Interpreter<T>::forward(const T* x, std::size_t n, T* y) const {
-  const Trace trace = run(x, n, std::nullopt);
+  forward(x, n, y, Replace{});
+}
+
+template <class T>
+void Interpreter<T>::forward(const T* x, std::size_t n, T* y, const Replace& replace) const {
+  const Trace trace = run(x, n, std::nullopt, replace ? &replace : nullptr);
   const T* out = trace.a.empty() ? x : trace.a.back().data();
   std::copy(out, out + n * graph_.output_features(), y);
 }

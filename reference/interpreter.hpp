@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <vector>
 
@@ -35,6 +36,17 @@ class Interpreter {
 
   // Outputs of the last layer: x is (n, inputs), y is (n, outputs), both row-major.
   void forward(const T* x, std::size_t n, T* y) const;
+
+  // Called before each layer's formula with the layer's index, its inputs (each (n, its size)) and
+  // n; returns true when it wrote the layer's pre-activation z (n, out_features) itself, which the
+  // interpreter then activates as always. castnet's evaluation of a calibrated int8 export
+  // (cli/calibrate.cpp) measures the quantized layers' inputs so, and computes those layers.
+  using Replace = std::function<bool(std::size_t layer, const std::vector<const T*>& in, std::size_t n, T* z)>;
+  // forward() with `replace` consulted at every layer.
+  void forward(const T* x, std::size_t n, T* y, const Replace& replace) const;
+
+  // The loss of network outputs y (n, outputs) against target, as loss() reduces it.
+  T output_loss(const T* y, const T* target, std::size_t n) const { return loss_of(y, target, n, nullptr); }
 
   // Loss over n samples with PyTorch's default reduction: target is (n, targets_per_sample()).
   T loss(const T* x, const T* target, std::size_t n) const;
@@ -69,7 +81,7 @@ class Interpreter {
     ir::Shape out_shape;
   };
 
-  Trace run(const T* x, std::size_t n, std::optional<std::uint64_t> dropout_key) const;
+  Trace run(const T* x, std::size_t n, std::optional<std::uint64_t> dropout_key, const Replace* replace = nullptr) const;
   // The loss of network outputs y; writes dLoss/dy into dy unless it is null.
   T loss_of(const T* y, const T* target, std::size_t n, T* dy) const;
   void backprop(const Trace& trace, const T* x, const T* dy, std::size_t n,

@@ -87,7 +87,7 @@ class ExportEmitter {
     h.comment("outputs_are_comment", g_.loss.kind == ir::LossKind::mse ? ": the values themselves"
                                      : classifier ? ": the softmax of the logits" : ": the sigmoid of each logit");
     const std::size_t one = g_.forward_plan.arena.size + (normalizes() ? g_.input_features() : 0) + g_.output_features();
-    h.num("stack_bytes", std::max(one, rows_plan_.arena.size) * sizeof(float));
+    h.num("stack_bytes", std::max(one, rows_plan_.arena.size) * sizeof(float) + quantized_input_bytes());
     std::vector<std::string> table;
     for (const auto& r : layer_table(g_)) table.push_back("// " + comment_text(r));
     h.code("layer_table", join_lines(table));
@@ -104,6 +104,17 @@ class ExportEmitter {
 
  private:
   bool normalizes() const { return norm_.kind != Normalize::none; }
+
+  // The calibrated kernels' own stack: one quantized input row (a dense layer's input, a conv2d
+  // patch), the largest of the quantized layers'. 0 otherwise.
+  std::size_t quantized_input_bytes() const {
+    if (o_.weights != ops::WeightFormat::int8_calibrated) return 0;
+    std::size_t most = 0;
+    for (const Layer& l : g_.layers)
+      if (ops::op_def(l.kind).quantize_rule(l) == ops::QuantizeRule::weight)
+        most = std::max(most, l.kind == ir::OpKind::conv2d ? l.in_shapes.at(0).at(0) * l.kernel[0] * l.kernel[1] : l.in_features);
+    return most;
+  }
 
   // predict_batch's arena is on the stack too: it obeys the Workspace's limit.
   void check_rows_plan() const {
@@ -192,23 +203,47 @@ class ExportEmitter {
            "    out[i] = static_cast<float>((static_cast<double>(x[i]) - norm_offset[" + at + "]) * norm_scale[" + at + "]);\n}";
   }
 
-  // The banner's paragraph on quantized weights: the mode, what was quantized and how, and where
-  // the accuracy cost is measured. Nothing for float weights.
+  // The banner's paragraph on quantized weights: the mode, what was quantized and how, where the
+  // scales come from and where the accuracy cost is measured. Nothing for float weights.
   std::string quantization_banner() const {
     if (o_.weights == ops::WeightFormat::f32) return "";
     std::string tensors;
     for (const auto& t : quantized_) tensors += (tensors.empty() ? "" : ", ") + t;
-    const std::string how = o_.weights == ops::WeightFormat::int8
-        ? "int8, weight-only: symmetric per output channel, scale = max|w_row| / 127 (per-output-channel max-abs "
-          "of the weights file above), q = round(w / scale); activations stay float, the sums are fp32"
-        : "bf16 (the floats' upper halves, rounded to nearest even), computed in fp32";
+    const std::string weight_scales = "symmetric per output channel, scale = max|w_row| / 127 (per-output-channel "
+                                      "max-abs of the weights file above), q = round(w / scale)";
+    const bool calibrated = o_.weights == ops::WeightFormat::int8_calibrated;
+    const Calibration& c = o_.calibration;
+    std::string how;
+    switch (o_.weights) {
+      case ops::WeightFormat::f32: break;
+      case ops::WeightFormat::int8:
+        how = "int8, weight-only: " + weight_scales + "; activations stay float, the sums are fp32";
+        break;
+      case ops::WeightFormat::bf16: how = "bf16 (the floats' upper halves, rounded to nearest even), computed in fp32"; break;
+      case ops::WeightFormat::int8_calibrated:
+        how = "int8, calibrated activations: weights " + weight_scales +
+              "; each quantized layer's input quantized per call to round(x / s_x) in [-127, 127] (saturating), "
+              "s_x = max|x| / 127 measured by the float model on the calibration data below; int32 sums, "
+              "rescaled to float by s_x * scale[o], then bias and activation in float";
+        break;
+    }
     const std::string mode = quantize_name(o_.weights);
+    const std::string eval = "castnet eval SPEC --weights W --quantize " + mode +
+                             (calibrated ? " --calibrate " + c.data_label + c.data_flags : std::string());
     std::vector<std::string> lines = {
-        "", "Quantized weights (--quantize " + mode + "): " + how + ".",
+        "", (calibrated ? "Quantized weights and activations (--quantize " + mode + " --calibrate): "
+                        : "Quantized weights (--quantize " + mode + "): ") + how + ".",
         "Quantized: " + (tensors.empty() ? std::string("none (every layer is too small or has no weights)") : tensors) +
-            ". Biases and all other tensors are float.",
-        "Accuracy: not measured at export (no data is read here); `castnet eval SPEC --weights W --quantize " + mode +
-            "` measures it with these very weights."};
+            ". Biases and all other tensors are float."};
+    if (calibrated) {
+      lines.push_back("Calibration data: " + c.data_label + " (sha256 " + c.data_sha256 + ", " + std::to_string(c.rows) +
+                      " rows).");
+      lines.push_back("Accuracy of this header on the calibration data: " + c.accuracy + " (`" + eval +
+                      " --data " + c.data_label + "` measures the same on any data).");
+    } else {
+      lines.push_back("Accuracy: not measured at export (no data is read here); `" + eval +
+                      "` measures it with these very weights.");
+    }
     // Wrapped at 100 columns, as the rest of the banner.
     std::vector<std::string> wrapped;
     for (const auto& line : lines) {
@@ -232,15 +267,32 @@ class ExportEmitter {
     return std::find(quantized_.begin(), quantized_.end(), torch_name) != quantized_.end();
   }
 
-  // A quantized tensor: int8 values and their row scales, or bf16 bit patterns.
-  std::string quantized_array(const ir::ParamTensor& p, const io::TensorData& t) const {
+  // A quantized tensor of layer `layer`: int8 values and their row scales, or bf16 bit patterns;
+  // under --calibrate, int8 values and what the calibrated kernels read.
+  std::string quantized_array(std::size_t layer, const ir::ParamTensor& p, const io::TensorData& t) const {
     const std::string head = "// " + comment_text(p.torch_name + " " + ir::shape_text(p.shape) + " " + p.layout + ", " +
                                                   quantize_name(o_.weights));
     const std::string member = checked_identifier(p.member);
+    const auto int32_text = [](std::int32_t v) { return std::to_string(v); };
+    if (o_.weights == ops::WeightFormat::int8_calibrated) {
+      const float range = o_.calibration.input_range.at(layer);
+      const CalibratedLayer c = calibrated_layer(t.values, p.shape.front(), range);
+      const std::string prefix = checked_identifier(g_.layers[layer].name);
+      return head + " (value = scale[row] * q)\nalignas(64) static constexpr std::int8_t " + member + "[" +
+             std::to_string(p.size) + "] = {" + values_text(c.w.q, int32_text) + "\n};\n" +
+             "// sum_i q[row][i], which the VNNI path takes off its sums of (x + 128) * q\n"
+             "alignas(64) static constexpr std::int32_t " + checked_identifier(prefix + "_weight_sum") + "[" +
+             std::to_string(c.wsum.size()) + "] = {" + values_text(c.wsum, int32_text) + "\n};\n" +
+             "// s_x * scale[row]: an int32 sum back to float\n"
+             "alignas(64) static constexpr float " + checked_identifier(prefix + "_out_scale") + "[" +
+             std::to_string(c.out_scale.size()) + "] = {" + values_text(c.out_scale, float_literal) + "\n};\n" +
+             "// 1 / s_x, s_x = range / 127, range = " + float_literal(range) + ": the largest |input| on the calibration data\n"
+             "static constexpr float " + checked_identifier(prefix + "_input_inv") + " = " + float_literal(c.input_inv) + ";";
+    }
     if (o_.weights == ops::WeightFormat::int8) {
       const Int8Rows r = quantize_int8(t.values, p.shape.front());
       return head + " (value = scale[row] * q)\nalignas(64) static constexpr std::int8_t " + member + "[" +
-             std::to_string(p.size) + "] = {" + values_text(r.q, [](std::int8_t q) { return std::to_string(q); }) +
+             std::to_string(p.size) + "] = {" + values_text(r.q, int32_text) +
              "\n};\nalignas(64) static constexpr float " + checked_identifier(p.member + "_scale") + "[" +
              std::to_string(r.scale.size()) + "] = {" + values_text(r.scale, float_literal) + "\n};";
     }
@@ -265,8 +317,8 @@ class ExportEmitter {
   // Each tensor as a static member named like the training header's, in PyTorch's layout.
   std::string weights() const {
     std::vector<std::string> arrays;
-    for (const Layer& l : g_.layers)
-      for (const ir::ParamTensor& p : l.params) {
+    for (std::size_t k = 0; k < g_.layers.size(); ++k)
+      for (const ir::ParamTensor& p : g_.layers[k].params) {
         const io::TensorData* t = w_.find(p.torch_name);
         if (t == nullptr || t->values.size() != p.size)
           throw std::logic_error("exporter: tensor '" + p.torch_name + "' was not checked against the spec");
@@ -275,7 +327,7 @@ class ExportEmitter {
             throw Error(o_.weights_label + ": error: tensor '" + p.torch_name + "' holds a value that is not finite (at " +
                         std::to_string(i) + ")");
         if (is_quantized(p.torch_name)) {
-          arrays.push_back(quantized_array(p, *t));
+          arrays.push_back(quantized_array(k, p, *t));
           continue;
         }
         arrays.push_back("// " + comment_text(p.torch_name + " " + ir::shape_text(p.shape) + " " + p.layout) +

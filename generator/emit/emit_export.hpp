@@ -8,6 +8,7 @@
 
 #include <string>
 
+#include "emit/quantize.hpp"
 #include "ir/graph.hpp"
 #include "ops/op_def.hpp"
 
@@ -22,6 +23,7 @@ struct ExportOptions {
   std::string version;
   std::string gen_flags;       // the options beyond the defaults, for the banner's "regenerate" line
   ops::WeightFormat weights = ops::WeightFormat::f32;  // --quantize (emit/quantize.hpp)
+  Calibration calibration;     // with WeightFormat::int8_calibrated: the activations' ranges and their provenance
 };
 
 // `weights` must hold the graph's tensors with the graph's shapes (io::check_tensors); a value

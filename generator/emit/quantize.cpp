@@ -23,6 +23,7 @@ const char* quantize_name(ops::WeightFormat format) {
     case ops::WeightFormat::f32: return "float";
     case ops::WeightFormat::int8: return "int8";
     case ops::WeightFormat::bf16: return "bf16";
+    case ops::WeightFormat::int8_calibrated: return "int8";
   }
   return "?";
 }
@@ -45,6 +46,23 @@ Int8Rows quantize_int8(const std::vector<float>& w, std::size_t rows) {
     }
   }
   return r;
+}
+
+CalibratedLayer calibrated_layer(const std::vector<float>& w, std::size_t rows, float input_range) {
+  CalibratedLayer c;
+  c.w = quantize_int8(w, rows);
+  if (input_range > 0.0f) {
+    c.input_scale = input_range / 127.0f;
+    c.input_inv = 1.0f / c.input_scale;
+  }
+  const std::size_t cols = w.size() / rows;
+  c.wsum.assign(rows, 0);
+  c.out_scale.resize(rows);
+  for (std::size_t o = 0; o < rows; ++o) {
+    for (std::size_t i = 0; i < cols; ++i) c.wsum[o] += c.w.q[o * cols + i];
+    c.out_scale[o] = c.input_scale * c.w.scale[o];
+  }
+  return c;
 }
 
 std::uint16_t float_to_bf16(float v) {
@@ -83,6 +101,7 @@ std::vector<std::string> quantized_tensors(const ir::Graph& g, ops::WeightFormat
 }
 
 io::SafetensorsFile dequantized(const ir::Graph& g, const io::SafetensorsFile& weights, ops::WeightFormat format) {
+  if (format == ops::WeightFormat::int8_calibrated) throw std::logic_error("dequantized: int8 activations are no weights");
   io::SafetensorsFile out = weights;
   const std::vector<std::string> names = quantized_tensors(g, format);
   for (io::TensorData& t : out.tensors) {

@@ -6,6 +6,10 @@
 //         scale = max|w_row| / 127, q = round-to-nearest(w / scale) in [-127, 127]; an all-zero
 //         row has scale 0 and q = 0. The value computed with is scale · q.
 //   bf16  the float's upper 16 bits, rounded to nearest, ties to even. Exact back to float.
+//   int8 with --calibrate  the int8 weights above, and each quantized layer's input quantized per
+//         call with a static scale s_x = range / 127, the range measured on calibration data
+//         (cli/calibrate.hpp); the header holds what kernels/quantized.hpp's calibrated kernels
+//         read: 1/s_x, Σ_i q[o][i] and m[o] = s_x · s_w[o]. A range of 0 gives s_x = 1.
 // Biases and every other tensor stay float.
 #pragma once
 
@@ -34,6 +38,26 @@ Int8Rows quantize_int8(const std::vector<float>& w, std::size_t rows);
 // Round to nearest even; a finite value whose rounding overflows to infinity throws std::range_error.
 std::uint16_t float_to_bf16(float v);
 float bf16_to_float(std::uint16_t h);
+
+// A quantized layer's tables under --calibrate, from its float weights (rows × cols) and the
+// largest |input| measured on the calibration data.
+struct CalibratedLayer {
+  Int8Rows w;                      // as quantize_int8 rounds them
+  std::vector<std::int32_t> wsum;  // Σ_i q[o][i], one per row
+  std::vector<float> out_scale;    // m[o] = s_x · s_w[o], rounded to float once
+  float input_scale = 1, input_inv = 1;  // s_x and 1/s_x (float)
+};
+CalibratedLayer calibrated_layer(const std::vector<float>& w, std::size_t rows, float input_range);
+
+// Where a calibrated export's activation scales come from, and what they cost: the header's banner.
+struct Calibration {
+  std::vector<float> input_range;  // per graph layer: max |input| over the data (0 where not quantized)
+  std::string data_label;          // the calibration data file, as the banner names it
+  std::string data_flags;          // how the export read it beyond --calibrate DATA (" --labels y"), or ""
+  std::string data_sha256;
+  std::size_t rows = 0;
+  std::string accuracy;            // the metric measured on those rows, as `castnet eval` reports it
+};
 
 // The parameter tensors --quantize stores in `format` (their torch names), the graph's layers in
 // order; throws castnet::SpecError (file:line:col, the layer) at the first layer whose kind has

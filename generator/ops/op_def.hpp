@@ -17,8 +17,10 @@
 namespace castnet::ops {
 
 // How an exported header stores a layer's "weight" tensor (`castnet export --quantize`): float,
-// int8 with a float scale per output channel (the member <layer>_weight_scale), or bf16.
-enum class WeightFormat { f32, int8, bf16 };
+// int8 with a float scale per output channel (the member <layer>_weight_scale), bf16, or int8 met
+// by int8 activations (`--calibrate`: the members <layer>_input_inv, <layer>_weight_sum and
+// <layer>_out_scale, kernels/quantized.hpp's dense_forward_int8_calibrated).
+enum class WeightFormat { f32, int8, bf16, int8_calibrated };
 
 // What `--quantize` does with a layer's parameters: keeps them all float (none, or small
 // per-feature tensors), stores its "weight" tensor as WeightFormat (its forward() then calls a

@@ -161,6 +161,7 @@ class Conv2d final : public OpDef {
       case WeightFormat::f32: break;
       case WeightFormat::int8: return gen::render("ops/conv2d/forward_int8.tmpl", h);
       case WeightFormat::bf16: return gen::render("ops/conv2d/forward_bf16.tmpl", h);
+      case WeightFormat::int8_calibrated: return gen::render("ops/conv2d/forward_int8_calibrated.tmpl", h);
     }
     return gen::render("ops/conv2d/forward.tmpl", h);
   }

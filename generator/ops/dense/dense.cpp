@@ -101,6 +101,7 @@ class Dense final : public OpDef {
       case WeightFormat::f32: break;
       case WeightFormat::int8: return gen::render("ops/dense/forward_int8.tmpl", h);
       case WeightFormat::bf16: return gen::render("ops/dense/forward_bf16.tmpl", h);
+      case WeightFormat::int8_calibrated: return gen::render("ops/dense/forward_int8_calibrated.tmpl", h);
     }
     return gen::render("ops/dense/forward.tmpl", h);
   }
