@@ -324,10 +324,17 @@ struct VnniIntPath {
       const __m512i u = _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, x + i), flip);
       for (std::size_t r = 0; r < R; ++r) acc[r] = _mm512_dpbusd_epi32(acc[r], u, _mm512_maskz_loadu_epi8(m, w + r * in + i));
     }
-    // In unsigned arithmetic: the biased sum may pass 2^31 on the way; the result does not.
-    for (std::size_t r = 0; r < R; ++r)
-      out[r] = static_cast<std::int32_t>(static_cast<std::uint32_t>(_mm512_reduce_add_epi32(acc[r])) -
+    // In wrapping arithmetic: the biased sum may pass 2^31 on the way; the result does not. The
+    // lanes are added with the add intrinsics, which wrap (GCC 12's _mm512_reduce_add_epi32 adds
+    // them as signed ints, which UBSan rightly reports when they overflow).
+    for (std::size_t r = 0; r < R; ++r) {
+      const __m256i h = _mm256_add_epi32(_mm512_castsi512_si256(acc[r]), _mm512_extracti64x4_epi64(acc[r], 1));
+      __m128i s = _mm_add_epi32(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));
+      s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4E));
+      s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xB1));
+      out[r] = static_cast<std::int32_t>(static_cast<std::uint32_t>(_mm_cvtsi128_si32(s)) -
                                          128u * static_cast<std::uint32_t>(wsum[r]));
+    }
   }
 };
 #endif
